@@ -1,0 +1,100 @@
+namespace NativeAotPersistence;
+
+/// <summary>
+/// A key-value cache with optional time-to-live. An entry is live while now is before its expiry, with
+/// millisecond precision. Keys are namespaced by <see cref="PersistenceAdapterOptions.KeyPrefix"/>.
+/// </summary>
+/// <remarks>
+/// Keys are non-empty strings compared ordinally; <see langword="null"/>, <c>""</c> or a lone surrogate is an
+/// <see cref="ArgumentException"/>. A TTL of <see langword="null"/> or <see cref="Timeout.InfiniteTimeSpan"/> never
+/// expires; zero or another negative value is an <see cref="ArgumentOutOfRangeException"/>; a positive TTL below
+/// 1 ms counts as 1 ms. A stored value that does not parse as the requested type throws
+/// <see cref="PayloadFormatException"/>; it is never reported as a miss.
+/// </remarks>
+public interface ICacheProvider
+{
+    /// <summary>Gets the live value of <paramref name="key"/>, or <see langword="default"/> on a miss or expiry.</summary>
+    /// <typeparam name="T">The payload type, resolved through <see cref="PersistenceAdapterOptions.Payloads"/>.</typeparam>
+    /// <param name="key">The key.</param>
+    /// <param name="cancellationToken">Cancels the wait for a busy database.</param>
+    ValueTask<T?> GetAsync<T>(string key, CancellationToken cancellationToken = default);
+
+    /// <summary>Gets the live value of <paramref name="key"/>, or <see langword="default"/> on a miss or expiry.</summary>
+    /// <typeparam name="T">The payload type.</typeparam>
+    /// <param name="key">The key.</param>
+    /// <param name="typeInfo">The serializer for <typeparamref name="T"/>.</param>
+    /// <param name="cancellationToken">Cancels the wait for a busy database.</param>
+    ValueTask<T?> GetAsync<T>(string key, PayloadTypeInfo<T> typeInfo, CancellationToken cancellationToken = default);
+
+    /// <summary>Looks <paramref name="key"/> up, telling a stored <see langword="null"/> or 0 from a miss.</summary>
+    /// <typeparam name="T">The payload type, resolved through <see cref="PersistenceAdapterOptions.Payloads"/>.</typeparam>
+    /// <param name="key">The key.</param>
+    /// <param name="cancellationToken">Cancels the wait for a busy database.</param>
+    ValueTask<CacheLookup<T>> TryGetAsync<T>(string key, CancellationToken cancellationToken = default);
+
+    /// <summary>Looks <paramref name="key"/> up, telling a stored <see langword="null"/> or 0 from a miss.</summary>
+    /// <typeparam name="T">The payload type.</typeparam>
+    /// <param name="key">The key.</param>
+    /// <param name="typeInfo">The serializer for <typeparamref name="T"/>.</param>
+    /// <param name="cancellationToken">Cancels the wait for a busy database.</param>
+    ValueTask<CacheLookup<T>> TryGetAsync<T>(string key, PayloadTypeInfo<T> typeInfo, CancellationToken cancellationToken = default);
+
+    /// <summary>Stores <paramref name="value"/> under <paramref name="key"/>, replacing any entry.</summary>
+    /// <typeparam name="T">The payload type, resolved through <see cref="PersistenceAdapterOptions.Payloads"/>.</typeparam>
+    /// <param name="key">The key.</param>
+    /// <param name="value">The value.</param>
+    /// <param name="ttl">How long the entry lives; <see langword="null"/> for ever.</param>
+    /// <param name="cancellationToken">Cancels the wait for a busy database.</param>
+    ValueTask SetAsync<T>(string key, T value, TimeSpan? ttl = null, CancellationToken cancellationToken = default);
+
+    /// <summary>Stores <paramref name="value"/> under <paramref name="key"/>, replacing any entry.</summary>
+    /// <typeparam name="T">The payload type.</typeparam>
+    /// <param name="key">The key.</param>
+    /// <param name="value">The value.</param>
+    /// <param name="ttl">How long the entry lives; <see langword="null"/> for ever.</param>
+    /// <param name="typeInfo">The serializer for <typeparamref name="T"/>.</param>
+    /// <param name="cancellationToken">Cancels the wait for a busy database.</param>
+    ValueTask SetAsync<T>(string key, T value, TimeSpan? ttl, PayloadTypeInfo<T> typeInfo, CancellationToken cancellationToken = default);
+
+    /// <summary>Stores <paramref name="value"/> only if no live entry exists (an expired one is replaced).</summary>
+    /// <typeparam name="T">The payload type, resolved through <see cref="PersistenceAdapterOptions.Payloads"/>.</typeparam>
+    /// <param name="key">The key.</param>
+    /// <param name="value">The value.</param>
+    /// <param name="ttl">How long the entry lives; <see langword="null"/> for ever.</param>
+    /// <param name="cancellationToken">Cancels the wait for a busy database.</param>
+    /// <returns><see langword="true"/> if the value was stored.</returns>
+    ValueTask<bool> AddAsync<T>(string key, T value, TimeSpan? ttl = null, CancellationToken cancellationToken = default);
+
+    /// <summary>Stores <paramref name="value"/> only if no live entry exists (an expired one is replaced).</summary>
+    /// <typeparam name="T">The payload type.</typeparam>
+    /// <param name="key">The key.</param>
+    /// <param name="value">The value.</param>
+    /// <param name="ttl">How long the entry lives; <see langword="null"/> for ever.</param>
+    /// <param name="typeInfo">The serializer for <typeparamref name="T"/>.</param>
+    /// <param name="cancellationToken">Cancels the wait for a busy database.</param>
+    /// <returns><see langword="true"/> if the value was stored.</returns>
+    ValueTask<bool> AddAsync<T>(string key, T value, TimeSpan? ttl, PayloadTypeInfo<T> typeInfo, CancellationToken cancellationToken = default);
+
+    /// <summary>Removes the entry for <paramref name="key"/>.</summary>
+    /// <param name="key">The key.</param>
+    /// <param name="cancellationToken">Cancels the wait for a busy database.</param>
+    /// <returns><see langword="true"/> if a live entry was removed.</returns>
+    ValueTask<bool> DeleteAsync(string key, CancellationToken cancellationToken = default);
+
+    /// <summary>Gets whether a live entry exists for <paramref name="key"/>.</summary>
+    /// <param name="key">The key.</param>
+    /// <param name="cancellationToken">Cancels the wait for a busy database.</param>
+    ValueTask<bool> HasAsync(string key, CancellationToken cancellationToken = default);
+
+    /// <summary>Removes every entry of this adapter's <see cref="PersistenceAdapterOptions.KeyPrefix"/>, and no other.</summary>
+    /// <param name="cancellationToken">Cancels the wait for a busy database.</param>
+    ValueTask ClearAsync(CancellationToken cancellationToken = default);
+
+    /// <summary>Lists the live keys, without prefix, sorted by <see cref="StringComparer.Ordinal"/>.</summary>
+    /// <param name="pattern">
+    /// An optional glob: <c>*</c> matches any run of characters, <c>?</c> exactly one; every other character matches
+    /// itself, case-sensitively. <see langword="null"/> lists every key.
+    /// </param>
+    /// <param name="cancellationToken">Cancels the wait for a busy database.</param>
+    ValueTask<IReadOnlyList<string>> KeysAsync(string? pattern = null, CancellationToken cancellationToken = default);
+}

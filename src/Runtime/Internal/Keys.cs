@@ -1,0 +1,71 @@
+using System.Runtime.CompilerServices;
+
+namespace NativeAotPersistence;
+
+/// <summary>Argument rules for keys (API.md §0): non-empty, valid UTF-16, compared ordinally.</summary>
+internal static class Keys
+{
+    /// <summary>Throws <see cref="ArgumentException"/> for a null or empty key or one with a lone surrogate.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Validate(string key, [CallerArgumentExpression(nameof(key))] string? paramName = null)
+    {
+        if (string.IsNullOrEmpty(key))
+        {
+            ThrowNullOrEmpty(key, paramName);
+        }
+
+        if (key.AsSpan().IndexOfAnyInRange('\uD800', '\uDFFF') >= 0 && !IsValidUtf16(key))
+        {
+            ThrowInvalidUtf16(paramName);
+        }
+    }
+
+    /// <summary>A prefix may be empty, but must be valid UTF-16.</summary>
+    public static void ValidatePrefix(string prefix, string paramName = "options")
+    {
+        if (prefix.AsSpan().IndexOfAnyInRange('\uD800', '\uDFFF') >= 0 && !IsValidUtf16(prefix))
+        {
+            throw new ArgumentException(
+                "PersistenceAdapterOptions.KeyPrefix contains a lone surrogate (invalid UTF-16); it could not be stored without merging with another prefix.",
+                paramName);
+        }
+    }
+
+    public static bool IsValidUtf16(ReadOnlySpan<char> text)
+    {
+        for (var i = 0; i < text.Length; i++)
+        {
+            var c = text[i];
+            if (char.IsHighSurrogate(c))
+            {
+                if (i + 1 >= text.Length || !char.IsLowSurrogate(text[i + 1]))
+                {
+                    return false;
+                }
+
+                i++;
+            }
+            else if (char.IsLowSurrogate(c))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    private static void ThrowNullOrEmpty(string? key, string? paramName)
+    {
+        if (key is null)
+        {
+            throw new ArgumentNullException(paramName, "The key must not be null.");
+        }
+
+        throw new ArgumentException("The key must not be empty.", paramName);
+    }
+
+    private static void ThrowInvalidUtf16(string? paramName) =>
+        throw new ArgumentException(
+            "The key contains a lone surrogate (invalid UTF-16); it could not be stored without silently merging with another key.",
+            paramName);
+}

@@ -1,0 +1,113 @@
+using System.Buffers;
+using System.Text.Encodings.Web;
+using System.Text.Json;
+
+namespace NativeAotPersistence;
+
+/// <summary>
+/// A reusable growable byte buffer with its own <see cref="Utf8JsonWriter"/>, cached per thread so serializing a
+/// payload on a hot path allocates nothing once warmed up.
+/// </summary>
+internal sealed class PayloadBuffer : IBufferWriter<byte>
+{
+    internal static readonly JsonWriterOptions WriterOptions = new()
+    {
+        Encoder = JavaScriptEncoder.Default,
+        Indented = false,
+        SkipValidation = false,
+    };
+
+    internal static readonly JsonReaderOptions ReaderOptions = new()
+    {
+        CommentHandling = JsonCommentHandling.Disallow,
+        AllowTrailingCommas = false,
+        MaxDepth = 64,
+    };
+
+    private const int InitialSize = 1024;
+
+    // Larger buffers are not kept, so one huge payload does not pin memory for the thread's lifetime.
+    private const int MaxRetainedSize = 1024 * 1024;
+
+    [ThreadStatic]
+    private static PayloadBuffer? t_cached;
+
+    [ThreadStatic]
+    private static Utf8JsonWriter? t_cachedWriter;
+
+    private byte[] _buffer = new byte[InitialSize];
+    private int _written;
+
+    private PayloadBuffer()
+    {
+        Writer = new Utf8JsonWriter(this, WriterOptions);
+    }
+
+    public Utf8JsonWriter Writer { get; }
+
+    public ReadOnlySpan<byte> WrittenSpan => _buffer.AsSpan(0, _written);
+
+    public ReadOnlyMemory<byte> WrittenMemory => _buffer.AsMemory(0, _written);
+
+    public static PayloadBuffer Rent()
+    {
+        var buffer = t_cached ?? new PayloadBuffer();
+        t_cached = null;
+        return buffer;
+    }
+
+    public static void Return(PayloadBuffer buffer)
+    {
+        buffer._written = 0;
+        buffer.Writer.Reset(buffer);
+        if (buffer._buffer.Length <= MaxRetainedSize)
+        {
+            t_cached = buffer;
+        }
+    }
+
+    public static Utf8JsonWriter RentWriter(IBufferWriter<byte> destination)
+    {
+        var writer = t_cachedWriter;
+        t_cachedWriter = null;
+        if (writer is null)
+        {
+            return new Utf8JsonWriter(destination, WriterOptions);
+        }
+
+        writer.Reset(destination);
+        return writer;
+    }
+
+    public static void ReturnWriter(Utf8JsonWriter writer)
+    {
+        writer.Reset(Stream.Null);
+        t_cachedWriter = writer;
+    }
+
+    public void Advance(int count) => _written += count;
+
+    public Memory<byte> GetMemory(int sizeHint = 0)
+    {
+        Ensure(sizeHint);
+        return _buffer.AsMemory(_written);
+    }
+
+    public Span<byte> GetSpan(int sizeHint = 0)
+    {
+        Ensure(sizeHint);
+        return _buffer.AsSpan(_written);
+    }
+
+    private void Ensure(int sizeHint)
+    {
+        sizeHint = Math.Max(sizeHint, 1);
+        if (_buffer.Length - _written >= sizeHint)
+        {
+            return;
+        }
+
+        var newSize = Math.Max(_buffer.Length * 2, _written + sizeHint);
+        Array.Resize(ref _buffer, newSize);
+    }
+}

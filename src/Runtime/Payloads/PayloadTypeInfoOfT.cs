@@ -1,0 +1,89 @@
+using System.Buffers;
+using System.Text.Json;
+
+namespace NativeAotPersistence;
+
+/// <summary>
+/// A reflection-free JSON serializer for <typeparamref name="T"/>, usually generated for a <see cref="PayloadContext"/>.
+/// The stored form is UTF-8 JSON text in the wire format of System.Text.Json with the library's reference options.
+/// </summary>
+/// <typeparam name="T">The payload type.</typeparam>
+public abstract class PayloadTypeInfo<T> : PayloadTypeInfo
+{
+    /// <inheritdoc />
+    public override Type Type => typeof(T);
+
+    /// <summary>Writes <paramref name="value"/> as one JSON value.</summary>
+    /// <param name="writer">The writer.</param>
+    /// <param name="value">The value.</param>
+    public abstract void Write(Utf8JsonWriter writer, T value);
+
+    /// <summary>Reads one JSON value; the reader is positioned on its first token.</summary>
+    /// <param name="reader">The reader.</param>
+    /// <returns>The value.</returns>
+    /// <exception cref="JsonException">The JSON does not match <typeparamref name="T"/>; the message names the path.</exception>
+    public abstract T Read(ref Utf8JsonReader reader);
+
+    /// <summary>Serializes <paramref name="value"/> to UTF-8 JSON.</summary>
+    /// <param name="value">The value.</param>
+    /// <returns>The UTF-8 JSON bytes.</returns>
+    public byte[] Serialize(T value)
+    {
+        var buffer = PayloadBuffer.Rent();
+        try
+        {
+            return Write(buffer, value).ToArray();
+        }
+        finally
+        {
+            PayloadBuffer.Return(buffer);
+        }
+    }
+
+    /// <summary>Serializes <paramref name="value"/> as UTF-8 JSON into <paramref name="destination"/>.</summary>
+    /// <param name="destination">Where the bytes go.</param>
+    /// <param name="value">The value.</param>
+    public void Serialize(IBufferWriter<byte> destination, T value)
+    {
+        ArgumentNullException.ThrowIfNull(destination);
+        var writer = PayloadBuffer.RentWriter(destination);
+        try
+        {
+            Write(writer, value);
+            writer.Flush();
+        }
+        finally
+        {
+            PayloadBuffer.ReturnWriter(writer);
+        }
+    }
+
+    /// <summary>Deserializes one JSON value from UTF-8 bytes.</summary>
+    /// <param name="utf8Json">The UTF-8 JSON text.</param>
+    /// <returns>The value.</returns>
+    /// <exception cref="JsonException">The text is not valid JSON for <typeparamref name="T"/>, or has trailing content.</exception>
+    public T Deserialize(ReadOnlySpan<byte> utf8Json)
+    {
+        var reader = new Utf8JsonReader(utf8Json, PayloadBuffer.ReaderOptions);
+        if (!reader.Read())
+        {
+            throw new JsonException($"Expected a JSON value for {PayloadTypeNames.Display(typeof(T))} but the text is empty.");
+        }
+
+        var value = Read(ref reader);
+        if (reader.Read())
+        {
+            throw new JsonException($"Unexpected content after the JSON value for {PayloadTypeNames.Display(typeof(T))} at byte {reader.TokenStartIndex}.");
+        }
+
+        return value;
+    }
+
+    /// <summary>Writes <paramref name="value"/> into a pooled buffer and returns the written bytes.</summary>
+    internal ReadOnlyMemory<byte> Write(PayloadBuffer buffer, T value)
+    {
+        Write(buffer.Writer, value);
+        buffer.Writer.Flush();
+        return buffer.WrittenMemory;
+    }
+}

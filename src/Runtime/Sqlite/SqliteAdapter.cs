@@ -1,0 +1,305 @@
+using NativeAotPersistence.Sqlite;
+using SQLitePCL;
+using static SQLitePCL.raw;
+
+namespace NativeAotPersistence;
+
+/// <summary>
+/// The SQLite backend: the five providers over one SQLite database file (or <c>:memory:</c>).
+/// </summary>
+/// <remarks>
+/// <para>
+/// Two ways to use it. <see cref="SqliteAdapter(sqlite3, PersistenceAdapterOptions?)"/> borrows a handle the caller
+/// opened and owns (it is never closed here; calls are serialized on it). <see cref="OpenAsync(string, PersistenceAdapterOptions?, CancellationToken)"/>
+/// opens and owns the file: WAL mode, one writer connection and a pool of reader connections so reads never wait
+/// for writes, and busy handling without blocking threads.
+/// </para>
+/// <para>Every member is thread-safe.</para>
+/// </remarks>
+public sealed partial class SqliteAdapter : IPersistenceAdapter, IDisposable
+{
+    private readonly sqlite3? _borrowed;
+    private readonly string? _path;
+    private readonly SqliteOpenOptions _sqliteOptions;
+    private readonly SemaphoreSlim _lifecycle = new(1, 1);
+    private volatile SqliteConnectionPool? _pool;
+
+    /// <summary>
+    /// Creates an adapter over a handle the caller opened and owns. The adapter never closes it; call
+    /// <see cref="ConnectAsync"/> before using the providers.
+    /// </summary>
+    /// <param name="db">An open SQLitePCLRaw handle (for Microsoft.Data.Sqlite users: <c>connection.Handle</c>).</param>
+    /// <param name="options">The options; <see langword="null"/> for the defaults.</param>
+    public SqliteAdapter(sqlite3 db, PersistenceAdapterOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(db);
+        if (db.IsInvalid || db.IsClosed)
+        {
+            throw new ArgumentException("The SQLite handle is closed or invalid.", nameof(db));
+        }
+
+        _borrowed = db;
+        _sqliteOptions = new SqliteOpenOptions { ReaderConnections = 0 };
+        Options = Validate(options ?? new PersistenceAdapterOptions());
+        DataSource = SqliteNative.DataSourceOf(db);
+        (Cache, Locks, CircuitBreakers, Checkpoints, Idempotency) = CreateProviders();
+    }
+
+    private SqliteAdapter(string path, PersistenceAdapterOptions options, SqliteOpenOptions sqliteOptions)
+    {
+        _path = path;
+        _sqliteOptions = sqliteOptions;
+        Options = options;
+        DataSource = IsMemoryPath(path) ? ":memory:" : Path.GetFullPath(path);
+        (Cache, Locks, CircuitBreakers, Checkpoints, Idempotency) = CreateProviders();
+    }
+
+    /// <summary>Gets the options this adapter was created with.</summary>
+    public PersistenceAdapterOptions Options { get; }
+
+    /// <summary>Gets the database file's full path, or <c>:memory:</c>.</summary>
+    public string DataSource { get; }
+
+    /// <inheritdoc />
+    public bool IsConnected => _pool is not null;
+
+    /// <inheritdoc />
+    public ICacheProvider Cache { get; }
+
+    /// <inheritdoc />
+    public ILockProvider Locks { get; }
+
+    /// <inheritdoc />
+    public ICircuitBreakerStateProvider CircuitBreakers { get; }
+
+    /// <inheritdoc />
+    public ICheckpointProvider Checkpoints { get; }
+
+    /// <inheritdoc />
+    public IIdempotencyProvider Idempotency { get; }
+
+    /// <inheritdoc />
+    public PersistenceProviders Providers => new()
+    {
+        Cache = Cache,
+        Lock = Locks,
+        CircuitBreaker = CircuitBreakers,
+        Checkpoint = Checkpoints,
+        Idempotency = Idempotency,
+    };
+
+    /// <summary>Opens (creating if needed) and connects the database file at <paramref name="path"/>, owning it.</summary>
+    /// <param name="path">The file path, or <c>:memory:</c> for a private in-memory database.</param>
+    /// <param name="options">The options; <see langword="null"/> for the defaults.</param>
+    /// <param name="cancellationToken">Cancels the wait for a busy database.</param>
+    /// <returns>A connected adapter; dispose it to close the file.</returns>
+    /// <exception cref="PersistenceException">The file cannot be opened, is not a database, or has a newer schema.</exception>
+    public static ValueTask<SqliteAdapter> OpenAsync(string path, PersistenceAdapterOptions? options = null, CancellationToken cancellationToken = default) =>
+        OpenAsync(path, options, new SqliteOpenOptions(), cancellationToken);
+
+    /// <summary>Opens (creating if needed) and connects the database file at <paramref name="path"/>, owning it.</summary>
+    /// <param name="path">The file path, or <c>:memory:</c> for a private in-memory database.</param>
+    /// <param name="options">The options; <see langword="null"/> for the defaults.</param>
+    /// <param name="sqlite">How to open the file: durability, exclusive mode, reader connections.</param>
+    /// <param name="cancellationToken">Cancels the wait for a busy database.</param>
+    /// <returns>A connected adapter; dispose it to close the file.</returns>
+    /// <exception cref="PersistenceException">The file cannot be opened, is not a database, or has a newer schema.</exception>
+    public static async ValueTask<SqliteAdapter> OpenAsync(string path, PersistenceAdapterOptions? options, SqliteOpenOptions sqlite, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        ArgumentNullException.ThrowIfNull(sqlite);
+        ArgumentOutOfRangeException.ThrowIfNegative(sqlite.ReaderConnections, nameof(sqlite));
+        var adapter = new SqliteAdapter(path, Validate(options ?? new PersistenceAdapterOptions()), sqlite);
+        await adapter.ConnectAsync(cancellationToken).ConfigureAwait(false);
+        return adapter;
+    }
+
+    /// <inheritdoc />
+    public async ValueTask ConnectAsync(CancellationToken cancellationToken = default)
+    {
+        await _lifecycle.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            if (_pool is not null)
+            {
+                return;
+            }
+
+            var pool = _borrowed is not null ? CreateBorrowedPool(_borrowed) : OpenOwnedPool();
+            try
+            {
+                await EnsureSchemaAsync(pool, cancellationToken).ConfigureAwait(false);
+                if (_borrowed is null)
+                {
+                    pool = await ConfigureOwnedAsync(pool, cancellationToken).ConfigureAwait(false);
+                }
+            }
+            catch
+            {
+                pool.Dispose();
+                throw;
+            }
+
+            _pool = pool;
+        }
+        finally
+        {
+            _lifecycle.Release();
+        }
+    }
+
+    /// <inheritdoc />
+    public async ValueTask DisconnectAsync(CancellationToken cancellationToken = default)
+    {
+        await _lifecycle.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            var pool = _pool;
+            if (pool is null)
+            {
+                return;
+            }
+
+            _pool = null;
+            await OnDisconnectingAsync(cancellationToken).ConfigureAwait(false);
+            await pool.CloseAsync(CancellationToken.None).ConfigureAwait(false);
+        }
+        finally
+        {
+            _lifecycle.Release();
+        }
+    }
+
+    /// <summary>Disconnects; a borrowed handle stays open and usable by its owner.</summary>
+    /// <returns>A task that completes when every connection the adapter owns is closed.</returns>
+    public ValueTask DisposeAsync() => DisconnectAsync(CancellationToken.None);
+
+    /// <summary>Disconnects synchronously; a borrowed handle stays open and usable by its owner.</summary>
+    public void Dispose()
+    {
+        _lifecycle.Wait();
+        try
+        {
+            var pool = _pool;
+            _pool = null;
+            pool?.Dispose();
+        }
+        finally
+        {
+            _lifecycle.Release();
+        }
+    }
+
+    /// <summary>Gets the connections, or throws the lifecycle error every provider reports before connect or after disconnect.</summary>
+    internal SqliteConnectionPool Pool => _pool ?? throw NotConnected();
+
+    internal InvalidOperationException NotConnected() => new(
+        $"The SQLite adapter for '{DataSource}' is not connected: call ConnectAsync (or use SqliteAdapter.OpenAsync) before using its providers, and not after DisconnectAsync or DisposeAsync.");
+
+    private static bool IsMemoryPath(string path) => path is ":memory:";
+
+    private static PersistenceAdapterOptions Validate(PersistenceAdapterOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options.KeyPrefix, nameof(options));
+        ArgumentNullException.ThrowIfNull(options.TimeProvider, nameof(options));
+        if (options.BusyTimeout < TimeSpan.Zero && options.BusyTimeout != Timeout.InfiniteTimeSpan)
+        {
+            throw new ArgumentOutOfRangeException(nameof(options), options.BusyTimeout, "BusyTimeout must be zero or positive.");
+        }
+
+        if (options.DefaultLockTtl <= TimeSpan.Zero)
+        {
+            throw new ArgumentOutOfRangeException(nameof(options), options.DefaultLockTtl, "DefaultLockTtl must be finite and positive.");
+        }
+
+        Keys.ValidatePrefix(options.KeyPrefix);
+        return options;
+    }
+
+    private TimeSpan BusyBudget => Options.BusyTimeout == Timeout.InfiniteTimeSpan ? TimeSpan.MaxValue : Options.BusyTimeout;
+
+    private SqliteConnectionPool CreateBorrowedPool(sqlite3 handle) =>
+        new(new SqliteConnection(handle, ownsHandle: false, DataSource), [], BusyBudget);
+
+    private SqliteConnectionPool OpenOwnedPool()
+    {
+        SqliteNative.EnsureInitialized();
+        if (!IsMemoryPath(_path!))
+        {
+            SqliteNative.CreateOwnerOnlyFile(DataSource);
+        }
+
+        var writer = SqliteNative.Open(DataSource, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, "connect");
+        return new SqliteConnectionPool(writer, [], BusyBudget);
+    }
+
+    private async ValueTask EnsureSchemaAsync(SqliteConnectionPool pool, CancellationToken cancellationToken)
+    {
+        // Look first without writing: a file with a newer schema (or a read-only file) must stay untouched.
+        var state = await pool.WriteAsync("connect", 0, static (c, _) => SqliteSchema.Inspect(c, "connect"), cancellationToken).ConfigureAwait(false);
+        SqliteSchema.Validate(state, Options.CreateTables, DataSource);
+        if (!state.IsComplete)
+        {
+            await pool.WriteAsync("schema.create", 0, static (c, _) => SqliteSchema.Create(c), cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private async ValueTask<SqliteConnectionPool> ConfigureOwnedAsync(SqliteConnectionPool pool, CancellationToken cancellationToken)
+    {
+        if (IsMemoryPath(_path!))
+        {
+            return pool;
+        }
+
+        var settings = (_sqliteOptions.Exclusive, _sqliteOptions.Durability);
+        await pool.WriteAsync("connect", settings, static (c, s) =>
+        {
+            if (s.Exclusive)
+            {
+                c.ExecuteScript("PRAGMA locking_mode=EXCLUSIVE;", "connect");
+            }
+
+            if (sqlite3_db_readonly(c.Handle, "main") == 0)
+            {
+                var mode = c.QueryText("PRAGMA journal_mode=WAL;", "connect");
+                if (!string.Equals(mode, "wal", StringComparison.OrdinalIgnoreCase))
+                {
+                    throw new PersistenceException(
+                        $"The database '{c.DataSource}' could not be switched to WAL mode (it reports '{mode}').",
+                        PersistenceErrorKind.Other,
+                        "connect",
+                        c.DataSource);
+                }
+
+                c.ExecuteScript(s.Durability == SqliteDurability.Full ? "PRAGMA synchronous=FULL;" : "PRAGMA synchronous=NORMAL;", "connect");
+            }
+
+            return 0;
+        }, cancellationToken).ConfigureAwait(false);
+
+        if (_sqliteOptions.Exclusive || _sqliteOptions.ReaderConnections == 0)
+        {
+            return pool;
+        }
+
+        var readers = new SqliteConnection[_sqliteOptions.ReaderConnections];
+        try
+        {
+            for (var i = 0; i < readers.Length; i++)
+            {
+                readers[i] = SqliteNative.Open(DataSource, SQLITE_OPEN_READONLY, "connect");
+            }
+        }
+        catch
+        {
+            foreach (var reader in readers)
+            {
+                reader?.Dispose();
+            }
+
+            throw;
+        }
+
+        return new SqliteConnectionPool(pool.Writer, readers, BusyBudget);
+    }
+}

@@ -1,0 +1,135 @@
+using SQLitePCL;
+using static SQLitePCL.raw;
+
+namespace NativeAotPersistence.Sqlite;
+
+/// <summary>
+/// One SQLite connection with its prepared-statement cache. Used by one caller at a time: whoever holds
+/// <see cref="Gate"/>. Statements are prepared once (persistent) and reset after every use.
+/// </summary>
+internal sealed class SqliteConnection : IDisposable
+{
+    private readonly sqlite3_stmt?[] _statements = new sqlite3_stmt?[(int)SqlId.Count];
+    private readonly bool _ownsHandle;
+    private bool _closed;
+
+    public SqliteConnection(sqlite3 handle, bool ownsHandle, string dataSource)
+    {
+        Handle = handle;
+        _ownsHandle = ownsHandle;
+        DataSource = dataSource;
+    }
+
+    public sqlite3 Handle { get; }
+
+    public string DataSource { get; }
+
+    /// <summary>Serializes use of this connection; taken synchronously when free, awaited when not.</summary>
+    public SemaphoreSlim Gate { get; } = new(1, 1);
+
+    public bool IsClosed => _closed;
+
+    /// <summary>Gets the cached statement for <paramref name="id"/>, preparing it on first use.</summary>
+    public sqlite3_stmt Statement(SqlId id, string operation) =>
+        _statements[(int)id] ?? Prepare(id, operation);
+
+    /// <summary>Resets a statement after use so it holds no read transaction and no bound data.</summary>
+    public static void Reset(sqlite3_stmt statement)
+    {
+        sqlite3_reset(statement);
+        sqlite3_clear_bindings(statement);
+    }
+
+    public int Check(int rc, string operation) => SqliteErrors.Check(rc, Handle, operation, DataSource);
+
+    /// <summary>Steps a statement that returns no rows (or whose rows are ignored) and resets it.</summary>
+    public int Execute(SqlId id, string operation)
+    {
+        var statement = Statement(id, operation);
+        try
+        {
+            return Check(sqlite3_step(statement), operation);
+        }
+        finally
+        {
+            Reset(statement);
+        }
+    }
+
+    /// <summary>Runs SQL that is not cached (pragmas, schema); only for rare paths.</summary>
+    public void ExecuteScript(string sql, string operation)
+    {
+        var rc = sqlite3_exec(Handle, sql, out var error);
+        if (rc != SQLITE_OK)
+        {
+            var exception = SqliteErrors.Create(
+                sqlite3_extended_errcode(Handle), error ?? sqlite3_errstr(rc).utf8_to_string(), operation, DataSource);
+            throw exception;
+        }
+    }
+
+    /// <summary>Runs a one-row, one-column query that is not cached and returns its text, or null.</summary>
+    public string? QueryText(string sql, string operation)
+    {
+        Check(sqlite3_prepare_v2(Handle, sql, out var statement), operation);
+        using (statement)
+        {
+            var rc = Check(sqlite3_step(statement), operation);
+            return rc == SQLITE_ROW && sqlite3_column_type(statement, 0) != SQLITE_NULL
+                ? sqlite3_column_text(statement, 0).utf8_to_string()
+                : null;
+        }
+    }
+
+    /// <summary>Runs <paramref name="body"/> inside <c>BEGIN IMMEDIATE</c> … <c>COMMIT</c>, rolling back on failure.</summary>
+    public TResult InTransaction<TState, TResult>(TState state, Func<SqliteConnection, TState, TResult> body, string operation)
+    {
+        Execute(SqlId.BeginImmediate, operation);
+        TResult result;
+        try
+        {
+            result = body(this, state);
+            Execute(SqlId.Commit, operation);
+        }
+        catch
+        {
+            if (sqlite3_get_autocommit(Handle) == 0)
+            {
+                sqlite3_exec(Handle, "ROLLBACK");
+            }
+
+            throw;
+        }
+
+        return result;
+    }
+
+    /// <summary>Finalizes every cached statement and closes the handle if this connection owns it.</summary>
+    public void Dispose()
+    {
+        if (_closed)
+        {
+            return;
+        }
+
+        _closed = true;
+        for (var i = 0; i < _statements.Length; i++)
+        {
+            _statements[i]?.Dispose();
+            _statements[i] = null;
+        }
+
+        if (_ownsHandle)
+        {
+            sqlite3_close_v2(Handle);
+            Handle.Dispose();
+        }
+    }
+
+    private sqlite3_stmt Prepare(SqlId id, string operation)
+    {
+        Check(sqlite3_prepare_v3(Handle, SqlText.Get(id), SQLITE_PREPARE_PERSISTENT, out var statement), operation);
+        _statements[(int)id] = statement;
+        return statement;
+    }
+}

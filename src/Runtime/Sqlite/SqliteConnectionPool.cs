@@ -1,0 +1,208 @@
+using System.Diagnostics;
+
+namespace NativeAotPersistence.Sqlite;
+
+/// <summary>
+/// The connections of one adapter: one writer and zero or more readers (readers are the writer when there are
+/// none). Runs operations on them: synchronously when a connection is free, which completes the caller's
+/// <see cref="ValueTask"/> inline; asynchronously when it must wait for a connection or for a busy database.
+/// </summary>
+internal sealed class SqliteConnectionPool : IDisposable
+{
+    private readonly SqliteConnection[] _readers;
+    private readonly TimeSpan _busyTimeout;
+    private int _nextReader;
+
+    public SqliteConnectionPool(SqliteConnection writer, SqliteConnection[] readers, TimeSpan busyTimeout)
+    {
+        Writer = writer;
+        _readers = readers.Length == 0 ? [writer] : readers;
+        _busyTimeout = busyTimeout;
+    }
+
+    public SqliteConnection Writer { get; }
+
+    public string DataSource => Writer.DataSource;
+
+    public IReadOnlyList<SqliteConnection> Readers => _readers;
+
+    /// <summary>Runs a write on the writer connection.</summary>
+    public ValueTask<TResult> WriteAsync<TState, TResult>(
+        string operation, TState state, Func<SqliteConnection, TState, TResult> body, CancellationToken cancellationToken)
+    {
+        if (cancellationToken.IsCancellationRequested)
+        {
+            return ValueTask.FromCanceled<TResult>(cancellationToken);
+        }
+
+        var connection = Writer;
+        if (connection.Gate.Wait(0, CancellationToken.None))
+        {
+            if (TryRun(connection, operation, state, body, out var result))
+            {
+                return new ValueTask<TResult>(result);
+            }
+        }
+
+        return RunSlowAsync(connection, operation, state, body, cancellationToken);
+    }
+
+    /// <summary>Runs a read on a free reader connection (the writer when there are no readers).</summary>
+    public ValueTask<TResult> ReadAsync<TState, TResult>(
+        string operation, TState state, Func<SqliteConnection, TState, TResult> body, CancellationToken cancellationToken)
+    {
+        if (cancellationToken.IsCancellationRequested)
+        {
+            return ValueTask.FromCanceled<TResult>(cancellationToken);
+        }
+
+        var readers = _readers;
+        var start = readers.Length == 1 ? 0 : (int)((uint)Interlocked.Increment(ref _nextReader) % (uint)readers.Length);
+        for (var i = 0; i < readers.Length; i++)
+        {
+            var connection = readers[(start + i) % readers.Length];
+            if (connection.Gate.Wait(0, CancellationToken.None))
+            {
+                if (TryRun(connection, operation, state, body, out var result))
+                {
+                    return new ValueTask<TResult>(result);
+                }
+
+                return RunSlowAsync(connection, operation, state, body, cancellationToken);
+            }
+        }
+
+        return RunSlowAsync(readers[start], operation, state, body, cancellationToken);
+    }
+
+    /// <summary>Waits for every connection to be free, then closes them all.</summary>
+    public async ValueTask CloseAsync(CancellationToken cancellationToken)
+    {
+        var all = AllConnections();
+        foreach (var connection in all)
+        {
+            await connection.Gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        try
+        {
+            // Readers first: the writer's close may checkpoint the WAL, which goes faster with no readers open.
+            foreach (var connection in all)
+            {
+                if (connection != Writer)
+                {
+                    connection.Dispose();
+                }
+            }
+
+            Writer.Dispose();
+        }
+        finally
+        {
+            foreach (var connection in all)
+            {
+                connection.Gate.Release();
+            }
+        }
+    }
+
+    public void Dispose()
+    {
+        foreach (var connection in AllConnections())
+        {
+            connection.Gate.Wait();
+            try
+            {
+                connection.Dispose();
+            }
+            finally
+            {
+                connection.Gate.Release();
+            }
+        }
+    }
+
+    private List<SqliteConnection> AllConnections()
+    {
+        var all = new List<SqliteConnection>(_readers.Length + 1) { Writer };
+        foreach (var reader in _readers)
+        {
+            if (reader != Writer)
+            {
+                all.Add(reader);
+            }
+        }
+
+        return all;
+    }
+
+    /// <summary>
+    /// Runs <paramref name="body"/> on a connection whose gate the caller holds, and releases the gate. Returns
+    /// <see langword="false"/> when the database was busy (nothing was done); other failures propagate.
+    /// </summary>
+    private static bool TryRun<TState, TResult>(
+        SqliteConnection connection, string operation, TState state, Func<SqliteConnection, TState, TResult> body, out TResult result)
+    {
+        try
+        {
+            ThrowIfClosed(connection, operation);
+            result = body(connection, state);
+            return true;
+        }
+        catch (SqliteBusyException)
+        {
+            result = default!;
+            return false;
+        }
+        finally
+        {
+            connection.Gate.Release();
+        }
+    }
+
+    private async ValueTask<TResult> RunSlowAsync<TState, TResult>(
+        SqliteConnection connection, string operation, TState state, Func<SqliteConnection, TState, TResult> body, CancellationToken cancellationToken)
+    {
+        var started = Stopwatch.GetTimestamp();
+        var delay = TimeSpan.FromMilliseconds(1);
+        while (true)
+        {
+            await connection.Gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+            SqliteBusyException busy;
+            try
+            {
+                ThrowIfClosed(connection, operation);
+                return body(connection, state);
+            }
+            catch (SqliteBusyException e)
+            {
+                busy = e;
+            }
+            finally
+            {
+                connection.Gate.Release();
+            }
+
+            var waited = Stopwatch.GetElapsedTime(started);
+            if (waited >= _busyTimeout)
+            {
+                throw SqliteErrors.BusyTimeout(busy, waited, operation, connection.DataSource);
+            }
+
+            // Jittered exponential backoff, never past the budget.
+            var jittered = delay * (0.5 + (Random.Shared.NextDouble() * 0.5));
+            var remaining = _busyTimeout - waited;
+            await Task.Delay(jittered < remaining ? jittered : remaining, cancellationToken).ConfigureAwait(false);
+            delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, TimeSpan.FromMilliseconds(50).Ticks));
+        }
+    }
+
+    private static void ThrowIfClosed(SqliteConnection connection, string operation)
+    {
+        if (connection.IsClosed)
+        {
+            throw new InvalidOperationException(
+                $"The adapter was disconnected while '{operation}' was waiting; call ConnectAsync before using its providers.");
+        }
+    }
+}

@@ -1,0 +1,186 @@
+using System.Globalization;
+using static SQLitePCL.raw;
+
+namespace NativeAotPersistence.Sqlite;
+
+/// <summary>The tables of SPEC.md "Storage", their creation in one transaction and the schema-version check.</summary>
+internal static class SqliteSchema
+{
+    /// <summary>The schema version this library writes; a file with a higher one is refused.</summary>
+    public const int CurrentVersion = 1;
+
+    private const string CurrentVersionText = "1";
+
+    public const string MetaTable = "go_goscope_meta";
+
+    /// <summary>Every table the library needs, in creation order.</summary>
+    public static readonly string[] Tables =
+    [
+        MetaTable,
+        "go_goscope_cache",
+        "go_goscope_circuit",
+        "go_goscope_checkpoints",
+        "go_goscope_idempotency",
+        "go_goscope_locks",
+    ];
+
+    // Every time column holds Unix epoch milliseconds.
+    private const string CreateScript = """
+        CREATE TABLE IF NOT EXISTS go_goscope_meta (
+          key TEXT PRIMARY KEY,
+          value TEXT NOT NULL
+        );
+        CREATE TABLE IF NOT EXISTS go_goscope_cache (
+          key TEXT PRIMARY KEY,
+          value TEXT NOT NULL,
+          expires_at INTEGER,
+          created_at INTEGER
+        );
+        CREATE INDEX IF NOT EXISTS idx_cache_expires ON go_goscope_cache(expires_at);
+        CREATE TABLE IF NOT EXISTS go_goscope_circuit (
+          key TEXT PRIMARY KEY,
+          state TEXT NOT NULL,
+          failure_count INTEGER NOT NULL DEFAULT 0,
+          last_failure_time INTEGER,
+          last_success_time INTEGER,
+          updated_at INTEGER NOT NULL
+        );
+        CREATE TABLE IF NOT EXISTS go_goscope_checkpoints (
+          id TEXT PRIMARY KEY,
+          task_id TEXT NOT NULL,
+          sequence INTEGER NOT NULL,
+          timestamp INTEGER NOT NULL,
+          progress INTEGER NOT NULL DEFAULT 0,
+          data TEXT NOT NULL,
+          estimated_time_remaining INTEGER,
+          created_at INTEGER
+        );
+        CREATE INDEX IF NOT EXISTS idx_checkpoints_task ON go_goscope_checkpoints(task_id);
+        CREATE INDEX IF NOT EXISTS idx_checkpoints_sequence ON go_goscope_checkpoints(task_id, sequence);
+        CREATE TABLE IF NOT EXISTS go_goscope_idempotency (
+          key TEXT PRIMARY KEY,
+          value TEXT NOT NULL,
+          expires_at INTEGER,
+          created_at INTEGER,
+          updated_at INTEGER
+        );
+        CREATE INDEX IF NOT EXISTS idx_idempotency_expires ON go_goscope_idempotency(expires_at) WHERE expires_at IS NOT NULL;
+        CREATE TABLE IF NOT EXISTS go_goscope_locks (
+          key TEXT PRIMARY KEY,
+          owner TEXT NOT NULL,
+          expires_at INTEGER NOT NULL,
+          fencing_token INTEGER NOT NULL
+        );
+        INSERT INTO go_goscope_meta(key, value) VALUES ('lock_fencing_counter', '0') ON CONFLICT(key) DO NOTHING;
+        """;
+
+    private const string RecordVersionScript =
+        "INSERT INTO go_goscope_meta(key, value) VALUES ('schema_version', '" + CurrentVersionText + "') " +
+        "ON CONFLICT(key) DO UPDATE SET value = excluded.value;";
+
+    /// <summary>What a database holds of the schema: the library's tables present and the recorded version.</summary>
+    public readonly record struct State(IReadOnlyList<string> MissingTables, int? Version)
+    {
+        public bool IsComplete => MissingTables.Count == 0 && Version == CurrentVersion;
+    }
+
+    /// <summary>Reads which tables exist and the schema version. Changes nothing.</summary>
+    public static State Inspect(SqliteConnection connection, string operation)
+    {
+        var present = new HashSet<string>(StringComparer.Ordinal);
+        var statement = connection.Statement(SqlId.SchemaObjects, operation);
+        try
+        {
+            while (connection.Check(sqlite3_step(statement), operation) == SQLITE_ROW)
+            {
+                present.Add(sqlite3_column_text(statement, 0).utf8_to_string());
+            }
+        }
+        finally
+        {
+            SqliteConnection.Reset(statement);
+        }
+
+        var missing = Tables.Where(t => !present.Contains(t)).ToArray();
+        int? version = null;
+        if (present.Contains(MetaTable))
+        {
+            var text = ReadMeta(connection, "schema_version"u8, operation);
+            if (text is not null)
+            {
+                version = int.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out var parsed)
+                    ? parsed
+                    : throw new PersistenceException(
+                        $"The database '{connection.DataSource}' records schema version '{text}', which is not a number; it was not written by this library.",
+                        PersistenceErrorKind.Corrupt,
+                        operation,
+                        connection.DataSource);
+            }
+        }
+
+        return new State(missing, version);
+    }
+
+    public static string? ReadMeta(SqliteConnection connection, ReadOnlySpan<byte> key, string operation)
+    {
+        var statement = connection.Statement(SqlId.MetaGet, operation);
+        try
+        {
+            connection.Check(sqlite3_bind_text(statement, 1, key), operation);
+            return connection.Check(sqlite3_step(statement), operation) == SQLITE_ROW
+                ? sqlite3_column_text(statement, 0).utf8_to_string()
+                : null;
+        }
+        finally
+        {
+            SqliteConnection.Reset(statement);
+        }
+    }
+
+    /// <summary>Refuses a schema this library cannot use; names what is missing when creation is off.</summary>
+    public static void Validate(State state, bool createTables, string dataSource)
+    {
+        if (state.Version > CurrentVersion)
+        {
+            throw new PersistenceException(
+                $"The database '{dataSource}' has schema version {state.Version}, newer than the {CurrentVersion} this version " +
+                "of NativeAotPersistence knows. It was left untouched; upgrade the library to use it.",
+                PersistenceErrorKind.SchemaTooNew,
+                "connect",
+                dataSource);
+        }
+
+        if (!createTables && !state.IsComplete)
+        {
+            var missing = state.MissingTables.Count > 0
+                ? "the tables " + string.Join(", ", state.MissingTables) + " are missing"
+                : "no schema version is recorded in go_goscope_meta";
+            throw new PersistenceException(
+                $"The database '{dataSource}' is not ready: {missing}, and PersistenceAdapterOptions.CreateTables is false. " +
+                "Connect once with CreateTables = true (the default) to create them.",
+                PersistenceErrorKind.SchemaMissing,
+                "connect",
+                dataSource);
+        }
+    }
+
+    /// <summary>Creates whatever is missing and records the version, in one transaction. Returns whether it wrote.</summary>
+    public static bool Create(SqliteConnection connection)
+    {
+        const string operation = "schema.create";
+        return connection.InTransaction(0, static (c, _) =>
+        {
+            // Another connection may have created or upgraded the schema since we looked.
+            var state = Inspect(c, operation);
+            Validate(state, createTables: true, c.DataSource);
+            if (state.IsComplete)
+            {
+                return false;
+            }
+
+            c.ExecuteScript(CreateScript, operation);
+            c.ExecuteScript(RecordVersionScript, operation);
+            return true;
+        }, operation);
+    }
+}
