@@ -31,6 +31,15 @@ internal static class Keys
         }
     }
 
+    /// <summary>A glob pattern may be empty (it matches nothing) but must be valid UTF-16.</summary>
+    public static void ValidatePattern(string pattern)
+    {
+        if (pattern.AsSpan().IndexOfAnyInRange('\uD800', '\uDFFF') >= 0 && !IsValidUtf16(pattern))
+        {
+            throw new ArgumentException("The pattern contains a lone surrogate (invalid UTF-16).", nameof(pattern));
+        }
+    }
+
     public static bool IsValidUtf16(ReadOnlySpan<char> text)
     {
         for (var i = 0; i < text.Length; i++)

@@ -38,7 +38,8 @@ internal sealed class PayloadBuffer : IBufferWriter<byte>
     private byte[] _buffer = new byte[InitialSize];
     private int _written;
 
-    private PayloadBuffer()
+    /// <summary>Creates a buffer owned by one user (for example one SQLite connection) instead of the thread cache.</summary>
+    internal PayloadBuffer()
     {
         Writer = new Utf8JsonWriter(this, WriterOptions);
     }
@@ -83,6 +84,18 @@ internal sealed class PayloadBuffer : IBufferWriter<byte>
     {
         writer.Reset(Stream.Null);
         t_cachedWriter = writer;
+    }
+
+    /// <summary>Forgets what was written (and a half-written value after a failed write), shrinking a huge buffer.</summary>
+    public void Clear()
+    {
+        _written = 0;
+        if (_buffer.Length > MaxRetainedSize)
+        {
+            _buffer = new byte[InitialSize];
+        }
+
+        Writer.Reset(this);
     }
 
     public void Advance(int count) => _written += count;

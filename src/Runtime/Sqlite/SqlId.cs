@@ -9,6 +9,42 @@ internal enum SqlId
     SchemaObjects,
     MetaGet,
 
+    CacheGet,
+    CacheSet,
+    CacheAdd,
+    CacheDelete,
+    CacheHas,
+    CacheClear,
+    CacheKeys,
+    CacheSweep,
+
+    CircuitGet,
+    CircuitSet,
+    CircuitFailure,
+    CircuitSuccess,
+
+    CheckpointSave,
+    CheckpointLatest,
+    CheckpointLoad,
+    CheckpointList,
+    CheckpointListInfo,
+    CheckpointCleanup,
+    CheckpointDeleteAll,
+
+    IdempotencyGet,
+    IdempotencySet,
+    IdempotencyDelete,
+    IdempotencySweep,
+
+    LockSelect,
+    LockNextToken,
+    LockUpsert,
+    LockExtend,
+    LockRelease,
+    LockForceRelease,
+    LockInfo,
+    LockSweep,
+
     // Count must stay last: it sizes each connection's statement cache.
     Count,
 }

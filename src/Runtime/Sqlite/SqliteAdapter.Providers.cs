@@ -1,22 +1,38 @@
 namespace NativeAotPersistence;
 
-public sealed partial class SqliteAdapter
+public sealed partial class SqliteAdapter : IAdapterLifecycle
 {
-    #pragma warning disable CA1822 // Replaced by the providers issue.
-    private (ICacheProvider, ILockProvider, ICircuitBreakerStateProvider, ICheckpointProvider, IIdempotencyProvider) CreateProviders() =>
-        (null!, null!, null!, null!, null!);
-#pragma warning restore CA1822
-
     /// <inheritdoc />
-    public ValueTask<PruneResult> PruneAsync(CancellationToken cancellationToken = default)
+    public async ValueTask<PruneResult> PruneAsync(CancellationToken cancellationToken = default)
     {
         _ = Pool;
-        return ValueTask.FromResult(default(PruneResult));
+        var cache = await ((SqliteCacheProvider)Cache).PruneAsync(cancellationToken).ConfigureAwait(false);
+        var idempotency = await ((SqliteIdempotencyProvider)Idempotency).PruneAsync(cancellationToken).ConfigureAwait(false);
+        var locks = Locks switch
+        {
+            SqliteLockProvider database => await database.PruneAsync(cancellationToken).ConfigureAwait(false),
+            ProcessLockProvider process => process.Table.Prune(Ttl.NowMs(Options.TimeProvider)),
+            _ => 0,
+        };
+        return new PruneResult(cache, idempotency, locks);
     }
 
-    private static ValueTask OnDisconnectingAsync(CancellationToken cancellationToken)
+    void IAdapterLifecycle.EnsureConnected() => _ = Pool;
+
+    private (ICacheProvider, ILockProvider, ICircuitBreakerStateProvider, ICheckpointProvider, IIdempotencyProvider) CreateProviders() =>
+    (
+        new SqliteCacheProvider(this),
+        Options.LockScope == LockScope.Database ? new SqliteLockProvider(this) : new ProcessLockProvider(this, Options),
+        new SqliteCircuitBreakerStateProvider(this),
+        new SqliteCheckpointProvider(this),
+        new SqliteIdempotencyProvider(this)
+    );
+
+    private ValueTask OnDisconnectingAsync(CancellationToken cancellationToken)
     {
-        _ = cancellationToken;
+        // Process-scope locks live and die with the connection of the adapter that holds them.
+        cancellationToken.ThrowIfCancellationRequested();
+        (Locks as ProcessLockProvider)?.Table.Clear();
         return ValueTask.CompletedTask;
     }
 }

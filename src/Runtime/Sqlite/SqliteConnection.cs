@@ -7,7 +7,7 @@ namespace NativeAotPersistence.Sqlite;
 /// One SQLite connection with its prepared-statement cache. Used by one caller at a time: whoever holds
 /// <see cref="Gate"/>. Statements are prepared once (persistent) and reset after every use.
 /// </summary>
-internal sealed class SqliteConnection : IDisposable
+internal sealed partial class SqliteConnection : IDisposable
 {
     private readonly sqlite3_stmt?[] _statements = new sqlite3_stmt?[(int)SqlId.Count];
     private readonly bool _ownsHandle;

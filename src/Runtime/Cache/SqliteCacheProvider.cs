@@ -1,0 +1,231 @@
+using NativeAotPersistence.Sqlite;
+using static SQLitePCL.raw;
+
+namespace NativeAotPersistence;
+
+/// <summary>The SQLite cache: one row per key in <c>go_goscope_cache</c>, expiry in Unix milliseconds.</summary>
+internal sealed class SqliteCacheProvider : SqliteProvider, ICacheProvider
+{
+    // Every SweepInterval-th write reclaims up to SweepBatch expired rows of this namespace: more than it can add,
+    // so a steady TTL workload keeps the table (and the file) bounded.
+    private const int SweepInterval = 32;
+    private const int SweepBatch = 64;
+
+    private readonly KeyNamespace _ns;
+    private int _writes;
+
+    public SqliteCacheProvider(SqliteAdapter adapter)
+        : base(adapter)
+    {
+        _ns = new KeyNamespace(Prefix, "cache");
+    }
+
+    public ValueTask<T?> GetAsync<T>(string key, CancellationToken cancellationToken = default) =>
+        GetAsync(key, Resolve<T>(), cancellationToken);
+
+    public ValueTask<T?> GetAsync<T>(string key, PayloadTypeInfo<T> typeInfo, CancellationToken cancellationToken = default) =>
+        Map(TryGetAsync(key, typeInfo, cancellationToken), static lookup => lookup.Value);
+
+    public ValueTask<CacheLookup<T>> TryGetAsync<T>(string key, CancellationToken cancellationToken = default) =>
+        TryGetAsync(key, Resolve<T>(), cancellationToken);
+
+    public ValueTask<CacheLookup<T>> TryGetAsync<T>(string key, PayloadTypeInfo<T> typeInfo, CancellationToken cancellationToken = default)
+    {
+        Keys.Validate(key);
+        ArgumentNullException.ThrowIfNull(typeInfo);
+        return Pool.ReadAsync("cache.get", (this, key, typeInfo, NowMs), static (c, s) =>
+        {
+            const string op = "cache.get";
+            var statement = c.Statement(SqlId.CacheGet, op);
+            try
+            {
+                c.BindKey(statement, 1, s.Item1._ns, s.key, op);
+                c.BindInt64(statement, 2, s.Item4, op);
+                return c.Check(sqlite3_step(statement), op) == SQLITE_ROW
+                    ? new CacheLookup<T>(true, c.ReadPayload(statement, 0, s.typeInfo, s.key, op))
+                    : default;
+            }
+            finally
+            {
+                SqliteConnection.Reset(statement);
+            }
+        }, cancellationToken);
+    }
+
+    public ValueTask SetAsync<T>(string key, T value, TimeSpan? ttl = null, CancellationToken cancellationToken = default) =>
+        SetAsync(key, value, ttl, Resolve<T>(), cancellationToken);
+
+    public ValueTask SetAsync<T>(string key, T value, TimeSpan? ttl, PayloadTypeInfo<T> typeInfo, CancellationToken cancellationToken = default) =>
+        Ignore(WriteAsync(SqlId.CacheSet, "cache.set", key, value, ttl, typeInfo, cancellationToken));
+
+    public ValueTask<bool> AddAsync<T>(string key, T value, TimeSpan? ttl = null, CancellationToken cancellationToken = default) =>
+        AddAsync(key, value, ttl, Resolve<T>(), cancellationToken);
+
+    public ValueTask<bool> AddAsync<T>(string key, T value, TimeSpan? ttl, PayloadTypeInfo<T> typeInfo, CancellationToken cancellationToken = default) =>
+        WriteAsync(SqlId.CacheAdd, "cache.add", key, value, ttl, typeInfo, cancellationToken);
+
+    public ValueTask<bool> DeleteAsync(string key, CancellationToken cancellationToken = default)
+    {
+        Keys.Validate(key);
+        return Pool.WriteAsync("cache.delete", (this, key, NowMs), static (c, s) =>
+        {
+            const string op = "cache.delete";
+            var statement = c.Statement(SqlId.CacheDelete, op);
+            try
+            {
+                c.BindKey(statement, 1, s.Item1._ns, s.key, op);
+                c.BindInt64(statement, 2, s.Item3, op);
+                return c.Check(sqlite3_step(statement), op) == SQLITE_ROW && sqlite3_column_int(statement, 0) != 0;
+            }
+            finally
+            {
+                SqliteConnection.Reset(statement);
+            }
+        }, cancellationToken);
+    }
+
+    public ValueTask<bool> HasAsync(string key, CancellationToken cancellationToken = default)
+    {
+        Keys.Validate(key);
+        return Pool.ReadAsync("cache.has", (this, key, NowMs), static (c, s) =>
+        {
+            const string op = "cache.has";
+            var statement = c.Statement(SqlId.CacheHas, op);
+            try
+            {
+                c.BindKey(statement, 1, s.Item1._ns, s.key, op);
+                c.BindInt64(statement, 2, s.Item3, op);
+                return c.Check(sqlite3_step(statement), op) == SQLITE_ROW;
+            }
+            finally
+            {
+                SqliteConnection.Reset(statement);
+            }
+        }, cancellationToken);
+    }
+
+    public ValueTask ClearAsync(CancellationToken cancellationToken = default) =>
+        Ignore(Pool.WriteAsync("cache.clear", _ns, static (c, ns) =>
+        {
+            const string op = "cache.clear";
+            var statement = c.Statement(SqlId.CacheClear, op);
+            try
+            {
+                c.BindRange(statement, ns, default, op);
+                c.Check(sqlite3_step(statement), op);
+                return sqlite3_changes(c.Handle);
+            }
+            finally
+            {
+                SqliteConnection.Reset(statement);
+            }
+        }, cancellationToken));
+
+    public ValueTask<IReadOnlyList<string>> KeysAsync(string? pattern = null, CancellationToken cancellationToken = default)
+    {
+        if (pattern is not null)
+        {
+            Keys.ValidatePattern(pattern);
+        }
+
+        return Pool.ReadAsync("cache.keys", (this, pattern, NowMs), static (c, s) =>
+        {
+            const string op = "cache.keys";
+            var ns = s.Item1._ns;
+            var statement = c.Statement(SqlId.CacheKeys, op);
+            var keys = new List<string>();
+            try
+            {
+                c.BindRange(statement, ns, Glob.LiteralPrefix(s.pattern), op);
+                c.BindInt64(statement, 3, s.Item3, op);
+                while (c.Check(sqlite3_step(statement), op) == SQLITE_ROW)
+                {
+                    var key = SqliteConnection.ReadText(statement, 0, ns.Utf8.Length);
+                    if (Glob.IsMatch(s.pattern, key))
+                    {
+                        keys.Add(key);
+                    }
+                }
+            }
+            finally
+            {
+                SqliteConnection.Reset(statement);
+            }
+
+            keys.Sort(StringComparer.Ordinal);
+            return (IReadOnlyList<string>)keys;
+        }, cancellationToken);
+    }
+
+    /// <summary>Removes every expired entry of this namespace now.</summary>
+    internal ValueTask<int> PruneAsync(CancellationToken cancellationToken) =>
+        Pool.WriteAsync("cache.prune", (_ns, NowMs), static (c, s) => Sweep(c, s._ns, s.NowMs, int.MaxValue), cancellationToken);
+
+    internal static int Sweep(SqliteConnection c, KeyNamespace ns, long nowMs, int limit) =>
+        SweepExpired(c, SqlId.CacheSweep, "cache.sweep", ns, nowMs, limit);
+
+    /// <summary>
+    /// Best-effort reclaim after a committed write: a busy database must not fail (or, by a retry, repeat) the write.
+    /// </summary>
+    internal static void TrySweep(SqliteConnection c, SqlId sql, string op, KeyNamespace ns, long nowMs, int limit)
+    {
+        try
+        {
+            SweepExpired(c, sql, op, ns, nowMs, limit);
+        }
+        catch (SqliteBusyException)
+        {
+        }
+    }
+
+    internal static int SweepExpired(SqliteConnection c, SqlId sql, string op, KeyNamespace ns, long nowMs, int limit)
+    {
+        var statement = c.Statement(sql, op);
+        try
+        {
+            c.BindRange(statement, ns, default, op);
+            c.BindInt64(statement, 3, nowMs, op);
+            c.BindInt64(statement, 4, limit, op);
+            c.Check(sqlite3_step(statement), op);
+            return sqlite3_changes(c.Handle);
+        }
+        finally
+        {
+            SqliteConnection.Reset(statement);
+        }
+    }
+
+    private ValueTask<bool> WriteAsync<T>(SqlId sql, string operation, string key, T value, TimeSpan? ttl, PayloadTypeInfo<T> typeInfo, CancellationToken cancellationToken)
+    {
+        Keys.Validate(key);
+        ArgumentNullException.ThrowIfNull(typeInfo);
+        var now = NowMs;
+        var expiresAt = Ttl.ExpiresAt(ttl, now);
+        var sweep = Interlocked.Increment(ref _writes) % SweepInterval == 0;
+        return Pool.WriteAsync(operation, (this, sql, operation, key, value, expiresAt, now, typeInfo, sweep), static (c, s) =>
+        {
+            var statement = c.Statement(s.sql, s.operation);
+            bool stored;
+            try
+            {
+                c.BindKey(statement, 1, s.Item1._ns, s.key, s.operation);
+                c.BindPayload(statement, 2, s.typeInfo, s.value, s.operation);
+                c.BindInt64(statement, 3, s.expiresAt, s.operation);
+                c.BindInt64(statement, 4, s.now, s.operation);
+                c.Check(sqlite3_step(statement), s.operation);
+                stored = sqlite3_changes(c.Handle) > 0;
+            }
+            finally
+            {
+                SqliteConnection.Reset(statement);
+            }
+
+            if (s.sweep)
+            {
+                TrySweep(c, SqlId.CacheSweep, "cache.sweep", s.Item1._ns, s.now, SweepBatch);
+            }
+
+            return stored;
+        }, cancellationToken);
+    }
+}

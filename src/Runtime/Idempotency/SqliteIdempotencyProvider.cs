@@ -1,0 +1,120 @@
+using NativeAotPersistence.Sqlite;
+using static SQLitePCL.raw;
+
+namespace NativeAotPersistence;
+
+/// <summary>The SQLite idempotency records: rows of <c>go_goscope_idempotency</c>.</summary>
+internal sealed class SqliteIdempotencyProvider : SqliteProvider, IIdempotencyProvider
+{
+    private const int SweepInterval = 32;
+    private const int SweepBatch = 64;
+
+    private readonly KeyNamespace _ns;
+    private readonly KeyedGate _gate = new();
+    private int _writes;
+
+    public SqliteIdempotencyProvider(SqliteAdapter adapter)
+        : base(adapter)
+    {
+        _ns = new KeyNamespace(Prefix, "idempotency");
+    }
+
+    internal KeyNamespace Namespace => _ns;
+
+    public ValueTask<IdempotencyRecord<T>?> GetAsync<T>(string key, CancellationToken cancellationToken = default) =>
+        GetAsync(key, Resolve<T>(), cancellationToken);
+
+    public ValueTask<IdempotencyRecord<T>?> GetAsync<T>(string key, PayloadTypeInfo<T> typeInfo, CancellationToken cancellationToken = default)
+    {
+        Keys.Validate(key);
+        ArgumentNullException.ThrowIfNull(typeInfo);
+        return Pool.ReadAsync("idempotency.get", (_ns, key, typeInfo, NowMs), static (c, s) =>
+        {
+            const string op = "idempotency.get";
+            var statement = c.Statement(SqlId.IdempotencyGet, op);
+            try
+            {
+                c.BindKey(statement, 1, s._ns, s.key, op);
+                c.BindInt64(statement, 2, s.Item4, op);
+                if (c.Check(sqlite3_step(statement), op) != SQLITE_ROW)
+                {
+                    return null;
+                }
+
+                var value = c.ReadPayload(statement, 0, s.typeInfo, s.key, op);
+                var expiresAt = SqliteConnection.ReadNullableInt64(statement, 1);
+                return new IdempotencyRecord<T>(value, expiresAt is { } ms ? Ttl.FromUnixMs(ms) : null);
+            }
+            finally
+            {
+                SqliteConnection.Reset(statement);
+            }
+        }, cancellationToken);
+    }
+
+    public ValueTask SetAsync<T>(string key, T value, TimeSpan? ttl = null, CancellationToken cancellationToken = default) =>
+        SetAsync(key, value, ttl, Resolve<T>(), cancellationToken);
+
+    public ValueTask SetAsync<T>(string key, T value, TimeSpan? ttl, PayloadTypeInfo<T> typeInfo, CancellationToken cancellationToken = default)
+    {
+        Keys.Validate(key);
+        ArgumentNullException.ThrowIfNull(typeInfo);
+        var now = NowMs;
+        var expiresAt = Ttl.ExpiresAt(ttl, now);
+        var sweep = Interlocked.Increment(ref _writes) % SweepInterval == 0;
+        return Ignore(Pool.WriteAsync("idempotency.set", (_ns, key, value, expiresAt, now, typeInfo, sweep), static (c, s) =>
+        {
+            const string op = "idempotency.set";
+            var statement = c.Statement(SqlId.IdempotencySet, op);
+            try
+            {
+                c.BindKey(statement, 1, s._ns, s.key, op);
+                c.BindPayload(statement, 2, s.typeInfo, s.value, op);
+                c.BindInt64(statement, 3, s.expiresAt, op);
+                c.BindInt64(statement, 4, s.now, op);
+                c.Check(sqlite3_step(statement), op);
+            }
+            finally
+            {
+                SqliteConnection.Reset(statement);
+            }
+
+            if (s.sweep)
+            {
+                SqliteCacheProvider.TrySweep(c, SqlId.IdempotencySweep, "idempotency.sweep", s._ns, s.now, SweepBatch);
+            }
+
+            return 0;
+        }, cancellationToken));
+    }
+
+    public ValueTask<bool> DeleteAsync(string key, CancellationToken cancellationToken = default)
+    {
+        Keys.Validate(key);
+        return Pool.WriteAsync("idempotency.delete", (_ns, key, NowMs), static (c, s) =>
+        {
+            const string op = "idempotency.delete";
+            var statement = c.Statement(SqlId.IdempotencyDelete, op);
+            try
+            {
+                c.BindKey(statement, 1, s._ns, s.key, op);
+                c.BindInt64(statement, 2, s.Item3, op);
+                return c.Check(sqlite3_step(statement), op) == SQLITE_ROW && sqlite3_column_int(statement, 0) != 0;
+            }
+            finally
+            {
+                SqliteConnection.Reset(statement);
+            }
+        }, cancellationToken);
+    }
+
+    public ValueTask<T> ExecuteOnceAsync<T>(string key, TimeSpan? ttl, Func<CancellationToken, ValueTask<T>> action, CancellationToken cancellationToken = default) =>
+        ExecuteOnceAsync(key, ttl, action, Resolve<T>(), cancellationToken);
+
+    public ValueTask<T> ExecuteOnceAsync<T>(string key, TimeSpan? ttl, Func<CancellationToken, ValueTask<T>> action, PayloadTypeInfo<T> typeInfo, CancellationToken cancellationToken = default) =>
+        ExecuteOnce.RunAsync(this, _gate, Adapter.Options.LockScope == LockScope.Database ? Adapter.Locks : null, key, ttl, action, typeInfo, cancellationToken);
+
+    internal ValueTask<int> PruneAsync(CancellationToken cancellationToken) =>
+        Pool.WriteAsync("idempotency.prune", (_ns, NowMs), static (c, s) =>
+            SqliteCacheProvider.SweepExpired(c, SqlId.IdempotencySweep, "idempotency.prune", s._ns, s.NowMs, int.MaxValue), cancellationToken);
+}

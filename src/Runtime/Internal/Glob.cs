@@ -1,0 +1,85 @@
+using System.Text;
+
+namespace NativeAotPersistence;
+
+/// <summary>
+/// The key pattern of <see cref="ICacheProvider.KeysAsync"/>: <c>*</c> matches any run of characters, <c>?</c> exactly
+/// one (a whole code point), every other character matches itself, case-sensitively.
+/// </summary>
+internal static class Glob
+{
+    /// <summary>The literal text before the first wildcard: every match starts with it.</summary>
+    public static ReadOnlySpan<char> LiteralPrefix(string? pattern)
+    {
+        if (pattern is null)
+        {
+            return default;
+        }
+
+        var wildcard = pattern.AsSpan().IndexOfAny('*', '?');
+        return wildcard < 0 ? pattern : pattern.AsSpan(0, wildcard);
+    }
+
+    public static bool IsMatch(string? pattern, ReadOnlySpan<char> text)
+    {
+        if (pattern is null || pattern == "*")
+        {
+            return true;
+        }
+
+        if (pattern.AsSpan().IndexOfAny('*', '?') < 0)
+        {
+            return text.SequenceEqual(pattern);
+        }
+
+        return Match(pattern, text);
+    }
+
+    // Iterative matching with backtracking to the last star: linear in practice, never exponential.
+    private static bool Match(ReadOnlySpan<char> pattern, ReadOnlySpan<char> text)
+    {
+        int p = 0, t = 0, starP = -1, starT = -1;
+        while (t < text.Length)
+        {
+            if (p < pattern.Length && pattern[p] == '*')
+            {
+                starP = ++p;
+                starT = t;
+                continue;
+            }
+
+            if (p < pattern.Length && pattern[p] == '?')
+            {
+                p++;
+                t += RuneLength(text, t);
+                continue;
+            }
+
+            if (p < pattern.Length && pattern[p] == text[t])
+            {
+                p++;
+                t++;
+                continue;
+            }
+
+            if (starP < 0)
+            {
+                return false;
+            }
+
+            p = starP;
+            starT += RuneLength(text, starT);
+            t = starT;
+        }
+
+        while (p < pattern.Length && pattern[p] == '*')
+        {
+            p++;
+        }
+
+        return p == pattern.Length;
+    }
+
+    private static int RuneLength(ReadOnlySpan<char> text, int index) =>
+        Rune.DecodeFromUtf16(text[index..], out _, out var consumed) == System.Buffers.OperationStatus.Done ? consumed : 1;
+}

@@ -1,0 +1,120 @@
+namespace NativeAotPersistence;
+
+/// <summary>
+/// The locks of <see cref="LockScope.Process"/>: an in-memory table with TTLs and a fencing counter, per adapter.
+/// </summary>
+internal sealed class ProcessLockTable
+{
+    private readonly Dictionary<string, Entry> _entries = new(StringComparer.Ordinal);
+    private readonly Lock _sync = new();
+    private long _fencingCounter;
+
+    /// <summary>Acquires for <paramref name="owner"/>: a new holder gets a new token; the same owner keeps its token.</summary>
+    public (bool Acquired, long Token) TryAcquire(string key, string owner, long nowMs, long expiresAtMs)
+    {
+        lock (_sync)
+        {
+            if (_entries.TryGetValue(key, out var entry) && nowMs < entry.ExpiresAtMs)
+            {
+                if (!string.Equals(entry.Owner, owner, StringComparison.Ordinal))
+                {
+                    return (false, 0);
+                }
+
+                _entries[key] = entry with { ExpiresAtMs = expiresAtMs };
+                return (true, entry.Token);
+            }
+
+            var token = ++_fencingCounter;
+            _entries[key] = new Entry(owner, expiresAtMs, token);
+            return (true, token);
+        }
+    }
+
+    public bool Extend(string key, string owner, long nowMs, long expiresAtMs)
+    {
+        lock (_sync)
+        {
+            if (_entries.TryGetValue(key, out var entry) && nowMs < entry.ExpiresAtMs && string.Equals(entry.Owner, owner, StringComparison.Ordinal))
+            {
+                _entries[key] = entry with { ExpiresAtMs = expiresAtMs };
+                return true;
+            }
+
+            return false;
+        }
+    }
+
+    public bool Release(string key, string owner)
+    {
+        lock (_sync)
+        {
+            return _entries.TryGetValue(key, out var entry)
+                && string.Equals(entry.Owner, owner, StringComparison.Ordinal)
+                && _entries.Remove(key);
+        }
+    }
+
+    public void ForceRelease(string key)
+    {
+        lock (_sync)
+        {
+            _entries.Remove(key);
+        }
+    }
+
+    public LockInfo? Info(string key, long nowMs)
+    {
+        lock (_sync)
+        {
+            return _entries.TryGetValue(key, out var entry) && nowMs < entry.ExpiresAtMs
+                ? new LockInfo(key, entry.Owner, Ttl.FromUnixMs(entry.ExpiresAtMs), entry.Token)
+                : null;
+        }
+    }
+
+    public IReadOnlyList<LockInfo> List(long nowMs)
+    {
+        lock (_sync)
+        {
+            var list = new List<LockInfo>();
+            foreach (var (key, entry) in _entries)
+            {
+                if (nowMs < entry.ExpiresAtMs)
+                {
+                    list.Add(new LockInfo(key, entry.Owner, Ttl.FromUnixMs(entry.ExpiresAtMs), entry.Token));
+                }
+            }
+
+            list.Sort(static (a, b) => string.CompareOrdinal(a.Key, b.Key));
+            return list;
+        }
+    }
+
+    public int Prune(long nowMs)
+    {
+        lock (_sync)
+        {
+            var removed = 0;
+            foreach (var (key, entry) in _entries)
+            {
+                if (nowMs >= entry.ExpiresAtMs && _entries.Remove(key))
+                {
+                    removed++;
+                }
+            }
+
+            return removed;
+        }
+    }
+
+    public void Clear()
+    {
+        lock (_sync)
+        {
+            _entries.Clear();
+        }
+    }
+
+    private readonly record struct Entry(string Owner, long ExpiresAtMs, long Token);
+}

@@ -1,0 +1,114 @@
+using System.Text;
+using System.Text.Json;
+using SQLitePCL;
+using static SQLitePCL.raw;
+
+namespace NativeAotPersistence.Sqlite;
+
+/// <summary>
+/// Binding and reading helpers. Keys and payloads are encoded into buffers this connection owns (it is used by one
+/// caller at a time), and bound as UTF-8 spans that SQLite copies: no intermediate string, no allocation once warm.
+/// </summary>
+internal sealed partial class SqliteConnection
+{
+    private const int MaxRetainedKeyBuffer = 64 * 1024;
+    private readonly byte[][] _keyBuffers = [new byte[256], new byte[256]];
+
+    /// <summary>The buffer payloads are serialized into before binding.</summary>
+    public PayloadBuffer Payload { get; } = new();
+
+    /// <summary>Binds <c>{namespace}{key}</c> as UTF-8 text. Two slots, for statements that bind two keys.</summary>
+    public void BindKey(sqlite3_stmt statement, int index, KeyNamespace ns, string key, string operation, int slot = 0) =>
+        Check(sqlite3_bind_text(statement, index, Encode(ns.Utf8, key, slot)), operation);
+
+    /// <summary>Binds ?1 and ?2 to the byte range of every stored key that starts with namespace + <paramref name="literal"/>.</summary>
+    public void BindRange(sqlite3_stmt statement, KeyNamespace ns, ReadOnlySpan<char> literal, string operation)
+    {
+        if (literal.IsEmpty)
+        {
+            Check(sqlite3_bind_text(statement, 1, ns.Utf8), operation);
+            Check(sqlite3_bind_text(statement, 2, ns.Utf8UpperBound), operation);
+            return;
+        }
+
+        var low = Encode(ns.Utf8, literal, 0);
+        Check(sqlite3_bind_text(statement, 1, low), operation);
+
+        // Every string that starts with `low` sorts before `low` with its last byte incremented (UTF-8 has no 0xFF byte).
+        var high = _keyBuffers[1].Length >= low.Length ? _keyBuffers[1] : (_keyBuffers[1] = new byte[low.Length]);
+        low.CopyTo(high);
+        high[low.Length - 1]++;
+        Check(sqlite3_bind_text(statement, 2, high.AsSpan(0, low.Length)), operation);
+    }
+
+    public void BindInt64(sqlite3_stmt statement, int index, long value, string operation) =>
+        Check(sqlite3_bind_int64(statement, index, value), operation);
+
+    public void BindInt64(sqlite3_stmt statement, int index, long? value, string operation) =>
+        Check(value is { } v ? sqlite3_bind_int64(statement, index, v) : sqlite3_bind_null(statement, index), operation);
+
+    public void BindText(sqlite3_stmt statement, int index, ReadOnlySpan<byte> utf8, string operation) =>
+        Check(sqlite3_bind_text(statement, index, utf8), operation);
+
+    public void BindText(sqlite3_stmt statement, int index, string text, string operation) =>
+        Check(sqlite3_bind_text(statement, index, Encode([], text, 0)), operation);
+
+    /// <summary>Serializes <paramref name="value"/> into <see cref="Payload"/> and binds it as UTF-8 JSON text.</summary>
+    public void BindPayload<T>(sqlite3_stmt statement, int index, PayloadTypeInfo<T> typeInfo, T value, string operation)
+    {
+        var buffer = Payload;
+        buffer.Clear();
+        typeInfo.Write(buffer.Writer, value);
+        buffer.Writer.Flush();
+        Check(sqlite3_bind_text(statement, index, buffer.WrittenSpan), operation);
+    }
+
+    public void ReleaseBuffers()
+    {
+        Payload.Clear();
+        for (var i = 0; i < _keyBuffers.Length; i++)
+        {
+            if (_keyBuffers[i].Length > MaxRetainedKeyBuffer)
+            {
+                _keyBuffers[i] = new byte[256];
+            }
+        }
+    }
+
+    /// <summary>Reads a stored payload column; a value that does not parse is a <see cref="PayloadFormatException"/>.</summary>
+    public T ReadPayload<T>(sqlite3_stmt statement, int column, PayloadTypeInfo<T> typeInfo, string key, string operation)
+    {
+        try
+        {
+            return typeInfo.Deserialize(sqlite3_column_blob(statement, column));
+        }
+        catch (Exception e) when (e is JsonException or InvalidOperationException or FormatException or OverflowException or ArgumentException)
+        {
+            throw PayloadErrors.Format(e, key, typeof(T), operation, DataSource);
+        }
+    }
+
+    public static long? ReadNullableInt64(sqlite3_stmt statement, int column) =>
+        sqlite3_column_type(statement, column) == SQLITE_NULL ? null : sqlite3_column_int64(statement, column);
+
+    public static string ReadText(sqlite3_stmt statement, int column, int skipBytes = 0) =>
+        Encoding.UTF8.GetString(sqlite3_column_blob(statement, column)[skipBytes..]);
+
+    private ReadOnlySpan<byte> Encode(ReadOnlySpan<byte> prefix, ReadOnlySpan<char> text, int slot)
+    {
+        var needed = prefix.Length + Encoding.UTF8.GetMaxByteCount(text.Length);
+        var buffer = _keyBuffers[slot];
+        if (buffer.Length < needed)
+        {
+            needed = prefix.Length + Encoding.UTF8.GetByteCount(text);
+            if (buffer.Length < needed)
+            {
+                buffer = _keyBuffers[slot] = new byte[Math.Max(needed, buffer.Length * 2)];
+            }
+        }
+
+        prefix.CopyTo(buffer);
+        var written = Encoding.UTF8.GetBytes(text, buffer.AsSpan(prefix.Length));
+        return buffer.AsSpan(0, prefix.Length + written);
+    }
+}
