@@ -1,8 +1,40 @@
 namespace NativeAotPersistence;
 
-/// <summary>TEMPORARY (replaced by the generator branch): resolves T through the context only.</summary>
+/// <summary>Finds the serializer of a payload type: the configured <see cref="PayloadContext"/> first, then the built-ins.</summary>
 internal static class PayloadResolver
 {
-    public static PayloadTypeInfo<T> Resolve<T>(PayloadContext? context) =>
-        context?.GetTypeInfo(typeof(T)) as PayloadTypeInfo<T> ?? throw new PayloadTypeNotRegisteredException(typeof(T));
+    /// <summary>Resolves the serializer for <typeparamref name="T"/>; cached per type for the last context asked.</summary>
+    /// <exception cref="PayloadTypeNotRegisteredException"><typeparamref name="T"/> is neither registered nor built in.</exception>
+    public static PayloadTypeInfo<T> Resolve<T>(PayloadContext? context)
+    {
+        var last = Cache<T>.Last;
+        if (last is not null && ReferenceEquals(last.Context, context))
+        {
+            return last.Info;
+        }
+
+        return ResolveSlow<T>(context);
+    }
+
+    private static PayloadTypeInfo<T> ResolveSlow<T>(PayloadContext? context)
+    {
+        var info = context?.GetTypeInfo(typeof(T)) as PayloadTypeInfo<T>
+                   ?? BuiltInPayloads.Get<T>()
+                   ?? throw new PayloadTypeNotRegisteredException(typeof(T));
+        Cache<T>.Last = new Entry<T>(context, info);
+        return info;
+    }
+
+    // One immutable entry per T, swapped atomically: a race at worst resolves twice.
+    private sealed class Entry<T>(PayloadContext? context, PayloadTypeInfo<T> info)
+    {
+        public PayloadContext? Context { get; } = context;
+
+        public PayloadTypeInfo<T> Info { get; } = info;
+    }
+
+    private static class Cache<T>
+    {
+        public static Entry<T>? Last;
+    }
 }
