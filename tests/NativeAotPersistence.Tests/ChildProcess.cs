@@ -1,0 +1,67 @@
+using System.Diagnostics;
+
+namespace NativeAotPersistence.Tests;
+
+/// <summary>Runs the test host (tests/NativeAotPersistence.TestHost) as a real child process.</summary>
+public static class ChildProcess
+{
+    public static string TestHostDll => Path.Combine(AppContext.BaseDirectory, "NativeAotPersistence.TestHost.dll");
+
+    /// <summary>Whether this process may switch users (tests run as root here and in CI).</summary>
+    public static bool CanDropPrivileges =>
+        OperatingSystem.IsLinux() && Environment.UserName == "root" && File.Exists("/usr/bin/setpriv");
+
+    public static async Task<(int ExitCode, string[] Lines, string Error)> RunTestHostAsync(
+        IEnumerable<string> args, bool asNobody = false, TimeSpan? timeout = null)
+    {
+        var start = new ProcessStartInfo
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+
+        if (asNobody)
+        {
+            start.FileName = "/usr/bin/setpriv";
+            foreach (var a in new[] { "--reuid=65534", "--regid=65534", "--clear-groups", DotnetHost(), TestHostDll })
+            {
+                start.ArgumentList.Add(a);
+            }
+
+            // nobody has no writable home; keep the runtime from looking for one.
+            start.Environment["DOTNET_CLI_HOME"] = Path.GetTempPath();
+            start.Environment["HOME"] = Path.GetTempPath();
+        }
+        else
+        {
+            start.FileName = DotnetHost();
+            start.ArgumentList.Add(TestHostDll);
+        }
+
+        foreach (var a in args)
+        {
+            start.ArgumentList.Add(a);
+        }
+
+        using var process = Process.Start(start)!;
+        var output = process.StandardOutput.ReadToEndAsync();
+        var error = process.StandardError.ReadToEndAsync();
+        using var cts = new CancellationTokenSource(timeout ?? TimeSpan.FromSeconds(60));
+        try
+        {
+            await process.WaitForExitAsync(cts.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            process.Kill(entireProcessTree: true);
+            throw new TimeoutException("The test host did not finish in time.");
+        }
+
+        var lines = (await output).Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        return (process.ExitCode, lines, await error);
+    }
+
+    private static string DotnetHost() =>
+        Environment.ProcessPath is { } path && Path.GetFileNameWithoutExtension(path) == "dotnet" ? path : "dotnet";
+}
