@@ -7,6 +7,47 @@ public static class ChildProcess
 {
     public static string TestHostDll => Path.Combine(AppContext.BaseDirectory, "NativeAotPersistence.TestHost.dll");
 
+    // The build output may sit in a directory other users cannot enter (CI clones into a 0700 mktemp directory), so
+    // a child that drops privileges runs a world-readable copy of the test host and its dependencies.
+    private static readonly Lazy<string> s_publicTestHostDll = new(() =>
+    {
+        var target = Path.Combine(Path.GetTempPath(), "nap-testhost-" + Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(target);
+        File.SetUnixFileMode(target, (UnixFileMode)0x1ED);
+        foreach (var file in Directory.EnumerateFiles(AppContext.BaseDirectory))
+        {
+            var name = Path.GetFileName(file);
+            if (name.StartsWith("NativeAotPersistence", StringComparison.Ordinal) || name.StartsWith("SQLitePCLRaw", StringComparison.Ordinal))
+            {
+                File.Copy(file, Path.Combine(target, name));
+            }
+        }
+
+        var native = Path.Combine("runtimes", "linux-x64", "native");
+        Directory.CreateDirectory(Path.Combine(target, native));
+        foreach (var file in Directory.EnumerateFiles(Path.Combine(AppContext.BaseDirectory, native)))
+        {
+            File.Copy(file, Path.Combine(target, native, Path.GetFileName(file)));
+        }
+
+        foreach (var directory in Directory.EnumerateDirectories(target, "*", SearchOption.AllDirectories))
+        {
+            File.SetUnixFileMode(directory, (UnixFileMode)0x1ED);
+        }
+
+        AppDomain.CurrentDomain.ProcessExit += (_, _) =>
+        {
+            try
+            {
+                Directory.Delete(target, recursive: true);
+            }
+            catch (IOException)
+            {
+            }
+        };
+        return Path.Combine(target, "NativeAotPersistence.TestHost.dll");
+    });
+
     /// <summary>Whether this process may switch users (tests run as root here and in CI).</summary>
     public static bool CanDropPrivileges =>
         OperatingSystem.IsLinux() && Environment.UserName == "root" && File.Exists("/usr/bin/setpriv");
@@ -24,7 +65,7 @@ public static class ChildProcess
         if (asNobody)
         {
             start.FileName = "/usr/bin/setpriv";
-            foreach (var a in new[] { "--reuid=65534", "--regid=65534", "--clear-groups", DotnetHost(), TestHostDll })
+            foreach (var a in new[] { "--reuid=65534", "--regid=65534", "--clear-groups", DotnetHost(), s_publicTestHostDll.Value })
             {
                 start.ArgumentList.Add(a);
             }
