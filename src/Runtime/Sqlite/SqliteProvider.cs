@@ -1,7 +1,7 @@
 namespace NativeAotPersistence.Sqlite;
 
 /// <summary>What every SQLite provider shares: its adapter's connections, clock and payload context.</summary>
-internal abstract class SqliteProvider
+internal abstract class SqliteProvider : IPayloadContextOwner
 {
     protected SqliteProvider(SqliteAdapter adapter)
     {
@@ -19,6 +19,8 @@ internal abstract class SqliteProvider
     protected SqliteConnectionPool Pool => Adapter.Pool;
 
     protected long NowMs => Ttl.NowMs(Time);
+
+    public PayloadContext? Payloads => Adapter.Options.Payloads;
 
     protected PayloadTypeInfo<T> Resolve<T>() => PayloadResolver.Resolve<T>(Adapter.Options.Payloads);
 
