@@ -27,6 +27,20 @@ try
             break;
         }
 
+        case "execute-once":
+        {
+            // ExecuteOnce under LockScope.Database: the action appends a line to args[3] and takes args[4] ms.
+            await using var adapter = await SqliteAdapter.OpenAsync(path, new PersistenceAdapterOptions { LockScope = LockScope.Database });
+            var value = await adapter.Idempotency.ExecuteOnceAsync(args[2], TimeSpan.FromHours(1), async ct =>
+            {
+                await File.AppendAllTextAsync(args[3], $"{Environment.ProcessId}\n", ct);
+                await Task.Delay(int.Parse(args[4], System.Globalization.CultureInfo.InvariantCulture), ct);
+                return $"ran-in-{Environment.ProcessId}";
+            });
+            Report("OK " + value);
+            break;
+        }
+
         default:
             Console.Error.WriteLine($"unknown command '{command}'");
             return 2;

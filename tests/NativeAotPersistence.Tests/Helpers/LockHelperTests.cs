@@ -1,0 +1,136 @@
+using Microsoft.Extensions.Time.Testing;
+
+namespace NativeAotPersistence.Tests.Helpers;
+
+public sealed class LockHelperTests : IAsyncLifetime
+{
+    private readonly TempDirectory _dir = new();
+    private readonly FakeTimeProvider _time = new(new DateTimeOffset(2026, 11, 25, 12, 0, 0, TimeSpan.Zero));
+    private SqliteAdapter _adapter = null!;
+
+    public async ValueTask InitializeAsync() =>
+        _adapter = await SqliteAdapter.OpenAsync(_dir.File("locks.db"), new PersistenceAdapterOptions { TimeProvider = _time, LockScope = LockScope.Database });
+
+    public async ValueTask DisposeAsync()
+    {
+        await _adapter.DisposeAsync();
+        _dir.Dispose();
+    }
+
+    [Fact]
+    public async Task Waiting_ReturnsNullWhenTheWaitRunsOut()
+    {
+        await using var held = await _adapter.Locks.AcquireAsync("report", TimeSpan.FromMinutes(1), "other");
+        Assert.NotNull(held);
+
+        var waiting = _adapter.Locks.AcquireAsync("report", new LockOptions { Ttl = TimeSpan.FromMinutes(1), Wait = TimeSpan.FromSeconds(2), TimeProvider = _time }).AsTask();
+        await WaitUntilPolledAsync(waiting);
+        for (var i = 0; i < 40 && !waiting.IsCompleted; i++)
+        {
+            _time.Advance(TimeSpan.FromMilliseconds(100));
+            await Task.Delay(5, TestContext.Current.CancellationToken);
+        }
+
+        Assert.Null(await waiting.WaitAsync(TimeSpan.FromSeconds(10), TestContext.Current.CancellationToken));
+    }
+
+    [Fact]
+    public async Task Waiting_GetsTheLockOnceItIsReleased()
+    {
+        var held = await _adapter.Locks.AcquireAsync("report", TimeSpan.FromMinutes(1), "other");
+        var waiting = _adapter.Locks.AcquireAsync("report", TimeSpan.FromMinutes(1), wait: TimeSpan.FromSeconds(30)).AsTask();
+        await Task.Delay(50, TestContext.Current.CancellationToken);
+        Assert.False(waiting.IsCompleted);
+
+        await held!.ReleaseAsync();
+        var handle = await waiting.WaitAsync(TimeSpan.FromSeconds(10), TestContext.Current.CancellationToken);
+        Assert.NotNull(handle);
+        Assert.True(handle.FencingToken > held.FencingToken);
+    }
+
+    [Fact]
+    public async Task CancellationMidWait_EndsTheWait()
+    {
+        await using var held = await _adapter.Locks.AcquireAsync("report", TimeSpan.FromMinutes(1), "other");
+        using var cts = new CancellationTokenSource();
+        var waiting = _adapter.Locks.AcquireAsync("report", TimeSpan.FromMinutes(1), Timeout.InfiniteTimeSpan, cts.Token).AsTask();
+        await Task.Delay(50, TestContext.Current.CancellationToken);
+        Assert.False(waiting.IsCompleted);
+
+        await cts.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => waiting.WaitAsync(TimeSpan.FromSeconds(10), TestContext.Current.CancellationToken));
+    }
+
+    [Fact]
+    public async Task AutoExtend_KeepsTheLockAlivePastSeveralTtls()
+    {
+        var ttl = TimeSpan.FromSeconds(3);
+        await using var handle = await _adapter.Locks.AcquireAsync("job", new LockOptions { Ttl = ttl, AutoExtend = true, TimeProvider = _time });
+        Assert.NotNull(handle);
+
+        for (var i = 0; i < 20; i++)
+        {
+            _time.Advance(TimeSpan.FromMilliseconds(500));
+        }
+
+        Assert.False(handle.HandleLost.IsCancellationRequested);
+        Assert.True(await handle.IsValidAsync());
+        var info = await _adapter.Locks.GetInfoAsync("job");
+        Assert.Equal(handle.Owner, info!.Owner);
+        Assert.True(info.ExpiresAt > _time.GetUtcNow());
+        Assert.Null(await _adapter.Locks.AcquireAsync("job", ttl, "intruder"));
+    }
+
+    [Fact]
+    public async Task AutoExtend_FiresHandleLost_AfterAForceReleaseBySomeoneElse()
+    {
+        var ttl = TimeSpan.FromSeconds(3);
+        await using var handle = await _adapter.Locks.AcquireAsync("job", new LockOptions { Ttl = ttl, AutoExtend = true, TimeProvider = _time });
+        var lost = handle!.HandleLost;
+
+        await _adapter.Locks.ForceReleaseAsync("job");
+        var thief = await _adapter.Locks.AcquireAsync("job", ttl, "thief");
+        Assert.NotNull(thief);
+        _time.Advance(TimeSpan.FromSeconds(1));
+
+        Assert.True(lost.IsCancellationRequested, "HandleLost must fire when a renewal finds the lock taken over.");
+        Assert.Equal("thief", (await _adapter.Locks.GetInfoAsync("job"))!.Owner);
+    }
+
+    [Fact]
+    public async Task WithoutRenewal_HandleLostFiresWhenTheLockExpires()
+    {
+        var handle = await _adapter.Locks.AcquireAsync("job", TimeSpan.FromSeconds(2));
+        var lost = handle!.HandleLost;
+        _time.Advance(TimeSpan.FromMilliseconds(1999));
+        Assert.False(lost.IsCancellationRequested);
+        _time.Advance(TimeSpan.FromMilliseconds(1));
+        Assert.True(lost.IsCancellationRequested);
+        Assert.False(await handle.ExtendAsync(TimeSpan.FromSeconds(2)));
+    }
+
+    [Fact]
+    public async Task DisposingAnAutoExtendedHandle_ReleasesItAndStopsRenewing()
+    {
+        var handle = await _adapter.Locks.AcquireAsync("job", new LockOptions { Ttl = TimeSpan.FromSeconds(3), AutoExtend = true, TimeProvider = _time });
+        await handle!.DisposeAsync();
+        Assert.True(handle.HandleLost.IsCancellationRequested);
+        Assert.Null(await _adapter.Locks.GetInfoAsync("job"));
+        _time.Advance(TimeSpan.FromSeconds(10));
+        Assert.Null(await _adapter.Locks.GetInfoAsync("job"));
+    }
+
+    [Fact]
+    public async Task HelpersWithoutATtl_UseTheProvidersDefault()
+    {
+        await using var handle = await _adapter.Locks.AcquireAsync("job", new LockOptions { TimeProvider = _time });
+        var info = await _adapter.Locks.GetInfoAsync("job");
+        Assert.Equal(_time.GetUtcNow() + _adapter.Locks.DefaultTtl, info!.ExpiresAt);
+    }
+
+    private static async Task WaitUntilPolledAsync(Task task)
+    {
+        await Task.Delay(20, TestContext.Current.CancellationToken);
+        Assert.False(task.IsCompleted);
+    }
+}
