@@ -91,6 +91,23 @@ internal sealed class ProcessLockTable
         }
     }
 
+    public RowCounts Counts(long nowMs)
+    {
+        lock (_sync)
+        {
+            var live = 0;
+            foreach (var entry in _entries.Values)
+            {
+                if (nowMs < entry.ExpiresAtMs)
+                {
+                    live++;
+                }
+            }
+
+            return new RowCounts(live, _entries.Count - live);
+        }
+    }
+
     public int Prune(long nowMs)
     {
         lock (_sync)

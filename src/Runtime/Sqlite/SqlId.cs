@@ -45,6 +45,15 @@ internal enum SqlId
     LockInfo,
     LockSweep,
 
+    AdminCacheCounts,
+    AdminIdempotencyCounts,
+    AdminLockCounts,
+    AdminCircuits,
+    AdminCheckpointCounts,
+    AdminTasks,
+    AdminLocks,
+    AdminIdempotency,
+
     // Count must stay last: it sizes each connection's statement cache.
     Count,
 }

@@ -144,6 +144,30 @@ internal static class SqlText
 
         // ?1 lo, ?2 hi, ?3 now
         SqlId.LockSweep => "DELETE FROM go_goscope_locks WHERE expires_at <= ?3 AND key >= ?1 AND key < ?2"u8,
+        // Inspection, all by namespace range: ?1 lo, ?2 hi, ?3 now
+        SqlId.AdminCacheCounts => """
+            SELECT count(*), coalesce(sum(expires_at IS NOT NULL AND expires_at <= ?3), 0) FROM go_goscope_cache WHERE key >= ?1 AND key < ?2
+            """u8,
+        SqlId.AdminIdempotencyCounts => """
+            SELECT count(*), coalesce(sum(expires_at IS NOT NULL AND expires_at <= ?3), 0) FROM go_goscope_idempotency WHERE key >= ?1 AND key < ?2
+            """u8,
+        SqlId.AdminLockCounts => "SELECT count(*), coalesce(sum(expires_at <= ?3), 0) FROM go_goscope_locks WHERE key >= ?1 AND key < ?2"u8,
+        SqlId.AdminCircuits => """
+            SELECT key, state, failure_count, last_failure_time, last_success_time, updated_at FROM go_goscope_circuit
+            WHERE key >= ?1 AND key < ?2
+            """u8,
+        SqlId.AdminCheckpointCounts => "SELECT count(*), count(DISTINCT task_id) FROM go_goscope_checkpoints WHERE task_id >= ?1 AND task_id < ?2"u8,
+
+        // SQLite takes the bare columns of an aggregate query with max() from the row that holds the maximum.
+        SqlId.AdminTasks => """
+            SELECT task_id, count(*), max(sequence), progress, estimated_time_remaining, timestamp FROM go_goscope_checkpoints
+            WHERE task_id >= ?1 AND task_id < ?2 GROUP BY task_id
+            """u8,
+        SqlId.AdminLocks => "SELECT key, owner, expires_at, fencing_token FROM go_goscope_locks WHERE key >= ?1 AND key < ?2 AND expires_at > ?3"u8,
+        SqlId.AdminIdempotency => """
+            SELECT key, expires_at, created_at, length(CAST(value AS BLOB)) FROM go_goscope_idempotency
+            WHERE key >= ?1 AND key < ?2 AND (expires_at IS NULL OR expires_at > ?3)
+            """u8,
         _ => throw new ArgumentOutOfRangeException(nameof(id), id, null),
     };
 }

@@ -2,6 +2,8 @@ namespace NativeAotPersistence;
 
 public sealed partial class SqliteAdapter : IAdapterLifecycle
 {
+    private SqliteAdmin? _admin;
+
     /// <inheritdoc />
     public async ValueTask<PruneResult> PruneAsync(CancellationToken cancellationToken = default)
     {
@@ -16,6 +18,9 @@ public sealed partial class SqliteAdapter : IAdapterLifecycle
         };
         return new PruneResult(cache, idempotency, locks);
     }
+
+    /// <summary>Gets the inspection API for this adapter's rows (its prefix only).</summary>
+    public IPersistenceAdmin Admin => _admin ??= new SqliteAdmin(this);
 
     void IAdapterLifecycle.EnsureConnected() => _ = Pool;
 

@@ -1,0 +1,239 @@
+using NativeAotPersistence.Sqlite;
+using SQLitePCL;
+using static SQLitePCL.raw;
+
+namespace NativeAotPersistence;
+
+/// <summary>Inspection of one SQLite adapter's namespace, through the reader connections.</summary>
+internal sealed class SqliteAdmin : SqliteProvider, IPersistenceAdmin
+{
+    private readonly KeyNamespace _cache;
+    private readonly KeyNamespace _circuits;
+    private readonly KeyNamespace _tasks;
+    private readonly KeyNamespace _idempotency;
+    private readonly KeyNamespace _locks;
+
+    public SqliteAdmin(SqliteAdapter adapter)
+        : base(adapter)
+    {
+        _cache = new KeyNamespace(Prefix, "cache");
+        _circuits = new KeyNamespace(Prefix, "circuit");
+        _tasks = new KeyNamespace(Prefix, "task");
+        _idempotency = new KeyNamespace(Prefix, "idempotency");
+        _locks = new KeyNamespace(Prefix, "lock");
+    }
+
+    public ValueTask<PersistenceStats> GetStatsAsync(CancellationToken cancellationToken = default)
+    {
+        var processLocks = Adapter.Locks is ProcessLockProvider process ? process.Table.Counts(NowMs) : (RowCounts?)null;
+        return Pool.ReadAsync("admin.stats", (this, NowMs, processLocks), static (c, s) =>
+        {
+            const string op = "admin.stats";
+            var self = s.Item1;
+            var version = int.Parse(SqliteSchema.ReadMeta(c, "schema_version"u8, op) ?? "0", System.Globalization.CultureInfo.InvariantCulture);
+            var pageSize = long.Parse(c.QueryText("PRAGMA page_size", op) ?? "0", System.Globalization.CultureInfo.InvariantCulture);
+            var pageCount = long.Parse(c.QueryText("PRAGMA page_count", op) ?? "0", System.Globalization.CultureInfo.InvariantCulture);
+            var freePages = long.Parse(c.QueryText("PRAGMA freelist_count", op) ?? "0", System.Globalization.CultureInfo.InvariantCulture);
+            var (checkpoints, tasks) = Pair(c, SqlId.AdminCheckpointCounts, self._tasks, s.Item2, op);
+            return new PersistenceStats(
+                version,
+                c.DataSource,
+                SizeOnDisk(c.DataSource),
+                pageSize,
+                pageCount,
+                freePages,
+                Counts(c, SqlId.AdminCacheCounts, self._cache, s.Item2, op),
+                CountRows(c, SqlId.AdminCircuits, self._circuits, op),
+                checkpoints,
+                tasks,
+                Counts(c, SqlId.AdminIdempotencyCounts, self._idempotency, s.Item2, op),
+                s.processLocks ?? Counts(c, SqlId.AdminLockCounts, self._locks, s.Item2, op));
+        }, cancellationToken);
+    }
+
+    public ValueTask<IReadOnlyList<CircuitSummary>> ListCircuitsAsync(CancellationToken cancellationToken = default) =>
+        Pool.ReadAsync("admin.circuits", _circuits, static (c, ns) =>
+        {
+            const string op = "admin.circuits";
+            var list = new List<CircuitSummary>();
+            var statement = c.Statement(SqlId.AdminCircuits, op);
+            try
+            {
+                c.BindRange(statement, ns, default, op);
+                while (c.Check(sqlite3_step(statement), op) == SQLITE_ROW)
+                {
+                    var key = SqliteConnection.ReadText(statement, 0, ns.Utf8.Length);
+                    var state = SqliteCircuitBreakerStateProvider.ReadState(c, statement, key, op, first: 1);
+                    list.Add(new CircuitSummary(key, state, Ttl.FromUnixMs(sqlite3_column_int64(statement, 5))));
+                }
+            }
+            finally
+            {
+                SqliteConnection.Reset(statement);
+            }
+
+            list.Sort(static (a, b) => string.CompareOrdinal(a.Key, b.Key));
+            return (IReadOnlyList<CircuitSummary>)list;
+        }, cancellationToken);
+
+    public ValueTask<IReadOnlyList<TaskSummary>> ListTasksAsync(CancellationToken cancellationToken = default) =>
+        Pool.ReadAsync("admin.tasks", _tasks, static (c, ns) =>
+        {
+            const string op = "admin.tasks";
+            var list = new List<TaskSummary>();
+            var statement = c.Statement(SqlId.AdminTasks, op);
+            try
+            {
+                c.BindRange(statement, ns, default, op);
+                while (c.Check(sqlite3_step(statement), op) == SQLITE_ROW)
+                {
+                    list.Add(new TaskSummary(
+                        SqliteConnection.ReadText(statement, 0, ns.Utf8.Length),
+                        sqlite3_column_int(statement, 1),
+                        sqlite3_column_int64(statement, 2),
+                        sqlite3_column_int(statement, 3),
+                        CheckpointRules.Eta(SqliteConnection.ReadNullableInt64(statement, 4)),
+                        Ttl.FromUnixMs(sqlite3_column_int64(statement, 5))));
+                }
+            }
+            finally
+            {
+                SqliteConnection.Reset(statement);
+            }
+
+            list.Sort(static (a, b) => string.CompareOrdinal(a.TaskId, b.TaskId));
+            return (IReadOnlyList<TaskSummary>)list;
+        }, cancellationToken);
+
+    public ValueTask<IReadOnlyList<LockInfo>> ListLocksAsync(CancellationToken cancellationToken = default)
+    {
+        if (Adapter.Locks is ProcessLockProvider process)
+        {
+            _ = Pool;
+            return new ValueTask<IReadOnlyList<LockInfo>>(process.Table.List(NowMs));
+        }
+
+        return Pool.ReadAsync("admin.locks", (_locks, NowMs), static (c, s) =>
+        {
+            const string op = "admin.locks";
+            var list = new List<LockInfo>();
+            var statement = c.Statement(SqlId.AdminLocks, op);
+            try
+            {
+                c.BindRange(statement, s._locks, default, op);
+                c.BindInt64(statement, 3, s.NowMs, op);
+                while (c.Check(sqlite3_step(statement), op) == SQLITE_ROW)
+                {
+                    list.Add(new LockInfo(
+                        SqliteConnection.ReadText(statement, 0, s._locks.Utf8.Length),
+                        SqliteConnection.ReadText(statement, 1),
+                        Ttl.FromUnixMs(sqlite3_column_int64(statement, 2)),
+                        sqlite3_column_int64(statement, 3)));
+                }
+            }
+            finally
+            {
+                SqliteConnection.Reset(statement);
+            }
+
+            list.Sort(static (a, b) => string.CompareOrdinal(a.Key, b.Key));
+            return (IReadOnlyList<LockInfo>)list;
+        }, cancellationToken);
+    }
+
+    public ValueTask<IReadOnlyList<IdempotencyKeySummary>> ListIdempotencyKeysAsync(string? pattern = null, CancellationToken cancellationToken = default)
+    {
+        if (pattern is not null)
+        {
+            Keys.ValidatePattern(pattern);
+        }
+
+        return Pool.ReadAsync("admin.idempotency", (_idempotency, pattern, NowMs), static (c, s) =>
+        {
+            const string op = "admin.idempotency";
+            var list = new List<IdempotencyKeySummary>();
+            var statement = c.Statement(SqlId.AdminIdempotency, op);
+            try
+            {
+                c.BindRange(statement, s._idempotency, Glob.LiteralPrefix(s.pattern), op);
+                c.BindInt64(statement, 3, s.NowMs, op);
+                while (c.Check(sqlite3_step(statement), op) == SQLITE_ROW)
+                {
+                    var key = SqliteConnection.ReadText(statement, 0, s._idempotency.Utf8.Length);
+                    if (Glob.IsMatch(s.pattern, key))
+                    {
+                        list.Add(new IdempotencyKeySummary(
+                            key,
+                            SqliteConnection.ReadNullableInt64(statement, 1) is { } expires ? Ttl.FromUnixMs(expires) : null,
+                            SqliteConnection.ReadNullableInt64(statement, 2) is { } created ? Ttl.FromUnixMs(created) : null,
+                            sqlite3_column_int(statement, 3)));
+                    }
+                }
+            }
+            finally
+            {
+                SqliteConnection.Reset(statement);
+            }
+
+            list.Sort(static (a, b) => string.CompareOrdinal(a.Key, b.Key));
+            return (IReadOnlyList<IdempotencyKeySummary>)list;
+        }, cancellationToken);
+    }
+
+    private static long SizeOnDisk(string dataSource)
+    {
+        if (dataSource == ":memory:")
+        {
+            return 0;
+        }
+
+        static long Length(string path) => File.Exists(path) ? new FileInfo(path).Length : 0;
+        return Length(dataSource) + Length(dataSource + "-wal");
+    }
+
+    private static RowCounts Counts(SqliteConnection c, SqlId sql, KeyNamespace ns, long nowMs, string op)
+    {
+        var (total, expired) = Pair(c, sql, ns, nowMs, op);
+        return new RowCounts(total - expired, expired);
+    }
+
+    private static (int First, int Second) Pair(SqliteConnection c, SqlId sql, KeyNamespace ns, long nowMs, string op)
+    {
+        var statement = c.Statement(sql, op);
+        try
+        {
+            c.BindRange(statement, ns, default, op);
+            if (sqlite3_bind_parameter_count(statement) >= 3)
+            {
+                c.BindInt64(statement, 3, nowMs, op);
+            }
+
+            c.Check(sqlite3_step(statement), op);
+            return (sqlite3_column_int(statement, 0), sqlite3_column_int(statement, 1));
+        }
+        finally
+        {
+            SqliteConnection.Reset(statement);
+        }
+    }
+
+    private static int CountRows(SqliteConnection c, SqlId sql, KeyNamespace ns, string op)
+    {
+        var statement = c.Statement(sql, op);
+        var count = 0;
+        try
+        {
+            c.BindRange(statement, ns, default, op);
+            while (c.Check(sqlite3_step(statement), op) == SQLITE_ROW)
+            {
+                count++;
+            }
+        }
+        finally
+        {
+            SqliteConnection.Reset(statement);
+        }
+
+        return count;
+    }
+}
