@@ -119,7 +119,10 @@ internal sealed partial class Emitter
         {
             var initial = defaults.TryGetValue(i, out var value) ? value : (Type(members[i].TypeId).IsReferenceType ? "default!" : "default");
             _w.Line(members[i].LocalType + " " + Local(i) + " = " + initial + ";");
-            _w.Line("bool " + Has(i) + " = false;");
+            if (NeedsHas(members[i]))
+            {
+                _w.Line("bool " + Has(i) + " = false;");
+            }
         }
 
         _w.Line("string? __property = null;");
@@ -143,7 +146,11 @@ internal sealed partial class Emitter
                     _w.Open("if (" + Names.SequenceEqual + "(__name, " + Literal(member.JsonName) + "u8))");
                     _w.Line("__property = " + Literal(member.JsonName) + ";");
                     _w.Line(Local(i) + " = " + ReadExpression(Type(member.TypeId)) + ";");
-                    _w.Line(Has(i) + " = true;");
+                    if (NeedsHas(member))
+                    {
+                        _w.Line(Has(i) + " = true;");
+                    }
+
                     _w.Line("continue;");
                     _w.Close();
                 }
@@ -211,6 +218,9 @@ internal sealed partial class Emitter
         _w.Line("return __result;");
         _w.Close();
     }
+
+    private static bool NeedsHas(MemberModel member) =>
+        member.IsRequired || member.Setter is MemberSetter.Assign or MemberSetter.InitAccessor;
 
     private static string MemberName(TypeModel type, int index) => "s_" + type.Id + "_" + index.ToString(CultureInfo.InvariantCulture);
 

@@ -124,6 +124,9 @@ internal sealed partial class Emitter
                 _w.Close();
                 break;
             case CollectionKind.List:
+            case CollectionKind.IList:
+            case CollectionKind.IReadOnlyList:
+                // Indexing through the interface avoids boxing an enumerator.
                 _w.Open("for (int __i = 0; __i < value.Count; __i++)");
                 WriteValue(element, "value[__i]");
                 _w.Close();

@@ -77,7 +77,10 @@ internal sealed partial class TypeWalker
             default:
                 switch (named.OriginalDefinition.ToDisplayString())
                 {
-                    case "System.Collections.Generic.List<T>": kind = CollectionKind.List; break;
+                    case "System.Collections.Generic.List<T>":
+                        kind = CollectionKind.List;
+                        element = named.TypeArguments[0];
+                        return TypeShape.Collection;
                     case "System.Collections.Generic.Dictionary<TKey, TValue>": kind = CollectionKind.Dictionary; break;
                     case "System.Collections.Generic.IDictionary<TKey, TValue>": kind = CollectionKind.IDictionary; break;
                     case "System.Collections.Generic.IReadOnlyDictionary<TKey, TValue>": kind = CollectionKind.IReadOnlyDictionary; break;
