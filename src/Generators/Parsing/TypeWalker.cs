@@ -84,6 +84,11 @@ internal sealed partial class TypeWalker
             return false;
         }
 
+        if (_rootNames.ContainsKey(type))
+        {
+            return true;
+        }
+
         _rootNames.Add(type, propertyName);
         _rootOrder.Add((type, location));
         return true;
