@@ -82,7 +82,8 @@ internal sealed class PayloadBuffer : IBufferWriter<byte>
 
     public static void ReturnWriter(Utf8JsonWriter writer)
     {
-        writer.Reset(Stream.Null);
+        // Reset(Stream) would allocate an internal buffer writer on every call; a detached IBufferWriter does not.
+        writer.Reset(DetachedBufferWriter.Instance);
         t_cachedWriter = writer;
     }
 
@@ -122,5 +123,17 @@ internal sealed class PayloadBuffer : IBufferWriter<byte>
 
         var newSize = Math.Max(_buffer.Length * 2, _written + sizeHint);
         Array.Resize(ref _buffer, newSize);
+    }
+
+    /// <summary>The destination of a pooled writer between uses; writing to it is a bug.</summary>
+    private sealed class DetachedBufferWriter : IBufferWriter<byte>
+    {
+        public static readonly DetachedBufferWriter Instance = new();
+
+        public void Advance(int count) => throw new InvalidOperationException("The pooled writer was used after it was returned.");
+
+        public Memory<byte> GetMemory(int sizeHint = 0) => throw new InvalidOperationException("The pooled writer was used after it was returned.");
+
+        public Span<byte> GetSpan(int sizeHint = 0) => throw new InvalidOperationException("The pooled writer was used after it was returned.");
     }
 }

@@ -1,0 +1,306 @@
+using System;
+using System.Collections.Generic;
+using System.Globalization;
+using System.Linq;
+using System.Threading;
+using Microsoft.CodeAnalysis;
+using NativeAotPersistence.Generators.Diagnostics;
+using NativeAotPersistence.Generators.Model;
+
+namespace NativeAotPersistence.Generators.Parsing;
+
+/// <summary>
+/// Classifies payload types and walks everything reachable from the roots (members, elements, values), building the
+/// plain <see cref="TypeModel"/>s and collecting diagnostics. Shared by the generator and the analyzer.
+/// </summary>
+internal sealed partial class TypeWalker
+{
+    public static readonly SymbolDisplayFormat FullyQualified = SymbolDisplayFormat.FullyQualifiedFormat;
+
+    public static readonly SymbolDisplayFormat Annotated = SymbolDisplayFormat.FullyQualifiedFormat.AddMiscellaneousOptions(
+        SymbolDisplayMiscellaneousOptions.IncludeNullableReferenceTypeModifier);
+
+    public static readonly SymbolDisplayFormat Display = SymbolDisplayFormat.CSharpErrorMessageFormat.RemoveMiscellaneousOptions(
+        SymbolDisplayMiscellaneousOptions.IncludeNullableReferenceTypeModifier);
+
+    private static readonly string[] ReservedNames =
+    [
+        "Default", "GetTypeInfo", "GetType", "ToString", "Equals", "GetHashCode", "MemberwiseClone", "Finalize", "Combine", "ReferenceEquals",
+    ];
+
+    private readonly Dictionary<ITypeSymbol, Entry> _entries = new(SymbolEqualityComparer.Default);
+    private readonly List<Entry> _created = [];
+    private readonly Queue<Entry> _pending = new();
+    private readonly Dictionary<ITypeSymbol, string> _rootNames = new(SymbolEqualityComparer.Default);
+    private readonly List<(ITypeSymbol Type, Location? Location)> _rootOrder = [];
+    private readonly HashSet<string> _usedIds = new(StringComparer.Ordinal);
+    private readonly List<DiagnosticInfo> _diagnostics;
+    private readonly int _namingPolicy;
+    private readonly bool _enumsAsNumbers;
+    private readonly IAssemblySymbol? _assembly;
+    private readonly CancellationToken _cancellationToken;
+
+    public TypeWalker(string contextName, int namingPolicy, bool enumsAsNumbers, IAssemblySymbol? assembly, List<DiagnosticInfo> diagnostics, CancellationToken cancellationToken)
+    {
+        _namingPolicy = namingPolicy;
+        _enumsAsNumbers = enumsAsNumbers;
+        _assembly = assembly;
+        _diagnostics = diagnostics;
+        _cancellationToken = cancellationToken;
+        _usedIds.Add(contextName);
+        foreach (var name in ReservedNames)
+        {
+            _usedIds.Add(name);
+        }
+    }
+
+    /// <summary>Every type registered so far, roots and reachable.</summary>
+    public IEnumerable<ITypeSymbol> Symbols => _entries.Keys;
+
+    /// <summary>Returns a property name for <paramref name="name"/> that no other generated member uses.</summary>
+    public string ReserveName(string name)
+    {
+        var candidate = name;
+        for (var i = 2; !_usedIds.Add(candidate); i++)
+        {
+            candidate = name + i.ToString(CultureInfo.InvariantCulture);
+        }
+
+        return candidate;
+    }
+
+    /// <summary>Declares a root with its property name. Returns false (after reporting NAP0003) when the type is not supported.</summary>
+    public bool DeclareRoot(ITypeSymbol type, string propertyName, Location? location, string contextName)
+    {
+        type = Normalize(type);
+        if (type.TypeKind == TypeKind.Error)
+        {
+            return false;
+        }
+
+        if (Unsupported(type) is { } reason)
+        {
+            _diagnostics.Add(DiagnosticFactory.Create(DiagnosticDescriptors.UnsupportedType, location, Name(type), "[Payload] on " + contextName, reason));
+            return false;
+        }
+
+        if (_rootNames.ContainsKey(type))
+        {
+            return true;
+        }
+
+        _rootNames.Add(type, propertyName);
+        _rootOrder.Add((type, location));
+        return true;
+    }
+
+    /// <summary>Creates the declared roots and walks everything reachable from them.</summary>
+    public void Walk()
+    {
+        foreach (var (type, location) in _rootOrder)
+        {
+            if (!_entries.ContainsKey(type))
+            {
+                Create(type, location);
+            }
+        }
+
+        Drain();
+    }
+
+    private void Drain()
+    {
+        while (_pending.Count > 0)
+        {
+            _cancellationToken.ThrowIfCancellationRequested();
+            var entry = _pending.Dequeue();
+            entry.Object = BuildObject(entry);
+        }
+    }
+
+    /// <summary>The models: roots in registration order, then reachable types ordered by name.</summary>
+    public EquatableArray<TypeModel> ToModels()
+    {
+        var roots = _rootOrder.Select(r => _entries[r.Type]);
+        var reachable = _created.Where(static e => !e.IsRoot).OrderBy(static e => e.FullyQualifiedName, StringComparer.Ordinal);
+        return roots.Concat(reachable).Select(static e => e.ToModel()).ToEquatableArray();
+    }
+
+    /// <summary>Returns the id of <paramref name="type"/>'s model, creating it, or null (after reporting NAP0003) when unsupported.</summary>
+    public string? Resolve(ITypeSymbol type, Location? location, string memberName)
+    {
+        type = Normalize(type);
+        if (type.TypeKind == TypeKind.Error)
+        {
+            return null;
+        }
+
+        if (_entries.TryGetValue(type, out var existing))
+        {
+            return existing.Id;
+        }
+
+        if (Unsupported(type) is { } reason)
+        {
+            _diagnostics.Add(DiagnosticFactory.Create(DiagnosticDescriptors.UnsupportedType, location, Name(type), memberName, reason));
+            return null;
+        }
+
+        return Create(type, location).Id;
+    }
+
+    public static string Name(ITypeSymbol type) => type.ToDisplayString(Display);
+
+    private static ITypeSymbol Normalize(ITypeSymbol type) =>
+        type.IsReferenceType ? type.WithNullableAnnotation(NullableAnnotation.NotAnnotated) : type;
+
+    private Entry Create(ITypeSymbol type, Location? location)
+    {
+        type = Normalize(type);
+        _rootNames.TryGetValue(type, out var rootPropertyName);
+        var builtIn = GetBuiltIn(type);
+        var entry = new Entry(type)
+        {
+            FullyQualifiedName = type.ToDisplayString(FullyQualified),
+            DisplayName = Name(type),
+            BuiltIn = builtIn,
+            FirstLocation = location,
+            IsPublic = IsPublic(type),
+            IsRoot = rootPropertyName is not null,
+        };
+        _entries.Add(type, entry);
+        _created.Add(entry);
+
+        if (builtIn != BuiltInKind.None)
+        {
+            entry.Shape = TypeShape.BuiltIn;
+        }
+        else if (type.TypeKind == TypeKind.Enum)
+        {
+            entry.Shape = TypeShape.Enum;
+            entry.Enum = BuildEnum((INamedTypeSymbol)type, location);
+        }
+        else if (GetNullableUnderlying(type) is { } underlying)
+        {
+            entry.Shape = TypeShape.Nullable;
+            SetElement(entry, underlying, location);
+        }
+        else if (GetCollection(type, out var kind, out var element) is { } shape)
+        {
+            entry.Shape = shape;
+            entry.CollectionKind = kind;
+            SetElement(entry, element!, location);
+        }
+        else
+        {
+            entry.Shape = TypeShape.Object;
+            _pending.Enqueue(entry);
+        }
+
+        var hasProperty = rootPropertyName is not null ||
+                          !(entry.Shape == TypeShape.BuiltIn ||
+                            (entry.Shape == TypeShape.Nullable && GetBuiltIn(GetNullableUnderlying(type)!) != BuiltInKind.None));
+        entry.PropertyName = rootPropertyName ?? (hasProperty ? ReserveName(TypeName(type)) : null);
+        entry.Id = entry.PropertyName ?? ReserveName("BuiltIn" + TypeName(type));
+        return entry;
+    }
+
+    private void SetElement(Entry entry, ITypeSymbol element, Location? location)
+    {
+        entry.ElementId = Resolve(element, location, entry.DisplayName);
+        entry.ElementFullyQualifiedName = Normalize(element).ToDisplayString(FullyQualified);
+    }
+
+    /// <summary>A name for generated members: <c>List&lt;OrderLine&gt;</c> is <c>ListOrderLine</c>, <c>int?</c> is <c>NullableInt32</c>.</summary>
+    public static string TypeName(ITypeSymbol type)
+    {
+        switch (type)
+        {
+            case IArrayTypeSymbol array:
+                return TypeName(array.ElementType) + "Array";
+            case INamedTypeSymbol named when GetNullableUnderlying(named) is { } underlying:
+                return "Nullable" + TypeName(underlying);
+            case INamedTypeSymbol named:
+                var name = named.Name;
+                foreach (var argument in named.TypeArguments)
+                {
+                    name += TypeName(argument);
+                }
+
+                return name;
+            default:
+                return new string(type.Name.Where(static c => char.IsLetterOrDigit(c) || c == '_').ToArray());
+        }
+    }
+
+    private static bool IsPublic(ITypeSymbol type)
+    {
+        switch (type)
+        {
+            case IArrayTypeSymbol array:
+                return IsPublic(array.ElementType);
+            case INamedTypeSymbol named:
+                for (ISymbol? s = named; s is INamedTypeSymbol t; s = s.ContainingType)
+                {
+                    if (t.DeclaredAccessibility != Accessibility.Public)
+                    {
+                        return false;
+                    }
+                }
+
+                return named.TypeArguments.All(IsPublic);
+            default:
+                return false;
+        }
+    }
+
+    private static Location? SourceLocation(ISymbol symbol) => symbol.Locations.FirstOrDefault(static l => l.IsInSource);
+
+    private sealed class Entry(ITypeSymbol symbol)
+    {
+        public ITypeSymbol Symbol { get; } = symbol;
+
+        public string Id { get; set; } = "";
+
+        public string FullyQualifiedName { get; set; } = "";
+
+        public string DisplayName { get; set; } = "";
+
+        public string? PropertyName { get; set; }
+
+        public bool IsRoot { get; set; }
+
+        public bool IsPublic { get; set; }
+
+        public Location? FirstLocation { get; set; }
+
+        public TypeShape Shape { get; set; }
+
+        public BuiltInKind BuiltIn { get; set; }
+
+        public string? ElementId { get; set; }
+
+        public string? ElementFullyQualifiedName { get; set; }
+
+        public CollectionKind CollectionKind { get; set; }
+
+        public EnumModel? Enum { get; set; }
+
+        public ObjectModel? Object { get; set; }
+
+        public TypeModel ToModel() => new(
+            Id,
+            FullyQualifiedName,
+            DisplayName,
+            PropertyName,
+            IsPublic,
+            Symbol.IsReferenceType,
+            Shape,
+            BuiltIn,
+            ElementId,
+            ElementFullyQualifiedName,
+            CollectionKind,
+            Enum,
+            Object);
+    }
+}
