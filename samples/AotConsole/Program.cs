@@ -1,4 +1,5 @@
 using ConsoleAppFramework;
+using AotConsole;
 using NativeAotPersistence;
 
 var app = ConsoleApp.Create();
@@ -13,11 +14,17 @@ internal static class Commands
     {
         try
         {
-            await using var persistence = await SqliteAdapter.OpenAsync(db, new PersistenceAdapterOptions { KeyPrefix = "aotconsole:" });
-            await persistence.Cache.SetAsync("hello", "world", TimeSpan.FromMinutes(1));
-            var value = await persistence.Cache.GetAsync<string>("hello");
-            Console.WriteLine($"{persistence.DataSource}: cache round trip '{value}'");
-            return value == "world" ? 0 : 1;
+            await using var persistence = await SqliteAdapter.OpenAsync(db, new PersistenceAdapterOptions
+            {
+                KeyPrefix = "aotconsole:",
+                Payloads = SamplePayloads.Default,
+            });
+            var calibration = new Calibration("sensor-1", 0.25, 1.5, DateTimeOffset.UtcNow);
+            await persistence.Cache.SetAsync("calibration:sensor-1", calibration, TimeSpan.FromMinutes(1));
+            var value = await persistence.Cache.GetAsync<Calibration>("calibration:sensor-1");
+            var stats = await persistence.Admin.GetStatsAsync();
+            Console.WriteLine($"{persistence.DataSource}: schema version {stats.SchemaVersion}, cache round trip {(value == calibration ? "ok" : "MISMATCH")}");
+            return value == calibration ? 0 : 1;
         }
         catch (PersistenceException e)
         {
