@@ -6,6 +6,12 @@ internal enum SqlId
     BeginImmediate,
     Commit,
     Rollback,
+    SavepointWrite,
+    ReleaseWrite,
+    RollbackToWrite,
+    SavepointTransaction,
+    ReleaseTransaction,
+    RollbackToTransaction,
     SchemaObjects,
     MetaGet,
 

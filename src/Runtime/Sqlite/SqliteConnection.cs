@@ -81,21 +81,35 @@ internal sealed partial class SqliteConnection : IDisposable
         }
     }
 
-    /// <summary>Runs <paramref name="body"/> inside <c>BEGIN IMMEDIATE</c> … <c>COMMIT</c>, rolling back on failure.</summary>
+    /// <summary>Gets whether a transaction is open on this connection.</summary>
+    public bool InTransactionNow => sqlite3_get_autocommit(Handle) == 0;
+
+    /// <summary>
+    /// Runs <paramref name="body"/> atomically: inside <c>BEGIN IMMEDIATE</c> … <c>COMMIT</c>, or as a savepoint when a
+    /// transaction (a group commit) is already open. Rolls back on failure.
+    /// </summary>
     public TResult InTransaction<TState, TResult>(TState state, Func<SqliteConnection, TState, TResult> body, string operation)
     {
-        Execute(SqlId.BeginImmediate, operation);
+        var nested = InTransactionNow;
+        Execute(nested ? SqlId.SavepointTransaction : SqlId.BeginImmediate, operation);
         TResult result;
         try
         {
             result = body(this, state);
-            Execute(SqlId.Commit, operation);
+            Execute(nested ? SqlId.ReleaseTransaction : SqlId.Commit, operation);
         }
         catch
         {
-            if (sqlite3_get_autocommit(Handle) == 0)
+            if (InTransactionNow)
             {
-                sqlite3_exec(Handle, "ROLLBACK");
+                if (nested)
+                {
+                    sqlite3_exec(Handle, "ROLLBACK TO nap_tx; RELEASE nap_tx;");
+                }
+                else
+                {
+                    sqlite3_exec(Handle, "ROLLBACK");
+                }
             }
 
             throw;

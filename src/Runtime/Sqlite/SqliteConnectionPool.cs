@@ -13,11 +13,14 @@ internal sealed class SqliteConnectionPool : IDisposable
     private readonly TimeSpan _busyTimeout;
     private int _nextReader;
 
+    private readonly GroupCommit _groupCommit;
+
     public SqliteConnectionPool(SqliteConnection writer, SqliteConnection[] readers, TimeSpan busyTimeout)
     {
         Writer = writer;
         _readers = readers.Length == 0 ? [writer] : readers;
         _busyTimeout = busyTimeout;
+        _groupCommit = new GroupCommit(writer, busyTimeout);
     }
 
     public SqliteConnection Writer { get; }
@@ -26,7 +29,11 @@ internal sealed class SqliteConnectionPool : IDisposable
 
     public IReadOnlyList<SqliteConnection> Readers => _readers;
 
-    /// <summary>Runs a write on the writer connection.</summary>
+    /// <summary>
+    /// Runs a write on the writer connection: inline when the writer is free (the caller's task completes
+    /// synchronously), otherwise queued for the next group commit. Either way the task completes only after the
+    /// write committed.
+    /// </summary>
     public ValueTask<TResult> WriteAsync<TState, TResult>(
         string operation, TState state, Func<SqliteConnection, TState, TResult> body, CancellationToken cancellationToken)
     {
@@ -36,15 +43,17 @@ internal sealed class SqliteConnectionPool : IDisposable
         }
 
         var connection = Writer;
-        if (connection.Gate.Wait(0, CancellationToken.None))
+        if (_groupCommit.IsIdle && connection.Gate.Wait(0, CancellationToken.None))
         {
             if (TryRun(connection, operation, state, body, out var result))
             {
                 return new ValueTask<TResult>(result);
             }
+
+            return RunSlowAsync(connection, operation, state, body, cancellationToken);
         }
 
-        return RunSlowAsync(connection, operation, state, body, cancellationToken);
+        return _groupCommit.Enqueue(operation, state, body, cancellationToken);
     }
 
     /// <summary>Runs a read on a free reader connection (the writer when there are no readers).</summary>

@@ -1,0 +1,142 @@
+using System.Text.Json;
+
+namespace NativeAotPersistence.Tests.Sqlite;
+
+public sealed class GroupCommitTests : IAsyncLifetime
+{
+    private readonly TempDirectory _dir = new();
+    private SqliteAdapter _adapter = null!;
+
+    public async ValueTask InitializeAsync() =>
+        _adapter = await SqliteAdapter.OpenAsync(_dir.File("group.db"), new PersistenceAdapterOptions { LockScope = LockScope.Database });
+
+    public async ValueTask DisposeAsync()
+    {
+        await _adapter.DisposeAsync();
+        _dir.Dispose();
+    }
+
+    /// <summary>Holds the writer so that writes issued meanwhile queue up and commit as one group.</summary>
+    private async Task<T> WhileWriterHeld<T>(Func<T> issue)
+    {
+        var gate = _adapter.Pool.Writer.Gate;
+        await gate.WaitAsync(TestContext.Current.CancellationToken);
+        T issued;
+        try
+        {
+            issued = issue();
+        }
+        finally
+        {
+            gate.Release();
+        }
+
+        return issued;
+    }
+
+    [Fact]
+    public async Task QueuedWrites_CommitTogether_AndEachCallerCompletesAfterTheCommit()
+    {
+        var writes = await WhileWriterHeld(() => Enumerable.Range(0, 50)
+            .Select(i => _adapter.Cache.SetAsync("key" + i, i).AsTask())
+            .ToArray());
+
+        Assert.All(writes, w => Assert.False(w.IsCompleted));
+        await Task.WhenAll(writes);
+
+        using var raw = new RawSqlite(_dir.File("group.db"));
+        Assert.Equal(50, raw.Count("SELECT count(*) FROM go_goscope_cache"));
+    }
+
+    [Fact]
+    public async Task AFailingWrite_FailsOnlyItsOwnCaller()
+    {
+        var poisonous = new PoisonPayload();
+        var writes = await WhileWriterHeld(() => Enumerable.Range(0, 20)
+            .Select(i => _adapter.Cache.SetAsync("key" + i, i == 7 ? "poison" : "ok" + i, null, poisonous).AsTask())
+            .ToArray());
+
+        await Assert.ThrowsAsync<InvalidOperationException>(() => writes[7]);
+        for (var i = 0; i < 20; i++)
+        {
+            if (i != 7)
+            {
+                await writes[i];
+                Assert.Equal("ok" + i, await _adapter.Cache.GetAsync<string>("key" + i));
+            }
+        }
+
+        Assert.False(await _adapter.Cache.HasAsync("key7"));
+    }
+
+    [Fact]
+    public async Task WritesToOneKey_KeepTheirOrder()
+    {
+        var writes = await WhileWriterHeld(() => Enumerable.Range(1, 100)
+            .Select(i => _adapter.Cache.SetAsync("counter", i).AsTask())
+            .ToArray());
+        await Task.WhenAll(writes);
+        Assert.Equal(100, await _adapter.Cache.GetAsync<int>("counter"));
+    }
+
+    [Fact]
+    public async Task AtomicAndTransactionalWrites_WorkInsideAGroup()
+    {
+        var (failures, locks) = await WhileWriterHeld(() => (
+            Enumerable.Range(0, 40).Select(_ => _adapter.CircuitBreakers.RecordFailureAsync("shared", 1000).AsTask()).ToArray(),
+            Enumerable.Range(0, 5).Select(i => _adapter.Locks.AcquireAsync("lock" + (i % 2), TimeSpan.FromMinutes(1), "owner" + i).AsTask()).ToArray()));
+
+        var counts = await Task.WhenAll(failures);
+        Assert.Equal(Enumerable.Range(1, 40), counts.Order());
+        var handles = await Task.WhenAll(locks);
+        Assert.Equal(2, handles.Count(h => h is not null));
+        Assert.Equal(40, (await _adapter.CircuitBreakers.GetStateAsync("shared"))!.FailureCount);
+    }
+
+    [Fact]
+    public async Task AQueuedWriteCancelledBeforeItRuns_IsNotStored()
+    {
+        using var cts = new CancellationTokenSource();
+        var write = await WhileWriterHeld(() =>
+        {
+            var task = _adapter.Cache.SetAsync("k", "v", null, cts.Token).AsTask();
+            cts.Cancel();
+            return task;
+        });
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => write);
+        Assert.False(await _adapter.Cache.HasAsync("k"));
+    }
+
+    [Fact]
+    public async Task ManyConcurrentWriters_LoseNothing()
+    {
+        var writers = Enumerable.Range(0, 32).Select(t => Task.Run(async () =>
+        {
+            for (var i = 0; i < 200; i++)
+            {
+                await _adapter.Cache.SetAsync($"t{t}:{i}", i);
+                await _adapter.CircuitBreakers.RecordFailureAsync("total", int.MaxValue);
+            }
+        }));
+        await Task.WhenAll(writers);
+
+        Assert.Equal(6400, (await _adapter.CircuitBreakers.GetStateAsync("total"))!.FailureCount);
+        Assert.Equal(6400, (await _adapter.Cache.KeysAsync()).Count);
+    }
+
+    private sealed class PoisonPayload : PayloadTypeInfo<string>
+    {
+        public override void Write(Utf8JsonWriter writer, string value)
+        {
+            if (value == "poison")
+            {
+                throw new InvalidOperationException("cannot serialize poison");
+            }
+
+            writer.WriteStringValue(value);
+        }
+
+        public override string Read(ref Utf8JsonReader reader) => reader.GetString()!;
+    }
+}
