@@ -1,0 +1,129 @@
+using System.Text;
+using SQLitePCL;
+using static SQLitePCL.raw;
+
+namespace NativeAotPersistence.Benchmarks;
+
+/// <summary>
+/// The floor: the least code doing the same SQL — one NOMUTEX connection, statements prepared once (persistent), key
+/// and JSON bound as UTF-8 spans, the value read straight from the column span with the same generated serializer.
+/// </summary>
+internal sealed class RawFloor<T> : IDisposable
+{
+    private readonly sqlite3 _db;
+    private readonly sqlite3_stmt _get;
+    private readonly sqlite3_stmt _set;
+    private readonly PayloadTypeInfo<T> _info;
+    private readonly ArrayBufferWriterLite _buffer = new();
+    private readonly System.Text.Json.Utf8JsonWriter _writer;
+
+    public RawFloor(string path, PayloadTypeInfo<T> info, bool exclusive = false)
+    {
+        Batteries_V2.Init();
+        _info = info;
+        Check(sqlite3_open_v2(path, out _db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, null));
+        if (exclusive)
+        {
+            Exec("PRAGMA locking_mode=EXCLUSIVE");
+        }
+
+        if (path != ":memory:")
+        {
+            Exec("PRAGMA journal_mode=WAL");
+            Exec("PRAGMA synchronous=NORMAL");
+        }
+
+        Exec("CREATE TABLE IF NOT EXISTS floor_cache(key TEXT PRIMARY KEY, value TEXT NOT NULL, expires_at INTEGER, created_at INTEGER)");
+        Check(sqlite3_prepare_v3(_db, "SELECT value FROM floor_cache WHERE key = ?1 AND (expires_at IS NULL OR expires_at > ?2)"u8, SQLITE_PREPARE_PERSISTENT, out _get));
+        Check(sqlite3_prepare_v3(_db, "INSERT INTO floor_cache(key, value, expires_at, created_at) VALUES (?1, ?2, ?3, ?4) ON CONFLICT(key) DO UPDATE SET value = excluded.value, expires_at = excluded.expires_at, created_at = excluded.created_at"u8, SQLITE_PREPARE_PERSISTENT, out _set));
+        _writer = new System.Text.Json.Utf8JsonWriter(_buffer);
+    }
+
+    public T? Get(ReadOnlySpan<byte> key, long now)
+    {
+        sqlite3_bind_text(_get, 1, key);
+        sqlite3_bind_int64(_get, 2, now);
+        try
+        {
+            return sqlite3_step(_get) == SQLITE_ROW ? _info.Deserialize(sqlite3_column_blob(_get, 0)) : default;
+        }
+        finally
+        {
+            sqlite3_reset(_get);
+        }
+    }
+
+    public void Set(ReadOnlySpan<byte> key, T value, long now)
+    {
+        _buffer.Clear();
+        _writer.Reset(_buffer);
+        _info.Write(_writer, value);
+        _writer.Flush();
+        sqlite3_bind_text(_set, 1, key);
+        sqlite3_bind_text(_set, 2, _buffer.WrittenSpan);
+        sqlite3_bind_null(_set, 3);
+        sqlite3_bind_int64(_set, 4, now);
+        try
+        {
+            Check(sqlite3_step(_set) == SQLITE_DONE ? SQLITE_OK : SQLITE_ERROR);
+        }
+        finally
+        {
+            sqlite3_reset(_set);
+        }
+    }
+
+    public void Dispose()
+    {
+        _get.Dispose();
+        _set.Dispose();
+        sqlite3_close_v2(_db);
+        _db.Dispose();
+        _writer.Dispose();
+    }
+
+    private void Exec(string sql) => Check(sqlite3_exec(_db, sql));
+
+    private static void Check(int rc)
+    {
+        if (rc != SQLITE_OK)
+        {
+            throw new InvalidOperationException("SQLite error " + rc);
+        }
+    }
+
+    public static byte[] Key(string key) => Encoding.UTF8.GetBytes(key);
+}
+
+/// <summary>A reusable byte buffer (ArrayBufferWriter without its clearing cost).</summary>
+internal sealed class ArrayBufferWriterLite : System.Buffers.IBufferWriter<byte>
+{
+    private byte[] _buffer = new byte[4096];
+    private int _written;
+
+    public ReadOnlySpan<byte> WrittenSpan => _buffer.AsSpan(0, _written);
+
+    public void Clear() => _written = 0;
+
+    public void Advance(int count) => _written += count;
+
+    public Memory<byte> GetMemory(int sizeHint = 0)
+    {
+        Grow(sizeHint);
+        return _buffer.AsMemory(_written);
+    }
+
+    public Span<byte> GetSpan(int sizeHint = 0)
+    {
+        Grow(sizeHint);
+        return _buffer.AsSpan(_written);
+    }
+
+    private void Grow(int sizeHint)
+    {
+        if (_buffer.Length - _written < Math.Max(sizeHint, 1))
+        {
+            Array.Resize(ref _buffer, Math.Max(_buffer.Length * 2, _written + sizeHint));
+        }
+    }
+}

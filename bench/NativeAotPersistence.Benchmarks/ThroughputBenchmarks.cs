@@ -1,0 +1,72 @@
+using BenchmarkDotNet.Attributes;
+
+namespace NativeAotPersistence.Benchmarks;
+
+/// <summary>
+/// Reader-pool scaling (get-hit from 1, 2 and 8 threads) and group commit (set from 1, 8 and 32 concurrent writers)
+/// on a WAL file. Times are per operation (OperationsPerInvoke), so ops/s = 1e9 / mean ns.
+/// </summary>
+[MemoryDiagnoser]
+public class ThroughputBenchmarks
+{
+    private const int OperationsPerWorker = 2_000;
+    private string? _dir;
+    private SqliteAdapter _adapter = null!;
+
+    [Params(SqliteDurability.Normal, SqliteDurability.Full)]
+    public SqliteDurability Durability { get; set; }
+
+    [Params(1, 2, 8, 32)]
+    public int Workers { get; set; }
+
+    [GlobalSetup]
+    public async Task Setup()
+    {
+        _dir = BenchFiles.NewDirectory();
+        _adapter = await SqliteAdapter.OpenAsync(
+            Path.Combine(_dir, "throughput.db"),
+            new PersistenceAdapterOptions { Payloads = BenchPayloads.Default },
+            new SqliteOpenOptions { Durability = Durability });
+        for (var i = 0; i < 1000; i++)
+        {
+            await _adapter.Cache.SetAsync("key" + i, Samples.Small);
+        }
+    }
+
+    [GlobalCleanup]
+    public async Task Cleanup()
+    {
+        await _adapter.DisposeAsync();
+        BenchFiles.Delete(_dir);
+    }
+
+    [Benchmark(OperationsPerInvoke = OperationsPerWorker)]
+    public Task GetHit_PerWorkerOp() => Run(static async (adapter, worker) =>
+    {
+        for (var i = 0; i < OperationsPerWorker; i++)
+        {
+            await adapter.Cache.GetAsync<SmallPayload>("key" + ((worker * 31 + i) % 1000));
+        }
+    });
+
+    [Benchmark(OperationsPerInvoke = OperationsPerWorker)]
+    public Task Set_PerWorkerOp() => Run(static async (adapter, worker) =>
+    {
+        for (var i = 0; i < OperationsPerWorker; i++)
+        {
+            await adapter.Cache.SetAsync("key" + ((worker * 31 + i) % 1000), Samples.Small);
+        }
+    });
+
+    private Task Run(Func<SqliteAdapter, int, Task> work)
+    {
+        var tasks = new Task[Workers];
+        for (var w = 0; w < Workers; w++)
+        {
+            var worker = w;
+            tasks[w] = Task.Run(() => work(_adapter, worker));
+        }
+
+        return Task.WhenAll(tasks);
+    }
+}
