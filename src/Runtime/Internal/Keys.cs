@@ -14,7 +14,7 @@ internal static class Keys
             ThrowNullOrEmpty(key, paramName);
         }
 
-        if (key.AsSpan().IndexOfAnyInRange('\uD800', '\uDFFF') >= 0 && !IsValidUtf16(key))
+        if (HasSurrogate(key) && !IsValidUtf16(key))
         {
             ThrowInvalidUtf16(paramName);
         }
@@ -23,7 +23,7 @@ internal static class Keys
     /// <summary>A prefix may be empty, but must be valid UTF-16.</summary>
     public static void ValidatePrefix(string prefix, string paramName = "options")
     {
-        if (prefix.AsSpan().IndexOfAnyInRange('\uD800', '\uDFFF') >= 0 && !IsValidUtf16(prefix))
+        if (HasSurrogate(prefix) && !IsValidUtf16(prefix))
         {
             throw new ArgumentException(
                 "PersistenceAdapterOptions.KeyPrefix contains a lone surrogate (invalid UTF-16); it could not be stored without merging with another prefix.",
@@ -34,10 +34,29 @@ internal static class Keys
     /// <summary>A glob pattern may be empty (it matches nothing) but must be valid UTF-16.</summary>
     public static void ValidatePattern(string pattern)
     {
-        if (pattern.AsSpan().IndexOfAnyInRange('\uD800', '\uDFFF') >= 0 && !IsValidUtf16(pattern))
+        if (HasSurrogate(pattern) && !IsValidUtf16(pattern))
         {
             throw new ArgumentException("The pattern contains a lone surrogate (invalid UTF-16).", nameof(pattern));
         }
+    }
+
+    // Ascii.IsValid is vectorized and not generic, so this allocates nothing even before the JIT optimizes it.
+    private static bool HasSurrogate(ReadOnlySpan<char> text)
+    {
+        if (System.Text.Ascii.IsValid(text))
+        {
+            return false;
+        }
+
+        foreach (var c in text)
+        {
+            if (char.IsSurrogate(c))
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     public static bool IsValidUtf16(ReadOnlySpan<char> text)
