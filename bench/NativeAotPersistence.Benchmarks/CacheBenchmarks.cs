@@ -148,7 +148,8 @@ internal sealed class MdsCache<T> : IDisposable
         using (var setup = _connection.CreateCommand())
         {
             setup.CommandText = (path == ":memory:" ? "" : "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; ") +
-                "CREATE TABLE IF NOT EXISTS mds_cache(key TEXT PRIMARY KEY, value TEXT NOT NULL, expires_at INTEGER, created_at INTEGER);";
+                "CREATE TABLE IF NOT EXISTS mds_cache(key TEXT PRIMARY KEY, value TEXT NOT NULL, expires_at INTEGER, created_at INTEGER);" +
+                "CREATE INDEX IF NOT EXISTS idx_mds_expires ON mds_cache(expires_at);";
             setup.ExecuteNonQuery();
         }
 

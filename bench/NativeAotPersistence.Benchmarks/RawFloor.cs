@@ -33,7 +33,9 @@ internal sealed class RawFloor<T> : IDisposable
             Exec("PRAGMA synchronous=NORMAL");
         }
 
+        // The same table and index as the library's go_goscope_cache, so both do the same work per row.
         Exec("CREATE TABLE IF NOT EXISTS floor_cache(key TEXT PRIMARY KEY, value TEXT NOT NULL, expires_at INTEGER, created_at INTEGER)");
+        Exec("CREATE INDEX IF NOT EXISTS idx_floor_expires ON floor_cache(expires_at)");
         Check(sqlite3_prepare_v3(_db, "SELECT value FROM floor_cache WHERE key = ?1 AND (expires_at IS NULL OR expires_at > ?2)"u8, SQLITE_PREPARE_PERSISTENT, out _get));
         Check(sqlite3_prepare_v3(_db, "INSERT INTO floor_cache(key, value, expires_at, created_at) VALUES (?1, ?2, ?3, ?4) ON CONFLICT(key) DO UPDATE SET value = excluded.value, expires_at = excluded.expires_at, created_at = excluded.created_at"u8, SQLITE_PREPARE_PERSISTENT, out _set));
         _writer = new System.Text.Json.Utf8JsonWriter(_buffer);
