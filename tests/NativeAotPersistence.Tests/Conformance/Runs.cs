@@ -8,3 +8,11 @@ public sealed class CacheConformance_SqliteFile : CacheConformance<SqliteFileBac
 public sealed class CacheConformance_SqliteBorrowed : CacheConformance<SqliteBorrowedBackend>;
 
 public sealed class CacheConformance_InMemory : CacheConformance<InMemoryBackend>;
+
+public sealed class LockConformance_SqliteMemory : LockConformance<SqliteMemoryBackend>;
+
+public sealed class LockConformance_SqliteFile : LockConformance<SqliteFileBackend>;
+
+public sealed class LockConformance_SqliteBorrowed : LockConformance<SqliteBorrowedBackend>;
+
+public sealed class LockConformance_InMemory : LockConformance<InMemoryBackend>;
