@@ -16,3 +16,19 @@ public sealed class LockConformance_SqliteFile : LockConformance<SqliteFileBacke
 public sealed class LockConformance_SqliteBorrowed : LockConformance<SqliteBorrowedBackend>;
 
 public sealed class LockConformance_InMemory : LockConformance<InMemoryBackend>;
+
+public sealed class CircuitBreakerConformance_SqliteMemory : CircuitBreakerConformance<SqliteMemoryBackend>;
+
+public sealed class CircuitBreakerConformance_SqliteFile : CircuitBreakerConformance<SqliteFileBackend>;
+
+public sealed class CircuitBreakerConformance_SqliteBorrowed : CircuitBreakerConformance<SqliteBorrowedBackend>;
+
+public sealed class CircuitBreakerConformance_InMemory : CircuitBreakerConformance<InMemoryBackend>;
+
+public sealed class CheckpointConformance_SqliteMemory : CheckpointConformance<SqliteMemoryBackend>;
+
+public sealed class CheckpointConformance_SqliteFile : CheckpointConformance<SqliteFileBackend>;
+
+public sealed class CheckpointConformance_SqliteBorrowed : CheckpointConformance<SqliteBorrowedBackend>;
+
+public sealed class CheckpointConformance_InMemory : CheckpointConformance<InMemoryBackend>;
