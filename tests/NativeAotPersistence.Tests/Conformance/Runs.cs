@@ -32,3 +32,19 @@ public sealed class CheckpointConformance_SqliteFile : CheckpointConformance<Sql
 public sealed class CheckpointConformance_SqliteBorrowed : CheckpointConformance<SqliteBorrowedBackend>;
 
 public sealed class CheckpointConformance_InMemory : CheckpointConformance<InMemoryBackend>;
+
+public sealed class IdempotencyConformance_SqliteMemory : IdempotencyConformance<SqliteMemoryBackend>;
+
+public sealed class IdempotencyConformance_SqliteFile : IdempotencyConformance<SqliteFileBackend>;
+
+public sealed class IdempotencyConformance_SqliteBorrowed : IdempotencyConformance<SqliteBorrowedBackend>;
+
+public sealed class IdempotencyConformance_InMemory : IdempotencyConformance<InMemoryBackend>;
+
+public sealed class LifecycleConformance_SqliteMemory : LifecycleConformance<SqliteMemoryBackend>;
+
+public sealed class LifecycleConformance_SqliteFile : LifecycleConformance<SqliteFileBackend>;
+
+public sealed class LifecycleConformance_SqliteBorrowed : LifecycleConformance<SqliteBorrowedBackend>;
+
+public sealed class LifecycleConformance_InMemory : LifecycleConformance<InMemoryBackend>;
