@@ -48,3 +48,11 @@ public sealed class LifecycleConformance_SqliteFile : LifecycleConformance<Sqlit
 public sealed class LifecycleConformance_SqliteBorrowed : LifecycleConformance<SqliteBorrowedBackend>;
 
 public sealed class LifecycleConformance_InMemory : LifecycleConformance<InMemoryBackend>;
+
+public sealed class KeyMatrixConformance_SqliteMemory : KeyMatrixConformance<SqliteMemoryBackend>;
+
+public sealed class KeyMatrixConformance_SqliteFile : KeyMatrixConformance<SqliteFileBackend>;
+
+public sealed class KeyMatrixConformance_SqliteBorrowed : KeyMatrixConformance<SqliteBorrowedBackend>;
+
+public sealed class KeyMatrixConformance_InMemory : KeyMatrixConformance<InMemoryBackend>;
