@@ -17,6 +17,8 @@ internal sealed class CheckpointTable
 
     public int Count => _rows.Count;
 
+    public IEnumerable<string> Ids => _rows.Keys;
+
     public bool TryGet(string id, out CheckpointRow row) => _rows.TryGetValue(id, out row);
 
     /// <summary>Upserts by id; a row that moves to another task or sequence leaves its old place.</summary>

@@ -71,6 +71,12 @@ public abstract class Backend : IAsyncDisposable
     /// <summary>Every row of <paramref name="table"/> (all prefixes, expired or not).</summary>
     public abstract ValueTask<long> CountRowsAsync(IPersistenceAdapter adapter, string table);
 
+    /// <summary>The stored keys of <paramref name="table"/> (ids for checkpoints), ordinally sorted.</summary>
+    public abstract ValueTask<IReadOnlyList<string>> StoredKeysAsync(IPersistenceAdapter adapter, string table);
+
+    /// <summary>The raw <c>expires_at</c> of a cache row by stored key, or <see langword="null"/>.</summary>
+    public abstract ValueTask<long?> CacheExpiresAtAsync(IPersistenceAdapter adapter, string storedKey);
+
     /// <summary>Stores raw text as the value of a cache row, bypassing serialization.</summary>
     public abstract ValueTask PutRawCacheAsync(IPersistenceAdapter adapter, string key, string json);
 
@@ -121,6 +127,29 @@ public abstract class SqliteBackend : Backend
 {
     public override ValueTask<long> CountRowsAsync(IPersistenceAdapter adapter, string table) =>
         ExecuteAsync(adapter, $"SELECT COUNT(*) FROM {table}");
+
+    public override ValueTask<IReadOnlyList<string>> StoredKeysAsync(IPersistenceAdapter adapter, string table) =>
+        ((SqliteAdapter)adapter).Pool.WriteAsync("test.raw", table, static (c, table) =>
+        {
+            var column = table == "go_goscope_checkpoints" ? "id" : "key";
+            c.Check(sqlite3_prepare_v2(c.Handle, $"SELECT {column} FROM {table}", out var statement), "test.raw");
+            var keys = new List<string>();
+            using (statement)
+            {
+                while (c.Check(sqlite3_step(statement), "test.raw") == SQLITE_ROW)
+                {
+                    keys.Add(Encoding.UTF8.GetString(sqlite3_column_blob(statement, 0)));
+                }
+            }
+
+            keys.Sort(StringComparer.Ordinal);
+            return (IReadOnlyList<string>)keys;
+        }, CancellationToken.None);
+
+    public override async ValueTask<long?> CacheExpiresAtAsync(IPersistenceAdapter adapter, string storedKey) =>
+        await ExecuteAsync(adapter, "SELECT COUNT(*) FROM go_goscope_cache WHERE key = ?1", storedKey) == 0
+            ? null
+            : await ExecuteAsync(adapter, "SELECT COALESCE(expires_at, -1) FROM go_goscope_cache WHERE key = ?1", storedKey);
 
     public override async ValueTask PutRawCacheAsync(IPersistenceAdapter adapter, string key, string json) =>
         await ExecuteAsync(adapter, "INSERT OR REPLACE INTO go_goscope_cache(key, value, expires_at, created_at) VALUES (?1, ?2, NULL, 0)",
@@ -345,6 +374,29 @@ public sealed class InMemoryBackend : Backend
         return new ValueTask<long>(count);
     }
 
+    public override ValueTask<IReadOnlyList<string>> StoredKeysAsync(IPersistenceAdapter adapter, string table)
+    {
+        List<string> keys = table switch
+        {
+            "go_goscope_cache" => Locked(Store.Cache.Sync, () => Store.Cache.Rows.Keys.ToList()),
+            "go_goscope_idempotency" => Locked(Store.Idempotency.Sync, () => Store.Idempotency.Rows.Keys.ToList()),
+            "go_goscope_circuit" => Locked(Store.Circuits.Sync, () => Store.Circuits.Rows.Keys.ToList()),
+            "go_goscope_locks" => Locked(Store.Locks.Sync, () => Store.Locks.Rows.Keys.ToList()),
+            "go_goscope_checkpoints" => Locked(Store.Checkpoints.Sync, () => Store.Checkpoints.Ids.ToList()),
+            _ => throw new ArgumentException("Unknown table.", nameof(table)),
+        };
+        keys.Sort(StringComparer.Ordinal);
+        return new ValueTask<IReadOnlyList<string>>(keys);
+    }
+
+    public override ValueTask<long?> CacheExpiresAtAsync(IPersistenceAdapter adapter, string storedKey)
+    {
+        lock (Store.Cache.Sync)
+        {
+            return new ValueTask<long?>(Store.Cache.TryGet(storedKey, out var row) ? row.ExpiresAtMs ?? -1 : null);
+        }
+    }
+
     public override ValueTask PutRawCacheAsync(IPersistenceAdapter adapter, string key, string json)
     {
         lock (Store.Cache.Sync)
@@ -395,4 +447,12 @@ public sealed class InMemoryBackend : Backend
     }
 
     protected override IPersistenceAdapter CreateUnconnectedCore(PersistenceAdapterOptions options) => new InMemoryPersistence(options, Store);
+
+    private static T Locked<T>(Lock sync, Func<T> read)
+    {
+        lock (sync)
+        {
+            return read();
+        }
+    }
 }

@@ -56,3 +56,11 @@ public sealed class KeyMatrixConformance_SqliteFile : KeyMatrixConformance<Sqlit
 public sealed class KeyMatrixConformance_SqliteBorrowed : KeyMatrixConformance<SqliteBorrowedBackend>;
 
 public sealed class KeyMatrixConformance_InMemory : KeyMatrixConformance<InMemoryBackend>;
+
+public sealed class StorageConformance_SqliteMemory : StorageConformance<SqliteMemoryBackend>;
+
+public sealed class StorageConformance_SqliteFile : StorageConformance<SqliteFileBackend>;
+
+public sealed class StorageConformance_SqliteBorrowed : StorageConformance<SqliteBorrowedBackend>;
+
+public sealed class StorageConformance_InMemory : StorageConformance<InMemoryBackend>;
