@@ -416,6 +416,21 @@ public abstract class LockConformance<TBackend> : ConformanceTests<TBackend>
         Assert.True(handle.HandleLost.IsCancellationRequested);
     }
 
+    [Theory]
+    [InlineData(LockScope.Process)]
+    [InlineData(LockScope.Database)]
+    public async Task HandleLost_WorksForLongTtls_OnTheSystemClock(LockScope scope)
+    {
+        // System timers cannot be due later than ~49.7 days; a longer lock must still give a HandleLost token.
+        var p = await Backend.OpenAsync(Backend.Options(lockScope: scope, time: TimeProvider.System));
+        var handle = await p.Locks.AcquireAsync("long", TimeSpan.FromDays(400), "me", Ct);
+        Assert.False(handle!.HandleLost.IsCancellationRequested);
+        Assert.True(await handle.ExtendAsync(TimeSpan.FromDays(3650), Ct));
+        Assert.False(handle.HandleLost.IsCancellationRequested);
+        await handle.ReleaseAsync(Ct);
+        Assert.True(handle.HandleLost.IsCancellationRequested);
+    }
+
     private static void InterlockedMax(ref int target, int value)
     {
         int current;
