@@ -3,7 +3,7 @@ using System.Text.Json;
 namespace NativeAotPersistence.InMemory;
 
 /// <summary>What every in-memory provider shares: its adapter's store, clock, prefix and payload context.</summary>
-internal abstract class InMemoryProvider
+internal abstract class InMemoryProvider : IPayloadContextOwner
 {
     protected InMemoryProvider(InMemoryPersistence adapter)
     {
@@ -22,6 +22,8 @@ internal abstract class InMemoryProvider
     protected string Prefix { get; }
 
     protected long NowMs => Ttl.NowMs(Time);
+
+    public PayloadContext? Payloads => Adapter.Options.Payloads;
 
     protected PayloadTypeInfo<T> Resolve<T>() => PayloadResolver.Resolve<T>(Adapter.Options.Payloads);
 
