@@ -354,6 +354,9 @@ public abstract class CacheConformance<TBackend> : ConformanceTests<TBackend>
         Assert.Equal(typeof(int), (await Assert.ThrowsAsync<PayloadFormatException>(async () => await p.Cache.GetAsync<int>("big", Ct))).PayloadType);
         await p.Cache.SetAsync("neg", -1, cancellationToken: Ct);
         await Assert.ThrowsAsync<PayloadFormatException>(async () => await p.Cache.GetAsync<uint>("neg", Ct));
+        await p.Cache.SetAsync<string?>("null", null, cancellationToken: Ct);
+        Assert.Equal(typeof(int), (await Assert.ThrowsAsync<PayloadFormatException>(async () => await p.Cache.GetAsync<int>("null", Ct))).PayloadType);
+        Assert.Null(await p.Cache.GetAsync<int?>("null", Ct));
         await Backend.PutRawCacheAsync(p, "raw", "\"not a guid\"");
         await Assert.ThrowsAsync<PayloadFormatException>(async () => await p.Cache.GetAsync<Guid>("raw", Ct));
     }

@@ -30,6 +30,19 @@ public abstract class CheckpointConformance<TBackend> : ConformanceTests<TBacken
     }
 
     [Fact]
+    public async Task ExtremeValues_RoundTrip()
+    {
+        var p = await OpenAsync();
+        await p.Checkpoints.SaveAsync(new Checkpoint<int>("min", "t", long.MinValue, DateTimeOffset.MinValue, 0, 1, TimeSpan.Zero), Ct);
+        await p.Checkpoints.SaveAsync(new Checkpoint<int>("max", "t", long.MaxValue, DateTimeOffset.MaxValue, 100, 2, TimeSpan.MaxValue), Ct);
+        Assert.Equal(
+            new Checkpoint<int>("max", "t", long.MaxValue, DateTimeOffset.FromUnixTimeMilliseconds(DateTimeOffset.MaxValue.ToUnixTimeMilliseconds()), 100, 2, TimeSpan.FromMilliseconds((long)TimeSpan.MaxValue.TotalMilliseconds)),
+            await p.Checkpoints.LoadLatestAsync<int>("t", Ct));
+        Assert.Equal(new Checkpoint<int>("min", "t", long.MinValue, DateTimeOffset.MinValue, 0, 1, TimeSpan.Zero), await p.Checkpoints.LoadAsync<int>("min", Ct));
+        Assert.Equal(["min", "max"], (await p.Checkpoints.ListAsync("t", Ct)).Select(c => c.Id));
+    }
+
+    [Fact]
     public async Task LoadLatest_IsTheHighestSequence()
     {
         var p = await OpenAsync();

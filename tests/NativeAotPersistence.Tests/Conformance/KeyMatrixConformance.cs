@@ -10,13 +10,14 @@ public abstract class KeyMatrixConformance<TBackend> : ConformanceTests<TBackend
     public static readonly string[] Prefixes =
     [
         "", "a", "A", "%", "_", "*", "?", "[", "]", "'", "\"", "é", "e\u0301", "日本", "😀", " ", "\t",
-        "p%_*?[]'\"", new string('x', 10 * 1024),
+        "p%_*?[]'\"", new string('x', 10 * 1024), "\0", "\uFFFF",
     ];
 
     public static readonly string[] AdversarialKeys =
     [
         "k", "K", "%", "_", "*", "?", "[a]", "[", "]", "'", "\"", "é", "É", "e\u0301", "日本", "😀", " ", "  ", "\t",
         "%_*?[]'\"", "a%", "a_", "A%", new string('y', 10 * 1024), new string('日', 3000) + "end",
+        "\0", "a\0b", "a\0", "\uFFFF", "\uE000", "🂡\uFFFF",
     ];
 
     [Fact]
