@@ -43,6 +43,25 @@ internal static class CircuitStates
         return false;
     }
 
+    public static bool TryParse(string text, out CircuitState state)
+    {
+        switch (text)
+        {
+            case "closed":
+                state = CircuitState.Closed;
+                return true;
+            case "open":
+                state = CircuitState.Open;
+                return true;
+            case "half-open":
+                state = CircuitState.HalfOpen;
+                return true;
+            default:
+                state = default;
+                return false;
+        }
+    }
+
     public static void Validate(CircuitBreakerPersistedState state)
     {
         ArgumentNullException.ThrowIfNull(state);

@@ -79,8 +79,7 @@ internal sealed class SqliteCircuitBreakerStateProvider : SqliteProvider, ICircu
                 c.BindKey(statement, 1, s._ns, s.key, op);
                 c.BindInt64(statement, 2, s.Item4, op);
                 c.BindInt64(statement, 3, s.maxFailures, op);
-                c.Check(sqlite3_step(statement), op);
-                return (int)Math.Min(int.MaxValue, sqlite3_column_int64(statement, 0));
+                return (int)Math.Min(int.MaxValue, c.StepReturningInt64(statement, op));
             }
             finally
             {

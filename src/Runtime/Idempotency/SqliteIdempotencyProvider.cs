@@ -99,7 +99,7 @@ internal sealed class SqliteIdempotencyProvider : SqliteProvider, IIdempotencyPr
             {
                 c.BindKey(statement, 1, s._ns, s.key, op);
                 c.BindInt64(statement, 2, s.Item3, op);
-                return c.Check(sqlite3_step(statement), op) == SQLITE_ROW && sqlite3_column_int(statement, 0) != 0;
+                return c.StepReturningInt64(statement, op) != 0;
             }
             finally
             {

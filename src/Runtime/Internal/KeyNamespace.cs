@@ -29,4 +29,23 @@ internal sealed class KeyNamespace
 
     /// <summary>The caller's key of a stored key of this namespace.</summary>
     public string Strip(string stored) => stored.Substring(Text.Length);
+
+    /// <summary>Whether <paramref name="stored"/> lies in this namespace: the same test as the byte range, on text.</summary>
+    public bool Contains(string stored) => stored.StartsWith(Text, StringComparison.Ordinal);
+
+    /// <summary>
+    /// What SQLite returns for a stored key read through this namespace: its UTF-8 bytes after the namespace's
+    /// length. For a key of this namespace that is <see cref="Strip"/>; a row of an overlapping namespace (a task's
+    /// checkpoint stored by another prefix) is cut the same way on every backend.
+    /// </summary>
+    public string StripUtf8(string stored)
+    {
+        if (Contains(stored))
+        {
+            return Strip(stored);
+        }
+
+        var bytes = Encoding.UTF8.GetBytes(stored);
+        return bytes.Length <= Utf8.Length ? "" : Encoding.UTF8.GetString(bytes, Utf8.Length, bytes.Length - Utf8.Length);
+    }
 }

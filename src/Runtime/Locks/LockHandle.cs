@@ -7,6 +7,8 @@ namespace NativeAotPersistence;
 /// </summary>
 internal sealed class LockHandle : ILockHandle
 {
+    private const long MaxTimerDueMs = uint.MaxValue - 1;
+
     private readonly ILockProvider _provider;
     private readonly ILockReleaser _releaser;
     private readonly TimeProvider _time;
@@ -156,7 +158,8 @@ internal sealed class LockHandle : ILockHandle
             return;
         }
 
-        var due = TimeSpan.FromMilliseconds(Math.Max(0, _expiresAtMs - Ttl.NowMs(_time)));
+        // System timers cannot be due later than ~49.7 days: a longer lock wakes up early and re-schedules.
+        var due = TimeSpan.FromMilliseconds(Math.Clamp(_expiresAtMs - Ttl.NowMs(_time), 0, MaxTimerDueMs));
         _expiryTimer.Change(due, Timeout.InfiniteTimeSpan);
     }
 

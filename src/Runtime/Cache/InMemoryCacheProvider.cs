@@ -1,0 +1,195 @@
+using NativeAotPersistence.InMemory;
+
+namespace NativeAotPersistence;
+
+/// <summary>The in-memory cache: the rows of <see cref="SqliteCacheProvider"/> in an <see cref="ExpiringTable"/>.</summary>
+internal sealed class InMemoryCacheProvider : InMemoryProvider, ICacheProvider
+{
+    // The same amortized reclaim as SQLite: every SweepInterval-th write removes up to SweepBatch expired rows.
+    private const int SweepInterval = 32;
+    private const int SweepBatch = 64;
+
+    private readonly KeyNamespace _ns;
+    private readonly ExpiringTable _table;
+    private int _writes;
+
+    public InMemoryCacheProvider(InMemoryPersistence adapter)
+        : base(adapter)
+    {
+        _ns = new KeyNamespace(Prefix, "cache");
+        _table = Store.Cache;
+    }
+
+    public ValueTask<T?> GetAsync<T>(string key, CancellationToken cancellationToken = default) =>
+        GetAsync(key, Resolve<T>(), cancellationToken);
+
+    public ValueTask<T?> GetAsync<T>(string key, PayloadTypeInfo<T> typeInfo, CancellationToken cancellationToken = default)
+    {
+        var lookup = TryGetAsync(key, typeInfo, cancellationToken);
+        return lookup.IsCompletedSuccessfully ? new ValueTask<T?>(lookup.Result.Value) : ValueTask.FromCanceled<T?>(cancellationToken);
+    }
+
+    public ValueTask<CacheLookup<T>> TryGetAsync<T>(string key, CancellationToken cancellationToken = default) =>
+        TryGetAsync(key, Resolve<T>(), cancellationToken);
+
+    public ValueTask<CacheLookup<T>> TryGetAsync<T>(string key, PayloadTypeInfo<T> typeInfo, CancellationToken cancellationToken = default)
+    {
+        Keys.Validate(key);
+        ArgumentNullException.ThrowIfNull(typeInfo);
+        var now = NowMs;
+        if (!Begin(cancellationToken))
+        {
+            return ValueTask.FromCanceled<CacheLookup<T>>(cancellationToken);
+        }
+
+        byte[] value;
+        lock (_table.Sync)
+        {
+            if (!_table.TryGet(_ns.Stored(key), out var row) || !Ttl.IsLive(row.ExpiresAtMs, now))
+            {
+                return default;
+            }
+
+            value = row.Value;
+        }
+
+        return new ValueTask<CacheLookup<T>>(new CacheLookup<T>(true, ReadPayload(value, typeInfo, key, "cache.get")));
+    }
+
+    public ValueTask SetAsync<T>(string key, T value, TimeSpan? ttl = null, CancellationToken cancellationToken = default) =>
+        SetAsync(key, value, ttl, Resolve<T>(), cancellationToken);
+
+    public ValueTask SetAsync<T>(string key, T value, TimeSpan? ttl, PayloadTypeInfo<T> typeInfo, CancellationToken cancellationToken = default)
+    {
+        var stored = Write(key, value, ttl, typeInfo, add: false, cancellationToken);
+        return stored.IsCompletedSuccessfully ? ValueTask.CompletedTask : ValueTask.FromCanceled(cancellationToken);
+    }
+
+    public ValueTask<bool> AddAsync<T>(string key, T value, TimeSpan? ttl = null, CancellationToken cancellationToken = default) =>
+        AddAsync(key, value, ttl, Resolve<T>(), cancellationToken);
+
+    public ValueTask<bool> AddAsync<T>(string key, T value, TimeSpan? ttl, PayloadTypeInfo<T> typeInfo, CancellationToken cancellationToken = default) =>
+        Write(key, value, ttl, typeInfo, add: true, cancellationToken);
+
+    public ValueTask<bool> DeleteAsync(string key, CancellationToken cancellationToken = default)
+    {
+        Keys.Validate(key);
+        var now = NowMs;
+        if (!Begin(cancellationToken))
+        {
+            return ValueTask.FromCanceled<bool>(cancellationToken);
+        }
+
+        lock (_table.Sync)
+        {
+            // An expired row goes too, but only a live one counts as deleted.
+            return new ValueTask<bool>(_table.Remove(_ns.Stored(key), out var row) && Ttl.IsLive(row.ExpiresAtMs, now));
+        }
+    }
+
+    public ValueTask<bool> HasAsync(string key, CancellationToken cancellationToken = default)
+    {
+        Keys.Validate(key);
+        var now = NowMs;
+        if (!Begin(cancellationToken))
+        {
+            return ValueTask.FromCanceled<bool>(cancellationToken);
+        }
+
+        lock (_table.Sync)
+        {
+            return new ValueTask<bool>(_table.TryGet(_ns.Stored(key), out var row) && Ttl.IsLive(row.ExpiresAtMs, now));
+        }
+    }
+
+    public ValueTask ClearAsync(CancellationToken cancellationToken = default)
+    {
+        if (!Begin(cancellationToken))
+        {
+            return ValueTask.FromCanceled(cancellationToken);
+        }
+
+        lock (_table.Sync)
+        {
+            _table.RemoveNamespace(_ns);
+        }
+
+        return ValueTask.CompletedTask;
+    }
+
+    public ValueTask<IReadOnlyList<string>> KeysAsync(string? pattern = null, CancellationToken cancellationToken = default)
+    {
+        if (pattern is not null)
+        {
+            Keys.ValidatePattern(pattern);
+        }
+
+        var now = NowMs;
+        if (!Begin(cancellationToken))
+        {
+            return ValueTask.FromCanceled<IReadOnlyList<string>>(cancellationToken);
+        }
+
+        var keys = new List<string>();
+        lock (_table.Sync)
+        {
+            foreach (var (stored, row) in _table.Rows)
+            {
+                if (_ns.Contains(stored) && Ttl.IsLive(row.ExpiresAtMs, now))
+                {
+                    var key = _ns.Strip(stored);
+                    if (Glob.IsMatch(pattern, key))
+                    {
+                        keys.Add(key);
+                    }
+                }
+            }
+        }
+
+        keys.Sort(StringComparer.Ordinal);
+        return new ValueTask<IReadOnlyList<string>>(keys);
+    }
+
+    /// <summary>Removes every expired entry of this namespace now.</summary>
+    internal int Prune(long nowMs)
+    {
+        lock (_table.Sync)
+        {
+            return _table.Sweep(_ns, nowMs, int.MaxValue);
+        }
+    }
+
+    private ValueTask<bool> Write<T>(string key, T value, TimeSpan? ttl, PayloadTypeInfo<T> typeInfo, bool add, CancellationToken cancellationToken)
+    {
+        Keys.Validate(key);
+        ArgumentNullException.ThrowIfNull(typeInfo);
+        var now = NowMs;
+        var expiresAt = Ttl.ExpiresAt(ttl, now);
+        var sweep = Interlocked.Increment(ref _writes) % SweepInterval == 0;
+        if (!Begin(cancellationToken))
+        {
+            return ValueTask.FromCanceled<bool>(cancellationToken);
+        }
+
+        // Serialized outside the lock; a copy nobody else references, so the caller cannot change what is stored.
+        var bytes = typeInfo.Serialize(value);
+        var stored = _ns.Stored(key);
+        bool written;
+        lock (_table.Sync)
+        {
+            // Add replaces only a missing or expired entry (SQLite: DO UPDATE ... WHERE expires_at <= now).
+            written = !add || !_table.TryGet(stored, out var existing) || !Ttl.IsLive(existing.ExpiresAtMs, now);
+            if (written)
+            {
+                _table.Put(stored, new ExpiringRow(bytes, expiresAt, now, now));
+            }
+
+            if (sweep)
+            {
+                _table.Sweep(_ns, now, SweepBatch);
+            }
+        }
+
+        return new ValueTask<bool>(written);
+    }
+}

@@ -1,0 +1,124 @@
+using NativeAotPersistence.InMemory;
+
+namespace NativeAotPersistence;
+
+/// <summary>The in-memory circuit-breaker state: the rows of <see cref="SqliteCircuitBreakerStateProvider"/> in a <see cref="CircuitTable"/>.</summary>
+internal sealed class InMemoryCircuitBreakerStateProvider : InMemoryProvider, ICircuitBreakerStateProvider
+{
+    private readonly KeyNamespace _ns;
+    private readonly CircuitTable _table;
+
+    public InMemoryCircuitBreakerStateProvider(InMemoryPersistence adapter)
+        : base(adapter)
+    {
+        _ns = new KeyNamespace(Prefix, "circuit");
+        _table = Store.Circuits;
+    }
+
+    internal KeyNamespace Namespace => _ns;
+
+    public ValueTask<CircuitBreakerPersistedState?> GetStateAsync(string key, CancellationToken cancellationToken = default)
+    {
+        Keys.Validate(key);
+        if (!Begin(cancellationToken))
+        {
+            return ValueTask.FromCanceled<CircuitBreakerPersistedState?>(cancellationToken);
+        }
+
+        CircuitRow row;
+        lock (_table.Sync)
+        {
+            if (!_table.Rows.TryGetValue(_ns.Stored(key), out row))
+            {
+                return new ValueTask<CircuitBreakerPersistedState?>((CircuitBreakerPersistedState?)null);
+            }
+        }
+
+        if (!CircuitStates.TryParse(row.State, out var state))
+        {
+            throw PayloadErrors.UnknownCircuitState(row.State, key, "circuit.get", InMemoryPersistence.DataSource);
+        }
+
+        return new ValueTask<CircuitBreakerPersistedState?>(new CircuitBreakerPersistedState(
+            state,
+            (int)Math.Min(int.MaxValue, row.FailureCount),
+            CircuitStates.FromUnixMs(row.LastFailureTimeMs),
+            CircuitStates.FromUnixMs(row.LastSuccessTimeMs)));
+    }
+
+    public ValueTask SetStateAsync(string key, CircuitBreakerPersistedState state, CancellationToken cancellationToken = default)
+    {
+        Keys.Validate(key);
+        CircuitStates.Validate(state);
+        var now = NowMs;
+        if (!Begin(cancellationToken))
+        {
+            return ValueTask.FromCanceled(cancellationToken);
+        }
+
+        var row = new CircuitRow(
+            CircuitStates.ToText(state.State),
+            state.FailureCount,
+            CircuitStates.ToUnixMs(state.LastFailureTime),
+            CircuitStates.ToUnixMs(state.LastSuccessTime),
+            now);
+        lock (_table.Sync)
+        {
+            _table.Rows[_ns.Stored(key)] = row;
+        }
+
+        return ValueTask.CompletedTask;
+    }
+
+    public ValueTask<int> RecordFailureAsync(string key, int maxFailures, CancellationToken cancellationToken = default)
+    {
+        Keys.Validate(key);
+        ArgumentOutOfRangeException.ThrowIfLessThan(maxFailures, 1);
+        var now = NowMs;
+        if (!Begin(cancellationToken))
+        {
+            return ValueTask.FromCanceled<int>(cancellationToken);
+        }
+
+        var stored = _ns.Stored(key);
+        CircuitRow row;
+        lock (_table.Sync)
+        {
+            // One critical section, so concurrent failures add exactly one each. Past maxFailures it keeps counting;
+            // below it the stored state stays as it is (SQLite: CASE ... ELSE state END).
+            row = _table.Rows.TryGetValue(stored, out var old)
+                ? old with
+                {
+                    FailureCount = old.FailureCount + 1,
+                    State = old.FailureCount + 1 >= maxFailures ? "open" : old.State,
+                    LastFailureTimeMs = now,
+                    UpdatedAtMs = now,
+                }
+                : new CircuitRow(maxFailures <= 1 ? "open" : "closed", 1, now, null, now);
+            _table.Rows[stored] = row;
+        }
+
+        return new ValueTask<int>((int)Math.Min(int.MaxValue, row.FailureCount));
+    }
+
+    public ValueTask RecordSuccessAsync(string key, CancellationToken cancellationToken = default)
+    {
+        Keys.Validate(key);
+        var now = NowMs;
+        if (!Begin(cancellationToken))
+        {
+            return ValueTask.FromCanceled(cancellationToken);
+        }
+
+        var stored = _ns.Stored(key);
+        lock (_table.Sync)
+        {
+            // Closed, count 0, and last_failure_time kept.
+            _table.Rows[stored] = _table.Rows.TryGetValue(stored, out var old)
+                ? old with { State = "closed", FailureCount = 0, LastSuccessTimeMs = now, UpdatedAtMs = now }
+                : new CircuitRow("closed", 0, null, now, now);
+        }
+
+        return ValueTask.CompletedTask;
+    }
+}

@@ -1,0 +1,109 @@
+using NativeAotPersistence.InMemory;
+
+namespace NativeAotPersistence;
+
+/// <summary>The in-memory idempotency records: the rows of <see cref="SqliteIdempotencyProvider"/> in an <see cref="ExpiringTable"/>.</summary>
+internal sealed class InMemoryIdempotencyProvider : InMemoryProvider, IIdempotencyProvider
+{
+    private const int SweepInterval = 32;
+    private const int SweepBatch = 64;
+
+    private readonly KeyNamespace _ns;
+    private readonly ExpiringTable _table;
+    private readonly KeyedGate _gate = new();
+    private int _writes;
+
+    public InMemoryIdempotencyProvider(InMemoryPersistence adapter)
+        : base(adapter)
+    {
+        _ns = new KeyNamespace(Prefix, "idempotency");
+        _table = Store.Idempotency;
+    }
+
+    public ValueTask<IdempotencyRecord<T>?> GetAsync<T>(string key, CancellationToken cancellationToken = default) =>
+        GetAsync(key, Resolve<T>(), cancellationToken);
+
+    public ValueTask<IdempotencyRecord<T>?> GetAsync<T>(string key, PayloadTypeInfo<T> typeInfo, CancellationToken cancellationToken = default)
+    {
+        Keys.Validate(key);
+        ArgumentNullException.ThrowIfNull(typeInfo);
+        var now = NowMs;
+        if (!Begin(cancellationToken))
+        {
+            return ValueTask.FromCanceled<IdempotencyRecord<T>?>(cancellationToken);
+        }
+
+        ExpiringRow row;
+        lock (_table.Sync)
+        {
+            if (!_table.TryGet(_ns.Stored(key), out row) || !Ttl.IsLive(row.ExpiresAtMs, now))
+            {
+                return new ValueTask<IdempotencyRecord<T>?>((IdempotencyRecord<T>?)null);
+            }
+        }
+
+        var value = ReadPayload(row.Value, typeInfo, key, "idempotency.get");
+        return new ValueTask<IdempotencyRecord<T>?>(new IdempotencyRecord<T>(value, row.ExpiresAtMs is { } ms ? Ttl.FromUnixMs(ms) : null));
+    }
+
+    public ValueTask SetAsync<T>(string key, T value, TimeSpan? ttl = null, CancellationToken cancellationToken = default) =>
+        SetAsync(key, value, ttl, Resolve<T>(), cancellationToken);
+
+    public ValueTask SetAsync<T>(string key, T value, TimeSpan? ttl, PayloadTypeInfo<T> typeInfo, CancellationToken cancellationToken = default)
+    {
+        Keys.Validate(key);
+        ArgumentNullException.ThrowIfNull(typeInfo);
+        var now = NowMs;
+        var expiresAt = Ttl.ExpiresAt(ttl, now);
+        var sweep = Interlocked.Increment(ref _writes) % SweepInterval == 0;
+        if (!Begin(cancellationToken))
+        {
+            return ValueTask.FromCanceled(cancellationToken);
+        }
+
+        var bytes = typeInfo.Serialize(value);
+        var stored = _ns.Stored(key);
+        lock (_table.Sync)
+        {
+            // An upsert keeps created_at, as SQLite's ON CONFLICT DO UPDATE does.
+            var createdAt = _table.TryGet(stored, out var existing) ? existing.CreatedAtMs : now;
+            _table.Put(stored, new ExpiringRow(bytes, expiresAt, createdAt, now));
+            if (sweep)
+            {
+                _table.Sweep(_ns, now, SweepBatch);
+            }
+        }
+
+        return ValueTask.CompletedTask;
+    }
+
+    public ValueTask<bool> DeleteAsync(string key, CancellationToken cancellationToken = default)
+    {
+        Keys.Validate(key);
+        var now = NowMs;
+        if (!Begin(cancellationToken))
+        {
+            return ValueTask.FromCanceled<bool>(cancellationToken);
+        }
+
+        lock (_table.Sync)
+        {
+            return new ValueTask<bool>(_table.Remove(_ns.Stored(key), out var row) && Ttl.IsLive(row.ExpiresAtMs, now));
+        }
+    }
+
+    public ValueTask<T> ExecuteOnceAsync<T>(string key, TimeSpan? ttl, Func<CancellationToken, ValueTask<T>> action, CancellationToken cancellationToken = default) =>
+        ExecuteOnceAsync(key, ttl, action, Resolve<T>(), cancellationToken);
+
+    public ValueTask<T> ExecuteOnceAsync<T>(string key, TimeSpan? ttl, Func<CancellationToken, ValueTask<T>> action, PayloadTypeInfo<T> typeInfo, CancellationToken cancellationToken = default) =>
+        ExecuteOnce.RunAsync(this, _gate, Adapter.Options.LockScope == LockScope.Database ? Adapter.Locks : null, key, ttl, action, typeInfo, cancellationToken);
+
+    /// <summary>Removes every expired record of this namespace now.</summary>
+    internal int Prune(long nowMs)
+    {
+        lock (_table.Sync)
+        {
+            return _table.Sweep(_ns, nowMs, int.MaxValue);
+        }
+    }
+}

@@ -1,0 +1,52 @@
+using System.Text.Json;
+
+namespace NativeAotPersistence.InMemory;
+
+/// <summary>What every in-memory provider shares: its adapter's store, clock, prefix and payload context.</summary>
+internal abstract class InMemoryProvider : IPayloadContextOwner
+{
+    protected InMemoryProvider(InMemoryPersistence adapter)
+    {
+        Adapter = adapter;
+        Store = adapter.Store;
+        Time = adapter.Options.TimeProvider;
+        Prefix = adapter.Options.KeyPrefix;
+    }
+
+    protected InMemoryPersistence Adapter { get; }
+
+    protected InMemoryStore Store { get; }
+
+    protected TimeProvider Time { get; }
+
+    protected string Prefix { get; }
+
+    protected long NowMs => Ttl.NowMs(Time);
+
+    public PayloadContext? Payloads => Adapter.Options.Payloads;
+
+    protected PayloadTypeInfo<T> Resolve<T>() => PayloadResolver.Resolve<T>(Adapter.Options.Payloads);
+
+    /// <summary>
+    /// Throws before connect or after disconnect; returns <see langword="false"/> when the operation is cancelled
+    /// (the caller then returns a cancelled task, as the SQLite backend does).
+    /// </summary>
+    protected bool Begin(CancellationToken cancellationToken)
+    {
+        Adapter.EnsureConnected();
+        return !cancellationToken.IsCancellationRequested;
+    }
+
+    /// <summary>Reads a stored payload; a value that does not parse is a <see cref="PayloadFormatException"/>, as on SQLite.</summary>
+    protected static T ReadPayload<T>(byte[] utf8, PayloadTypeInfo<T> typeInfo, string key, string operation)
+    {
+        try
+        {
+            return typeInfo.Deserialize(utf8);
+        }
+        catch (Exception e) when (e is JsonException or InvalidOperationException or FormatException or OverflowException or ArgumentException)
+        {
+            throw PayloadErrors.Format(e, key, typeof(T), operation, InMemoryPersistence.DataSource);
+        }
+    }
+}

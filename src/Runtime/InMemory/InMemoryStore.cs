@@ -1,0 +1,31 @@
+using NativeAotPersistence.InMemory;
+
+namespace NativeAotPersistence;
+
+/// <summary>
+/// The data of <see cref="InMemoryPersistence"/>: what a database file is to <see cref="SqliteAdapter"/>. Share one
+/// store between several adapters to model several connections or processes on one database file.
+/// </summary>
+/// <remarks>
+/// Adapters that share a store see each other's rows exactly as adapters sharing a SQLite file do: namespaced by
+/// <see cref="PersistenceAdapterOptions.KeyPrefix"/>, with <see cref="LockScope.Database"/> locks and one fencing
+/// counter for the whole store. The store lives as long as it is referenced; disconnecting an adapter keeps its data.
+/// Every member is thread-safe.
+/// </remarks>
+public sealed class InMemoryStore
+{
+    /// <summary>Creates an empty store.</summary>
+    public InMemoryStore()
+    {
+    }
+
+    internal ExpiringTable Cache { get; } = new();
+
+    internal ExpiringTable Idempotency { get; } = new();
+
+    internal CircuitTable Circuits { get; } = new();
+
+    internal CheckpointTable Checkpoints { get; } = new();
+
+    internal LockTable Locks { get; } = new();
+}

@@ -1,0 +1,158 @@
+using NativeAotPersistence.InMemory;
+
+namespace NativeAotPersistence;
+
+/// <summary>
+/// <see cref="LockScope.Database"/> locks of <see cref="InMemoryPersistence"/>: rows in the shared
+/// <see cref="InMemoryStore"/>, so adapters sharing a store never both hold a key, with one fencing counter per store.
+/// </summary>
+internal sealed class InMemoryLockProvider : InMemoryProvider, ILockProvider, ILockReleaser
+{
+    private readonly KeyNamespace _ns;
+    private readonly LockTable _table;
+
+    public InMemoryLockProvider(InMemoryPersistence adapter)
+        : base(adapter)
+    {
+        _ns = new KeyNamespace(Prefix, "lock");
+        _table = Store.Locks;
+        DefaultTtl = adapter.Options.DefaultLockTtl;
+    }
+
+    public TimeSpan DefaultTtl { get; }
+
+    public ValueTask<ILockHandle?> AcquireAsync(string key, TimeSpan ttl, string? owner = null, CancellationToken cancellationToken = default)
+    {
+        Keys.Validate(key);
+        var now = NowMs;
+        var expiresAt = Ttl.LockExpiresAt(ttl, now);
+        owner = LockOwners.Validate(owner);
+        if (!Begin(cancellationToken))
+        {
+            return ValueTask.FromCanceled<ILockHandle?>(cancellationToken);
+        }
+
+        var stored = _ns.Stored(key);
+        long token;
+        lock (_table.Sync)
+        {
+            if (_table.Rows.TryGetValue(stored, out var row) && now < row.ExpiresAtMs)
+            {
+                if (!string.Equals(row.Owner, owner, StringComparison.Ordinal))
+                {
+                    return new ValueTask<ILockHandle?>((ILockHandle?)null);
+                }
+
+                // Re-entrant: the same owner gets a fresh TTL and keeps its token.
+                token = row.FencingToken;
+            }
+            else
+            {
+                token = ++_table.FencingCounter;
+            }
+
+            _table.Rows[stored] = new LockRow(owner, expiresAt, token);
+        }
+
+        return new ValueTask<ILockHandle?>(new LockHandle(this, this, Time, key, owner, token, expiresAt));
+    }
+
+    public ValueTask<bool> ExtendAsync(string key, TimeSpan ttl, string owner, CancellationToken cancellationToken = default)
+    {
+        Keys.Validate(key);
+        Keys.Validate(owner);
+        var now = NowMs;
+        var expiresAt = Ttl.LockExpiresAt(ttl, now);
+        if (!Begin(cancellationToken))
+        {
+            return ValueTask.FromCanceled<bool>(cancellationToken);
+        }
+
+        var stored = _ns.Stored(key);
+        lock (_table.Sync)
+        {
+            // A lock that already expired is never revived.
+            if (_table.Rows.TryGetValue(stored, out var row) && now < row.ExpiresAtMs && string.Equals(row.Owner, owner, StringComparison.Ordinal))
+            {
+                _table.Rows[stored] = row with { ExpiresAtMs = expiresAt };
+                return new ValueTask<bool>(true);
+            }
+        }
+
+        return new ValueTask<bool>(false);
+    }
+
+    public ValueTask ForceReleaseAsync(string key, CancellationToken cancellationToken = default)
+    {
+        Keys.Validate(key);
+        if (!Begin(cancellationToken))
+        {
+            return ValueTask.FromCanceled(cancellationToken);
+        }
+
+        lock (_table.Sync)
+        {
+            _table.Rows.Remove(_ns.Stored(key));
+        }
+
+        return ValueTask.CompletedTask;
+    }
+
+    public ValueTask<LockInfo?> GetInfoAsync(string key, CancellationToken cancellationToken = default)
+    {
+        Keys.Validate(key);
+        var now = NowMs;
+        if (!Begin(cancellationToken))
+        {
+            return ValueTask.FromCanceled<LockInfo?>(cancellationToken);
+        }
+
+        lock (_table.Sync)
+        {
+            return new ValueTask<LockInfo?>(_table.Rows.TryGetValue(_ns.Stored(key), out var row) && now < row.ExpiresAtMs
+                ? new LockInfo(key, row.Owner, Ttl.FromUnixMs(row.ExpiresAtMs), row.FencingToken)
+                : null);
+        }
+    }
+
+    public ValueTask<bool> ReleaseAsync(string key, string owner, CancellationToken cancellationToken)
+    {
+        if (!Adapter.IsConnected)
+        {
+            // Disposing a handle after the adapter disconnected is not an error; the row expires by its TTL.
+            return new ValueTask<bool>(false);
+        }
+
+        if (cancellationToken.IsCancellationRequested)
+        {
+            return ValueTask.FromCanceled<bool>(cancellationToken);
+        }
+
+        var stored = _ns.Stored(key);
+        lock (_table.Sync)
+        {
+            return new ValueTask<bool>(
+                _table.Rows.TryGetValue(stored, out var row)
+                && string.Equals(row.Owner, owner, StringComparison.Ordinal)
+                && _table.Rows.Remove(stored));
+        }
+    }
+
+    /// <summary>Removes every expired lock row of this namespace now.</summary>
+    internal int Prune(long nowMs)
+    {
+        lock (_table.Sync)
+        {
+            var removed = 0;
+            foreach (var (stored, row) in _table.Rows)
+            {
+                if (row.ExpiresAtMs <= nowMs && _ns.Contains(stored) && _table.Rows.Remove(stored))
+                {
+                    removed++;
+                }
+            }
+
+            return removed;
+        }
+    }
+}

@@ -1,0 +1,48 @@
+namespace NativeAotPersistence.Tests.Conformance;
+
+/// <summary>What is stored (SPEC.md "Storage", "Keys and namespaces"), the same on every backend.</summary>
+public abstract class StorageConformance<TBackend> : ConformanceTests<TBackend>
+    where TBackend : Backend, new()
+{
+    [Fact]
+    public async Task StoredKeys_AreTaggedByKind()
+    {
+        var p = await OpenAsync("app:", LockScope.Database);
+        await p.Cache.SetAsync("k", 1, cancellationToken: Ct);
+        await p.Idempotency.SetAsync("k", 1, cancellationToken: Ct);
+        await p.CircuitBreakers.RecordFailureAsync("k", 3, Ct);
+        await p.Locks.AcquireAsync("k", TimeSpan.FromSeconds(1), cancellationToken: Ct);
+        await p.Checkpoints.SaveAsync(new Checkpoint<int>("c", "t", 1, Conformance.Backend.Start, 0, 1), Ct);
+        Assert.Equal(["app:cache:k"], await Backend.StoredKeysAsync(p, "go_goscope_cache"));
+        Assert.Equal(["app:idempotency:k"], await Backend.StoredKeysAsync(p, "go_goscope_idempotency"));
+        Assert.Equal(["app:circuit:k"], await Backend.StoredKeysAsync(p, "go_goscope_circuit"));
+        Assert.Equal(["app:lock:k"], await Backend.StoredKeysAsync(p, "go_goscope_locks"));
+        Assert.Equal(["app:checkpoint:c"], await Backend.StoredKeysAsync(p, "go_goscope_checkpoints"));
+    }
+
+    [Fact]
+    public async Task TimeColumns_AreUnixMilliseconds()
+    {
+        Time.Advance(TimeSpan.FromTicks(4_321));
+        var p = await OpenAsync();
+        await p.Cache.SetAsync("ttl", 1, TimeSpan.FromTicks((1500 * TimeSpan.TicksPerMillisecond) + 9_999), Ct);
+        await p.Cache.SetAsync("never", 1, cancellationToken: Ct);
+        Assert.Equal(Conformance.Backend.Start.ToUnixTimeMilliseconds() + 1500, await Backend.CacheExpiresAtAsync(p, "cache:ttl"));
+        Assert.Equal(-1, await Backend.CacheExpiresAtAsync(p, "cache:never"));
+    }
+
+    [Fact]
+    public async Task ConcatenatedKeys_DoNotCollideAcrossKinds()
+    {
+        // The original tagged only some kinds, so "a" + "bc" and "ab" + "c" met; every kind is tagged here.
+        var a = await OpenAsync("a");
+        var ab = await OpenSecondAsync("ab");
+        await a.Cache.SetAsync("bc", 1, cancellationToken: Ct);
+        await ab.Cache.SetAsync("c", 2, cancellationToken: Ct);
+        await a.CircuitBreakers.RecordFailureAsync("bc", 5, Ct);
+        Assert.Null(await ab.CircuitBreakers.GetStateAsync("c", Ct));
+        Assert.Equal(1, await a.Cache.GetAsync<int>("bc", Ct));
+        Assert.Equal(2, await ab.Cache.GetAsync<int>("c", Ct));
+        Assert.Equal(2, await Backend.CountRowsAsync(a, "go_goscope_cache"));
+    }
+}
