@@ -12,7 +12,7 @@ internal static class AdapterOptions
             throw new ArgumentOutOfRangeException(nameof(options), options.BusyTimeout, "BusyTimeout must be zero or positive.");
         }
 
-        if (options.DefaultLockTtl <= TimeSpan.Zero)
+        if (options.DefaultLockTtl <= TimeSpan.Zero || options.DefaultLockTtl == TimeSpan.MaxValue)
         {
             throw new ArgumentOutOfRangeException(nameof(options), options.DefaultLockTtl, "DefaultLockTtl must be finite and positive.");
         }

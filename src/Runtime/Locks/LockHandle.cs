@@ -165,19 +165,66 @@ internal sealed class LockHandle : ILockHandle
 
     private void OnExpiryTimer()
     {
-        bool expired;
         lock (_sync)
         {
-            expired = Ttl.NowMs(_time) >= _expiresAtMs;
-            if (!expired)
+            if (Ttl.NowMs(_time) < _expiresAtMs)
             {
                 ScheduleExpiryTimer();
+                return;
             }
         }
 
-        if (expired)
+        // This handle's own expiry passed, but the same owner may have renewed the lock through another handle
+        // (a re-entrant acquire): ask the store before declaring the lock lost.
+        ValueTask<LockInfo?> lookup;
+        try
+        {
+            lookup = _provider.GetInfoAsync(Key);
+        }
+        catch (Exception)
         {
             MarkLost();
+            return;
         }
+
+        if (lookup.IsCompleted)
+        {
+            OnHolderKnown(lookup);
+        }
+        else
+        {
+            lookup.AsTask().ContinueWith(
+                static (t, s) => ((LockHandle)s!).OnHolderKnown(new ValueTask<LockInfo?>(t)),
+                this,
+                CancellationToken.None,
+                TaskContinuationOptions.ExecuteSynchronously,
+                TaskScheduler.Default);
+        }
+    }
+
+    private void OnHolderKnown(ValueTask<LockInfo?> lookup)
+    {
+        LockInfo? holder;
+        try
+        {
+            holder = lookup.GetAwaiter().GetResult();
+        }
+        catch (Exception)
+        {
+            holder = null;
+        }
+
+        if (holder is not null && string.Equals(holder.Owner, Owner, StringComparison.Ordinal) && holder.ExpiresAt.ToUnixTimeMilliseconds() > Ttl.NowMs(_time))
+        {
+            lock (_sync)
+            {
+                _expiresAtMs = holder.ExpiresAt.ToUnixTimeMilliseconds();
+                ScheduleExpiryTimer();
+            }
+
+            return;
+        }
+
+        MarkLost();
     }
 }

@@ -40,7 +40,7 @@ public sealed partial class SqliteAdapter : IPersistenceAdapter, IDisposable
 
         _borrowed = db;
         _sqliteOptions = new SqliteOpenOptions { ReaderConnections = 0 };
-        Options = Validate(options ?? new PersistenceAdapterOptions());
+        Options = AdapterOptions.Validate(options ?? new PersistenceAdapterOptions());
         DataSource = SqliteNative.DataSourceOf(db);
         (Cache, Locks, CircuitBreakers, Checkpoints, Idempotency) = CreateProviders();
     }
@@ -109,7 +109,7 @@ public sealed partial class SqliteAdapter : IPersistenceAdapter, IDisposable
         ArgumentException.ThrowIfNullOrEmpty(path);
         ArgumentNullException.ThrowIfNull(sqlite);
         ArgumentOutOfRangeException.ThrowIfNegative(sqlite.ReaderConnections, nameof(sqlite));
-        var adapter = new SqliteAdapter(path, Validate(options ?? new PersistenceAdapterOptions()), sqlite);
+        var adapter = new SqliteAdapter(path, AdapterOptions.Validate(options ?? new PersistenceAdapterOptions()), sqlite);
         await adapter.ConnectAsync(cancellationToken).ConfigureAwait(false);
         return adapter;
     }
@@ -197,24 +197,6 @@ public sealed partial class SqliteAdapter : IPersistenceAdapter, IDisposable
         $"The SQLite adapter for '{DataSource}' is not connected: call ConnectAsync (or use SqliteAdapter.OpenAsync) before using its providers, and not after DisconnectAsync or DisposeAsync.");
 
     private static bool IsMemoryPath(string path) => path is ":memory:";
-
-    private static PersistenceAdapterOptions Validate(PersistenceAdapterOptions options)
-    {
-        ArgumentNullException.ThrowIfNull(options.KeyPrefix, nameof(options));
-        ArgumentNullException.ThrowIfNull(options.TimeProvider, nameof(options));
-        if (options.BusyTimeout < TimeSpan.Zero && options.BusyTimeout != Timeout.InfiniteTimeSpan)
-        {
-            throw new ArgumentOutOfRangeException(nameof(options), options.BusyTimeout, "BusyTimeout must be zero or positive.");
-        }
-
-        if (options.DefaultLockTtl <= TimeSpan.Zero)
-        {
-            throw new ArgumentOutOfRangeException(nameof(options), options.DefaultLockTtl, "DefaultLockTtl must be finite and positive.");
-        }
-
-        Keys.ValidatePrefix(options.KeyPrefix);
-        return options;
-    }
 
     private TimeSpan BusyBudget => Options.BusyTimeout == Timeout.InfiniteTimeSpan ? TimeSpan.MaxValue : Options.BusyTimeout;
 

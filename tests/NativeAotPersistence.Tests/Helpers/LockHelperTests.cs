@@ -110,6 +110,22 @@ public sealed class LockHelperTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task AReentrantAcquire_KeepsTheFirstHandleAlive()
+    {
+        var first = await _adapter.Locks.AcquireAsync("job", TimeSpan.FromSeconds(2), "me");
+        var lost = first!.HandleLost;
+        var second = await _adapter.Locks.AcquireAsync("job", TimeSpan.FromSeconds(10), "me");
+        Assert.Equal(first.FencingToken, second!.FencingToken);
+
+        _time.Advance(TimeSpan.FromSeconds(5));
+        Assert.False(lost.IsCancellationRequested, "The same owner renewed the lock; the first handle still holds it.");
+        Assert.True(await first.IsValidAsync());
+
+        _time.Advance(TimeSpan.FromSeconds(5));
+        Assert.True(lost.IsCancellationRequested);
+    }
+
+    [Fact]
     public async Task DisposingAnAutoExtendedHandle_ReleasesItAndStopsRenewing()
     {
         var handle = await _adapter.Locks.AcquireAsync("job", new LockOptions { Ttl = TimeSpan.FromSeconds(3), AutoExtend = true, TimeProvider = _time });
