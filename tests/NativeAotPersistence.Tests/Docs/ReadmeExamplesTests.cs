@@ -1,0 +1,122 @@
+namespace NativeAotPersistence.Tests.Docs;
+
+internal sealed record OrderState(string Id, decimal Total, List<string> Lines);
+
+internal sealed record ImportState(int NextRow);
+
+internal sealed record Receipt(string Id, decimal Amount);
+
+[Payload(typeof(OrderState))]
+[Payload(typeof(ImportState))]
+[Payload(typeof(Receipt))]
+internal sealed partial class ReadmePayloads : PayloadContext;
+
+/// <summary>The README's examples, compiled and run, so the documentation cannot drift from the API.</summary>
+public sealed class ReadmeExamplesTests
+{
+    [Fact]
+    public async Task QuickStart()
+    {
+        using var dir = new TempDirectory();
+        await using var p = await SqliteAdapter.OpenAsync(dir.File("app.db"), new PersistenceAdapterOptions
+        {
+            KeyPrefix = "myapp:",
+            Payloads = ReadmePayloads.Default,
+        });
+
+        await p.Cache.SetAsync("order:42", new OrderState("42", 19.90m, ["book"]), TimeSpan.FromMinutes(5));
+        OrderState? order = await p.Cache.GetAsync<OrderState>("order:42");
+        Assert.Equal(["book"], order!.Lines);
+
+        int failures = await p.CircuitBreakers.RecordFailureAsync("payments", maxFailures: 5);
+        Assert.Equal(1, failures);
+
+        await using (var handle = await p.Locks.AcquireAsync("nightly-report", TimeSpan.FromSeconds(30)))
+        {
+            Assert.NotNull(handle);
+        }
+
+        await p.Checkpoints.SaveAsync(new Checkpoint<int>("import-1", "import", Sequence: 1,
+            Timestamp: DateTimeOffset.UtcNow, Progress: 40, Data: 4000));
+        var latest = await p.Checkpoints.LoadLatestAsync<int>("import");
+        Assert.Equal(4000, latest!.Data);
+
+        await p.Idempotency.SetAsync("charge:42", "receipt-123", TimeSpan.FromHours(24));
+        Assert.Equal("receipt-123", (await p.Idempotency.GetAsync<string>("charge:42"))!.Value);
+    }
+
+    [Fact]
+    public async Task SeedStyle_BorrowedHandle()
+    {
+        using var dir = new TempDirectory();
+        SQLitePCL.Batteries_V2.Init();
+        SQLitePCL.raw.sqlite3_open(dir.File("app.db"), out SQLitePCL.sqlite3 db);
+        await using (var persistence = new SqliteAdapter(db, new PersistenceAdapterOptions { KeyPrefix = "myapp:" }))
+        {
+            await persistence.ConnectAsync();
+            await persistence.Cache.SetAsync("k", "v");
+        }
+
+        SQLitePCL.raw.sqlite3_close_v2(db);
+        db.Dispose();
+    }
+
+    [Fact]
+    public async Task Helpers()
+    {
+        using var dir = new TempDirectory();
+        await using var p = await SqliteAdapter.OpenAsync(dir.File("app.db"), new PersistenceAdapterOptions { Payloads = ReadmePayloads.Default, LockScope = LockScope.Database });
+        var ct = TestContext.Current.CancellationToken;
+
+        var transitions = new List<string>();
+        var breaker = new CircuitBreaker(p.CircuitBreakers, "payments", new CircuitBreakerOptions
+        {
+            FailureThreshold = 5, ResetTimeout = TimeSpan.FromSeconds(30), SuccessThreshold = 1, HalfOpenMaxTrials = 1,
+            ShouldHandle = e => e is HttpRequestException or TimeoutException,
+            OnStateChanged = t => transitions.Add($"{t.Key}: {t.From} -> {t.To}"),
+        });
+        var receipt = await breaker.ExecuteAsync(async ct => await ChargeAsync(ct), ct);
+        Assert.Equal("r-1", receipt.Id);
+
+        await using (var report = await p.Locks.AcquireAsync("report", TimeSpan.FromSeconds(30), wait: TimeSpan.FromSeconds(10), ct))
+        {
+            Assert.NotNull(report);
+        }
+
+        await using (var job = await p.Locks.AcquireAsync("nightly", new LockOptions { AutoExtend = true, Wait = TimeSpan.FromMinutes(1) }, ct))
+        {
+            Assert.False(job!.HandleLost.IsCancellationRequested);
+        }
+
+        const int total = 1000;
+        int rows = await CheckpointedTask.RunAsync<ImportState, int>(p.Checkpoints, "import-2026-11", async (ctx, ct) =>
+        {
+            var state = ctx.Data ?? new ImportState(NextRow: 0);
+            while (state.NextRow < total)
+            {
+                state = state with { NextRow = state.NextRow + 250 };
+                await ctx.SaveAsync(state, progress: (int)(100L * state.NextRow / total), ct);
+            }
+
+            return state.NextRow;
+        }, new CheckpointedTaskOptions { KeepCount = 10, AutoSaveInterval = TimeSpan.FromSeconds(60) }, ct);
+        Assert.Equal(total, rows);
+
+        var charge = await p.Idempotency.ExecuteOnceAsync("charge:order-42", TimeSpan.FromHours(24),
+            async ct => await ChargeAsync(ct), ct);
+        Assert.Equal("r-1", charge.Id);
+
+        var profile = await p.Cache.GetOrSetAsync("user:7", async ct => await LoadProfileAsync(7, ct), TimeSpan.FromMinutes(10), ct);
+        Assert.Equal("profile-7", profile);
+    }
+
+    private static async ValueTask<Receipt> ChargeAsync(CancellationToken ct)
+    {
+        await Task.Yield();
+        ct.ThrowIfCancellationRequested();
+        return new Receipt("r-1", 19.90m);
+    }
+
+    private static ValueTask<string> LoadProfileAsync(int id, CancellationToken ct) =>
+        ValueTask.FromResult($"profile-{id}");
+}
