@@ -45,41 +45,19 @@ internal static class Cli
         return false;
     }
 
-    /// <summary>Runs a command, turning every expected failure into one line on stderr and an exit code.</summary>
-    public static async Task<int> GuardAsync(Func<Task<int>> command)
+    /// <summary>Whether an exception is an expected failure, reported by <see cref="Report"/> as one line.</summary>
+    public static bool Expected(Exception e) =>
+        e is PersistenceException or UpstreamStoreException or ArgumentException or IOException or UnauthorizedAccessException or OperationCanceledException;
+
+    /// <summary>Prints an expected failure as one line on stderr (never a stack trace) and returns its exit code.</summary>
+    public static int Report(Exception e)
     {
-        try
-        {
-            return await command();
-        }
-        catch (PersistenceException e)
-        {
-            Error(e.Message);
-            return ExitCodes.Error;
-        }
-        catch (UpstreamStoreException e)
-        {
-            Error(e.Message);
-            return ExitCodes.Error;
-        }
-        catch (ArgumentException e)
-        {
-            Error(e.Message);
-            return ExitCodes.Usage;
-        }
-        catch (IOException e)
-        {
-            Error(e.Message);
-            return ExitCodes.Error;
-        }
-        catch (UnauthorizedAccessException e)
-        {
-            Error(e.Message);
-            return ExitCodes.Error;
-        }
-        catch (OperationCanceledException)
+        if (e is OperationCanceledException)
         {
             return ExitCodes.Interrupted;
         }
+
+        Error(e.Message);
+        return e is ArgumentException ? ExitCodes.Usage : ExitCodes.Error;
     }
 }

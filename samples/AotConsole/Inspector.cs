@@ -49,32 +49,56 @@ internal static class Inspector
             ["idempotency", N(s.Idempotency.Live), N(s.Idempotency.Expired)],
             ["locks", N(s.Locks.Live), N(s.Locks.Expired)],
             ["circuits", N(s.Circuits), ""],
-            ["checkpoints", Invariant($"{s.Checkpoints:N0} ({s.Tasks:N0} tasks)"), ""],
+            ["checkpoints", N(s.Checkpoints), ""],
+            ["tasks", N(s.Tasks), ""],
         ]);
 
-        Table(o, "circuits", ["key", "state", "failures", "last failure", "last success", "updated"],
-            [.. r.Circuits.Select(c => new[]
-            {
-                c.Key, ProgressDisplay.Name(c.State.State), N(c.State.FailureCount), Time(c.State.LastFailureTime), Time(c.State.LastSuccessTime), Time(c.UpdatedAt),
-            })]);
-
-        Table(o, "checkpointed tasks", ["task", "checkpoints", "latest seq", "progress", "eta", "saved"],
-            [.. r.Tasks.Select(t => new[]
-            {
-                t.TaskId, N(t.CheckpointCount), N(t.LatestSequence), Invariant($"{t.Progress}%"), ProgressDisplay.Format(t.EstimatedTimeRemaining), Time(t.LatestTimestamp),
-            })]);
-
-        Table(o, "held locks", ["key", "owner", "expires in", "fencing token"],
-            [.. r.Locks.Select(l => new[]
-            {
-                l.Key, l.Owner + (JobLock.IsDeadOnThisHost(l.Owner) ? " (process gone)" : ""), Seconds(l.ExpiresAt - r.Now), N(l.FencingToken),
-            })]);
-
-        Listing(o, "cache keys", r.Pattern, r.CacheKeys.Count, r.CacheKeys.Select(k => new[] { k }), ["key"]);
-        Listing(o, "idempotency records", r.Pattern, r.Idempotency.Count, r.Idempotency.Select(i => new[]
+        var rows = new List<string[]>();
+        foreach (var c in r.Circuits)
         {
-            i.Key, Time(i.CreatedAt), i.ExpiresAt is { } e ? Seconds(e - r.Now) : "never", Invariant($"{i.ValueBytes} B"),
-        }), ["key", "created", "expires in", "value"]);
+            rows.Add([c.Key, ProgressDisplay.Name(c.State.State), N(c.State.FailureCount), Time(c.State.LastFailureTime), Time(c.State.LastSuccessTime), Time(c.UpdatedAt)]);
+        }
+
+        Table(o, "circuits", ["key", "state", "failures", "last failure", "last success", "updated"], rows);
+
+        rows = [];
+        foreach (var t in r.Tasks)
+        {
+            rows.Add([t.TaskId, N(t.CheckpointCount), N(t.LatestSequence), Invariant($"{t.Progress}%"), ProgressDisplay.Format(t.EstimatedTimeRemaining), Time(t.LatestTimestamp)]);
+        }
+
+        Table(o, "checkpointed tasks", ["task", "checkpoints", "latest seq", "progress", "eta", "saved"], rows);
+
+        rows = [];
+        foreach (var l in r.Locks)
+        {
+            rows.Add([l.Key, l.Owner + (JobLock.IsDeadOnThisHost(l.Owner) ? " (process gone)" : ""), Seconds(l.ExpiresAt - r.Now), N(l.FencingToken)]);
+        }
+
+        Table(o, "held locks", ["key", "owner", "expires in", "fencing token"], rows);
+
+        // Without a pattern a busy store would print thousands of keys: show the first few and say how to see more.
+        var limit = r.Pattern is null ? DefaultListLimit : int.MaxValue;
+        rows = [];
+        foreach (var k in r.CacheKeys)
+        {
+            if (rows.Count < limit)
+            {
+                rows.Add([k]);
+            }
+        }
+
+        Listing(o, "cache keys", r.Pattern, r.CacheKeys.Count, ["key"], rows);
+        rows = [];
+        foreach (var i in r.Idempotency)
+        {
+            if (rows.Count < limit)
+            {
+                rows.Add([i.Key, Time(i.CreatedAt), i.ExpiresAt is { } e ? Seconds(e - r.Now) : "never", Invariant($"{i.ValueBytes} B")]);
+            }
+        }
+
+        Listing(o, "idempotency records", r.Pattern, r.Idempotency.Count, ["key", "created", "expires in", "value"], rows);
     }
 
     public static void WriteJson(InspectReport r, Stream output)
@@ -180,31 +204,30 @@ internal static class Inspector
         output.WriteByte((byte)'\n');
     }
 
-    private static void Listing(TextWriter o, string title, string? pattern, int count, IEnumerable<string[]> rows, string[] header)
+    private static void Listing(TextWriter o, string title, string? pattern, int count, string[] header, List<string[]> rows)
     {
-        // Without a pattern a busy store would print thousands of keys: show the first few and say how to see more.
-        var limit = pattern is null ? DefaultListLimit : int.MaxValue;
         var heading = pattern is null ? Invariant($"{title} ({count:N0})") : Invariant($"{title} matching \"{pattern}\" ({count:N0})");
-        Table(o, heading, header, [.. rows.Take(limit)]);
-        if (count > limit)
+        Table(o, heading, header, rows);
+        if (count > rows.Count)
         {
-            o.WriteLine(Invariant($"  ... {count - limit:N0} more; --keys PATTERN lists the keys that match it"));
+            o.WriteLine(Invariant($"  ... {count - rows.Count:N0} more; --keys PATTERN lists the keys that match it"));
             o.WriteLine();
         }
     }
 
-    private static void Table(TextWriter o, string title, string[] header, string[][] rows)
+    private static void Table(TextWriter o, string title, string[] header, List<string[]> rows)
     {
         o.WriteLine(title);
-        if (rows.Length == 0)
+        if (rows.Count == 0)
         {
             o.WriteLine("  (none)");
             o.WriteLine();
             return;
         }
 
+        rows.Insert(0, header);
         var widths = new int[header.Length];
-        foreach (var row in rows.Prepend(header))
+        foreach (var row in rows)
         {
             for (var i = 0; i < row.Length; i++)
             {
@@ -212,10 +235,16 @@ internal static class Inspector
             }
         }
 
-        foreach (var row in rows.Prepend(header))
+        var line = new System.Text.StringBuilder();
+        foreach (var row in rows)
         {
-            var line = string.Join("  ", row.Select((cell, i) => i == row.Length - 1 ? cell : cell.PadRight(widths[i])));
-            o.WriteLine("  " + line.TrimEnd());
+            line.Clear().Append("  ");
+            for (var i = 0; i < row.Length; i++)
+            {
+                line.Append(i == row.Length - 1 ? row[i] : row[i].PadRight(widths[i] + 2));
+            }
+
+            o.WriteLine(line.ToString().TrimEnd());
         }
 
         o.WriteLine();
@@ -245,7 +274,7 @@ internal static class Inspector
         value is { } v ? v.ToUniversalTime().ToString("yyyy-MM-dd HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture) : "-";
 
     private static string Seconds(TimeSpan span) =>
-        span <= TimeSpan.Zero ? "expired" : Invariant($"{span.TotalSeconds:0.0} s");
+        span <= TimeSpan.Zero ? "expired" : ProgressDisplay.Human(span);
 
     private static string Bytes(long bytes) =>
         bytes >= 1 << 20 ? Invariant($"{bytes / 1048576.0:0.0} MiB") : bytes >= 1 << 10 ? Invariant($"{bytes / 1024.0:0.0} KiB") : Invariant($"{bytes} B");

@@ -11,8 +11,14 @@ ConsoleApp.LogError = message =>
     Cli.Error(message.ReplaceLineEndings(" "));
 };
 
+// `aotconsole` alone, or followed by options only, runs the job: that is what the README's `dotnet run` does. (One
+// command instead of a root command plus `run` keeps one generated parser, not two.)
+if (args.Length == 0 || (args[0].StartsWith('-') && args[0] is not ("-h" or "--help" or "--version")))
+{
+    args = ["run", .. args];
+}
+
 var app = ConsoleApp.Create();
-app.Add("", Commands.RunAsync);
 app.Add("run", Commands.RunAsync);
 app.Add("inspect", Commands.InspectAsync);
 app.Add("prune", Commands.PruneAsync);
@@ -36,37 +42,35 @@ internal static class Commands
     /// <param name="failRate">Probability that the simulated upstream rejects a delivery (0 to 0.95).</param>
     /// <param name="seed">Seed of the deterministic readings.</param>
     /// <param name="cancellationToken">Cancelled by Ctrl+C or SIGTERM.</param>
-    public static Task<int> RunAsync(
+    public static async Task<int> RunAsync(
         string db = "aotconsole.db",
         int records = 200_000,
         int batch = 1_000,
         double failRate = 0.2,
         long seed = 42,
-        CancellationToken cancellationToken = default) =>
-        Cli.GuardAsync(() =>
+        CancellationToken cancellationToken = default)
+    {
+        var problem =
+            records < 1 ? "--records must be at least 1"
+            : batch < 1 ? "--batch must be at least 1"
+            : !(failRate >= 0 && failRate <= 0.95) ? "--fail-rate must be between 0 and 0.95"
+            : Directory.Exists(db) ? $"'{db}' is a directory, not a database file"
+            : null;
+        if (problem is not null)
         {
-            if (records < 1)
-            {
-                return Usage("--records must be at least 1");
-            }
+            Cli.Error(problem);
+            return ExitCodes.Usage;
+        }
 
-            if (batch < 1)
-            {
-                return Usage("--batch must be at least 1");
-            }
-
-            if (!(failRate >= 0 && failRate <= 0.95))
-            {
-                return Usage("--fail-rate must be between 0 and 0.95");
-            }
-
-            if (Directory.Exists(db))
-            {
-                return Usage($"'{db}' is a directory, not a database file");
-            }
-
-            return UploadJob.RunAsync(new RunSettings(db, records, batch, failRate, seed), cancellationToken);
-        });
+        try
+        {
+            return await UploadJob.RunAsync(new RunSettings(db, records, batch, failRate, seed), cancellationToken);
+        }
+        catch (Exception e) when (Cli.Expected(e))
+        {
+            return Cli.Report(e);
+        }
+    }
 
     /// <summary>
     /// Shows what the database holds, through the library's inspection API: schema and page stats, row counts (live and
@@ -77,13 +81,14 @@ internal static class Commands
     /// <param name="keys">List only the cache and idempotency keys matching this pattern (* any run, ? one character), all of them.</param>
     /// <param name="json">Write JSON for machines instead of tables.</param>
     /// <param name="cancellationToken">Cancelled by Ctrl+C or SIGTERM.</param>
-    public static Task<int> InspectAsync(
+    public static async Task<int> InspectAsync(
         string db = "aotconsole.db",
         string prefix = Cli.KeyPrefix,
         string? keys = null,
         bool json = false,
-        CancellationToken cancellationToken = default) =>
-        Cli.GuardAsync(async () =>
+        CancellationToken cancellationToken = default)
+    {
+        try
         {
             if (!Cli.RequireExisting(db))
             {
@@ -103,14 +108,20 @@ internal static class Commands
             }
 
             return ExitCodes.Ok;
-        });
+        }
+        catch (Exception e) when (Cli.Expected(e))
+        {
+            return Cli.Report(e);
+        }
+    }
 
     /// <summary>Reclaims expired rows (cache entries, idempotency records, lock rows) and says how many.</summary>
     /// <param name="db">The database file (must exist).</param>
     /// <param name="prefix">The key prefix whose rows are pruned.</param>
     /// <param name="cancellationToken">Cancelled by Ctrl+C or SIGTERM.</param>
-    public static Task<int> PruneAsync(string db = "aotconsole.db", string prefix = Cli.KeyPrefix, CancellationToken cancellationToken = default) =>
-        Cli.GuardAsync(async () =>
+    public static async Task<int> PruneAsync(string db = "aotconsole.db", string prefix = Cli.KeyPrefix, CancellationToken cancellationToken = default)
+    {
+        try
         {
             if (!Cli.RequireExisting(db))
             {
@@ -122,11 +133,10 @@ internal static class Commands
             Console.Out.WriteLine(
                 $"pruned {pruned.Total:N0} expired rows from {store.DataSource}: {pruned.Cache:N0} cache, {pruned.Idempotency:N0} idempotency, {pruned.Locks:N0} locks");
             return ExitCodes.Ok;
-        });
-
-    private static Task<int> Usage(string message)
-    {
-        Cli.Error(message);
-        return Task.FromResult(ExitCodes.Usage);
+        }
+        catch (Exception e) when (Cli.Expected(e))
+        {
+            return Cli.Report(e);
+        }
     }
 }

@@ -48,7 +48,7 @@ internal sealed class ProgressDisplay
             $"{percent,5:0.0}%  {state.RecordsDone:N0}/{state.Records:N0} records  {rate,8:N0} rec/s  ETA {Format(eta)}  breaker {Name(Breaker)}");
         if (_inPlace)
         {
-            Console.Out.Write("\r" + Fit(text) + "\x1b[K");
+            Console.Out.Write("\r" + text + "\x1b[K");
             Console.Out.Flush();
             _lineOpen = true;
         }
@@ -61,16 +61,22 @@ internal sealed class ProgressDisplay
     /// <summary>Prints a line of its own, above the progress line on a terminal.</summary>
     public void Note(string line)
     {
-        End();
+        if (_lineOpen)
+        {
+            Console.Out.Write("\r\x1b[K");
+            _lineOpen = false;
+            _lastDraw = long.MinValue;
+        }
+
         Console.Out.WriteLine(line);
     }
 
-    /// <summary>Ends the in-place line so that what follows starts on a fresh one.</summary>
+    /// <summary>Keeps the last progress line and moves to a fresh line.</summary>
     public void End()
     {
         if (_lineOpen)
         {
-            Console.Out.Write("\r\x1b[K");
+            Console.Out.WriteLine();
             _lineOpen = false;
         }
     }
@@ -80,25 +86,16 @@ internal sealed class ProgressDisplay
         : s.TotalHours >= 1 ? string.Create(CultureInfo.InvariantCulture, $"{(int)s.TotalHours}:{s.Minutes:00}:{s.Seconds:00}")
         : string.Create(CultureInfo.InvariantCulture, $"{s.Minutes}:{s.Seconds:00}");
 
+    /// <summary>A duration for people: <c>4.2 s</c>, <c>12m 03s</c>, <c>23h 59m</c>.</summary>
+    public static string Human(TimeSpan span) =>
+        span.TotalSeconds < 60 ? string.Create(CultureInfo.InvariantCulture, $"{span.TotalSeconds:0.0} s")
+        : span.TotalHours < 1 ? string.Create(CultureInfo.InvariantCulture, $"{span.Minutes}m {span.Seconds:00}s")
+        : string.Create(CultureInfo.InvariantCulture, $"{(int)span.TotalHours}h {span.Minutes:00}m");
+
     public static string Name(CircuitState state) => state switch
     {
         CircuitState.Open => "open",
         CircuitState.HalfOpen => "half-open",
         _ => "closed",
     };
-
-    private static string Fit(string text)
-    {
-        int width;
-        try
-        {
-            width = Console.WindowWidth;
-        }
-        catch (IOException)
-        {
-            return text;
-        }
-
-        return width > 10 && text.Length >= width ? text[..(width - 1)] : text;
-    }
 }

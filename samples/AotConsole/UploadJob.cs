@@ -6,6 +6,9 @@ namespace AotConsole;
 /// <summary>The parameters of <c>aotconsole run</c>, validated.</summary>
 internal sealed record RunSettings(string Database, int Records, int BatchSize, double FailRate, long Seed);
 
+/// <summary>How a batch was delivered: the upstream's receipt, whether it was a stored one, and the failed attempts.</summary>
+internal sealed record Delivery(BatchReceipt Receipt, bool Avoided, int Failures);
+
 /// <summary>
 /// The main job, a resumable telemetry upload: readings are calibrated through the cache, aggregated per batch, and
 /// each batch is delivered once to a flaky upstream through the circuit breaker and <c>ExecuteOnceAsync</c>, with a
@@ -26,6 +29,7 @@ internal sealed class UploadJob
     private ProgressDisplay? _progress;
     private int _openings;
     private UploadState? _resumedFrom;
+    private UploadState? _saved;
 
     private UploadJob(SqliteAdapter store, Upstream upstream, RunSettings settings)
     {
@@ -53,7 +57,7 @@ internal sealed class UploadJob
                 ? $"another run holds the job lock on {store.DataSource}"
                 : string.Create(
                     CultureInfo.InvariantCulture,
-                    $"another run holds the job lock on {store.DataSource}: owner {holder.Owner}, fencing token {holder.FencingToken}, expires {holder.ExpiresAt:u}"));
+                    $"another run holds the job lock on {store.DataSource}: owner {holder.Owner}, fencing token {holder.FencingToken}, expires in {ProgressDisplay.Human(holder.ExpiresAt - DateTimeOffset.UtcNow)}"));
             return ExitCodes.LockHeld;
         }
 
@@ -77,18 +81,21 @@ internal sealed class UploadJob
             catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
             {
                 job._progress?.End();
-                Console.Out.WriteLine("interrupted: the checkpoint is kept and the job lock released; run again to resume");
+                Console.Out.WriteLine(job.Where() + "interrupted: the checkpoint is kept and the job lock released; run again to resume");
                 return ExitCodes.Interrupted;
             }
             catch (OperationCanceledException) when (handle.HandleLost.IsCancellationRequested)
             {
                 job._progress?.End();
                 var now = await store.Locks.GetInfoAsync(JobLock.Key, CancellationToken.None);
-                Cli.Error($"lost the job lock{(now is null ? "" : " to " + now.Owner)}; stopped, the checkpoint is kept");
+                Cli.Error($"{job.Where()}lost the job lock{(now is null ? "" : " to " + now.Owner)}; stopped, the checkpoint is kept");
                 return ExitCodes.LockLost;
             }
         }
     }
+
+    private string Where() =>
+        _saved is { } s ? string.Create(CultureInfo.InvariantCulture, $"at batch {s.NextBatch:N0} of {s.BatchCount():N0}: ") : "";
 
     private async ValueTask<UploadState> ExecuteAsync(CheckpointContext<UploadState> context, CancellationToken cancellationToken)
     {
@@ -109,13 +116,14 @@ internal sealed class UploadJob
                 CultureInfo.InvariantCulture, $"{DateTimeOffset.UtcNow:yyyyMMdd'T'HHmmss'Z'}-{Environment.ProcessId}");
             state = new UploadState(jobId, _settings.Seed, _settings.Records, _settings.BatchSize, 0, 0, 0, long.MaxValue, long.MinValue, 0, 0, 0, 0, 0, 0, 0, 0, 0);
             await context.SaveAsync(state, 0, cancellationToken);
+            _saved = state;
             Console.Out.WriteLine(string.Create(
                 CultureInfo.InvariantCulture,
                 $"job {state.JobId}: {state.Records:N0} readings (seed {state.Seed}) in {state.BatchCount():N0} batches of {state.BatchSize:N0}, upstream failure rate {_settings.FailRate * 100:0.#}%"));
         }
         else
         {
-            _resumedFrom = state;
+            _resumedFrom = _saved = state;
             Console.Out.WriteLine(string.Create(
                 CultureInfo.InvariantCulture,
                 $"resuming job {state.JobId} at batch {state.NextBatch:N0}/{state.BatchCount():N0} ({state.RecordsDone:N0} of {state.Records:N0} readings done, checkpoint #{context.Sequence})"));
@@ -136,8 +144,8 @@ internal sealed class UploadJob
         var batches = state.BatchCount();
         for (var batch = state.NextBatch; batch < batches; batch++)
         {
-            var (aggregate, lookups, misses) = await AggregateAsync(state, batch, cancellationToken);
-            var (receipt, avoided, failures) = await DeliverAsync(state, batch, aggregate, cancellationToken);
+            var aggregate = await AggregateAsync(state, batch, cancellationToken);
+            var delivery = await DeliverAsync(state, batch, aggregate, cancellationToken);
             state = state with
             {
                 NextBatch = batch + 1,
@@ -146,15 +154,16 @@ internal sealed class UploadJob
                 MinMilli = Math.Min(state.MinMilli, aggregate.MinMilli),
                 MaxMilli = Math.Max(state.MaxMilli, aggregate.MaxMilli),
                 BatchesDelivered = state.BatchesDelivered + 1,
-                DuplicatesAvoided = state.DuplicatesAvoided + (avoided ? 1 : 0),
-                UpstreamRepeats = state.UpstreamRepeats + (receipt.Repeat ? 1 : 0),
-                UpstreamFailures = state.UpstreamFailures + failures,
+                DuplicatesAvoided = state.DuplicatesAvoided + (delivery.Avoided ? 1 : 0),
+                UpstreamRepeats = state.UpstreamRepeats + (delivery.Receipt.Repeat ? 1 : 0),
+                UpstreamFailures = state.UpstreamFailures + delivery.Failures,
                 BreakerOpenings = state.BreakerOpenings + Interlocked.Exchange(ref _openings, 0),
-                CacheLookups = state.CacheLookups + lookups,
-                CacheMisses = state.CacheMisses + misses,
+                CacheLookups = state.CacheLookups + aggregate.Lookups,
+                CacheMisses = state.CacheMisses + aggregate.Misses,
                 ElapsedMs = elapsedBefore + (long)TimeProvider.System.GetElapsedTime(sessionStart).TotalMilliseconds,
             };
             await context.SaveAsync(state, (int)((batch + 1) * 100L / batches), cancellationToken);
+            _saved = state;
             _progress.Update(state, context.EstimatedTimeRemaining, force: batch + 1 == batches);
         }
 
@@ -163,7 +172,7 @@ internal sealed class UploadJob
     }
 
     /// <summary>Calibrates one batch's readings, each through the cache, and aggregates them.</summary>
-    private async ValueTask<(BatchAggregate Aggregate, int Lookups, int Misses)> AggregateAsync(UploadState state, int batch, CancellationToken cancellationToken)
+    private async ValueTask<BatchAggregate> AggregateAsync(UploadState state, int batch, CancellationToken cancellationToken)
     {
         var first = (long)batch * state.BatchSize;
         var count = (int)Math.Min(state.BatchSize, state.Records - first);
@@ -189,7 +198,7 @@ internal sealed class UploadJob
             max = Math.Max(max, value);
         }
 
-        return (new BatchAggregate(count, sum, min, max), count, misses);
+        return new BatchAggregate(count, sum, min, max, count, misses);
     }
 
     /// <summary>
@@ -197,7 +206,7 @@ internal sealed class UploadJob
     /// killed after delivering but before its checkpoint), else calls the upstream through the breaker. Failures are
     /// retried; an open breaker is waited out until its retry time.
     /// </summary>
-    private async ValueTask<(BatchReceipt Receipt, bool Avoided, int Failures)> DeliverAsync(
+    private async ValueTask<Delivery> DeliverAsync(
         UploadState state, int batch, BatchAggregate aggregate, CancellationToken cancellationToken)
     {
         var batchId = string.Create(CultureInfo.InvariantCulture, $"{state.JobId}:{batch:D6}");
@@ -218,7 +227,7 @@ internal sealed class UploadJob
                         },
                         ct),
                     cancellationToken);
-                return (receipt, !called, failures);
+                return new Delivery(receipt, !called, failures);
             }
             catch (UpstreamUnavailableException)
             {

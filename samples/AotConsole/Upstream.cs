@@ -39,8 +39,9 @@ internal sealed class UpstreamStoreException : Exception
     }
 }
 
-/// <summary>One batch's aggregate: the effect the upstream applies once.</summary>
-internal readonly record struct BatchAggregate(int Records, long SumMilli, long MinMilli, long MaxMilli);
+/// <summary>One batch's aggregate (the effect the upstream applies once) and how its calibrations were looked up.</summary>
+/// <remarks>A class, not a struct: async methods returning a struct each get their own native code under NativeAOT.</remarks>
+internal sealed record BatchAggregate(int Records, long SumMilli, long MinMilli, long MaxMilli, int Lookups, int Misses);
 
 /// <summary>What the upstream holds for one job.</summary>
 internal readonly record struct UpstreamTotals(int Batches, long Records, long SumMilli, int IgnoredRepeats);
