@@ -45,6 +45,12 @@ internal static class Cli
         return false;
     }
 
+    /// <summary>
+    /// Whether a file has zero bytes: SQLite treats it as an empty database, and inspect and prune create the schema in
+    /// it. Any other file must already hold the schema: they never add tables to someone else's database.
+    /// </summary>
+    public static bool IsEmptyFile(string path) => new FileInfo(path).Length == 0;
+
     /// <summary>Whether an exception is an expected failure, reported by <see cref="Report"/> as one line.</summary>
     public static bool Expected(Exception e) =>
         e is PersistenceException or UpstreamStoreException or ArgumentException or IOException or UnauthorizedAccessException or OperationCanceledException;

@@ -76,7 +76,7 @@ internal static class Commands
     /// Shows what the database holds, through the library's inspection API: schema and page stats, row counts (live and
     /// expired), cache keys, circuits, checkpointed tasks with progress and ETA, held locks, idempotency records.
     /// </summary>
-    /// <param name="db">The database file (must exist; inspect never creates or changes the schema).</param>
+    /// <param name="db">The database file (must exist; inspect changes nothing, except that an empty 0-byte file gets the empty schema).</param>
     /// <param name="prefix">The key prefix to look at.</param>
     /// <param name="keys">List only the cache and idempotency keys matching this pattern (* any run, ? one character), all of them.</param>
     /// <param name="json">Write JSON for machines instead of tables.</param>
@@ -95,7 +95,7 @@ internal static class Commands
                 return ExitCodes.Error;
             }
 
-            await using var store = await SqliteAdapter.OpenAsync(db, Cli.StoreOptions(LockScope.Database, prefix, createTables: false), cancellationToken);
+            await using var store = await SqliteAdapter.OpenAsync(db, Cli.StoreOptions(LockScope.Database, prefix, createTables: Cli.IsEmptyFile(db)), cancellationToken);
             var report = await Inspector.ReadAsync(store, keys, cancellationToken);
             if (json)
             {
@@ -128,7 +128,7 @@ internal static class Commands
                 return ExitCodes.Error;
             }
 
-            await using var store = await SqliteAdapter.OpenAsync(db, Cli.StoreOptions(LockScope.Database, prefix, createTables: false), cancellationToken);
+            await using var store = await SqliteAdapter.OpenAsync(db, Cli.StoreOptions(LockScope.Database, prefix, createTables: Cli.IsEmptyFile(db)), cancellationToken);
             var pruned = await store.PruneAsync(cancellationToken);
             Console.Out.WriteLine(
                 $"pruned {pruned.Total:N0} expired rows from {store.DataSource}: {pruned.Cache:N0} cache, {pruned.Idempotency:N0} idempotency, {pruned.Locks:N0} locks");
