@@ -207,10 +207,11 @@ internal static class Inspector
     private static void Listing(TextWriter o, string title, string? pattern, int count, string[] header, List<string[]> rows)
     {
         var heading = pattern is null ? Invariant($"{title} ({count:N0})") : Invariant($"{title} matching \"{pattern}\" ({count:N0})");
+        var shown = rows.Count;
         Table(o, heading, header, rows);
-        if (count > rows.Count)
+        if (count > shown)
         {
-            o.WriteLine(Invariant($"  ... {count - rows.Count:N0} more; --keys PATTERN lists the keys that match it"));
+            o.WriteLine(Invariant($"  ... {count - shown:N0} more; --keys PATTERN lists the keys that match it"));
             o.WriteLine();
         }
     }
