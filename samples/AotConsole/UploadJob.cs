@@ -81,21 +81,21 @@ internal sealed class UploadJob
             catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
             {
                 job._progress?.End();
-                Console.Out.WriteLine(job.Where() + "interrupted: the checkpoint is kept and the job lock released; run again to resume");
+                Console.Out.WriteLine($"interrupted{job.Where()}: the checkpoint is kept and the job lock released; run again to resume");
                 return ExitCodes.Interrupted;
             }
             catch (OperationCanceledException) when (handle.HandleLost.IsCancellationRequested)
             {
                 job._progress?.End();
                 var now = await store.Locks.GetInfoAsync(JobLock.Key, CancellationToken.None);
-                Cli.Error($"{job.Where()}lost the job lock{(now is null ? "" : " to " + now.Owner)}; stopped, the checkpoint is kept");
+                Cli.Error($"lost the job lock{(now is null ? "" : " to " + now.Owner)}; stopped{job.Where()}, the checkpoint is kept");
                 return ExitCodes.LockLost;
             }
         }
     }
 
     private string Where() =>
-        _saved is { } s ? string.Create(CultureInfo.InvariantCulture, $"at batch {s.NextBatch:N0} of {s.BatchCount():N0}: ") : "";
+        _saved is { } s ? string.Create(CultureInfo.InvariantCulture, $" at batch {s.NextBatch:N0} of {s.BatchCount():N0}") : "";
 
     private async ValueTask<UploadState> ExecuteAsync(CheckpointContext<UploadState> context, CancellationToken cancellationToken)
     {

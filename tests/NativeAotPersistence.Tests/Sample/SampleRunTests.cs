@@ -89,7 +89,7 @@ public sealed class SampleRunTests : IDisposable
             await run.WaitForLineAsync(line => Percent(line) >= 20);
             await run.SignalAsync(InterruptSignal());
             Assert.Equal(130, await run.WaitForExitAsync());
-            Assert.Contains(run.Output, l => l.Contains("interrupted: the checkpoint is kept and the job lock released", StringComparison.Ordinal));
+            Assert.Contains(run.Output, l => l.StartsWith("interrupted at batch ", StringComparison.Ordinal) && l.Contains("the checkpoint is kept and the job lock released", StringComparison.Ordinal));
         }
 
         using (var inspect = await AotConsoleProcess.RunAsync("inspect", "--db", db, "--json"))
