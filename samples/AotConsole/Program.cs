@@ -1,35 +1,142 @@
-using ConsoleAppFramework;
 using AotConsole;
+using ConsoleAppFramework;
 using NativeAotPersistence;
 
-var app = ConsoleApp.Create();
-app.Add("", Commands.RunAsync);
-await app.RunAsync(args);
+// ConsoleAppFramework reports argument errors through LogError (to stdout by default): one line on stderr instead,
+// and exit code 2 for a usage error as command-line tools do.
+var usageError = false;
+ConsoleApp.LogError = message =>
+{
+    usageError = true;
+    Cli.Error(message.ReplaceLineEndings(" "));
+};
 
+// `aotconsole` alone, or followed by options only, runs the job: that is what the README's `dotnet run` does. (One
+// command instead of a root command plus `run` keeps one generated parser, not two.)
+if (args.Length == 0 || (args[0].StartsWith('-') && args[0] is not ("-h" or "--help" or "--version")))
+{
+    args = ["run", .. args];
+}
+
+var app = ConsoleApp.Create();
+app.Add("run", Commands.RunAsync);
+app.Add("inspect", Commands.InspectAsync);
+app.Add("prune", Commands.PruneAsync);
+await app.RunAsync(args);
+if (usageError)
+{
+    Environment.ExitCode = ExitCodes.Usage;
+}
+
+/// <summary>The commands of <c>aotconsole</c>.</summary>
 internal static class Commands
 {
-    /// <summary>Opens the database and round-trips a value through the cache.</summary>
-    /// <param name="db">The SQLite database file.</param>
-    public static async Task<int> RunAsync(string db = "aotconsole.db")
+    /// <summary>
+    /// Runs (or resumes) the telemetry upload job: calibrates readings through the cache, delivers batches once to a
+    /// flaky upstream through the circuit breaker, checkpoints every batch. Exit codes: 0 done, 1 error, 2 bad arguments,
+    /// 3 another run holds the job lock, 4 the job lock was lost, 130 interrupted (resume by running again).
+    /// </summary>
+    /// <param name="db">The database file (created when missing); the upstream's file sits next to it (*.upstream.db).</param>
+    /// <param name="records">-n, How many sensor readings the job uploads.</param>
+    /// <param name="batch">-b, Readings per batch (one delivery and one checkpoint each).</param>
+    /// <param name="failRate">Probability that the simulated upstream rejects a delivery (0 to 0.95).</param>
+    /// <param name="seed">Seed of the deterministic readings.</param>
+    /// <param name="cancellationToken">Cancelled by Ctrl+C or SIGTERM.</param>
+    public static async Task<int> RunAsync(
+        string db = "aotconsole.db",
+        int records = 200_000,
+        int batch = 1_000,
+        double failRate = 0.2,
+        long seed = 42,
+        CancellationToken cancellationToken = default)
+    {
+        var problem =
+            records < 1 ? "--records must be at least 1"
+            : batch < 1 ? "--batch must be at least 1"
+            : !(failRate >= 0 && failRate <= 0.95) ? "--fail-rate must be between 0 and 0.95"
+            : Directory.Exists(db) ? $"'{db}' is a directory, not a database file"
+            : null;
+        if (problem is not null)
+        {
+            Cli.Error(problem);
+            return ExitCodes.Usage;
+        }
+
+        try
+        {
+            return await UploadJob.RunAsync(new RunSettings(db, records, batch, failRate, seed), cancellationToken);
+        }
+        catch (Exception e) when (Cli.Expected(e))
+        {
+            return Cli.Report(e);
+        }
+    }
+
+    /// <summary>
+    /// Shows what the database holds, through the library's inspection API: schema and page stats, row counts (live and
+    /// expired), cache keys, circuits, checkpointed tasks with progress and ETA, held locks, idempotency records.
+    /// </summary>
+    /// <param name="db">The database file (must exist; inspect changes nothing, except that an empty 0-byte file gets the empty schema).</param>
+    /// <param name="prefix">The key prefix to look at.</param>
+    /// <param name="keys">List only the cache and idempotency keys matching this pattern (* any run, ? one character), all of them.</param>
+    /// <param name="json">Write JSON for machines instead of tables.</param>
+    /// <param name="cancellationToken">Cancelled by Ctrl+C or SIGTERM.</param>
+    public static async Task<int> InspectAsync(
+        string db = "aotconsole.db",
+        string prefix = Cli.KeyPrefix,
+        string? keys = null,
+        bool json = false,
+        CancellationToken cancellationToken = default)
     {
         try
         {
-            await using var persistence = await SqliteAdapter.OpenAsync(db, new PersistenceAdapterOptions
+            if (!Cli.RequireExisting(db))
             {
-                KeyPrefix = "aotconsole:",
-                Payloads = SamplePayloads.Default,
-            });
-            var calibration = new Calibration("sensor-1", 0.25, 1.5, DateTimeOffset.UtcNow);
-            await persistence.Cache.SetAsync("calibration:sensor-1", calibration, TimeSpan.FromMinutes(1));
-            var value = await persistence.Cache.GetAsync<Calibration>("calibration:sensor-1");
-            var stats = await persistence.Admin.GetStatsAsync();
-            Console.WriteLine($"{persistence.DataSource}: schema version {stats.SchemaVersion}, cache round trip {(value == calibration ? "ok" : "MISMATCH")}");
-            return value == calibration ? 0 : 1;
+                return ExitCodes.Error;
+            }
+
+            await using var store = await SqliteAdapter.OpenAsync(db, Cli.StoreOptions(LockScope.Database, prefix, createTables: Cli.IsEmptyFile(db)), cancellationToken);
+            var report = await Inspector.ReadAsync(store, keys, cancellationToken);
+            if (json)
+            {
+                await using var stdout = Console.OpenStandardOutput();
+                Inspector.WriteJson(report, stdout);
+            }
+            else
+            {
+                Inspector.WriteText(report, Console.Out);
+            }
+
+            return ExitCodes.Ok;
         }
-        catch (PersistenceException e)
+        catch (Exception e) when (Cli.Expected(e))
         {
-            Console.Error.WriteLine($"aotconsole: {e.Message}");
-            return 1;
+            return Cli.Report(e);
+        }
+    }
+
+    /// <summary>Reclaims expired rows (cache entries, idempotency records, lock rows) and says how many.</summary>
+    /// <param name="db">The database file (must exist).</param>
+    /// <param name="prefix">The key prefix whose rows are pruned.</param>
+    /// <param name="cancellationToken">Cancelled by Ctrl+C or SIGTERM.</param>
+    public static async Task<int> PruneAsync(string db = "aotconsole.db", string prefix = Cli.KeyPrefix, CancellationToken cancellationToken = default)
+    {
+        try
+        {
+            if (!Cli.RequireExisting(db))
+            {
+                return ExitCodes.Error;
+            }
+
+            await using var store = await SqliteAdapter.OpenAsync(db, Cli.StoreOptions(LockScope.Database, prefix, createTables: Cli.IsEmptyFile(db)), cancellationToken);
+            var pruned = await store.PruneAsync(cancellationToken);
+            Console.Out.WriteLine(
+                $"pruned {pruned.Total:N0} expired rows from {store.DataSource}: {pruned.Cache:N0} cache, {pruned.Idempotency:N0} idempotency, {pruned.Locks:N0} locks");
+            return ExitCodes.Ok;
+        }
+        catch (Exception e) when (Cli.Expected(e))
+        {
+            return Cli.Report(e);
         }
     }
 }
