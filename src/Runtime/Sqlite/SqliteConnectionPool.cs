@@ -50,7 +50,7 @@ internal sealed class SqliteConnectionPool : IDisposable
                 return new ValueTask<TResult>(result);
             }
 
-            return RunSlowAsync(connection, operation, state, body, cancellationToken);
+            return RunSlowAsync(connection, operation, Bind(state, body), cancellationToken);
         }
 
         return _groupCommit.Enqueue(operation, state, body, cancellationToken);
@@ -77,11 +77,11 @@ internal sealed class SqliteConnectionPool : IDisposable
                     return new ValueTask<TResult>(result);
                 }
 
-                return RunSlowAsync(connection, operation, state, body, cancellationToken);
+                return RunSlowAsync(connection, operation, Bind(state, body), cancellationToken);
             }
         }
 
-        return RunSlowAsync(readers[start], operation, state, body, cancellationToken);
+        return RunSlowAsync(readers[start], operation, Bind(state, body), cancellationToken);
     }
 
     /// <summary>Waits for every connection to be free, then closes them all.</summary>
@@ -169,8 +169,13 @@ internal sealed class SqliteConnectionPool : IDisposable
         }
     }
 
-    private async ValueTask<TResult> RunSlowAsync<TState, TResult>(
-        SqliteConnection connection, string operation, TState state, Func<SqliteConnection, TState, TResult> body, CancellationToken cancellationToken)
+    // The slow path allocates one closure, so its async state machine exists once per result type in a NativeAOT
+    // binary instead of once per (state, result) pair.
+    private static Func<SqliteConnection, TResult> Bind<TState, TResult>(TState state, Func<SqliteConnection, TState, TResult> body) =>
+        connection => body(connection, state);
+
+    private async ValueTask<TResult> RunSlowAsync<TResult>(
+        SqliteConnection connection, string operation, Func<SqliteConnection, TResult> body, CancellationToken cancellationToken)
     {
         var started = Stopwatch.GetTimestamp();
         var delay = TimeSpan.FromMilliseconds(1);
@@ -181,7 +186,7 @@ internal sealed class SqliteConnectionPool : IDisposable
             try
             {
                 ThrowIfClosed(connection, operation);
-                return body(connection, state);
+                return body(connection);
             }
             catch (SqliteBusyException e)
             {
