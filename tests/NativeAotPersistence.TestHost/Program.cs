@@ -89,8 +89,9 @@ try
 
         case "record-failures":
         {
-            // args[2] key, args[3] count: RecordFailure that many times, then "OK <last count>".
+            // args[2] key, args[3] count, args[4] optional barrier directory: RecordFailure that many times, then "OK <last count>".
             await using var adapter = await SqliteAdapter.OpenAsync(path, new PersistenceAdapterOptions { BusyTimeout = TimeSpan.FromMinutes(2) });
+            await BarrierAsync(args, 4);
             var n = Int(args[3]);
             var last = 0;
             for (var i = 0; i < n; i++)
@@ -107,8 +108,10 @@ try
             // args[2] lock key, args[3] counter file, args[4] iterations, args[5] marker file. Under a LockScope.Database lock:
             // create the marker exclusively (it exists only if another holder is inside too), read-modify-write the counter,
             // delete the marker. Prints "T <counter written> <fencing token>" per section and "OK <overlaps>" at the end.
+            // args[6], optional: a barrier directory.
             await using var adapter = await SqliteAdapter.OpenAsync(
                 path, new PersistenceAdapterOptions { LockScope = LockScope.Database, BusyTimeout = TimeSpan.FromMinutes(2) });
+            await BarrierAsync(args, 6);
             var overlaps = 0;
             for (var i = 0; i < Int(args[4]); i++)
             {
@@ -144,9 +147,10 @@ try
         case "execute-once-threads":
         {
             // ExecuteOnce under LockScope.Database from args[5] threads at once on key args[2]: the action appends a line
-            // to args[3] and takes args[4] ms. Prints one "OK <value>" per thread.
+            // to args[3] and takes args[4] ms. Prints one "OK <value>" per thread. args[6], optional: a barrier directory.
             await using var adapter = await SqliteAdapter.OpenAsync(
                 path, new PersistenceAdapterOptions { LockScope = LockScope.Database, BusyTimeout = TimeSpan.FromMinutes(2) });
+            await BarrierAsync(args, 6);
             using var start = new ManualResetEventSlim();
             var threads = Enumerable.Range(0, Int(args[5])).Select(_ => Task.Run(async () =>
             {
@@ -260,6 +264,23 @@ static void Ack(string line)
     {
         Console.Out.WriteLine(line);
         Console.Out.Flush();
+    }
+}
+
+// With a barrier directory at args[index]: says "ready-<pid>" there, then waits (at most a minute) for "go", so that
+// processes started one after another begin their work together.
+static async Task BarrierAsync(string[] args, int index)
+{
+    if (args.Length <= index)
+    {
+        return;
+    }
+
+    await File.WriteAllTextAsync(Path.Combine(args[index], $"ready-{Environment.ProcessId}"), "");
+    var deadline = DateTime.UtcNow.AddMinutes(1);
+    while (!File.Exists(Path.Combine(args[index], "go")) && DateTime.UtcNow < deadline)
+    {
+        await Task.Delay(2);
     }
 }
 

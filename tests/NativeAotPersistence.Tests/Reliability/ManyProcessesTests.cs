@@ -17,9 +17,23 @@ public class ManyProcessesTests
         return db;
     }
 
-    private static async Task<(int ExitCode, string[] Lines, string Error)[]> RunAllAsync(int count, Func<int, string[]> args)
+    // Starts the processes, lets them all open the file, then releases them together (a barrier directory; see the test
+    // host) so their work overlaps instead of following process start-up order.
+    private static async Task<(int ExitCode, string[] Lines, string Error)[]> RunAllAsync(TempDirectory dir, int count, Func<int, string[]> args)
     {
-        var outcomes = await Task.WhenAll(Enumerable.Range(0, count).Select(i => ChildProcess.RunTestHostAsync(args(i), timeout: s_timeout)));
+        var barrier = Directory.CreateDirectory(dir.File("barrier")).FullName;
+        var running = Enumerable.Range(0, count).Select(i => ChildProcess.RunTestHostAsync([.. args(i), barrier], timeout: s_timeout)).ToArray();
+        using (var cts = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken))
+        {
+            cts.CancelAfter(s_timeout);
+            while (Directory.GetFiles(barrier, "ready-*").Length < count && !running.Any(r => r.IsCompleted))
+            {
+                await Task.Delay(10, cts.Token);
+            }
+        }
+
+        await File.WriteAllTextAsync(Path.Combine(barrier, "go"), "", TestContext.Current.CancellationToken);
+        var outcomes = await Task.WhenAll(running);
         Assert.All(outcomes, o => Assert.True(o.ExitCode == 0, o.Error));
         return outcomes;
     }
@@ -30,7 +44,7 @@ public class ManyProcessesTests
         using var dir = new TempDirectory();
         var db = await CreateDatabaseAsync(dir);
 
-        var outcomes = await RunAllAsync(Processes, _ => ["record-failures", db, "payments", "500"]);
+        var outcomes = await RunAllAsync(dir, Processes, _ => ["record-failures", db, "payments", "500"]);
 
         var lasts = outcomes.Select(o => int.Parse(Assert.Single(o.Lines)["OK ".Length..], CultureInfo.InvariantCulture)).ToArray();
         Assert.Equal(2000, lasts.Max());
@@ -48,7 +62,7 @@ public class ManyProcessesTests
         var counter = dir.File("counter.txt");
         var marker = dir.File("inside.marker");
 
-        var outcomes = await RunAllAsync(Processes, _ => ["lock-counter", db, "counter", counter, "200", marker]);
+        var outcomes = await RunAllAsync(dir, Processes, _ => ["lock-counter", db, "counter", counter, "200", marker]);
 
         // Each process saw no other holder inside its critical sections.
         Assert.All(outcomes, o => Assert.Equal("OK 0", o.Lines[^1]));
@@ -78,7 +92,7 @@ public class ManyProcessesTests
         var db = await CreateDatabaseAsync(dir);
         var runs = dir.File("runs.log");
 
-        var outcomes = await RunAllAsync(Processes, _ => ["execute-once-threads", db, "import:2026-11-25", runs, "300", "8"]);
+        var outcomes = await RunAllAsync(dir, Processes, _ => ["execute-once-threads", db, "import:2026-11-25", runs, "300", "8"]);
 
         var values = outcomes.SelectMany(o => o.Lines).ToArray();
         Assert.Equal(32, values.Length);
