@@ -1,6 +1,8 @@
 using NativeAotPersistence;
 
 // Usage: TestHost <command> <database> [args...]. Prints one line per result: "OK <value>" or "ERR <Kind> <message>".
+// Commands: get-then-set, execute-once (the original two) and the reliability suite's crash-writer, record-failures,
+// lock-counter, execute-once-threads, breaker, hold-write, write-all.
 // Exit code 0 unless the arguments are wrong (2).
 if (args.Length < 2)
 {
@@ -41,6 +43,194 @@ try
             break;
         }
 
+        case "crash-writer":
+        {
+            // Waits for "go" on stdin (so the parent can start it ahead of time), then writes in a loop from two workers:
+            // cache sets, checkpoint saves, RecordFailure and idempotency sets. Each line "A <kind> <key> <value>" is
+            // printed only after its call returned. The parent kills the process with SIGKILL at a random moment.
+            var id = args[2];
+            if (Console.ReadLine() != "go")
+            {
+                return 2;
+            }
+
+            await using var adapter = await SqliteAdapter.OpenAsync(path, new PersistenceAdapterOptions { BusyTimeout = TimeSpan.FromMinutes(1) });
+            Ack("READY");
+            var deadline = DateTime.UtcNow.AddMinutes(1); // a bound in case nobody kills it
+            var workers = Enumerable.Range(0, 2).Select(w => Task.Run(async () =>
+            {
+                for (var i = 0; DateTime.UtcNow < deadline; i++)
+                {
+                    var key = $"{id}-{w}-{i}";
+                    switch (i % 4)
+                    {
+                        case 0:
+                            await adapter.Cache.SetAsync("c-" + key, i);
+                            Ack($"A cache c-{key} {i}");
+                            break;
+                        case 1:
+                            await adapter.Checkpoints.SaveAsync(new Checkpoint<int>("p-" + key, $"task-{id}-{w}", i, DateTimeOffset.UtcNow, i % 101, i));
+                            Ack($"A checkpoint p-{key} {i}");
+                            break;
+                        case 2:
+                            var count = await adapter.CircuitBreakers.RecordFailureAsync("shared", int.MaxValue);
+                            Ack($"A failure shared {count}");
+                            break;
+                        default:
+                            await adapter.Idempotency.SetAsync("i-" + key, i, TimeSpan.FromHours(1));
+                            Ack($"A idempotency i-{key} {i}");
+                            break;
+                    }
+                }
+            })).ToArray();
+            await Task.WhenAll(workers);
+            break;
+        }
+
+        case "record-failures":
+        {
+            // args[2] key, args[3] count, args[4] optional barrier directory: RecordFailure that many times, then "OK <last count>".
+            await using var adapter = await SqliteAdapter.OpenAsync(path, new PersistenceAdapterOptions { BusyTimeout = TimeSpan.FromMinutes(2) });
+            await BarrierAsync(args, 4);
+            var n = Int(args[3]);
+            var last = 0;
+            for (var i = 0; i < n; i++)
+            {
+                last = await adapter.CircuitBreakers.RecordFailureAsync(args[2], int.MaxValue);
+            }
+
+            Report("OK " + last);
+            break;
+        }
+
+        case "lock-counter":
+        {
+            // args[2] lock key, args[3] counter file, args[4] iterations, args[5] marker file. Under a LockScope.Database lock:
+            // create the marker exclusively (it exists only if another holder is inside too), read-modify-write the counter,
+            // delete the marker. Prints "T <counter written> <fencing token>" per section and "OK <overlaps>" at the end.
+            // args[6], optional: a barrier directory.
+            await using var adapter = await SqliteAdapter.OpenAsync(
+                path, new PersistenceAdapterOptions { LockScope = LockScope.Database, BusyTimeout = TimeSpan.FromMinutes(2) });
+            await BarrierAsync(args, 6);
+            var overlaps = 0;
+            for (var i = 0; i < Int(args[4]); i++)
+            {
+                var handle = await adapter.Locks.AcquireAsync(args[2], TimeSpan.FromMinutes(2), Timeout.InfiniteTimeSpan)
+                    ?? throw new InvalidOperationException("An infinite wait returned no lock.");
+                await using (handle)
+                {
+                    FileStream? marker = null;
+                    try
+                    {
+                        marker = new FileStream(args[5], FileMode.CreateNew, FileAccess.Write);
+                    }
+                    catch (IOException)
+                    {
+                        overlaps++;
+                    }
+
+                    var value = File.Exists(args[3]) ? Int(File.ReadAllText(args[3]).Trim()) : 0;
+                    File.WriteAllText(args[3], (value + 1).ToString(System.Globalization.CultureInfo.InvariantCulture));
+                    Ack($"T {value + 1} {handle.FencingToken}");
+                    if (marker is not null)
+                    {
+                        await marker.DisposeAsync();
+                        File.Delete(args[5]);
+                    }
+                }
+            }
+
+            Report("OK " + overlaps);
+            break;
+        }
+
+        case "execute-once-threads":
+        {
+            // ExecuteOnce under LockScope.Database from args[5] threads at once on key args[2]: the action appends a line
+            // to args[3] and takes args[4] ms. Prints one "OK <value>" per thread. args[6], optional: a barrier directory.
+            await using var adapter = await SqliteAdapter.OpenAsync(
+                path, new PersistenceAdapterOptions { LockScope = LockScope.Database, BusyTimeout = TimeSpan.FromMinutes(2) });
+            await BarrierAsync(args, 6);
+            using var start = new ManualResetEventSlim();
+            var threads = Enumerable.Range(0, Int(args[5])).Select(_ => Task.Run(async () =>
+            {
+                start.Wait();
+                return await adapter.Idempotency.ExecuteOnceAsync(args[2], TimeSpan.FromHours(1), async ct =>
+                {
+                    await File.AppendAllTextAsync(args[3], $"{Environment.ProcessId}\n", ct);
+                    await Task.Delay(Int(args[4]), ct);
+                    return $"ran-in-{Environment.ProcessId}";
+                });
+            })).ToArray();
+            start.Set();
+            foreach (var value in await Task.WhenAll(threads))
+            {
+                Report("OK " + value);
+            }
+
+            break;
+        }
+
+        case "breaker":
+        {
+            // args[2] key, args[3] "fail" or "succeed", args[4] calls. A CircuitBreaker (threshold 3, reset 10 min) over the
+            // shared file; prints per call "RAN", "FAILED" or "REJECTED <retry after, unix ms>", then "STATE <state>".
+            await using var adapter = await SqliteAdapter.OpenAsync(path, new PersistenceAdapterOptions { BusyTimeout = TimeSpan.FromMinutes(1) });
+            var breaker = new CircuitBreaker(adapter.CircuitBreakers, args[2], new CircuitBreakerOptions
+            {
+                FailureThreshold = 3,
+                ResetTimeout = TimeSpan.FromMinutes(10),
+            });
+            for (var i = 0; i < Int(args[4]); i++)
+            {
+                try
+                {
+                    await breaker.ExecuteAsync(_ => args[3] == "fail" ? throw new InvalidOperationException("down") : ValueTask.FromResult(1));
+                    Report("RAN");
+                }
+                catch (InvalidOperationException)
+                {
+                    Report("FAILED");
+                }
+                catch (CircuitBreakerOpenException e)
+                {
+                    Report("REJECTED " + e.RetryAfter.ToUnixTimeMilliseconds());
+                }
+            }
+
+            Report("STATE " + await breaker.GetStateAsync());
+            break;
+        }
+
+        case "hold-write":
+        {
+            // Opens the file with plain SQLitePCLRaw, takes the write lock (BEGIN IMMEDIATE, one row written), prints "HELD",
+            // and keeps it until a line arrives on stdin or args[2] ms passed; then commits and prints "RELEASED".
+            SQLitePCL.Batteries_V2.Init();
+            Check(SQLitePCL.raw.sqlite3_open_v2(path, out var db, SQLitePCL.raw.SQLITE_OPEN_READWRITE, null), db);
+            Check(SQLitePCL.raw.sqlite3_exec(db, "BEGIN IMMEDIATE; CREATE TABLE IF NOT EXISTS holder(x); INSERT INTO holder VALUES (1);"), db);
+            Ack("HELD");
+            var line = Task.Run(Console.ReadLine);
+            await Task.WhenAny(line, Task.Delay(Int(args[2])));
+            Check(SQLitePCL.raw.sqlite3_exec(db, "COMMIT"), db);
+            Ack("RELEASED");
+            SQLitePCL.raw.sqlite3_close_v2(db);
+            break;
+        }
+
+        case "write-all":
+        {
+            // One write per provider; prints one result line each ("OK ..." or "ERR <Kind> <message>").
+            await using var adapter = await SqliteAdapter.OpenAsync(path, new PersistenceAdapterOptions { LockScope = LockScope.Database });
+            Report(await Try(async () => await adapter.Cache.GetAsync<string>("k")));
+            Report(await Try(async () => { await adapter.Cache.SetAsync("k", "w"); return "cache"; }));
+            Report(await Try(async () => (await adapter.CircuitBreakers.RecordFailureAsync("k", 3)).ToString(System.Globalization.CultureInfo.InvariantCulture)));
+            Report(await Try(async () => { await adapter.Checkpoints.SaveAsync(new Checkpoint<int>("c", "t", 1, DateTimeOffset.UtcNow, 5, 1)); return "checkpoint"; }));
+            Report(await Try(async () => { await adapter.Idempotency.SetAsync("k", 1); return "idempotency"; }));
+            Report(await Try(async () => (await adapter.Locks.AcquireAsync("k", TimeSpan.FromSeconds(5))) is null ? "held" : "lock"));
+            break;
+        }
+
         default:
             Console.Error.WriteLine($"unknown command '{command}'");
             return 2;
@@ -66,3 +256,40 @@ static async Task<string> Try(Func<Task<string?>> action)
 }
 
 static void Report(string line) => Console.WriteLine(line);
+
+// A line the parent may rely on the moment it arrives: written and flushed before the next operation starts.
+static void Ack(string line)
+{
+    lock (Console.Out)
+    {
+        Console.Out.WriteLine(line);
+        Console.Out.Flush();
+    }
+}
+
+// With a barrier directory at args[index]: says "ready-<pid>" there, then waits (at most a minute) for "go", so that
+// processes started one after another begin their work together.
+static async Task BarrierAsync(string[] args, int index)
+{
+    if (args.Length <= index)
+    {
+        return;
+    }
+
+    await File.WriteAllTextAsync(Path.Combine(args[index], $"ready-{Environment.ProcessId}"), "");
+    var deadline = DateTime.UtcNow.AddMinutes(1);
+    while (!File.Exists(Path.Combine(args[index], "go")) && DateTime.UtcNow < deadline)
+    {
+        await Task.Delay(2);
+    }
+}
+
+static int Int(string text) => int.Parse(text, System.Globalization.CultureInfo.InvariantCulture);
+
+static void Check(int rc, SQLitePCL.sqlite3 db)
+{
+    if (rc != SQLitePCL.raw.SQLITE_OK)
+    {
+        throw new InvalidOperationException($"SQLite error {rc}: {SQLitePCL.raw.sqlite3_errmsg(db).utf8_to_string()}");
+    }
+}

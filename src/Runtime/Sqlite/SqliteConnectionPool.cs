@@ -45,9 +45,9 @@ internal sealed class SqliteConnectionPool : IDisposable
         var connection = Writer;
         if (_groupCommit.IsIdle && connection.Gate.Wait(0, CancellationToken.None))
         {
-            if (TryRun(connection, operation, state, body, out var result))
+            if (TryRun(connection, operation, state, body, out var result, out var error))
             {
-                return new ValueTask<TResult>(result);
+                return error is null ? new ValueTask<TResult>(result) : ValueTask.FromException<TResult>(error);
             }
 
             return RunSlowAsync(connection, operation, Bind(state, body), cancellationToken);
@@ -72,9 +72,9 @@ internal sealed class SqliteConnectionPool : IDisposable
             var connection = readers[(start + i) % readers.Length];
             if (connection.Gate.Wait(0, CancellationToken.None))
             {
-                if (TryRun(connection, operation, state, body, out var result))
+                if (TryRun(connection, operation, state, body, out var result, out var error))
                 {
-                    return new ValueTask<TResult>(result);
+                    return error is null ? new ValueTask<TResult>(result) : ValueTask.FromException<TResult>(error);
                 }
 
                 return RunSlowAsync(connection, operation, Bind(state, body), cancellationToken);
@@ -150,8 +150,9 @@ internal sealed class SqliteConnectionPool : IDisposable
     /// <see langword="false"/> when the database was busy (nothing was done); other failures propagate.
     /// </summary>
     private static bool TryRun<TState, TResult>(
-        SqliteConnection connection, string operation, TState state, Func<SqliteConnection, TState, TResult> body, out TResult result)
+        SqliteConnection connection, string operation, TState state, Func<SqliteConnection, TState, TResult> body, out TResult result, out Exception? error)
     {
+        error = null;
         try
         {
             ThrowIfClosed(connection, operation);
@@ -162,6 +163,14 @@ internal sealed class SqliteConnectionPool : IDisposable
         {
             result = default!;
             return false;
+        }
+        catch (Exception e)
+        {
+            // A failure (full, read-only, corrupt, a payload error) belongs in the returned task, as it does when the call
+            // waits: throwing it from the call itself would break callers that start several operations and await later.
+            result = default!;
+            error = e;
+            return true;
         }
         finally
         {
