@@ -18,8 +18,12 @@ public class FuzzTests
     /// <summary>The backends compared. The first is the model the others must agree with.</summary>
     private static readonly (string Name, Func<TempDirectory, TimeProvider, ValueTask<IPersistenceAdapter>> Open)[] s_backends =
     [
-        // TODO(lead): after merging InMemoryPersistence, make it the model by adding it first:
-        // ("in-memory", (_, time) => ValueTask.FromResult<IPersistenceAdapter>(new InMemoryPersistence(Options(time)))),
+        ("in-memory", async (_, time) =>
+        {
+            var adapter = new InMemoryPersistence(Options(time));
+            await adapter.ConnectAsync();
+            return adapter;
+        }),
         (":memory:", async (_, time) => await SqliteAdapter.OpenAsync(":memory:", Options(time))),
         ("wal-file", async (dir, time) => await SqliteAdapter.OpenAsync(dir.File("fuzz.db"), Options(time))),
         ("wal-file-no-readers", async (dir, time) => await SqliteAdapter.OpenAsync(dir.File("fuzz-exclusive.db"), Options(time), new SqliteOpenOptions { ReaderConnections = 0 })),
