@@ -43,9 +43,11 @@ internal static class SqlText
         // ?1 lo, ?2 hi, ?3 now, ?4 limit
         SqlId.CacheClear => "DELETE FROM go_goscope_cache WHERE key >= ?1 AND key < ?2"u8,
         SqlId.CacheKeys => "SELECT key FROM go_goscope_cache WHERE key >= ?1 AND key < ?2 AND (expires_at IS NULL OR expires_at > ?3)"u8,
+        // INDEXED BY: the sweep must walk the expired rows, never the whole namespace (a planner choice without ANALYZE).
         SqlId.CacheSweep => """
             DELETE FROM go_goscope_cache WHERE rowid IN (
-              SELECT rowid FROM go_goscope_cache WHERE expires_at <= ?3 AND key >= ?1 AND key < ?2 LIMIT ?4)
+              SELECT rowid FROM go_goscope_cache INDEXED BY idx_cache_expires
+              WHERE expires_at <= ?3 AND key >= ?1 AND key < ?2 LIMIT ?4)
             """u8,
 
         // ?1 key
@@ -126,7 +128,8 @@ internal static class SqlText
         // ?1 lo, ?2 hi, ?3 now, ?4 limit
         SqlId.IdempotencySweep => """
             DELETE FROM go_goscope_idempotency WHERE rowid IN (
-              SELECT rowid FROM go_goscope_idempotency WHERE expires_at <= ?3 AND key >= ?1 AND key < ?2 LIMIT ?4)
+              SELECT rowid FROM go_goscope_idempotency INDEXED BY idx_idempotency_expires
+              WHERE expires_at <= ?3 AND key >= ?1 AND key < ?2 LIMIT ?4)
             """u8,
 
         // ?1 key
