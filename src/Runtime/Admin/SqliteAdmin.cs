@@ -69,7 +69,7 @@ internal sealed class SqliteAdmin : SqliteProvider, IPersistenceAdmin
             }
             finally
             {
-                SqliteConnection.Reset(statement);
+                c.Reset(statement);
             }
 
             list.Sort(static (a, b) => string.CompareOrdinal(a.Key, b.Key));
@@ -98,7 +98,7 @@ internal sealed class SqliteAdmin : SqliteProvider, IPersistenceAdmin
             }
             finally
             {
-                SqliteConnection.Reset(statement);
+                c.Reset(statement);
             }
 
             list.Sort(static (a, b) => string.CompareOrdinal(a.TaskId, b.TaskId));
@@ -133,7 +133,7 @@ internal sealed class SqliteAdmin : SqliteProvider, IPersistenceAdmin
             }
             finally
             {
-                SqliteConnection.Reset(statement);
+                c.Reset(statement);
             }
 
             list.Sort(static (a, b) => string.CompareOrdinal(a.Key, b.Key));
@@ -172,7 +172,7 @@ internal sealed class SqliteAdmin : SqliteProvider, IPersistenceAdmin
             }
             finally
             {
-                SqliteConnection.Reset(statement);
+                c.Reset(statement);
             }
 
             list.Sort(static (a, b) => string.CompareOrdinal(a.Key, b.Key));
@@ -213,7 +213,7 @@ internal sealed class SqliteAdmin : SqliteProvider, IPersistenceAdmin
         }
         finally
         {
-            SqliteConnection.Reset(statement);
+            c.Reset(statement);
         }
     }
 
@@ -231,7 +231,7 @@ internal sealed class SqliteAdmin : SqliteProvider, IPersistenceAdmin
         }
         finally
         {
-            SqliteConnection.Reset(statement);
+            c.Reset(statement);
         }
 
         return count;

@@ -47,7 +47,7 @@ internal sealed class SqliteCacheProvider : SqliteProvider, ICacheProvider
             }
             finally
             {
-                SqliteConnection.Reset(statement);
+                c.Reset(statement);
             }
         }, cancellationToken);
     }
@@ -79,7 +79,7 @@ internal sealed class SqliteCacheProvider : SqliteProvider, ICacheProvider
             }
             finally
             {
-                SqliteConnection.Reset(statement);
+                c.Reset(statement);
             }
         }, cancellationToken);
     }
@@ -99,7 +99,7 @@ internal sealed class SqliteCacheProvider : SqliteProvider, ICacheProvider
             }
             finally
             {
-                SqliteConnection.Reset(statement);
+                c.Reset(statement);
             }
         }, cancellationToken);
     }
@@ -117,7 +117,7 @@ internal sealed class SqliteCacheProvider : SqliteProvider, ICacheProvider
             }
             finally
             {
-                SqliteConnection.Reset(statement);
+                c.Reset(statement);
             }
         }, cancellationToken));
 
@@ -149,7 +149,7 @@ internal sealed class SqliteCacheProvider : SqliteProvider, ICacheProvider
             }
             finally
             {
-                SqliteConnection.Reset(statement);
+                c.Reset(statement);
             }
 
             keys.Sort(StringComparer.Ordinal);
@@ -191,7 +191,7 @@ internal sealed class SqliteCacheProvider : SqliteProvider, ICacheProvider
         }
         finally
         {
-            SqliteConnection.Reset(statement);
+            c.Reset(statement);
         }
     }
 
@@ -217,7 +217,7 @@ internal sealed class SqliteCacheProvider : SqliteProvider, ICacheProvider
             }
             finally
             {
-                SqliteConnection.Reset(statement);
+                c.Reset(statement);
             }
 
             if (s.sweep)

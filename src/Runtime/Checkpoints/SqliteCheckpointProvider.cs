@@ -45,7 +45,7 @@ internal sealed class SqliteCheckpointProvider : SqliteProvider, ICheckpointProv
             }
             finally
             {
-                SqliteConnection.Reset(statement);
+                c.Reset(statement);
             }
         }, cancellationToken));
     }
@@ -70,7 +70,7 @@ internal sealed class SqliteCheckpointProvider : SqliteProvider, ICheckpointProv
             }
             finally
             {
-                SqliteConnection.Reset(statement);
+                c.Reset(statement);
             }
         }, cancellationToken);
     }
@@ -95,7 +95,7 @@ internal sealed class SqliteCheckpointProvider : SqliteProvider, ICheckpointProv
             }
             finally
             {
-                SqliteConnection.Reset(statement);
+                c.Reset(statement);
             }
         }, cancellationToken);
     }
@@ -124,7 +124,7 @@ internal sealed class SqliteCheckpointProvider : SqliteProvider, ICheckpointProv
             }
             finally
             {
-                SqliteConnection.Reset(statement);
+                c.Reset(statement);
             }
 
             return (IReadOnlyList<CheckpointInfo>)list;
@@ -153,7 +153,7 @@ internal sealed class SqliteCheckpointProvider : SqliteProvider, ICheckpointProv
             }
             finally
             {
-                SqliteConnection.Reset(statement);
+                c.Reset(statement);
             }
 
             return (IReadOnlyList<Checkpoint<T>>)list;
@@ -176,7 +176,7 @@ internal sealed class SqliteCheckpointProvider : SqliteProvider, ICheckpointProv
             }
             finally
             {
-                SqliteConnection.Reset(statement);
+                c.Reset(statement);
             }
         }, cancellationToken));
     }
@@ -195,7 +195,7 @@ internal sealed class SqliteCheckpointProvider : SqliteProvider, ICheckpointProv
             }
             finally
             {
-                SqliteConnection.Reset(statement);
+                c.Reset(statement);
             }
         }, cancellationToken));
     }

@@ -36,7 +36,7 @@ internal sealed class SqliteCircuitBreakerStateProvider : SqliteProvider, ICircu
             }
             finally
             {
-                SqliteConnection.Reset(statement);
+                c.Reset(statement);
             }
         }, cancellationToken);
     }
@@ -61,7 +61,7 @@ internal sealed class SqliteCircuitBreakerStateProvider : SqliteProvider, ICircu
             }
             finally
             {
-                SqliteConnection.Reset(statement);
+                c.Reset(statement);
             }
         }, cancellationToken));
     }
@@ -83,7 +83,7 @@ internal sealed class SqliteCircuitBreakerStateProvider : SqliteProvider, ICircu
             }
             finally
             {
-                SqliteConnection.Reset(statement);
+                c.Reset(statement);
             }
         }, cancellationToken);
     }
@@ -103,7 +103,7 @@ internal sealed class SqliteCircuitBreakerStateProvider : SqliteProvider, ICircu
             }
             finally
             {
-                SqliteConnection.Reset(statement);
+                c.Reset(statement);
             }
         }, cancellationToken));
     }

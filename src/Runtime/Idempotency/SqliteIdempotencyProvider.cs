@@ -47,7 +47,7 @@ internal sealed class SqliteIdempotencyProvider : SqliteProvider, IIdempotencyPr
             }
             finally
             {
-                SqliteConnection.Reset(statement);
+                c.Reset(statement);
             }
         }, cancellationToken);
     }
@@ -76,7 +76,7 @@ internal sealed class SqliteIdempotencyProvider : SqliteProvider, IIdempotencyPr
             }
             finally
             {
-                SqliteConnection.Reset(statement);
+                c.Reset(statement);
             }
 
             if (s.sweep)
@@ -103,7 +103,7 @@ internal sealed class SqliteIdempotencyProvider : SqliteProvider, IIdempotencyPr
             }
             finally
             {
-                SqliteConnection.Reset(statement);
+                c.Reset(statement);
             }
         }, cancellationToken);
     }

@@ -55,7 +55,7 @@ internal sealed class SqliteLockProvider : SqliteProvider, ILockProvider, ILockR
                 }
                 finally
                 {
-                    SqliteConnection.Reset(select);
+                    c.Reset(select);
                 }
 
                 if (token == 0)
@@ -74,7 +74,7 @@ internal sealed class SqliteLockProvider : SqliteProvider, ILockProvider, ILockR
                 }
                 finally
                 {
-                    SqliteConnection.Reset(upsert);
+                    c.Reset(upsert);
                 }
 
                 return token;
@@ -104,7 +104,7 @@ internal sealed class SqliteLockProvider : SqliteProvider, ILockProvider, ILockR
             }
             finally
             {
-                SqliteConnection.Reset(statement);
+                c.Reset(statement);
             }
         }, cancellationToken);
     }
@@ -123,7 +123,7 @@ internal sealed class SqliteLockProvider : SqliteProvider, ILockProvider, ILockR
             }
             finally
             {
-                SqliteConnection.Reset(statement);
+                c.Reset(statement);
             }
         }, cancellationToken));
     }
@@ -145,7 +145,7 @@ internal sealed class SqliteLockProvider : SqliteProvider, ILockProvider, ILockR
             }
             finally
             {
-                SqliteConnection.Reset(statement);
+                c.Reset(statement);
             }
         }, cancellationToken);
     }
@@ -171,7 +171,7 @@ internal sealed class SqliteLockProvider : SqliteProvider, ILockProvider, ILockR
             }
             finally
             {
-                SqliteConnection.Reset(statement);
+                c.Reset(statement);
             }
         }, cancellationToken);
     }
@@ -190,7 +190,7 @@ internal sealed class SqliteLockProvider : SqliteProvider, ILockProvider, ILockR
             }
             finally
             {
-                SqliteConnection.Reset(statement);
+                c.Reset(statement);
             }
         }, cancellationToken);
 
@@ -212,7 +212,7 @@ internal sealed class SqliteLockProvider : SqliteProvider, ILockProvider, ILockR
         }
         finally
         {
-            SqliteConnection.Reset(statement);
+            c.Reset(statement);
         }
     }
 }

@@ -60,6 +60,7 @@ internal sealed partial class SqliteConnection
         buffer.Clear();
         typeInfo.Write(buffer.Writer, value);
         buffer.Writer.Flush();
+        _payloadBound = true;
         Check(sqlite3_bind_text(statement, index, buffer.WrittenSpan), operation);
     }
 

@@ -12,6 +12,7 @@ internal sealed partial class SqliteConnection : IDisposable
     private readonly sqlite3_stmt?[] _statements = new sqlite3_stmt?[(int)SqlId.Count];
     private readonly bool _ownsHandle;
     private bool _closed;
+    private bool _payloadBound;
 
     public SqliteConnection(sqlite3 handle, bool ownsHandle, string dataSource)
     {
@@ -25,7 +26,7 @@ internal sealed partial class SqliteConnection : IDisposable
     public string DataSource { get; }
 
     /// <summary>Serializes use of this connection; taken synchronously when free, awaited when not.</summary>
-    public SemaphoreSlim Gate { get; } = new(1, 1);
+    public ConnectionGate Gate { get; } = new();
 
     public bool IsClosed => _closed;
 
@@ -33,11 +34,19 @@ internal sealed partial class SqliteConnection : IDisposable
     public sqlite3_stmt Statement(SqlId id, string operation) =>
         _statements[(int)id] ?? Prepare(id, operation);
 
-    /// <summary>Resets a statement after use so it holds no read transaction and no bound data.</summary>
-    public static void Reset(sqlite3_stmt statement)
+    /// <summary>
+    /// Resets a statement after use so it holds no read transaction. Bindings are cleared too when a payload was bound,
+    /// so SQLite does not keep a copy of it; every other parameter is rebound on each use, so clearing it would only
+    /// cost a native call on the hot path.
+    /// </summary>
+    public void Reset(sqlite3_stmt statement)
     {
         sqlite3_reset(statement);
-        sqlite3_clear_bindings(statement);
+        if (_payloadBound)
+        {
+            _payloadBound = false;
+            sqlite3_clear_bindings(statement);
+        }
     }
 
     public int Check(int rc, string operation) => SqliteErrors.Check(rc, Handle, operation, DataSource);

@@ -43,7 +43,7 @@ internal sealed class SqliteConnectionPool : IDisposable
         }
 
         var connection = Writer;
-        if (_groupCommit.IsIdle && connection.Gate.Wait(0, CancellationToken.None))
+        if (_groupCommit.IsIdle && connection.Gate.TryEnter())
         {
             if (TryRun(connection, operation, state, body, out var result, out var error))
             {
@@ -70,7 +70,7 @@ internal sealed class SqliteConnectionPool : IDisposable
         for (var i = 0; i < readers.Length; i++)
         {
             var connection = readers[(start + i) % readers.Length];
-            if (connection.Gate.Wait(0, CancellationToken.None))
+            if (connection.Gate.TryEnter())
             {
                 if (TryRun(connection, operation, state, body, out var result, out var error))
                 {

@@ -98,7 +98,7 @@ internal static class SqliteSchema
         }
         finally
         {
-            SqliteConnection.Reset(statement);
+            connection.Reset(statement);
         }
 
         var missing = Tables.Where(t => !present.Contains(t)).ToArray();
@@ -133,7 +133,7 @@ internal static class SqliteSchema
         }
         finally
         {
-            SqliteConnection.Reset(statement);
+            connection.Reset(statement);
         }
     }
 
