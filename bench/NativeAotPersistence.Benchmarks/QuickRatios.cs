@@ -9,7 +9,7 @@ namespace NativeAotPersistence.Benchmarks;
 /// </summary>
 internal static class QuickRatios
 {
-    private const int Rounds = 15;
+    private const int Rounds = 31;
     private const int OpsPerRound = 20_000;
 
     public static async Task RunAsync()
@@ -45,15 +45,28 @@ internal static class QuickRatios
     {
         var floorTimes = new List<double>();
         var oursTimes = new List<double>();
+        var ratios = new List<double>();
         for (var round = 0; round < Rounds; round++)
         {
-            floorTimes.Add(Time(floor));
-            oursTimes.Add(Time(ours));
+            // Alternate the order so neither side always runs right after the other's garbage or cache effects.
+            double f, o;
+            if (round % 2 == 0)
+            {
+                f = Time(floor);
+                o = Time(ours);
+            }
+            else
+            {
+                o = Time(ours);
+                f = Time(floor);
+            }
+
+            floorTimes.Add(f);
+            oursTimes.Add(o);
+            ratios.Add(o / f);
         }
 
-        var f = Median(floorTimes);
-        var o = Median(oursTimes);
-        Console.WriteLine($"{name,-18} floor {f,8:0} ns   ours {o,8:0} ns   ratio {o / f:0.00}");
+        Console.WriteLine($"{name,-18} floor {Median(floorTimes),8:0} ns   ours {Median(oursTimes),8:0} ns   ratio {Median(ratios):0.00} (median of {Rounds} paired rounds)");
     }
 
     private static double Time(Action action)

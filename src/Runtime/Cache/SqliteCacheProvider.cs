@@ -6,13 +6,9 @@ namespace NativeAotPersistence;
 /// <summary>The SQLite cache: one row per key in <c>go_goscope_cache</c>, expiry in Unix milliseconds.</summary>
 internal sealed class SqliteCacheProvider : SqliteProvider, ICacheProvider
 {
-    // Every SweepInterval-th write reclaims up to SweepBatch expired rows of this namespace: more than it can add,
-    // so a steady TTL workload keeps the table (and the file) bounded.
-    private const int SweepInterval = 32;
-    private const int SweepBatch = 64;
 
     private readonly KeyNamespace _ns;
-    private int _writes;
+    private readonly SweepSchedule _sweeps = new();
 
     public SqliteCacheProvider(SqliteAdapter adapter)
         : base(adapter)
@@ -167,14 +163,16 @@ internal sealed class SqliteCacheProvider : SqliteProvider, ICacheProvider
     /// <summary>
     /// Best-effort reclaim after a committed write: a busy database must not fail (or, by a retry, repeat) the write.
     /// </summary>
-    internal static void TrySweep(SqliteConnection c, SqlId sql, string op, KeyNamespace ns, long nowMs, int limit)
+    /// <returns>The rows removed, or -1 when the database was busy.</returns>
+    internal static int TrySweep(SqliteConnection c, SqlId sql, string op, KeyNamespace ns, long nowMs, int limit)
     {
         try
         {
-            SweepExpired(c, sql, op, ns, nowMs, limit);
+            return SweepExpired(c, sql, op, ns, nowMs, limit);
         }
         catch (SqliteBusyException)
         {
+            return -1;
         }
     }
 
@@ -201,7 +199,7 @@ internal sealed class SqliteCacheProvider : SqliteProvider, ICacheProvider
         ArgumentNullException.ThrowIfNull(typeInfo);
         var now = NowMs;
         var expiresAt = Ttl.ExpiresAt(ttl, now);
-        var sweep = Interlocked.Increment(ref _writes) % SweepInterval == 0;
+        var sweep = _sweeps.OnWrite(expiresAt, now);
         return Pool.WriteAsync(operation, (this, sql, operation, key, value, expiresAt, now, typeInfo, sweep), static (c, s) =>
         {
             var statement = c.Statement(s.sql, s.operation);
@@ -213,7 +211,9 @@ internal sealed class SqliteCacheProvider : SqliteProvider, ICacheProvider
                 c.BindInt64(statement, 3, s.expiresAt, s.operation);
                 c.BindInt64(statement, 4, s.now, s.operation);
                 c.Check(sqlite3_step(statement), s.operation);
-                stored = sqlite3_changes(c.Handle) > 0;
+
+                // Only Add can decline to store; a Set always does, so it skips the native call.
+                stored = s.sql != SqlId.CacheAdd || sqlite3_changes(c.Handle) > 0;
             }
             finally
             {
@@ -222,7 +222,7 @@ internal sealed class SqliteCacheProvider : SqliteProvider, ICacheProvider
 
             if (s.sweep)
             {
-                TrySweep(c, SqlId.CacheSweep, "cache.sweep", s.Item1._ns, s.now, SweepBatch);
+                s.Item1._sweeps.Swept(TrySweep(c, SqlId.CacheSweep, "cache.sweep", s.Item1._ns, s.now, SweepSchedule.Batch));
             }
 
             return stored;

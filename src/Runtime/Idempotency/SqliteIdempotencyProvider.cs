@@ -6,12 +6,9 @@ namespace NativeAotPersistence;
 /// <summary>The SQLite idempotency records: rows of <c>go_goscope_idempotency</c>.</summary>
 internal sealed class SqliteIdempotencyProvider : SqliteProvider, IIdempotencyProvider
 {
-    private const int SweepInterval = 32;
-    private const int SweepBatch = 64;
-
     private readonly KeyNamespace _ns;
     private readonly KeyedGate _gate = new();
-    private int _writes;
+    private readonly SweepSchedule _sweeps = new();
 
     public SqliteIdempotencyProvider(SqliteAdapter adapter)
         : base(adapter)
@@ -61,8 +58,8 @@ internal sealed class SqliteIdempotencyProvider : SqliteProvider, IIdempotencyPr
         ArgumentNullException.ThrowIfNull(typeInfo);
         var now = NowMs;
         var expiresAt = Ttl.ExpiresAt(ttl, now);
-        var sweep = Interlocked.Increment(ref _writes) % SweepInterval == 0;
-        return Ignore(Pool.WriteAsync("idempotency.set", (_ns, key, value, expiresAt, now, typeInfo, sweep), static (c, s) =>
+        var sweep = _sweeps.OnWrite(expiresAt, now);
+        return Ignore(Pool.WriteAsync("idempotency.set", (_ns, key, value, expiresAt, now, typeInfo, sweep, _sweeps), static (c, s) =>
         {
             const string op = "idempotency.set";
             var statement = c.Statement(SqlId.IdempotencySet, op);
@@ -81,7 +78,7 @@ internal sealed class SqliteIdempotencyProvider : SqliteProvider, IIdempotencyPr
 
             if (s.sweep)
             {
-                SqliteCacheProvider.TrySweep(c, SqlId.IdempotencySweep, "idempotency.sweep", s._ns, s.now, SweepBatch);
+                s._sweeps.Swept(SqliteCacheProvider.TrySweep(c, SqlId.IdempotencySweep, "idempotency.sweep", s._ns, s.now, SweepSchedule.Batch));
             }
 
             return 0;

@@ -1,0 +1,79 @@
+#!/usr/bin/env bash
+# Consumes the packed NativeAotPersistence package the way a stranger does: a brand-new console project, the package
+# from a local folder, a [Payload] context, NativeAOT publish with zero warnings, a working run; then proves that the
+# generator's NAP0011 call-site diagnostic reaches that project.
+# Usage: eng/consumer-test.sh <folder with the .nupkg files> <work directory>
+set -u
+feed=$(cd "$1" && pwd)
+work=$2
+rm -rf "$work" && mkdir -p "$work" && cd "$work" || exit 1
+
+version=$(ls "$feed"/NativeAotPersistence.*.nupkg | grep -v snupkg | head -1 | sed -E 's/.*NativeAotPersistence\.([0-9][^/]*)\.nupkg/\1/')
+echo "consumer: NativeAotPersistence $version from $feed"
+
+# The README's Install section, step by step. The local folder is added to the machine's usual NuGet sources (the
+# packages it depends on come from there); CI packs a pre-release version that exists only in the local folder.
+dotnet new console -n Consumer -o Consumer >/dev/null || exit 1
+cd Consumer || exit 1
+echo '<configuration><packageSources /></configuration>' > nuget.config
+dotnet nuget add source "$feed" --name local --configfile nuget.config >/dev/null || exit 1
+dotnet add package NativeAotPersistence --version "$version" >/dev/null || { echo "consumer: dotnet add package failed"; exit 1; }
+sed -i 's|</PropertyGroup>|  <PublishAot>true</PublishAot>\n    <InvariantGlobalization>true</InvariantGlobalization>\n    <TreatWarningsAsErrors>true</TreatWarningsAsErrors>\n  </PropertyGroup>|' Consumer.csproj
+
+cat > Program.cs <<'CS'
+using NativeAotPersistence;
+
+var path = Path.Combine(Path.GetTempPath(), $"consumer-{Environment.ProcessId}.db");
+await using (var p = await SqliteAdapter.OpenAsync(path, new PersistenceAdapterOptions { KeyPrefix = "consumer:", Payloads = ConsumerPayloads.Default }))
+{
+    await p.Cache.SetAsync("order:1", new Order("1", 42.5m, ["a", "b"]), TimeSpan.FromMinutes(5));
+    var order = await p.Cache.GetAsync<Order>("order:1");
+
+    var breaker = new CircuitBreaker(p.CircuitBreakers, "upstream", new CircuitBreakerOptions { FailureThreshold = 1 });
+    try { await breaker.ExecuteAsync<int>(_ => throw new TimeoutException()); } catch (TimeoutException) { }
+    var open = await breaker.GetStateAsync() == CircuitState.Open;
+
+    await p.Checkpoints.SaveAsync(new Checkpoint<Order>("import#1", "import", 1, DateTimeOffset.UtcNow, 50, order!));
+    var latest = await p.Checkpoints.LoadLatestAsync<Order>("import");
+
+    var ok = order == new Order("1", 42.5m, ["a", "b"]) && open && latest?.Data.Total == 42.5m;
+    Console.WriteLine(ok ? "consumer: ok" : "consumer: MISMATCH");
+    Environment.ExitCode = ok ? 0 : 1;
+}
+
+File.Delete(path);
+
+internal sealed record Order(string Id, decimal Total, List<string> Lines)
+{
+    public bool Equals(Order? other) => other is not null && Id == other.Id && Total == other.Total && Lines.SequenceEqual(other.Lines);
+    public override int GetHashCode() => HashCode.Combine(Id, Total);
+}
+
+[Payload(typeof(Order))]
+internal sealed partial class ConsumerPayloads : PayloadContext;
+CS
+
+rc=0
+dotnet publish -c Release -r linux-x64 -o out > publish.log 2>&1 || { cat publish.log; echo "consumer: publish failed"; exit 1; }
+if grep -E "warning|IL[23][0-9]{3}" publish.log; then echo "consumer: the AOT publish printed warnings"; rc=1; fi
+if ls out/*.so >/dev/null 2>&1; then echo "consumer: (note) SQLite ships as $(ls out/*.so | xargs -n1 basename) beside the binary"; fi
+./out/Consumer || { echo "consumer: the published binary failed"; rc=1; }
+echo "consumer: published $(stat -c %s out/Consumer) bytes with zero warnings"
+
+# The generator ships in the package: an unregistered payload type is a compile-time NAP0011 at the call site.
+cat > Unregistered.cs <<'CS'
+using NativeAotPersistence;
+internal sealed record NotRegistered(int X);
+internal static class Misuse
+{
+    public static ValueTask Store(ICacheProvider cache) => cache.SetAsync("k", new NotRegistered(1));
+}
+CS
+dotnet build -c Release -p:TreatWarningsAsErrors=false > nap.log 2>&1
+if grep -q "NAP0011" nap.log && grep -q "Payload(typeof(NotRegistered))" nap.log; then
+  echo "consumer: NAP0011 reported at the call site, with the fix"
+else
+  cat nap.log | tail -20; echo "consumer: NAP0011 was not reported"; rc=1
+fi
+rm Unregistered.cs
+exit $rc
