@@ -5,13 +5,10 @@ namespace NativeAotPersistence;
 /// <summary>The in-memory cache: the rows of <see cref="SqliteCacheProvider"/> in an <see cref="ExpiringTable"/>.</summary>
 internal sealed class InMemoryCacheProvider : InMemoryProvider, ICacheProvider
 {
-    // The same amortized reclaim as SQLite: every SweepInterval-th write removes up to SweepBatch expired rows.
-    private const int SweepInterval = 32;
-    private const int SweepBatch = 64;
-
     private readonly KeyNamespace _ns;
     private readonly ExpiringTable _table;
-    private int _writes;
+    // The same amortized reclaim as SQLite.
+    private readonly SweepSchedule _sweeps = new();
 
     public InMemoryCacheProvider(InMemoryPersistence adapter)
         : base(adapter)
@@ -165,7 +162,7 @@ internal sealed class InMemoryCacheProvider : InMemoryProvider, ICacheProvider
         ArgumentNullException.ThrowIfNull(typeInfo);
         var now = NowMs;
         var expiresAt = Ttl.ExpiresAt(ttl, now);
-        var sweep = Interlocked.Increment(ref _writes) % SweepInterval == 0;
+        var sweep = _sweeps.OnWrite(expiresAt, now);
         if (!Begin(cancellationToken))
         {
             return ValueTask.FromCanceled<bool>(cancellationToken);
@@ -186,7 +183,7 @@ internal sealed class InMemoryCacheProvider : InMemoryProvider, ICacheProvider
 
             if (sweep)
             {
-                _table.Sweep(_ns, now, SweepBatch);
+                _sweeps.Swept(_table.Sweep(_ns, now, SweepSchedule.Batch));
             }
         }
 

@@ -5,13 +5,11 @@ namespace NativeAotPersistence;
 /// <summary>The in-memory idempotency records: the rows of <see cref="SqliteIdempotencyProvider"/> in an <see cref="ExpiringTable"/>.</summary>
 internal sealed class InMemoryIdempotencyProvider : InMemoryProvider, IIdempotencyProvider
 {
-    private const int SweepInterval = 32;
-    private const int SweepBatch = 64;
-
     private readonly KeyNamespace _ns;
     private readonly ExpiringTable _table;
     private readonly KeyedGate _gate = new();
-    private int _writes;
+    // The same amortized reclaim as SQLite.
+    private readonly SweepSchedule _sweeps = new();
 
     public InMemoryIdempotencyProvider(InMemoryPersistence adapter)
         : base(adapter)
@@ -55,7 +53,7 @@ internal sealed class InMemoryIdempotencyProvider : InMemoryProvider, IIdempoten
         ArgumentNullException.ThrowIfNull(typeInfo);
         var now = NowMs;
         var expiresAt = Ttl.ExpiresAt(ttl, now);
-        var sweep = Interlocked.Increment(ref _writes) % SweepInterval == 0;
+        var sweep = _sweeps.OnWrite(expiresAt, now);
         if (!Begin(cancellationToken))
         {
             return ValueTask.FromCanceled(cancellationToken);
@@ -70,7 +68,7 @@ internal sealed class InMemoryIdempotencyProvider : InMemoryProvider, IIdempoten
             _table.Put(stored, new ExpiringRow(bytes, expiresAt, createdAt, now));
             if (sweep)
             {
-                _table.Sweep(_ns, now, SweepBatch);
+                _sweeps.Swept(_table.Sweep(_ns, now, SweepSchedule.Batch));
             }
         }
 
