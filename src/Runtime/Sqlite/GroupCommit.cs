@@ -48,21 +48,43 @@ internal sealed class GroupCommit
 
     private async Task DrainAsync()
     {
+        // The callers a batch just completed are about to write again; their continuations run on the thread pool.
+        // Before committing the next group (or handing the writer back to inline writes), give them a few turns to
+        // enqueue, up to as many writes as the last group held: that is what makes the groups grow.
+        const int MaxTurns = 4;
+        var lastGroup = 0;
+        var turns = 0;
         while (true)
         {
             List<IQueuedWrite> batch;
             lock (_sync)
             {
-                if (_queue.Count == 0)
+                var waiting = _queue.Count;
+                if (waiting < lastGroup && turns < MaxTurns)
+                {
+                    batch = null!;
+                }
+                else if (waiting == 0)
                 {
                     _draining = false;
                     return;
                 }
-
-                batch = _queue;
-                _queue = _spare;
+                else
+                {
+                    batch = _queue;
+                    _queue = _spare;
+                }
             }
 
+            if (batch is null)
+            {
+                turns++;
+                await Task.Yield();
+                continue;
+            }
+
+            lastGroup = batch.Count;
+            turns = 0;
             await RunBatchAsync(batch).ConfigureAwait(false);
             batch.Clear();
             lock (_sync)
