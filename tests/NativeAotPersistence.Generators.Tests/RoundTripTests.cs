@@ -1,3 +1,4 @@
+using NativeAotPersistence.Tests.Payloads;
 using System.Reflection;
 using System.Text;
 using System.Text.Json;
@@ -122,7 +123,7 @@ public sealed class RoundTripTests
         try
         {
             var context = (PayloadContext)assembly.GetType("RoundTrip.Ctx")!.GetProperty("Default")!.GetValue(null)!;
-            var options = Options(Enum.Parse<PayloadNamingPolicy>(policy), enumsAsNumbers);
+            var options = ReferenceOptions.For(Enum.Parse<PayloadNamingPolicy>(policy), enumsAsNumbers);
             var samples = (object?[])assembly.GetType("RoundTrip.Samples")!.GetMethod("All")!.Invoke(null, null)!;
             foreach (var sample in samples)
             {
@@ -153,29 +154,5 @@ public sealed class RoundTripTests
         Assert.Equal(Encoding.UTF8.GetString(theirs), Encoding.UTF8.GetString(ours));
         Assert.Equal(Encoding.UTF8.GetString(theirs), Encoding.UTF8.GetString(JsonSerializer.SerializeToUtf8Bytes(info.Deserialize(theirs), options)));
         Assert.Equal(Encoding.UTF8.GetString(ours), Encoding.UTF8.GetString(info.Serialize(JsonSerializer.Deserialize<T>(ours, options)!)));
-    }
-
-    private static JsonSerializerOptions Options(PayloadNamingPolicy policy, bool enumsAsNumbers)
-    {
-        var options = new JsonSerializerOptions
-        {
-            PropertyNamingPolicy = policy switch
-            {
-                PayloadNamingPolicy.CamelCase => JsonNamingPolicy.CamelCase,
-                PayloadNamingPolicy.SnakeCase => JsonNamingPolicy.SnakeCaseLower,
-                PayloadNamingPolicy.KebabCase => JsonNamingPolicy.KebabCaseLower,
-                _ => null,
-            },
-            IncludeFields = true,
-            DictionaryKeyPolicy = null,
-            DefaultIgnoreCondition = JsonIgnoreCondition.Never,
-            NumberHandling = JsonNumberHandling.Strict,
-        };
-        if (!enumsAsNumbers)
-        {
-            options.Converters.Add(new JsonStringEnumConverter());
-        }
-
-        return options;
     }
 }

@@ -80,7 +80,7 @@ internal sealed class InMemoryCacheProvider : InMemoryProvider, ICacheProvider
         lock (_table.Sync)
         {
             // An expired row goes too, but only a live one counts as deleted.
-            return new ValueTask<bool>(_table.Remove(_ns.Stored(key), out var row) && Ttl.IsLive(row.ExpiresAtMs, now));
+            return new ValueTask<bool>(_table.RemoveLive(_ns.Stored(key), now));
         }
     }
 

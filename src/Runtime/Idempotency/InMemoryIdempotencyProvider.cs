@@ -86,7 +86,7 @@ internal sealed class InMemoryIdempotencyProvider : InMemoryProvider, IIdempoten
 
         lock (_table.Sync)
         {
-            return new ValueTask<bool>(_table.Remove(_ns.Stored(key), out var row) && Ttl.IsLive(row.ExpiresAtMs, now));
+            return new ValueTask<bool>(_table.RemoveLive(_ns.Stored(key), now));
         }
     }
 

@@ -34,6 +34,9 @@ internal sealed class ExpiringTable
         }
     }
 
+    /// <summary>Removes the row, expired or not (the caller holds <c>Sync</c>); true only if it was live at <paramref name="nowMs"/>.</summary>
+    public bool RemoveLive(string key, long nowMs) => Remove(key, out var row) && Ttl.IsLive(row.ExpiresAtMs, nowMs);
+
     public bool Remove(string key, out ExpiringRow row)
     {
         if (!_rows.Remove(key, out row))
