@@ -1,0 +1,105 @@
+using System.Diagnostics;
+using Npgsql;
+
+namespace NativeAotPersistence.PostgreSql;
+
+/// <summary>How an operation runs, which decides when a failure may be retried.</summary>
+internal enum PgWork
+{
+    /// <summary>A read: retried on any transient failure.</summary>
+    Read,
+
+    /// <summary>A write whose repetition changes nothing (an upsert of the same row): one autocommit statement, retried.</summary>
+    Idempotent,
+
+    /// <summary>
+    /// A write whose result or effect must not repeat (a counter, an insert-if-absent): run between BEGIN and COMMIT, so
+    /// a failure before COMMIT is retried (nothing was applied) and a failure during COMMIT is reported, never retried.
+    /// </summary>
+    Transaction,
+}
+
+/// <summary>
+/// One adapter's way to the server: a connection from the data source's pool per operation, transient failures
+/// (a dropped connection, failover, a serialization failure or deadlock) retried within
+/// <see cref="PersistenceAdapterOptions.BusyTimeout"/>, and every other failure turned into a
+/// <see cref="PersistenceException"/>. No operation completes before its statement committed.
+/// </summary>
+internal sealed class PgDatabase
+{
+    private static readonly TimeSpan FirstBackoff = TimeSpan.FromMilliseconds(20);
+    private static readonly TimeSpan MaxBackoff = TimeSpan.FromMilliseconds(500);
+
+    private readonly NpgsqlDataSource _source;
+    private readonly TimeSpan _retryBudget;
+
+    public PgDatabase(NpgsqlDataSource source, string dataSource, TimeSpan busyTimeout)
+    {
+        _source = source;
+        DataSource = dataSource;
+        _retryBudget = busyTimeout == Timeout.InfiniteTimeSpan ? TimeSpan.MaxValue : busyTimeout;
+    }
+
+    /// <summary>Gets the server and database named in errors (<c>host:port/database</c>, never a password).</summary>
+    public string DataSource { get; }
+
+    public NpgsqlDataSource Source => _source;
+
+    /// <summary>Runs <paramref name="body"/> on a pooled connection, retrying what is safe to retry.</summary>
+    public async ValueTask<TResult> RunAsync<TState, TResult>(
+        string operation,
+        PgWork work,
+        TState state,
+        Func<NpgsqlConnection, TState, CancellationToken, ValueTask<TResult>> body,
+        CancellationToken cancellationToken)
+    {
+        var started = Stopwatch.GetTimestamp();
+        var backoff = FirstBackoff;
+        for (var attempt = 1; ; attempt++)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            Exception failure;
+            var committing = false;
+            try
+            {
+                var connection = await _source.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+                await using (connection.ConfigureAwait(false))
+                {
+                    if (work != PgWork.Transaction)
+                    {
+                        return await body(connection, state, cancellationToken).ConfigureAwait(false);
+                    }
+
+                    // Npgsql sends BEGIN together with the first statement: no extra round trip.
+                    var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+                    await using (transaction.ConfigureAwait(false))
+                    {
+                        var result = await body(connection, state, cancellationToken).ConfigureAwait(false);
+                        committing = true;
+
+                        // COMMIT is not cancellable: once sent, whether it applied is known only from its reply.
+                        await transaction.CommitAsync(CancellationToken.None).ConfigureAwait(false);
+                        return result;
+                    }
+                }
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                throw;
+            }
+            catch (Exception e) when (e is NpgsqlException or TimeoutException or IOException or InvalidOperationException { InnerException: NpgsqlException })
+            {
+                failure = e;
+            }
+
+            if (committing || !PgErrors.IsRetryable(failure) || Stopwatch.GetElapsedTime(started) + backoff > _retryBudget)
+            {
+                throw PgErrors.Map(failure, operation, DataSource, committing, attempt);
+            }
+
+            // Jittered exponential backoff: a fleet reconnecting after a failover must not stampede.
+            await Task.Delay(backoff + TimeSpan.FromMilliseconds(Random.Shared.Next(0, (int)backoff.TotalMilliseconds + 1)), cancellationToken).ConfigureAwait(false);
+            backoff = TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, MaxBackoff.Ticks));
+        }
+    }
+}

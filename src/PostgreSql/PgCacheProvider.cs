@@ -1,0 +1,163 @@
+using Npgsql;
+using NativeAotPersistence.PostgreSql;
+
+namespace NativeAotPersistence;
+
+/// <summary>The PostgreSQL cache: one row per key in <c>go_goscope_cache</c>, expiry in Unix milliseconds.</summary>
+internal sealed class PgCacheProvider : PgProvider, ICacheProvider
+{
+    private readonly KeyNamespace _ns;
+    private readonly SweepSchedule _sweeps = new();
+
+    public PgCacheProvider(PostgresAdapter adapter)
+        : base(adapter)
+    {
+        _ns = new KeyNamespace(Prefix, "cache");
+    }
+
+    public ValueTask<T?> GetAsync<T>(string key, CancellationToken cancellationToken = default) =>
+        GetAsync(key, Resolve<T>(), cancellationToken);
+
+    public async ValueTask<T?> GetAsync<T>(string key, PayloadTypeInfo<T> typeInfo, CancellationToken cancellationToken = default) =>
+        (await TryGetAsync(key, typeInfo, cancellationToken).ConfigureAwait(false)).Value;
+
+    public ValueTask<CacheLookup<T>> TryGetAsync<T>(string key, CancellationToken cancellationToken = default) =>
+        TryGetAsync(key, Resolve<T>(), cancellationToken);
+
+    public ValueTask<CacheLookup<T>> TryGetAsync<T>(string key, PayloadTypeInfo<T> typeInfo, CancellationToken cancellationToken = default)
+    {
+        Keys.Validate(key);
+        ArgumentNullException.ThrowIfNull(typeInfo);
+        var db = Db;
+        return db.RunAsync("cache.get", PgWork.Read, (_ns, key, typeInfo, NowMs, db.DataSource), static async (c, s, ct) =>
+        {
+            await using var command = c.Command(PgSql.CacheGet).Key(s._ns, s.key).Int64(s.NowMs);
+            var reader = await command.ExecuteReaderAsync(ct).ConfigureAwait(false);
+            await using (reader.ConfigureAwait(false))
+            {
+                return await reader.ReadAsync(ct).ConfigureAwait(false)
+                    ? new CacheLookup<T>(true, reader.ReadPayload(0, s.typeInfo, s.key, "cache.get", s.DataSource))
+                    : default;
+            }
+        }, cancellationToken);
+    }
+
+    public ValueTask SetAsync<T>(string key, T value, TimeSpan? ttl = null, CancellationToken cancellationToken = default) =>
+        SetAsync(key, value, ttl, Resolve<T>(), cancellationToken);
+
+    public async ValueTask SetAsync<T>(string key, T value, TimeSpan? ttl, PayloadTypeInfo<T> typeInfo, CancellationToken cancellationToken = default) =>
+        await WriteAsync(PgSql.CacheSet, "cache.set", PgWork.Idempotent, key, value, ttl, typeInfo, cancellationToken).ConfigureAwait(false);
+
+    public ValueTask<bool> AddAsync<T>(string key, T value, TimeSpan? ttl = null, CancellationToken cancellationToken = default) =>
+        AddAsync(key, value, ttl, Resolve<T>(), cancellationToken);
+
+    public ValueTask<bool> AddAsync<T>(string key, T value, TimeSpan? ttl, PayloadTypeInfo<T> typeInfo, CancellationToken cancellationToken = default) =>
+        WriteAsync(PgSql.CacheAdd, "cache.add", PgWork.Transaction, key, value, ttl, typeInfo, cancellationToken);
+
+    public ValueTask<bool> DeleteAsync(string key, CancellationToken cancellationToken = default)
+    {
+        Keys.Validate(key);
+        return Db.RunAsync("cache.delete", PgWork.Transaction, (_ns, key, NowMs), static async (c, s, ct) =>
+        {
+            await using var command = c.Command(PgSql.CacheDelete).Key(s._ns, s.key).Int64(s.NowMs);
+            return await command.ExecuteScalarAsync(ct).ConfigureAwait(false) is true;
+        }, cancellationToken);
+    }
+
+    public ValueTask<bool> HasAsync(string key, CancellationToken cancellationToken = default)
+    {
+        Keys.Validate(key);
+        return Db.RunAsync("cache.has", PgWork.Read, (_ns, key, NowMs), static async (c, s, ct) =>
+        {
+            await using var command = c.Command(PgSql.CacheHas).Key(s._ns, s.key).Int64(s.NowMs);
+            return await command.ExecuteScalarAsync(ct).ConfigureAwait(false) is not null;
+        }, cancellationToken);
+    }
+
+    public async ValueTask ClearAsync(CancellationToken cancellationToken = default) =>
+        await Db.RunAsync("cache.clear", PgWork.Idempotent, _ns, static async (c, ns, ct) =>
+        {
+            await using var command = c.Command(PgSql.CacheClear).Range(ns);
+            return await command.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
+        }, cancellationToken).ConfigureAwait(false);
+
+    public ValueTask<IReadOnlyList<string>> KeysAsync(string? pattern = null, CancellationToken cancellationToken = default)
+    {
+        if (pattern is not null)
+        {
+            Keys.ValidatePattern(pattern);
+        }
+
+        return Db.RunAsync("cache.keys", PgWork.Read, (_ns, pattern, NowMs), static async (c, s, ct) =>
+        {
+            var keys = new List<string>();
+            await using var command = c.Command(PgSql.CacheKeys).Range(s._ns, Glob.LiteralPrefix(s.pattern)).Int64(s.NowMs);
+            var reader = await command.ExecuteReaderAsync(ct).ConfigureAwait(false);
+            await using (reader.ConfigureAwait(false))
+            {
+                while (await reader.ReadAsync(ct).ConfigureAwait(false))
+                {
+                    var key = reader.ReadKey(0, s._ns.Utf8.Length);
+                    if (Glob.IsMatch(s.pattern, key))
+                    {
+                        keys.Add(key);
+                    }
+                }
+            }
+
+            keys.Sort(StringComparer.Ordinal);
+            return (IReadOnlyList<string>)keys;
+        }, cancellationToken);
+    }
+
+    /// <summary>Removes every expired entry of this namespace now.</summary>
+    internal ValueTask<int> PruneAsync(CancellationToken cancellationToken) =>
+        Db.RunAsync("cache.prune", PgWork.Idempotent, (_ns, NowMs), static (c, s, ct) => SweepAsync(c, PgSql.CacheSweep, s._ns, s.NowMs, int.MaxValue, ct), cancellationToken);
+
+    internal static async ValueTask<int> SweepAsync(NpgsqlConnection c, string sql, KeyNamespace ns, long nowMs, int limit, CancellationToken cancellationToken)
+    {
+        await using var command = c.Command(sql).Range(ns).Int64(nowMs).Int64(limit);
+        return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Best-effort reclaim after a committed write, on the same connection: its failure must not fail (or, by a retry,
+    /// repeat) the write it follows.
+    /// </summary>
+    internal static async ValueTask TrySweepAsync(NpgsqlConnection c, string sql, KeyNamespace ns, long nowMs, SweepSchedule schedule)
+    {
+        try
+        {
+            schedule.Swept(await SweepAsync(c, sql, ns, nowMs, SweepSchedule.Batch, CancellationToken.None).ConfigureAwait(false));
+        }
+        catch (NpgsqlException)
+        {
+            schedule.Swept(-1);
+        }
+    }
+
+    private ValueTask<bool> WriteAsync<T>(string sql, string operation, PgWork work, string key, T value, TimeSpan? ttl, PayloadTypeInfo<T> typeInfo, CancellationToken cancellationToken)
+    {
+        Keys.Validate(key);
+        ArgumentNullException.ThrowIfNull(typeInfo);
+        var now = NowMs;
+        var expiresAt = Ttl.ExpiresAt(ttl, now);
+        var json = typeInfo.Serialize(value);
+        var sweep = _sweeps.OnWrite(expiresAt, now);
+        return Db.RunAsync(operation, work, (this, sql, key, json, expiresAt, now, sweep), static async (c, s, ct) =>
+        {
+            int changed;
+            await using (var command = c.Command(s.sql).Key(s.Item1._ns, s.key).Json(s.json).Int64(s.expiresAt).Int64(s.now))
+            {
+                changed = await command.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
+            }
+
+            if (s.sweep && s.sql == PgSql.CacheSet)
+            {
+                await TrySweepAsync(c, PgSql.CacheSweep, s.Item1._ns, s.now, s.Item1._sweeps).ConfigureAwait(false);
+            }
+
+            return changed > 0;
+        }, cancellationToken);
+    }
+}

@@ -1,0 +1,91 @@
+using NativeAotPersistence.PostgreSql;
+
+namespace NativeAotPersistence;
+
+/// <summary>The PostgreSQL idempotency records: rows of <c>go_goscope_idempotency</c>.</summary>
+internal sealed class PgIdempotencyProvider : PgProvider, IIdempotencyProvider
+{
+    private readonly KeyNamespace _ns;
+    private readonly KeyedGate _gate = new();
+    private readonly SweepSchedule _sweeps = new();
+
+    public PgIdempotencyProvider(PostgresAdapter adapter)
+        : base(adapter)
+    {
+        _ns = new KeyNamespace(Prefix, "idempotency");
+    }
+
+    internal KeyNamespace Namespace => _ns;
+
+    public ValueTask<IdempotencyRecord<T>?> GetAsync<T>(string key, CancellationToken cancellationToken = default) =>
+        GetAsync(key, Resolve<T>(), cancellationToken);
+
+    public ValueTask<IdempotencyRecord<T>?> GetAsync<T>(string key, PayloadTypeInfo<T> typeInfo, CancellationToken cancellationToken = default)
+    {
+        Keys.Validate(key);
+        ArgumentNullException.ThrowIfNull(typeInfo);
+        var db = Db;
+        return db.RunAsync("idempotency.get", PgWork.Read, (_ns, key, typeInfo, NowMs, db.DataSource), static async (c, s, ct) =>
+        {
+            await using var command = c.Command(PgSql.IdempotencyGet).Key(s._ns, s.key).Int64(s.NowMs);
+            var reader = await command.ExecuteReaderAsync(ct).ConfigureAwait(false);
+            await using (reader.ConfigureAwait(false))
+            {
+                if (!await reader.ReadAsync(ct).ConfigureAwait(false))
+                {
+                    return null;
+                }
+
+                var value = reader.ReadPayload(0, s.typeInfo, s.key, "idempotency.get", s.DataSource);
+                return new IdempotencyRecord<T>(value, reader.ReadNullableInt64(1) is { } ms ? Ttl.FromUnixMs(ms) : null);
+            }
+        }, cancellationToken);
+    }
+
+    public ValueTask SetAsync<T>(string key, T value, TimeSpan? ttl = null, CancellationToken cancellationToken = default) =>
+        SetAsync(key, value, ttl, Resolve<T>(), cancellationToken);
+
+    public async ValueTask SetAsync<T>(string key, T value, TimeSpan? ttl, PayloadTypeInfo<T> typeInfo, CancellationToken cancellationToken = default)
+    {
+        Keys.Validate(key);
+        ArgumentNullException.ThrowIfNull(typeInfo);
+        var now = NowMs;
+        var expiresAt = Ttl.ExpiresAt(ttl, now);
+        var json = typeInfo.Serialize(value);
+        var sweep = _sweeps.OnWrite(expiresAt, now);
+        await Db.RunAsync("idempotency.set", PgWork.Idempotent, (this, key, json, expiresAt, now, sweep), static async (c, s, ct) =>
+        {
+            await using (var command = c.Command(PgSql.IdempotencySet).Key(s.Item1._ns, s.key).Json(s.json).Int64(s.expiresAt).Int64(s.now))
+            {
+                await command.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
+            }
+
+            if (s.sweep)
+            {
+                await PgCacheProvider.TrySweepAsync(c, PgSql.IdempotencySweep, s.Item1._ns, s.now, s.Item1._sweeps).ConfigureAwait(false);
+            }
+
+            return 0;
+        }, cancellationToken).ConfigureAwait(false);
+    }
+
+    public ValueTask<bool> DeleteAsync(string key, CancellationToken cancellationToken = default)
+    {
+        Keys.Validate(key);
+        return Db.RunAsync("idempotency.delete", PgWork.Transaction, (_ns, key, NowMs), static async (c, s, ct) =>
+        {
+            await using var command = c.Command(PgSql.IdempotencyDelete).Key(s._ns, s.key).Int64(s.NowMs);
+            return await command.ExecuteScalarAsync(ct).ConfigureAwait(false) is true;
+        }, cancellationToken);
+    }
+
+    public ValueTask<T> ExecuteOnceAsync<T>(string key, TimeSpan? ttl, Func<CancellationToken, ValueTask<T>> action, CancellationToken cancellationToken = default) =>
+        ExecuteOnceAsync(key, ttl, action, Resolve<T>(), cancellationToken);
+
+    public ValueTask<T> ExecuteOnceAsync<T>(string key, TimeSpan? ttl, Func<CancellationToken, ValueTask<T>> action, PayloadTypeInfo<T> typeInfo, CancellationToken cancellationToken = default) =>
+        ExecuteOnce.RunAsync(this, _gate, Adapter.Options.LockScope == LockScope.Database ? Adapter.Locks : null, key, ttl, action, typeInfo, cancellationToken);
+
+    internal ValueTask<int> PruneAsync(CancellationToken cancellationToken) =>
+        Db.RunAsync("idempotency.prune", PgWork.Idempotent, (_ns, NowMs), static (c, s, ct) =>
+            PgCacheProvider.SweepAsync(c, PgSql.IdempotencySweep, s._ns, s.NowMs, int.MaxValue, ct), cancellationToken);
+}

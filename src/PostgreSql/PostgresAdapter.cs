@@ -1,0 +1,261 @@
+using Npgsql;
+using NativeAotPersistence.PostgreSql;
+
+namespace NativeAotPersistence;
+
+/// <summary>
+/// The PostgreSQL backend: the five providers over one PostgreSQL database, shared by every process and machine that
+/// reaches the server. Swap it for <see cref="SqliteAdapter"/> when a fleet outgrows one machine; every interface,
+/// helper and guarantee stays.
+/// </summary>
+/// <remarks>
+/// <para>
+/// Two ways to use it. <see cref="OpenAsync(string, PersistenceAdapterOptions?, CancellationToken)"/> builds and owns
+/// an Npgsql data source (its connection pool) from a connection string. <see cref="PostgresAdapter(NpgsqlDataSource, PersistenceAdapterOptions?)"/>
+/// borrows a data source the application built and owns (it is never disposed here).
+/// </para>
+/// <para>
+/// Keys are stored as their UTF-8 bytes (<c>bytea</c>), payloads as UTF-8 JSON <c>text</c>, times as Unix milliseconds
+/// decided by <see cref="PersistenceAdapterOptions.TimeProvider"/> (machines sharing a server must keep their clocks in
+/// sync: a clock that runs ahead by <em>d</em> sees others' locks and entries expire <em>d</em> early). Transient
+/// failures — a dropped connection, a failover, a serialization failure — are retried within
+/// <see cref="PersistenceAdapterOptions.BusyTimeout"/> where that cannot apply a write twice, and otherwise surface as a
+/// <see cref="PersistenceException"/> with <see cref="PersistenceException.SqlState"/>. No operation completes before
+/// its write committed.
+/// </para>
+/// <para>Every member is thread-safe.</para>
+/// </remarks>
+public sealed class PostgresAdapter : IPersistenceAdapter, IAdapterLifecycle
+{
+    private readonly NpgsqlDataSource? _borrowed;
+    private readonly string? _connectionString;
+    private readonly SemaphoreSlim _lifecycle = new(1, 1);
+    private volatile PgDatabase? _database;
+    private PgAdmin? _admin;
+
+    /// <summary>
+    /// Creates an adapter over a data source the caller built and owns; it is never disposed here. Call
+    /// <see cref="ConnectAsync"/> before using the providers.
+    /// </summary>
+    /// <param name="dataSource">
+    /// The data source, for example from <c>NpgsqlSlimDataSourceBuilder</c> (NativeAOT clean) or <c>NpgsqlDataSource.Create</c>.
+    /// </param>
+    /// <param name="options">The options; <see langword="null"/> for the defaults.</param>
+    public PostgresAdapter(NpgsqlDataSource dataSource, PersistenceAdapterOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(dataSource);
+        _borrowed = dataSource;
+        Options = AdapterOptions.Validate(options ?? new PersistenceAdapterOptions());
+        DataSource = Describe(dataSource.ConnectionString);
+        (Cache, Locks, CircuitBreakers, Checkpoints, Idempotency) = CreateProviders();
+    }
+
+    private PostgresAdapter(string connectionString, PersistenceAdapterOptions options)
+    {
+        _connectionString = connectionString;
+        Options = options;
+        DataSource = Describe(connectionString);
+        (Cache, Locks, CircuitBreakers, Checkpoints, Idempotency) = CreateProviders();
+    }
+
+    /// <summary>Gets the options this adapter was created with.</summary>
+    public PersistenceAdapterOptions Options { get; }
+
+    /// <summary>Gets the server and database, as <c>host:port/database</c> (never a password).</summary>
+    public string DataSource { get; }
+
+    /// <inheritdoc />
+    public bool IsConnected => _database is not null;
+
+    /// <inheritdoc />
+    public ICacheProvider Cache { get; }
+
+    /// <inheritdoc />
+    public ILockProvider Locks { get; }
+
+    /// <inheritdoc />
+    public ICircuitBreakerStateProvider CircuitBreakers { get; }
+
+    /// <inheritdoc />
+    public ICheckpointProvider Checkpoints { get; }
+
+    /// <inheritdoc />
+    public IIdempotencyProvider Idempotency { get; }
+
+    /// <inheritdoc />
+    public PersistenceProviders Providers => new()
+    {
+        Cache = Cache,
+        Lock = Locks,
+        CircuitBreaker = CircuitBreakers,
+        Checkpoint = Checkpoints,
+        Idempotency = Idempotency,
+    };
+
+    /// <summary>Gets the inspection API for this adapter's rows (its prefix only).</summary>
+    public IPersistenceAdmin Admin => _admin ??= new PgAdmin(this);
+
+    /// <summary>Gets the connected database, or throws the lifecycle error every provider reports.</summary>
+    internal PgDatabase Database => _database ?? throw NotConnected();
+
+    /// <summary>Connects to the server at <paramref name="connectionString"/>, creating the tables if needed, and owns the connection pool.</summary>
+    /// <param name="connectionString">An Npgsql connection string, for example <c>Host=db;Username=app;Password=…;Database=app</c>.</param>
+    /// <param name="options">The options; <see langword="null"/> for the defaults.</param>
+    /// <param name="cancellationToken">Cancels connecting.</param>
+    /// <returns>A connected adapter; dispose it to close its connections.</returns>
+    /// <exception cref="ArgumentException">The connection string is empty or malformed.</exception>
+    /// <exception cref="PersistenceException">The server cannot be reached, refuses the login, or has a newer schema.</exception>
+    public static async ValueTask<PostgresAdapter> OpenAsync(string connectionString, PersistenceAdapterOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(connectionString);
+        var adapter = new PostgresAdapter(connectionString, AdapterOptions.Validate(options ?? new PersistenceAdapterOptions()));
+        try
+        {
+            await adapter.ConnectAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            await adapter.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+
+        return adapter;
+    }
+
+    /// <inheritdoc />
+    public async ValueTask ConnectAsync(CancellationToken cancellationToken = default)
+    {
+        await _lifecycle.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            if (_database is not null)
+            {
+                return;
+            }
+
+            var source = _borrowed ?? BuildDataSource(_connectionString!);
+            try
+            {
+                var database = new PgDatabase(source, DataSource, Options.BusyTimeout);
+                await database.RunAsync("connect", PgWork.Read, (Options.CreateTables, DataSource), static async (c, s, ct) =>
+                {
+                    await PgSchema.EnsureAsync(c, s.CreateTables, s.DataSource, ct).ConfigureAwait(false);
+                    return 0;
+                }, cancellationToken).ConfigureAwait(false);
+                _database = database;
+            }
+            catch
+            {
+                if (_borrowed is null)
+                {
+                    await source.DisposeAsync().ConfigureAwait(false);
+                }
+
+                throw;
+            }
+        }
+        finally
+        {
+            _lifecycle.Release();
+        }
+    }
+
+    /// <inheritdoc />
+    public async ValueTask DisconnectAsync(CancellationToken cancellationToken = default)
+    {
+        await _lifecycle.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            var database = _database;
+            if (database is null)
+            {
+                return;
+            }
+
+            _database = null;
+
+            // Process-scope locks live and die with the adapter's connection, as on SQLite.
+            (Locks as ProcessLockProvider)?.Table.Clear();
+            if (_borrowed is null)
+            {
+                await database.Source.DisposeAsync().ConfigureAwait(false);
+            }
+        }
+        finally
+        {
+            _lifecycle.Release();
+        }
+    }
+
+    /// <summary>Disconnects; a borrowed data source stays open and usable by its owner.</summary>
+    /// <returns>A task that completes when the connections this adapter owns are closed.</returns>
+    public ValueTask DisposeAsync() => DisconnectAsync(CancellationToken.None);
+
+    /// <inheritdoc />
+    public async ValueTask<PruneResult> PruneAsync(CancellationToken cancellationToken = default)
+    {
+        _ = Database;
+        var cache = await ((PgCacheProvider)Cache).PruneAsync(cancellationToken).ConfigureAwait(false);
+        var idempotency = await ((PgIdempotencyProvider)Idempotency).PruneAsync(cancellationToken).ConfigureAwait(false);
+        var locks = Locks switch
+        {
+            PgLockProvider database => await database.PruneAsync(cancellationToken).ConfigureAwait(false),
+            ProcessLockProvider process => process.Table.Prune(Ttl.NowMs(Options.TimeProvider)),
+            _ => 0,
+        };
+        return new PruneResult(cache, idempotency, locks);
+    }
+
+    void IAdapterLifecycle.EnsureConnected() => _ = Database;
+
+    internal InvalidOperationException NotConnected() => new(
+        $"The PostgreSQL adapter for '{DataSource}' is not connected: call ConnectAsync (or use PostgresAdapter.OpenAsync) before using its providers, and not after DisconnectAsync or DisposeAsync.");
+
+    /// <summary>The data source an owning adapter builds: the slim builder (no reflection), statements auto-prepared.</summary>
+    private static NpgsqlDataSource BuildDataSource(string connectionString)
+    {
+        NpgsqlSlimDataSourceBuilder builder;
+        try
+        {
+            builder = new NpgsqlSlimDataSourceBuilder(connectionString);
+        }
+        catch (Exception e) when (e is ArgumentException or FormatException or KeyNotFoundException)
+        {
+            throw new ArgumentException($"The PostgreSQL connection string is not valid: {e.Message}", nameof(connectionString), e);
+        }
+
+        var settings = builder.ConnectionStringBuilder;
+
+        // The same few statements run all the time: prepared once per physical connection, they skip parsing and planning.
+        if (settings.MaxAutoPrepare == 0)
+        {
+            settings.MaxAutoPrepare = 64;
+        }
+
+        settings.ApplicationName ??= "NativeAotPersistence";
+        return builder.Build();
+    }
+
+    private static string Describe(string connectionString)
+    {
+        try
+        {
+            var settings = new NpgsqlConnectionStringBuilder(connectionString);
+            var host = string.IsNullOrEmpty(settings.Host) ? "localhost" : settings.Host;
+            return $"{host}:{settings.Port}/{settings.Database ?? settings.Username ?? "postgres"}";
+        }
+        catch (Exception e) when (e is ArgumentException or FormatException or KeyNotFoundException)
+        {
+            throw new ArgumentException($"The PostgreSQL connection string is not valid: {e.Message}", nameof(connectionString), e);
+        }
+    }
+
+    private (ICacheProvider, ILockProvider, ICircuitBreakerStateProvider, ICheckpointProvider, IIdempotencyProvider) CreateProviders() =>
+    (
+        new PgCacheProvider(this),
+        Options.LockScope == LockScope.Database ? new PgLockProvider(this) : new ProcessLockProvider(this, Options),
+        new PgCircuitBreakerStateProvider(this),
+        new PgCheckpointProvider(this),
+        new PgIdempotencyProvider(this)
+    );
+}
