@@ -110,6 +110,7 @@ public abstract class Backend : IAsyncDisposable
     {
         SqliteAdapter s => s.Options.KeyPrefix,
         InMemoryPersistence m => m.Options.KeyPrefix,
+        PostgresAdapter p => p.Options.KeyPrefix,
         _ => throw new ArgumentException("Unknown adapter.", nameof(adapter)),
     };
 
@@ -455,4 +456,114 @@ public sealed class InMemoryBackend : Backend
             return read();
         }
     }
+}
+
+/// <summary>
+/// (e) <see cref="PostgresAdapter"/> on the throwaway test server: a fresh schema per test. Connected adapters own
+/// their data source (<c>OpenAsync</c>); unconnected ones borrow one the backend built and disposes.
+/// </summary>
+public sealed class PostgresBackend : Backend
+{
+    private readonly List<Npgsql.NpgsqlDataSource> _sources = [];
+    private string? _connectionString;
+    private Npgsql.NpgsqlDataSource? _raw;
+
+    public override string Name => "postgresql";
+
+    public async ValueTask<string> ConnectionStringAsync() => _connectionString ??= await NativeAotPersistence.Tests.PostgreSql.PostgresServer.CreateSchemaAsync();
+
+    public override ValueTask<long> CountRowsAsync(IPersistenceAdapter adapter, string table) =>
+        ScalarAsync($"SELECT count(*) FROM {table}");
+
+    public override async ValueTask<IReadOnlyList<string>> StoredKeysAsync(IPersistenceAdapter adapter, string table)
+    {
+        var column = table == "go_goscope_checkpoints" ? "id" : "key";
+        var keys = new List<string>();
+        await using var command = (await RawAsync()).CreateCommand($"SELECT {column} FROM {table}");
+        await using var reader = await command.ExecuteReaderAsync();
+        while (await reader.ReadAsync())
+        {
+            keys.Add(Encoding.UTF8.GetString(reader.GetFieldValue<byte[]>(0)));
+        }
+
+        keys.Sort(StringComparer.Ordinal);
+        return keys;
+    }
+
+    public override async ValueTask<long?> CacheExpiresAtAsync(IPersistenceAdapter adapter, string storedKey)
+    {
+        await using var command = (await RawAsync()).CreateCommand("SELECT coalesce(expires_at, -1) FROM go_goscope_cache WHERE key = $1");
+        command.Parameters.Add(new Npgsql.NpgsqlParameter { Value = Encoding.UTF8.GetBytes(storedKey) });
+        return await command.ExecuteScalarAsync() is long value ? value : null;
+    }
+
+    public override async ValueTask PutRawCacheAsync(IPersistenceAdapter adapter, string key, string json) =>
+        await ExecuteAsync("""
+            INSERT INTO go_goscope_cache(key, value, expires_at, created_at) VALUES ($1, $2, NULL, 0)
+            ON CONFLICT (key) DO UPDATE SET value = excluded.value, expires_at = NULL
+            """, Encoding.UTF8.GetBytes(Stored(adapter, "cache", key)), json);
+
+    public override async ValueTask PutRawIdempotencyAsync(IPersistenceAdapter adapter, string key, string json) =>
+        await ExecuteAsync("""
+            INSERT INTO go_goscope_idempotency(key, value, expires_at, created_at, updated_at) VALUES ($1, $2, NULL, 0, 0)
+            ON CONFLICT (key) DO UPDATE SET value = excluded.value, expires_at = NULL
+            """, Encoding.UTF8.GetBytes(Stored(adapter, "idempotency", key)), json);
+
+    public override async ValueTask PutRawCheckpointAsync(IPersistenceAdapter adapter, string id, string taskId, long sequence, string json) =>
+        await ExecuteAsync("""
+            INSERT INTO go_goscope_checkpoints(id, task_id, sequence, timestamp, progress, data, estimated_time_remaining, created_at)
+            VALUES ($1, $2, $3, 0, 0, $4, NULL, 0)
+            ON CONFLICT (id) DO UPDATE SET task_id = excluded.task_id, sequence = excluded.sequence, data = excluded.data
+            """, Encoding.UTF8.GetBytes(Stored(adapter, "checkpoint", id)), Encoding.UTF8.GetBytes(Stored(adapter, "task", taskId)), sequence, json);
+
+    public override async ValueTask PutRawCircuitStateAsync(IPersistenceAdapter adapter, string key, string state) =>
+        await ExecuteAsync("""
+            INSERT INTO go_goscope_circuit(key, state, failure_count, updated_at) VALUES ($1, $2, 0, 0)
+            ON CONFLICT (key) DO UPDATE SET state = excluded.state
+            """, Encoding.UTF8.GetBytes(Stored(adapter, "circuit", key)), state);
+
+    /// <summary>Runs SQL on the test's schema; returns the first column of the first row as a number, if any.</summary>
+    public async ValueTask<long> ExecuteAsync(string sql, params object[] args)
+    {
+        await using var command = (await RawAsync()).CreateCommand(sql);
+        foreach (var arg in args)
+        {
+            command.Parameters.Add(new Npgsql.NpgsqlParameter { Value = arg });
+        }
+
+        return await command.ExecuteScalarAsync() switch
+        {
+            long l => l,
+            int i => i,
+            _ => 0,
+        };
+    }
+
+    public override async ValueTask DisposeAsync()
+    {
+        await base.DisposeAsync();
+        foreach (var source in _sources)
+        {
+            await source.DisposeAsync();
+        }
+
+        if (_raw is not null)
+        {
+            await _raw.DisposeAsync();
+        }
+    }
+
+    protected override async ValueTask<IPersistenceAdapter> CreateConnectedAsync(PersistenceAdapterOptions options) =>
+        await PostgresAdapter.OpenAsync(await ConnectionStringAsync(), options);
+
+    protected override IPersistenceAdapter CreateUnconnectedCore(PersistenceAdapterOptions options)
+    {
+        var source = Npgsql.NpgsqlDataSource.Create(ConnectionStringAsync().AsTask().GetAwaiter().GetResult());
+        _sources.Add(source);
+        return new PostgresAdapter(source, options);
+    }
+
+    private ValueTask<long> ScalarAsync(string sql) => ExecuteAsync(sql);
+
+    private async ValueTask<Npgsql.NpgsqlDataSource> RawAsync() => _raw ??= Npgsql.NpgsqlDataSource.Create(await ConnectionStringAsync());
 }
