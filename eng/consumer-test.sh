@@ -8,7 +8,7 @@ feed=$(cd "$1" && pwd)
 work=$2
 rm -rf "$work" && mkdir -p "$work" && cd "$work" || exit 1
 
-version=$(ls "$feed"/NativeAotPersistence.*.nupkg | grep -v snupkg | head -1 | sed -E 's/.*NativeAotPersistence\.([0-9][^/]*)\.nupkg/\1/')
+version=$(ls "$feed"/NativeAotPersistence.[0-9]*.nupkg | grep -v snupkg | head -1 | sed -E 's/.*NativeAotPersistence\.([0-9][^/]*)\.nupkg/\1/')
 echo "consumer: NativeAotPersistence $version from $feed"
 
 # The README's Install section, step by step. The local folder is added to the machine's usual NuGet sources (the
