@@ -24,21 +24,59 @@ internal sealed class PgCacheProvider : PgProvider, ICacheProvider
     public ValueTask<CacheLookup<T>> TryGetAsync<T>(string key, CancellationToken cancellationToken = default) =>
         TryGetAsync(key, Resolve<T>(), cancellationToken);
 
-    public ValueTask<CacheLookup<T>> TryGetAsync<T>(string key, PayloadTypeInfo<T> typeInfo, CancellationToken cancellationToken = default)
+    public async ValueTask<CacheLookup<T>> TryGetAsync<T>(string key, PayloadTypeInfo<T> typeInfo, CancellationToken cancellationToken = default)
     {
         Keys.Validate(key);
         ArgumentNullException.ThrowIfNull(typeInfo);
         var db = Db;
-        return db.RunAsync("cache.get", PgWork.Read, (_ns, key, typeInfo, NowMs, db.DataSource), static async (c, s, ct) =>
+        var (lookup, slides) = await db.RunAsync("cache.get", PgWork.Read, (_ns, key, typeInfo, NowMs, db.DataSource), static async (c, s, ct) =>
         {
             await using var command = c.Command(PgSql.CacheGet).Key(s._ns, s.key).Int64(s.NowMs);
             var reader = await command.ExecuteReaderAsync(ct).ConfigureAwait(false);
             await using (reader.ConfigureAwait(false))
             {
                 return await reader.ReadAsync(ct).ConfigureAwait(false)
-                    ? new CacheLookup<T>(true, reader.ReadPayload(0, s.typeInfo, s.key, "cache.get", s.DataSource))
+                    ? (new CacheLookup<T>(true, reader.ReadPayload(0, s.typeInfo, s.key, "cache.get", s.DataSource)), !reader.IsDBNull(1))
                     : default;
             }
+        }, cancellationToken).ConfigureAwait(false);
+
+        // A hit on a sliding entry renews its expiry before the value is returned, as a read of it must.
+        if (slides)
+        {
+            await RefreshAsync(key, cancellationToken).ConfigureAwait(false);
+        }
+
+        return lookup;
+    }
+
+    public ValueTask SetAsync<T>(string key, T value, CacheEntryOptions options, CancellationToken cancellationToken = default) =>
+        SetAsync(key, value, options, Resolve<T>(), cancellationToken);
+
+    public async ValueTask SetAsync<T>(string key, T value, CacheEntryOptions options, PayloadTypeInfo<T> typeInfo, CancellationToken cancellationToken = default)
+    {
+        Keys.Validate(key);
+        ArgumentNullException.ThrowIfNull(typeInfo);
+        var now = NowMs;
+        var expiry = CacheExpiry.From(options, now);
+        var json = typeInfo.Serialize(value);
+        await Db.RunAsync("cache.set", PgWork.Idempotent, (_ns, key, json, expiry, now), static async (c, s, ct) =>
+        {
+            await using var command = c.Command(PgSql.CacheSetEntry).Key(s._ns, s.key).Json(s.json)
+                .Int64(s.expiry.ExpiresAtMs).Int64(s.now).Int64(s.expiry.SlidingMs).Int64(s.expiry.AbsoluteMs);
+            return await command.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
+        }, cancellationToken).ConfigureAwait(false);
+    }
+
+    public ValueTask<bool> RefreshAsync(string key, CancellationToken cancellationToken = default)
+    {
+        Keys.Validate(key);
+
+        // Renewing twice is harmless: the expiry is computed from this call's time, not added to the stored one.
+        return Db.RunAsync("cache.refresh", PgWork.Idempotent, (_ns, key, NowMs), static async (c, s, ct) =>
+        {
+            await using var command = c.Command(PgSql.CacheRefresh).Key(s._ns, s.key).Int64(s.NowMs);
+            return await command.ExecuteScalarAsync(ct).ConfigureAwait(false) is not null;
         }, cancellationToken);
     }
 

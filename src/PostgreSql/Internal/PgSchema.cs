@@ -6,7 +6,7 @@ namespace NativeAotPersistence.PostgreSql;
 internal static class PgSchema
 {
     /// <summary>The schema version this library writes; a database with a higher one is refused.</summary>
-    public const int CurrentVersion = 1;
+    public const int CurrentVersion = 2;
 
     private static readonly string[] Objects =
     [
@@ -119,7 +119,9 @@ internal static class PgSchema
         {
             var missing = state.Missing.Count > 0
                 ? "the objects " + string.Join(", ", state.Missing) + " are missing"
-                : "no schema version is recorded in go_goscope_meta";
+                : state.Version is { } old
+                    ? $"its schema version {old} must be migrated to {CurrentVersion}"
+                    : "no schema version is recorded in go_goscope_meta";
             throw new PersistenceException(
                 $"The PostgreSQL database '{dataSource}' is not ready: {missing}, and PersistenceAdapterOptions.CreateTables is false. " +
                 "Connect once with CreateTables = true (the default), as a role that may create tables, to create them.",

@@ -30,8 +30,13 @@ internal static class PgSql
           key bytea PRIMARY KEY,
           value text NOT NULL,
           expires_at bigint,
-          created_at bigint
+          created_at bigint,
+          sliding_ms bigint,
+          absolute_expires_at bigint
         );
+        -- Version 1 -> 2: sliding expiry (a version 1 cache table gains the columns; existing rows keep their expiry).
+        ALTER TABLE go_goscope_cache ADD COLUMN IF NOT EXISTS sliding_ms bigint;
+        ALTER TABLE go_goscope_cache ADD COLUMN IF NOT EXISTS absolute_expires_at bigint;
         CREATE INDEX IF NOT EXISTS go_goscope_cache_expires ON go_goscope_cache(expires_at) WHERE expires_at IS NOT NULL;
         CREATE TABLE IF NOT EXISTS go_goscope_circuit (
           key bytea PRIMARY KEY,
@@ -67,22 +72,39 @@ internal static class PgSql
           fencing_token bigint NOT NULL
         );
         CREATE SEQUENCE IF NOT EXISTS go_goscope_lock_fencing;
-        INSERT INTO go_goscope_meta(key, value) VALUES ('schema_version', '1') ON CONFLICT (key) DO UPDATE SET value = excluded.value;
+        INSERT INTO go_goscope_meta(key, value) VALUES ('schema_version', '2') ON CONFLICT (key) DO UPDATE SET value = excluded.value;
         """;
 
     // $1 key, $2 now
-    public const string CacheGet = "SELECT value FROM go_goscope_cache WHERE key = $1 AND (expires_at IS NULL OR expires_at > $2)";
+    // Column 1 is NULL unless the entry slides; a hit on a sliding entry then renews it (CacheRefresh).
+    public const string CacheGet = "SELECT value, sliding_ms FROM go_goscope_cache WHERE key = $1 AND (expires_at IS NULL OR expires_at > $2)";
     public const string CacheHas = "SELECT 1 FROM go_goscope_cache WHERE key = $1 AND (expires_at IS NULL OR expires_at > $2)";
 
     // $1 key, $2 value, $3 expires_at, $4 now
     public const string CacheSet = """
         INSERT INTO go_goscope_cache(key, value, expires_at, created_at) VALUES ($1, $2, $3, $4)
-        ON CONFLICT (key) DO UPDATE SET value = excluded.value, expires_at = excluded.expires_at, created_at = excluded.created_at
+        ON CONFLICT (key) DO UPDATE SET value = excluded.value, expires_at = excluded.expires_at, created_at = excluded.created_at,
+          sliding_ms = NULL, absolute_expires_at = NULL
+        """;
+
+    // $1 key, $2 value, $3 expires_at, $4 now, $5 sliding_ms, $6 absolute_expires_at
+    public const string CacheSetEntry = """
+        INSERT INTO go_goscope_cache(key, value, expires_at, created_at, sliding_ms, absolute_expires_at) VALUES ($1, $2, $3, $4, $5, $6)
+        ON CONFLICT (key) DO UPDATE SET value = excluded.value, expires_at = excluded.expires_at, created_at = excluded.created_at,
+          sliding_ms = excluded.sliding_ms, absolute_expires_at = excluded.absolute_expires_at
+        """;
+
+    // $1 key, $2 now: renews a live sliding entry (never past its absolute expiry); returns a row if the entry is live.
+    public const string CacheRefresh = """
+        UPDATE go_goscope_cache SET expires_at = CASE WHEN sliding_ms IS NULL THEN expires_at
+          ELSE least($2 + sliding_ms, coalesce(absolute_expires_at, $2 + sliding_ms)) END
+        WHERE key = $1 AND (expires_at IS NULL OR expires_at > $2) RETURNING 1
         """;
 
     public const string CacheAdd = """
         INSERT INTO go_goscope_cache(key, value, expires_at, created_at) VALUES ($1, $2, $3, $4)
-        ON CONFLICT (key) DO UPDATE SET value = excluded.value, expires_at = excluded.expires_at, created_at = excluded.created_at
+        ON CONFLICT (key) DO UPDATE SET value = excluded.value, expires_at = excluded.expires_at, created_at = excluded.created_at,
+          sliding_ms = NULL, absolute_expires_at = NULL
         WHERE go_goscope_cache.expires_at IS NOT NULL AND go_goscope_cache.expires_at <= excluded.created_at
         """;
 

@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace NativeAotPersistence;
 
 /// <summary>
@@ -45,6 +47,7 @@ public interface ICacheProvider
     /// <param name="value">The value.</param>
     /// <param name="ttl">How long the entry lives; <see langword="null"/> for ever.</param>
     /// <param name="cancellationToken">Cancels the wait for a busy database.</param>
+    [OverloadResolutionPriority(1)] // a null TTL (the common `SetAsync(key, value, null, typeInfo)`) stays this overload
     ValueTask SetAsync<T>(string key, T value, TimeSpan? ttl = null, CancellationToken cancellationToken = default);
 
     /// <summary>Stores <paramref name="value"/> under <paramref name="key"/>, replacing any entry.</summary>
@@ -54,6 +57,7 @@ public interface ICacheProvider
     /// <param name="ttl">How long the entry lives; <see langword="null"/> for ever.</param>
     /// <param name="typeInfo">The serializer for <typeparamref name="T"/>.</param>
     /// <param name="cancellationToken">Cancels the wait for a busy database.</param>
+    [OverloadResolutionPriority(1)]
     ValueTask SetAsync<T>(string key, T value, TimeSpan? ttl, PayloadTypeInfo<T> typeInfo, CancellationToken cancellationToken = default);
 
     /// <summary>Stores <paramref name="value"/> only if no live entry exists (an expired one is replaced).</summary>
@@ -80,6 +84,35 @@ public interface ICacheProvider
     /// <param name="cancellationToken">Cancels the wait for a busy database.</param>
     /// <returns><see langword="true"/> if a live entry was removed.</returns>
     ValueTask<bool> DeleteAsync(string key, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Stores <paramref name="value"/> under <paramref name="key"/> with absolute and/or sliding expiry, replacing any
+    /// entry. A sliding entry's expiry is renewed by every <c>GetAsync</c>/<c>TryGetAsync</c> hit and by
+    /// <see cref="RefreshAsync"/> (not by <see cref="HasAsync"/> or <see cref="KeysAsync"/>), never past its absolute expiry.
+    /// </summary>
+    /// <typeparam name="T">The payload type, resolved through <see cref="PersistenceAdapterOptions.Payloads"/>.</typeparam>
+    /// <param name="key">The key.</param>
+    /// <param name="value">The value.</param>
+    /// <param name="options">The expiry; an absolute expiry in the past or a non-positive span is an <see cref="ArgumentOutOfRangeException"/>.</param>
+    /// <param name="cancellationToken">Cancels the wait for a busy database.</param>
+    ValueTask SetAsync<T>(string key, T value, CacheEntryOptions options, CancellationToken cancellationToken = default) =>
+        throw new NotSupportedException($"{GetType().Name} does not implement cache entries with CacheEntryOptions.");
+
+    /// <inheritdoc cref="SetAsync{T}(string, T, CacheEntryOptions, CancellationToken)"/>
+    /// <param name="key">The key.</param>
+    /// <param name="value">The value.</param>
+    /// <param name="options">The expiry.</param>
+    /// <param name="typeInfo">The serializer for <typeparamref name="T"/>.</param>
+    /// <param name="cancellationToken">Cancels the wait for a busy database.</param>
+    ValueTask SetAsync<T>(string key, T value, CacheEntryOptions options, PayloadTypeInfo<T> typeInfo, CancellationToken cancellationToken = default) =>
+        throw new NotSupportedException($"{GetType().Name} does not implement cache entries with CacheEntryOptions.");
+
+    /// <summary>Renews a live sliding entry's expiry as a read would, without reading its value.</summary>
+    /// <param name="key">The key.</param>
+    /// <param name="cancellationToken">Cancels the wait for a busy database.</param>
+    /// <returns><see langword="true"/> if a live entry exists (sliding or not).</returns>
+    ValueTask<bool> RefreshAsync(string key, CancellationToken cancellationToken = default) =>
+        throw new NotSupportedException($"{GetType().Name} does not implement RefreshAsync.");
 
     /// <summary>Gets whether a live entry exists for <paramref name="key"/>.</summary>
     /// <param name="key">The key.</param>

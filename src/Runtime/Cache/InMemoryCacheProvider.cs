@@ -42,12 +42,14 @@ internal sealed class InMemoryCacheProvider : InMemoryProvider, ICacheProvider
         byte[] value;
         lock (_table.Sync)
         {
-            if (!_table.TryGet(_ns.Stored(key), out var row) || !Ttl.IsLive(row.ExpiresAtMs, now))
+            var stored = _ns.Stored(key);
+            if (!_table.TryGet(stored, out var row) || !Ttl.IsLive(row.ExpiresAtMs, now))
             {
                 return default;
             }
 
             value = row.Value;
+            Renew(stored, row, now);
         }
 
         return new ValueTask<CacheLookup<T>>(new CacheLookup<T>(true, ReadPayload(value, typeInfo, key, "cache.get")));
@@ -60,6 +62,41 @@ internal sealed class InMemoryCacheProvider : InMemoryProvider, ICacheProvider
     {
         var stored = Write(key, value, ttl, typeInfo, add: false, cancellationToken);
         return stored.IsCompletedSuccessfully ? ValueTask.CompletedTask : ValueTask.FromCanceled(cancellationToken);
+    }
+
+    public ValueTask SetAsync<T>(string key, T value, CacheEntryOptions options, CancellationToken cancellationToken = default) =>
+        SetAsync(key, value, options, Resolve<T>(), cancellationToken);
+
+    public ValueTask SetAsync<T>(string key, T value, CacheEntryOptions options, PayloadTypeInfo<T> typeInfo, CancellationToken cancellationToken = default)
+    {
+        Keys.Validate(key);
+        ArgumentNullException.ThrowIfNull(typeInfo);
+        var now = NowMs;
+        var expiry = CacheExpiry.From(options, now);
+        var stored = Write(key, value, expiry, now, typeInfo, add: false, cancellationToken);
+        return stored.IsCompletedSuccessfully ? ValueTask.CompletedTask : ValueTask.FromCanceled(cancellationToken);
+    }
+
+    public ValueTask<bool> RefreshAsync(string key, CancellationToken cancellationToken = default)
+    {
+        Keys.Validate(key);
+        var now = NowMs;
+        if (!Begin(cancellationToken))
+        {
+            return ValueTask.FromCanceled<bool>(cancellationToken);
+        }
+
+        lock (_table.Sync)
+        {
+            var stored = _ns.Stored(key);
+            if (!_table.TryGet(stored, out var row) || !Ttl.IsLive(row.ExpiresAtMs, now))
+            {
+                return new ValueTask<bool>(false);
+            }
+
+            Renew(stored, row, now);
+            return new ValueTask<bool>(true);
+        }
     }
 
     public ValueTask<bool> AddAsync<T>(string key, T value, TimeSpan? ttl = null, CancellationToken cancellationToken = default) =>
@@ -161,7 +198,21 @@ internal sealed class InMemoryCacheProvider : InMemoryProvider, ICacheProvider
         Keys.Validate(key);
         ArgumentNullException.ThrowIfNull(typeInfo);
         var now = NowMs;
-        var expiresAt = Ttl.ExpiresAt(ttl, now);
+        return Write(key, value, CacheExpiry.FromTtl(ttl, now), now, typeInfo, add, cancellationToken);
+    }
+
+    /// <summary>A read of a sliding entry moves its expiry (the caller holds the table's lock).</summary>
+    private void Renew(string stored, ExpiringRow row, long now)
+    {
+        if (row.SlidingMs is { } window)
+        {
+            _table.Put(stored, row with { ExpiresAtMs = CacheExpiry.Renewed(window, row.AbsoluteMs, now) });
+        }
+    }
+
+    private ValueTask<bool> Write<T>(string key, T value, CacheExpiry expiry, long now, PayloadTypeInfo<T> typeInfo, bool add, CancellationToken cancellationToken)
+    {
+        var expiresAt = expiry.ExpiresAtMs;
         var sweep = _sweeps.OnWrite(expiresAt, now);
         if (!Begin(cancellationToken))
         {
@@ -178,7 +229,7 @@ internal sealed class InMemoryCacheProvider : InMemoryProvider, ICacheProvider
             written = !add || !_table.TryGet(stored, out var existing) || !Ttl.IsLive(existing.ExpiresAtMs, now);
             if (written)
             {
-                _table.Put(stored, new ExpiringRow(bytes, expiresAt, now, now));
+                _table.Put(stored, new ExpiringRow(bytes, expiresAt, now, now, expiry.SlidingMs, expiry.AbsoluteMs));
             }
 
             if (sweep)

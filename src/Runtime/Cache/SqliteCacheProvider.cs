@@ -29,7 +29,7 @@ internal sealed class SqliteCacheProvider : SqliteProvider, ICacheProvider
     {
         Keys.Validate(key);
         ArgumentNullException.ThrowIfNull(typeInfo);
-        return Pool.ReadAsync("cache.get", (this, key, typeInfo, NowMs), static (c, s) =>
+        var read = Pool.ReadAsync("cache.get", (this, key, typeInfo, NowMs), static (c, s) =>
         {
             const string op = "cache.get";
             var statement = c.Statement(SqlId.CacheGet, op);
@@ -37,9 +37,79 @@ internal sealed class SqliteCacheProvider : SqliteProvider, ICacheProvider
             {
                 c.BindKey(statement, 1, s.Item1._ns, s.key, op);
                 c.BindInt64(statement, 2, s.Item4, op);
-                return c.Check(sqlite3_step(statement), op) == SQLITE_ROW
-                    ? new CacheLookup<T>(true, c.ReadPayload(statement, 0, s.typeInfo, s.key, op))
-                    : default;
+                if (c.Check(sqlite3_step(statement), op) != SQLITE_ROW)
+                {
+                    return default;
+                }
+
+                var value = c.ReadPayload(statement, 0, s.typeInfo, s.key, op);
+                return new CacheRead<T>(new CacheLookup<T>(true, value), sqlite3_column_type(statement, 1) != SQLITE_NULL);
+            }
+            finally
+            {
+                c.Reset(statement);
+            }
+        }, cancellationToken);
+
+        if (read.IsCompletedSuccessfully)
+        {
+            var result = read.Result;
+            return result.Slides ? RenewAsync(result.Lookup, key, cancellationToken) : new ValueTask<CacheLookup<T>>(result.Lookup);
+        }
+
+        return AwaitRenewAsync(read, key, cancellationToken);
+    }
+
+    public ValueTask SetAsync<T>(string key, T value, CacheEntryOptions options, CancellationToken cancellationToken = default) =>
+        SetAsync(key, value, options, Resolve<T>(), cancellationToken);
+
+    public ValueTask SetAsync<T>(string key, T value, CacheEntryOptions options, PayloadTypeInfo<T> typeInfo, CancellationToken cancellationToken = default)
+    {
+        Keys.Validate(key);
+        ArgumentNullException.ThrowIfNull(typeInfo);
+        var now = NowMs;
+        var expiry = CacheExpiry.From(options, now);
+        var sweep = _sweeps.OnWrite(expiry.ExpiresAtMs, now);
+        return Ignore(Pool.WriteAsync("cache.set", (this, key, value, expiry, now, typeInfo, sweep), static (c, s) =>
+        {
+            const string op = "cache.set";
+            var statement = c.Statement(SqlId.CacheSetEntry, op);
+            try
+            {
+                c.BindKey(statement, 1, s.Item1._ns, s.key, op);
+                c.BindPayload(statement, 2, s.typeInfo, s.value, op);
+                c.BindInt64(statement, 3, s.expiry.ExpiresAtMs, op);
+                c.BindInt64(statement, 4, s.now, op);
+                c.BindInt64(statement, 5, s.expiry.SlidingMs, op);
+                c.BindInt64(statement, 6, s.expiry.AbsoluteMs, op);
+                c.Check(sqlite3_step(statement), op);
+            }
+            finally
+            {
+                c.Reset(statement);
+            }
+
+            if (s.sweep)
+            {
+                s.Item1._sweeps.Swept(TrySweep(c, SqlId.CacheSweep, "cache.sweep", s.Item1._ns, s.now, SweepSchedule.Batch));
+            }
+
+            return 0;
+        }, cancellationToken));
+    }
+
+    public ValueTask<bool> RefreshAsync(string key, CancellationToken cancellationToken = default)
+    {
+        Keys.Validate(key);
+        return Pool.WriteAsync("cache.refresh", (_ns, key, NowMs), static (c, s) =>
+        {
+            const string op = "cache.refresh";
+            var statement = c.Statement(SqlId.CacheRefresh, op);
+            try
+            {
+                c.BindKey(statement, 1, s._ns, s.key, op);
+                c.BindInt64(statement, 2, s.NowMs, op);
+                return c.StepReturningInt64(statement, op) != 0;
             }
             finally
             {
@@ -228,4 +298,24 @@ internal sealed class SqliteCacheProvider : SqliteProvider, ICacheProvider
             return stored;
         }, cancellationToken);
     }
+
+    /// <summary>A hit on a sliding entry renews its expiry before the value is returned, as a read of it must.</summary>
+    private async ValueTask<CacheLookup<T>> RenewAsync<T>(CacheLookup<T> lookup, string key, CancellationToken cancellationToken)
+    {
+        await RefreshAsync(key, cancellationToken).ConfigureAwait(false);
+        return lookup;
+    }
+
+    private async ValueTask<CacheLookup<T>> AwaitRenewAsync<T>(ValueTask<CacheRead<T>> read, string key, CancellationToken cancellationToken)
+    {
+        var result = await read.ConfigureAwait(false);
+        if (result.Slides)
+        {
+            await RefreshAsync(key, cancellationToken).ConfigureAwait(false);
+        }
+
+        return result.Lookup;
+    }
+
+    private readonly record struct CacheRead<T>(CacheLookup<T> Lookup, bool Slides);
 }

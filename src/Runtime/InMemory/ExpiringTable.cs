@@ -1,7 +1,8 @@
 namespace NativeAotPersistence.InMemory;
 
 /// <summary>One stored value with an optional expiry: a row of the cache or the idempotency table.</summary>
-internal readonly record struct ExpiringRow(byte[] Value, long? ExpiresAtMs, long CreatedAtMs, long UpdatedAtMs);
+/// <remarks>A sliding cache entry also keeps its window and absolute limit (<see cref="CacheExpiry"/>).</remarks>
+internal readonly record struct ExpiringRow(byte[] Value, long? ExpiresAtMs, long CreatedAtMs, long UpdatedAtMs, long? SlidingMs = null, long? AbsoluteMs = null);
 
 /// <summary>
 /// The cache or idempotency table: rows by stored key, plus an index of expiries so reclaiming expired rows costs

@@ -23,6 +23,8 @@ internal enum SqlId
     CacheClear,
     CacheKeys,
     CacheSweep,
+    CacheSetEntry,
+    CacheRefresh,
 
     CircuitGet,
     CircuitSet,

@@ -25,16 +25,33 @@ internal static class SqlText
         SqlId.MetaGet => "SELECT value FROM go_goscope_meta WHERE key = ?1"u8,
 
         // ?1 key, ?2 now (ms)
-        SqlId.CacheGet => "SELECT value FROM go_goscope_cache WHERE key = ?1 AND (expires_at IS NULL OR expires_at > ?2)"u8,
+        // Columns 1 and 2 are NULL unless the entry slides; a hit on a sliding entry then renews it (CacheRefresh).
+        SqlId.CacheGet => "SELECT value, sliding_ms, absolute_expires_at FROM go_goscope_cache WHERE key = ?1 AND (expires_at IS NULL OR expires_at > ?2)"u8,
 
         // ?1 key, ?2 value, ?3 expires_at, ?4 now
         SqlId.CacheSet => """
             INSERT INTO go_goscope_cache(key, value, expires_at, created_at) VALUES (?1, ?2, ?3, ?4)
-            ON CONFLICT(key) DO UPDATE SET value = excluded.value, expires_at = excluded.expires_at, created_at = excluded.created_at
+            ON CONFLICT(key) DO UPDATE SET value = excluded.value, expires_at = excluded.expires_at, created_at = excluded.created_at,
+              sliding_ms = NULL, absolute_expires_at = NULL
+            """u8,
+
+        // ?1 key, ?2 value, ?3 expires_at, ?4 now, ?5 sliding_ms, ?6 absolute_expires_at
+        SqlId.CacheSetEntry => """
+            INSERT INTO go_goscope_cache(key, value, expires_at, created_at, sliding_ms, absolute_expires_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+            ON CONFLICT(key) DO UPDATE SET value = excluded.value, expires_at = excluded.expires_at, created_at = excluded.created_at,
+              sliding_ms = excluded.sliding_ms, absolute_expires_at = excluded.absolute_expires_at
+            """u8,
+
+        // ?1 key, ?2 now: renews a live sliding entry (never past its absolute expiry); returns a row if the entry is live.
+        SqlId.CacheRefresh => """
+            UPDATE go_goscope_cache SET expires_at = CASE WHEN sliding_ms IS NULL THEN expires_at
+              ELSE min(?2 + sliding_ms, coalesce(absolute_expires_at, ?2 + sliding_ms)) END
+            WHERE key = ?1 AND (expires_at IS NULL OR expires_at > ?2) RETURNING 1
             """u8,
         SqlId.CacheAdd => """
             INSERT INTO go_goscope_cache(key, value, expires_at, created_at) VALUES (?1, ?2, ?3, ?4)
-            ON CONFLICT(key) DO UPDATE SET value = excluded.value, expires_at = excluded.expires_at, created_at = excluded.created_at
+            ON CONFLICT(key) DO UPDATE SET value = excluded.value, expires_at = excluded.expires_at, created_at = excluded.created_at,
+              sliding_ms = NULL, absolute_expires_at = NULL
             WHERE go_goscope_cache.expires_at IS NOT NULL AND go_goscope_cache.expires_at <= excluded.created_at
             """u8,
         SqlId.CacheDelete => "DELETE FROM go_goscope_cache WHERE key = ?1 RETURNING expires_at IS NULL OR expires_at > ?2"u8,

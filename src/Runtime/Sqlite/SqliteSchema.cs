@@ -7,9 +7,9 @@ namespace NativeAotPersistence.Sqlite;
 internal static class SqliteSchema
 {
     /// <summary>The schema version this library writes; a file with a higher one is refused.</summary>
-    public const int CurrentVersion = 1;
+    public const int CurrentVersion = 2;
 
-    private const string CurrentVersionText = "1";
+    private const string CurrentVersionText = "2";
 
     public const string MetaTable = "go_goscope_meta";
 
@@ -34,7 +34,9 @@ internal static class SqliteSchema
           key TEXT PRIMARY KEY,
           value TEXT NOT NULL,
           expires_at INTEGER,
-          created_at INTEGER
+          created_at INTEGER,
+          sliding_ms INTEGER,
+          absolute_expires_at INTEGER
         );
         CREATE INDEX IF NOT EXISTS idx_cache_expires ON go_goscope_cache(expires_at);
         CREATE TABLE IF NOT EXISTS go_goscope_circuit (
@@ -72,6 +74,12 @@ internal static class SqliteSchema
           fencing_token INTEGER NOT NULL
         );
         INSERT INTO go_goscope_meta(key, value) VALUES ('lock_fencing_counter', '0') ON CONFLICT(key) DO NOTHING;
+        """;
+
+    /// <summary>Version 1 → 2: sliding expiry for cache entries (two nullable columns; existing rows keep their expiry).</summary>
+    private const string MigrateFrom1Script = """
+        ALTER TABLE go_goscope_cache ADD COLUMN sliding_ms INTEGER;
+        ALTER TABLE go_goscope_cache ADD COLUMN absolute_expires_at INTEGER;
         """;
 
     private const string RecordVersionScript =
@@ -154,7 +162,9 @@ internal static class SqliteSchema
         {
             var missing = state.MissingTables.Count > 0
                 ? "the tables " + string.Join(", ", state.MissingTables) + " are missing"
-                : "no schema version is recorded in go_goscope_meta";
+                : state.Version is { } old
+                    ? $"its schema version {old} must be migrated to {CurrentVersion}"
+                    : "no schema version is recorded in go_goscope_meta";
             throw new PersistenceException(
                 $"The database '{dataSource}' is not ready: {missing}, and PersistenceAdapterOptions.CreateTables is false. " +
                 "Connect once with CreateTables = true (the default) to create them.",
@@ -178,7 +188,14 @@ internal static class SqliteSchema
                 return false;
             }
 
+            // A cache table from version 1 (or from the unversioned original) gains the version 2 columns.
+            var cacheExisted = !state.MissingTables.Contains("go_goscope_cache");
             c.ExecuteScript(CreateScript, operation);
+            if (cacheExisted && (state.Version ?? 1) < 2)
+            {
+                c.ExecuteScript(MigrateFrom1Script, operation);
+            }
+
             c.ExecuteScript(RecordVersionScript, operation);
             return true;
         }, operation);

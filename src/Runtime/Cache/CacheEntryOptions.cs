@@ -1,0 +1,19 @@
+namespace NativeAotPersistence;
+
+/// <summary>
+/// How long a cache entry lives: an absolute expiry (a point in time or a span from now), a sliding expiry that every
+/// read or <see cref="ICacheProvider.RefreshAsync"/> renews, or both (the entry then ends at whichever comes first).
+/// No expiry at all keeps the entry for ever.
+/// </summary>
+/// <remarks>The same model as <c>Microsoft.Extensions.Caching.Distributed.DistributedCacheEntryOptions</c>.</remarks>
+public sealed record CacheEntryOptions
+{
+    /// <summary>Gets the point in time the entry expires, however often it is read.</summary>
+    public DateTimeOffset? AbsoluteExpiration { get; init; }
+
+    /// <summary>Gets how long from now the entry expires, however often it is read.</summary>
+    public TimeSpan? AbsoluteExpirationRelativeToNow { get; init; }
+
+    /// <summary>Gets how long the entry lives after it was last stored, read or refreshed.</summary>
+    public TimeSpan? SlidingExpiration { get; init; }
+}

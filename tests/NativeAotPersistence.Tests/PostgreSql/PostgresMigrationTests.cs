@@ -1,0 +1,53 @@
+using Npgsql;
+
+namespace NativeAotPersistence.Tests.PostgreSql;
+
+/// <summary>Schema version 1 → 2 on PostgreSQL: the version 1 tables (as the first PostgreSQL release wrote them) gain the sliding-expiry columns on connect.</summary>
+public sealed class PostgresMigrationTests
+{
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    [Fact]
+    public async Task Version1Schema_IsMigratedOnConnect_AndKeepsItsRows()
+    {
+        var cs = await PostgresServer.CreateSchemaAsync();
+        await using (var source = NpgsqlDataSource.Create(cs))
+        {
+            // The version 1 objects, then one row, as version 1 wrote them.
+            await using var command = source.CreateCommand("""
+                CREATE TABLE go_goscope_meta (key text PRIMARY KEY, value text NOT NULL);
+                CREATE TABLE go_goscope_cache (key bytea PRIMARY KEY, value text NOT NULL, expires_at bigint, created_at bigint);
+                CREATE TABLE go_goscope_circuit (key bytea PRIMARY KEY, state text NOT NULL, failure_count bigint NOT NULL DEFAULT 0,
+                  last_failure_time bigint, last_success_time bigint, updated_at bigint NOT NULL);
+                CREATE TABLE go_goscope_checkpoints (id bytea PRIMARY KEY, task_id bytea NOT NULL, sequence bigint NOT NULL, timestamp bigint NOT NULL,
+                  progress integer NOT NULL DEFAULT 0, data text NOT NULL, estimated_time_remaining bigint, created_at bigint);
+                CREATE TABLE go_goscope_idempotency (key bytea PRIMARY KEY, value text NOT NULL, expires_at bigint, created_at bigint, updated_at bigint);
+                CREATE TABLE go_goscope_locks (key bytea PRIMARY KEY, owner bytea NOT NULL, expires_at bigint NOT NULL, fencing_token bigint NOT NULL);
+                CREATE SEQUENCE go_goscope_lock_fencing;
+                INSERT INTO go_goscope_meta VALUES ('schema_version', '1');
+                INSERT INTO go_goscope_cache VALUES (convert_to('app:cache:old', 'UTF8'), '"kept"', NULL, 0);
+                """);
+            await command.ExecuteNonQueryAsync(Ct);
+        }
+
+        var refused = await Assert.ThrowsAsync<PersistenceException>(async () =>
+            await PostgresAdapter.OpenAsync(cs, new PersistenceAdapterOptions { CreateTables = false }));
+        Assert.Equal(PersistenceErrorKind.SchemaMissing, refused.Kind);
+        Assert.Contains("schema version 1 must be migrated to 2", refused.Message, StringComparison.Ordinal);
+
+        await using (var p = await PostgresAdapter.OpenAsync(cs, new PersistenceAdapterOptions { KeyPrefix = "app:" }))
+        {
+            Assert.Equal("kept", await p.Cache.GetAsync<string>("old", Ct));
+            Assert.Equal(2, (await p.Admin.GetStatsAsync(Ct)).SchemaVersion);
+            await p.Cache.SetAsync("new", 1, new CacheEntryOptions { SlidingExpiration = TimeSpan.FromMinutes(1) }, Ct);
+            Assert.Equal(1, await p.Cache.GetAsync<int>("new", Ct));
+        }
+
+        await using (var source = NpgsqlDataSource.Create(cs))
+        {
+            await using var command = source.CreateCommand(
+                "SELECT count(*) FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = 'go_goscope_cache' AND column_name IN ('sliding_ms', 'absolute_expires_at')");
+            Assert.Equal(2L, await command.ExecuteScalarAsync(Ct));
+        }
+    }
+}
