@@ -98,6 +98,20 @@ public sealed class PostgresAdapter : IPersistenceAdapter, IAdapterLifecycle
     /// <summary>Gets the connected database, or throws the lifecycle error every provider reports.</summary>
     internal PgDatabase Database => _database ?? throw NotConnected();
 
+    /// <summary>
+    /// Creates an adapter that builds and owns a connection pool for <paramref name="connectionString"/> when
+    /// <see cref="ConnectAsync"/> is called — for hosts that build their services first and connect at start-up.
+    /// </summary>
+    /// <param name="connectionString">An Npgsql connection string.</param>
+    /// <param name="options">The options; <see langword="null"/> for the defaults.</param>
+    /// <returns>An adapter that is not connected yet.</returns>
+    /// <exception cref="ArgumentException">The connection string is empty or malformed.</exception>
+    public static PostgresAdapter Create(string connectionString, PersistenceAdapterOptions? options = null)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(connectionString);
+        return new PostgresAdapter(connectionString, AdapterOptions.Validate(options ?? new PersistenceAdapterOptions()));
+    }
+
     /// <summary>Connects to the server at <paramref name="connectionString"/>, creating the tables if needed, and owns the connection pool.</summary>
     /// <param name="connectionString">An Npgsql connection string, for example <c>Host=db;Username=app;Password=…;Database=app</c>.</param>
     /// <param name="options">The options; <see langword="null"/> for the defaults.</param>
@@ -107,8 +121,7 @@ public sealed class PostgresAdapter : IPersistenceAdapter, IAdapterLifecycle
     /// <exception cref="PersistenceException">The server cannot be reached, refuses the login, or has a newer schema.</exception>
     public static async ValueTask<PostgresAdapter> OpenAsync(string connectionString, PersistenceAdapterOptions? options = null, CancellationToken cancellationToken = default)
     {
-        ArgumentException.ThrowIfNullOrWhiteSpace(connectionString);
-        var adapter = new PostgresAdapter(connectionString, AdapterOptions.Validate(options ?? new PersistenceAdapterOptions()));
+        var adapter = Create(connectionString, options);
         try
         {
             await adapter.ConnectAsync(cancellationToken).ConfigureAwait(false);

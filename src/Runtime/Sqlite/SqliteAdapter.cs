@@ -88,6 +88,23 @@ public sealed partial class SqliteAdapter : IPersistenceAdapter, IDisposable
         Idempotency = Idempotency,
     };
 
+    /// <summary>
+    /// Creates an adapter that opens (creating if needed) and owns the database file at <paramref name="path"/> when
+    /// <see cref="ConnectAsync"/> is called — for hosts that build their services first and connect at start-up.
+    /// Nothing is opened here.
+    /// </summary>
+    /// <param name="path">The file path, or <c>:memory:</c> for a private in-memory database.</param>
+    /// <param name="options">The options; <see langword="null"/> for the defaults.</param>
+    /// <param name="sqlite">How to open the file; <see langword="null"/> for the defaults.</param>
+    /// <returns>An adapter that is not connected yet; dispose it to close the file.</returns>
+    public static SqliteAdapter Create(string path, PersistenceAdapterOptions? options = null, SqliteOpenOptions? sqlite = null)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        sqlite ??= new SqliteOpenOptions();
+        ArgumentOutOfRangeException.ThrowIfNegative(sqlite.ReaderConnections, nameof(sqlite));
+        return new SqliteAdapter(path, AdapterOptions.Validate(options ?? new PersistenceAdapterOptions()), sqlite);
+    }
+
     /// <summary>Opens (creating if needed) and connects the database file at <paramref name="path"/>, owning it.</summary>
     /// <param name="path">The file path, or <c>:memory:</c> for a private in-memory database.</param>
     /// <param name="options">The options; <see langword="null"/> for the defaults.</param>
@@ -106,10 +123,8 @@ public sealed partial class SqliteAdapter : IPersistenceAdapter, IDisposable
     /// <exception cref="PersistenceException">The file cannot be opened, is not a database, or has a newer schema.</exception>
     public static async ValueTask<SqliteAdapter> OpenAsync(string path, PersistenceAdapterOptions? options, SqliteOpenOptions sqlite, CancellationToken cancellationToken = default)
     {
-        ArgumentException.ThrowIfNullOrEmpty(path);
         ArgumentNullException.ThrowIfNull(sqlite);
-        ArgumentOutOfRangeException.ThrowIfNegative(sqlite.ReaderConnections, nameof(sqlite));
-        var adapter = new SqliteAdapter(path, AdapterOptions.Validate(options ?? new PersistenceAdapterOptions()), sqlite);
+        var adapter = Create(path, options, sqlite);
         await adapter.ConnectAsync(cancellationToken).ConfigureAwait(false);
         return adapter;
     }
