@@ -77,8 +77,13 @@ public sealed class CircuitBreaker
     public async ValueTask<T> ExecuteAsync<T>(Func<CancellationToken, ValueTask<T>> action, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(action);
-        var stored = await _provider.GetStateAsync(Key, cancellationToken).ConfigureAwait(false);
-        var trial = await AdmitAsync(stored, cancellationToken).ConfigureAwait(false);
+        var admission = await AdmitAsync(cancellationToken).ConfigureAwait(false);
+        Raise(admission.Transition);
+        if (!admission.Admitted)
+        {
+            throw new CircuitBreakerOpenException(Key, admission.RetryAfter);
+        }
+
         T result;
         try
         {
@@ -86,37 +91,46 @@ public sealed class CircuitBreaker
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
-            EndTrial(trial);
+            Abandon(admission);
             throw;
         }
         catch (Exception e) when (_options.ShouldHandle?.Invoke(e) ?? true)
         {
-            await OnFailureAsync(stored, trial).ConfigureAwait(false);
+            Raise(await FailAsync(admission).ConfigureAwait(false));
             throw;
         }
         catch
         {
-            EndTrial(trial);
+            Abandon(admission);
             throw;
         }
 
-        await OnSuccessAsync(stored, trial).ConfigureAwait(false);
+        Raise(await SucceedAsync(admission).ConfigureAwait(false));
         return result;
     }
 
-    private async ValueTask<bool> AdmitAsync(CircuitBreakerPersistedState? stored, CancellationToken cancellationToken)
+    /// <summary>
+    /// The first half of a protected call: reads the shared state and decides whether the call may run. Moves an open
+    /// breaker whose reset timeout has passed to half-open (reported in <see cref="CircuitAdmission.Transition"/>, not
+    /// raised). An admitted call must end in exactly one of <see cref="SucceedAsync"/>, <see cref="FailAsync"/> or
+    /// <see cref="Abandon"/>; a rejected one in none.
+    /// </summary>
+    /// <remarks>The seam for adapters of other call models (the Polly strategy): they raise the transitions themselves.</remarks>
+    internal async ValueTask<CircuitAdmission> AdmitAsync(CancellationToken cancellationToken)
     {
+        var stored = await _provider.GetStateAsync(Key, cancellationToken).ConfigureAwait(false);
         var state = stored?.State ?? CircuitState.Closed;
         if (state == CircuitState.Closed)
         {
-            return false;
+            return new CircuitAdmission(stored, Admitted: true, Trial: false, default, Transition: null);
         }
 
+        CircuitBreakerTransition? transition = null;
         if (state == CircuitState.Open)
         {
             if (!ResetTimeoutPassed(stored!))
             {
-                throw new CircuitBreakerOpenException(Key, RetryAfter(stored!));
+                return new CircuitAdmission(stored, Admitted: false, Trial: false, RetryAfter(stored!), Transition: null);
             }
 
             // The reset timeout passed: every process may now move it to half-open; the count and times are kept.
@@ -126,33 +140,34 @@ public sealed class CircuitBreaker
                 _trialSuccesses = 0;
             }
 
-            Raise(CircuitState.Open, CircuitState.HalfOpen);
+            transition = Transition(CircuitState.Open, CircuitState.HalfOpen);
         }
 
         lock (_sync)
         {
             if (_trialsInFlight >= _options.HalfOpenMaxTrials)
             {
-                throw new CircuitBreakerOpenException(Key, _options.TimeProvider.GetUtcNow());
+                return new CircuitAdmission(stored, Admitted: false, Trial: false, _options.TimeProvider.GetUtcNow(), transition);
             }
 
             _trialsInFlight++;
         }
 
-        return true;
+        return new CircuitAdmission(stored, Admitted: true, Trial: true, default, transition);
     }
 
-    private async ValueTask OnSuccessAsync(CircuitBreakerPersistedState? stored, bool trial)
+    /// <summary>Ends an admitted call that succeeded; returns the transition it caused, if any.</summary>
+    internal async ValueTask<CircuitBreakerTransition?> SucceedAsync(CircuitAdmission admission)
     {
-        if (!trial)
+        if (!admission.Trial)
         {
             // Failures count consecutively: a success after some failures resets the shared count.
-            if (stored is { FailureCount: > 0 })
+            if (admission.Stored is { FailureCount: > 0 })
             {
                 await _provider.RecordSuccessAsync(Key, CancellationToken.None).ConfigureAwait(false);
             }
 
-            return;
+            return null;
         }
 
         bool close;
@@ -166,35 +181,37 @@ public sealed class CircuitBreaker
             }
         }
 
-        if (close)
+        if (!close)
         {
-            await _provider.RecordSuccessAsync(Key, CancellationToken.None).ConfigureAwait(false);
-            Raise(CircuitState.HalfOpen, CircuitState.Closed);
+            return null;
         }
+
+        await _provider.RecordSuccessAsync(Key, CancellationToken.None).ConfigureAwait(false);
+        return Transition(CircuitState.HalfOpen, CircuitState.Closed);
     }
 
-    private async ValueTask OnFailureAsync(CircuitBreakerPersistedState? stored, bool trial)
+    /// <summary>Ends an admitted call that failed; returns the transition it caused, if any.</summary>
+    internal async ValueTask<CircuitBreakerTransition?> FailAsync(CircuitAdmission admission)
     {
-        if (trial)
+        if (admission.Trial)
         {
-            EndTrial(trial);
+            Abandon(admission);
 
             // Any trial failure reopens it, with a fresh last failure time so the reset timer restarts everywhere.
             await _provider.RecordFailureAsync(Key, 1, CancellationToken.None).ConfigureAwait(false);
-            Raise(CircuitState.HalfOpen, CircuitState.Open);
-            return;
+            return Transition(CircuitState.HalfOpen, CircuitState.Open);
         }
 
         var count = await _provider.RecordFailureAsync(Key, _options.FailureThreshold, CancellationToken.None).ConfigureAwait(false);
-        if (count >= _options.FailureThreshold && (stored?.State ?? CircuitState.Closed) == CircuitState.Closed)
-        {
-            Raise(CircuitState.Closed, CircuitState.Open);
-        }
+        return count >= _options.FailureThreshold && (admission.Stored?.State ?? CircuitState.Closed) == CircuitState.Closed
+            ? Transition(CircuitState.Closed, CircuitState.Open)
+            : null;
     }
 
-    private void EndTrial(bool trial)
+    /// <summary>Ends an admitted call that neither succeeded nor failed (cancelled, or an exception not handled): frees its trial slot.</summary>
+    internal void Abandon(CircuitAdmission admission)
     {
-        if (!trial)
+        if (!admission.Trial)
         {
             return;
         }
@@ -214,9 +231,16 @@ public sealed class CircuitBreaker
             ? last + _options.ResetTimeout
             : stored.LastFailureTime is null ? DateTimeOffset.MinValue : DateTimeOffset.MaxValue;
 
-    private void Raise(CircuitState from, CircuitState to)
+    private CircuitBreakerTransition Transition(CircuitState from, CircuitState to) =>
+        new(Key, from, to, _options.TimeProvider.GetUtcNow());
+
+    private void Raise(CircuitBreakerTransition? transition)
     {
-        var transition = new CircuitBreakerTransition(Key, from, to, _options.TimeProvider.GetUtcNow());
+        if (transition is null)
+        {
+            return;
+        }
+
         _options.OnStateChanged?.Invoke(transition);
         StateChanged?.Invoke(this, transition);
     }

@@ -1,3 +1,7 @@
+using Polly;
+using Polly.CircuitBreaker;
+using Polly.Timeout;
+
 namespace NativeAotPersistence.Tests.Docs;
 
 internal sealed record OrderState(string Id, decimal Total, List<string> Lines);
@@ -108,6 +112,41 @@ public sealed class ReadmeExamplesTests
 
         var profile = await p.Cache.GetOrSetAsync("user:7", async ct => await LoadProfileAsync(7, ct), TimeSpan.FromMinutes(10), ct);
         Assert.Equal("profile-7", profile);
+    }
+
+    [Fact]
+    public async Task Ecosystem_Polly()
+    {
+        using var dir = new TempDirectory();
+        await using var p = await SqliteAdapter.OpenAsync(dir.File("app.db"));
+        var ct = TestContext.Current.CancellationToken;
+        var transitions = new List<string>();
+
+        var pipeline = new ResiliencePipelineBuilder<Receipt>()
+            .AddTimeout(TimeSpan.FromSeconds(10))
+            .AddPersistentCircuitBreaker(p.CircuitBreakers, "payments", new PersistentCircuitBreakerOptions<Receipt>
+            {
+                FailureThreshold = 5, ResetTimeout = TimeSpan.FromSeconds(30), SuccessThreshold = 1, HalfOpenMaxTrials = 1,
+                ShouldHandle = new PredicateBuilder<Receipt>().Handle<HttpRequestException>().Handle<TimeoutRejectedException>(),
+                OnStateChanged = args =>
+                {
+                    transitions.Add($"{args.Transition.Key}: {args.Transition.From} -> {args.Transition.To}");
+                    return ValueTask.CompletedTask;
+                },
+            })
+            .Build();
+        var receipt = await pipeline.ExecuteAsync(async ct => await ChargeAsync(ct), ct);
+        Assert.Equal("r-1", receipt.Id);
+
+        for (var i = 0; i < 5; i++)
+        {
+            await Assert.ThrowsAsync<HttpRequestException>(async () => await pipeline.ExecuteAsync<Receipt>(_ => throw new HttpRequestException("down"), ct));
+        }
+
+        var open = await Assert.ThrowsAsync<PersistentBrokenCircuitException>(async () => await pipeline.ExecuteAsync(async ct => await ChargeAsync(ct), ct));
+        Assert.IsAssignableFrom<BrokenCircuitException>(open);
+        Assert.Equal("payments", open.Key);
+        Assert.Equal(["payments: Closed -> Open"], transitions);
     }
 
     private static async ValueTask<Receipt> ChargeAsync(CancellationToken ct)

@@ -1,0 +1,151 @@
+using Polly;
+using Polly.CircuitBreaker;
+using Polly.Telemetry;
+
+namespace NativeAotPersistence;
+
+/// <summary>The Polly strategy over a core <see cref="CircuitBreaker"/>: admission, outcome and transitions through its seam.</summary>
+internal sealed class PersistentCircuitBreakerResilienceStrategy<T> : ResilienceStrategy<T>
+{
+    // Polly's own event names, so dashboards built for its breaker read this one too.
+    private const string OpenedEvent = "OnCircuitOpened";
+    private const string HalfOpenedEvent = "OnCircuitHalfOpened";
+    private const string ClosedEvent = "OnCircuitClosed";
+
+    private readonly CircuitBreaker _breaker;
+    private readonly Func<CircuitBreakerPredicateArguments<T>, ValueTask<bool>> _shouldHandle;
+    private readonly Func<OnPersistentCircuitStateChangedArguments, ValueTask>? _onStateChanged;
+    private readonly ResilienceStrategyTelemetry _telemetry;
+    private readonly TimeProvider _timeProvider;
+
+    public PersistentCircuitBreakerResilienceStrategy(
+        CircuitBreaker breaker,
+        Func<CircuitBreakerPredicateArguments<T>, ValueTask<bool>> shouldHandle,
+        Func<OnPersistentCircuitStateChangedArguments, ValueTask>? onStateChanged,
+        ResilienceStrategyTelemetry telemetry,
+        TimeProvider timeProvider)
+    {
+        _breaker = breaker;
+        _shouldHandle = shouldHandle;
+        _onStateChanged = onStateChanged;
+        _telemetry = telemetry;
+        _timeProvider = timeProvider;
+    }
+
+    protected override async ValueTask<Outcome<T>> ExecuteCore<TState>(
+        Func<ResilienceContext, TState, ValueTask<Outcome<T>>> callback,
+        ResilienceContext context,
+        TState state)
+    {
+        var captured = context.ContinueOnCapturedContext;
+        CircuitAdmission admission;
+        try
+        {
+            admission = await _breaker.AdmitAsync(context.CancellationToken).ConfigureAwait(captured);
+        }
+#pragma warning disable CA1031 // A store that cannot be read is this execution's outcome, for outer strategies to handle.
+        catch (Exception e)
+#pragma warning restore CA1031
+        {
+            return Outcome.FromException<T>(e);
+        }
+
+        if (admission.Transition is { } halfOpened)
+        {
+            try
+            {
+                await RaiseAsync(halfOpened, context).ConfigureAwait(captured);
+            }
+            catch
+            {
+                _breaker.Abandon(admission);
+                throw;
+            }
+        }
+
+        if (!admission.Admitted)
+        {
+            return Outcome.FromException<T>(Rejection(admission.RetryAfter));
+        }
+
+        Outcome<T> outcome;
+        try
+        {
+            context.CancellationToken.ThrowIfCancellationRequested();
+            outcome = await callback(context, state).ConfigureAwait(captured);
+        }
+#pragma warning disable CA1031 // Polly strategies turn exceptions into outcomes.
+        catch (Exception e)
+#pragma warning restore CA1031
+        {
+            outcome = Outcome.FromException<T>(e);
+        }
+
+        // The caller giving up says nothing about the protected service.
+        if (outcome.Exception is OperationCanceledException && context.CancellationToken.IsCancellationRequested)
+        {
+            _breaker.Abandon(admission);
+            return outcome;
+        }
+
+        bool handled;
+        try
+        {
+            handled = await _shouldHandle(new CircuitBreakerPredicateArguments<T>(context, outcome)).ConfigureAwait(captured);
+        }
+        catch
+        {
+            _breaker.Abandon(admission);
+            throw;
+        }
+
+        if (!handled && outcome.Exception is not null)
+        {
+            // The core's rule: an exception that is not a failure is not a success either.
+            _breaker.Abandon(admission);
+            return outcome;
+        }
+
+        CircuitBreakerTransition? transition;
+        try
+        {
+            transition = handled
+                ? await _breaker.FailAsync(admission).ConfigureAwait(captured)
+                : await _breaker.SucceedAsync(admission).ConfigureAwait(captured);
+        }
+#pragma warning disable CA1031 // As the core helper does, a store that cannot record the outcome fails the call.
+        catch (Exception e)
+#pragma warning restore CA1031
+        {
+            return Outcome.FromException<T>(e);
+        }
+
+        if (transition is not null)
+        {
+            await RaiseAsync(transition, context).ConfigureAwait(captured);
+        }
+
+        return outcome;
+    }
+
+    private PersistentBrokenCircuitException Rejection(DateTimeOffset retryAt)
+    {
+        var now = _timeProvider.GetUtcNow();
+        var exception = new PersistentBrokenCircuitException(_breaker.Key, retryAt, retryAt > now ? retryAt - now : TimeSpan.Zero);
+        _telemetry.SetTelemetrySource(exception);
+        return exception;
+    }
+
+    private ValueTask RaiseAsync(CircuitBreakerTransition transition, ResilienceContext context)
+    {
+        var args = new OnPersistentCircuitStateChangedArguments(context, transition);
+        var resilienceEvent = transition.To switch
+        {
+            CircuitState.Open => new ResilienceEvent(ResilienceEventSeverity.Error, OpenedEvent),
+            CircuitState.HalfOpen => new ResilienceEvent(ResilienceEventSeverity.Warning, HalfOpenedEvent),
+            _ => new ResilienceEvent(ResilienceEventSeverity.Information, ClosedEvent),
+        };
+        _telemetry.Report(resilienceEvent, context, args);
+        return _onStateChanged?.Invoke(args) ?? ValueTask.CompletedTask;
+    }
+}
