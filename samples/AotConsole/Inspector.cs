@@ -21,14 +21,14 @@ internal static class Inspector
 {
     private const int DefaultListLimit = 10;
 
-    public static async Task<InspectReport> ReadAsync(SqliteAdapter store, string? pattern, CancellationToken cancellationToken)
+    public static async Task<InspectReport> ReadAsync(Store store, string prefix, string? pattern, CancellationToken cancellationToken)
     {
         var admin = store.Admin;
         return new InspectReport(
-            store.Options.KeyPrefix,
+            prefix,
             pattern,
             await admin.GetStatsAsync(cancellationToken),
-            await store.Cache.KeysAsync(pattern, cancellationToken),
+            await store.Adapter.Cache.KeysAsync(pattern, cancellationToken),
             await admin.ListCircuitsAsync(cancellationToken),
             await admin.ListTasksAsync(cancellationToken),
             await admin.ListLocksAsync(cancellationToken),
@@ -41,7 +41,10 @@ internal static class Inspector
         var s = r.Stats;
         o.WriteLine(Invariant($"database     {s.DataSource}"));
         o.WriteLine(Invariant($"schema       version {s.SchemaVersion}, key prefix \"{r.Prefix}\""));
-        o.WriteLine(Invariant($"size         {Bytes(s.SizeOnDisk)} on disk; {s.PageCount:N0} pages of {s.PageSize:N0} B, {s.FreePages:N0} free"));
+        // PostgreSQL has no pages to report per store: its size is that of the library's tables and their indexes.
+        o.WriteLine(s.PageSize == 0
+            ? Invariant($"size         {Bytes(s.SizeOnDisk)} in its tables and indexes")
+            : Invariant($"size         {Bytes(s.SizeOnDisk)} on disk; {s.PageCount:N0} pages of {s.PageSize:N0} B, {s.FreePages:N0} free"));
         o.WriteLine();
         Table(o, "rows", ["kind", "live", "expired"],
         [

@@ -36,35 +36,38 @@ internal static class Commands
     /// flaky upstream through the circuit breaker, checkpoints every batch. Exit codes: 0 done, 1 error, 2 bad arguments,
     /// 3 another run holds the job lock, 4 the job lock was lost, 130 interrupted (resume by running again).
     /// </summary>
-    /// <param name="db">The database file (created when missing); the upstream's file sits next to it (*.upstream.db).</param>
+    /// <param name="db">The database file (created when missing; default ./aotconsole.db); the upstream's file sits next to it (*.upstream.db).</param>
+    /// <param name="postgres">A PostgreSQL connection string ("Host=…;Username=…;Database=…") instead of the file: every machine running against it shares one job lock, breaker, checkpoint and upstream.</param>
     /// <param name="records">-n, How many sensor readings the job uploads.</param>
     /// <param name="batch">-b, Readings per batch (one delivery and one checkpoint each).</param>
     /// <param name="failRate">Probability that the simulated upstream rejects a delivery (0 to 0.95).</param>
     /// <param name="seed">Seed of the deterministic readings.</param>
     /// <param name="cancellationToken">Cancelled by Ctrl+C or SIGTERM.</param>
     public static async Task<int> RunAsync(
-        string db = "aotconsole.db",
+        string? db = null,
+        string? postgres = null,
         int records = 200_000,
         int batch = 1_000,
         double failRate = 0.2,
         long seed = 42,
         CancellationToken cancellationToken = default)
     {
-        var problem =
+        var (location, problem) = StoreLocation.From(db, postgres);
+        problem =
             records < 1 ? "--records must be at least 1"
             : batch < 1 ? "--batch must be at least 1"
             : !(failRate >= 0 && failRate <= 0.95) ? "--fail-rate must be between 0 and 0.95"
-            : Directory.Exists(db) ? $"'{db}' is a directory, not a database file"
-            : null;
-        if (problem is not null)
+            : location is { Postgres: null } && Directory.Exists(location.File) ? $"'{location.File}' is a directory, not a database file"
+            : problem;
+        if (location is null || problem is not null)
         {
-            Cli.Error(problem);
+            Cli.Error(problem!);
             return ExitCodes.Usage;
         }
 
         try
         {
-            return await UploadJob.RunAsync(new RunSettings(db, records, batch, failRate, seed), cancellationToken);
+            return await UploadJob.RunAsync(new RunSettings(location, records, batch, failRate, seed), cancellationToken);
         }
         catch (Exception e) when (Cli.Expected(e))
         {
@@ -76,13 +79,15 @@ internal static class Commands
     /// Shows what the database holds, through the library's inspection API: schema and page stats, row counts (live and
     /// expired), cache keys, circuits, checkpointed tasks with progress and ETA, held locks, idempotency records.
     /// </summary>
-    /// <param name="db">The database file (must exist; inspect changes nothing, except that an empty 0-byte file gets the empty schema).</param>
+    /// <param name="db">The database file (must exist; default ./aotconsole.db; inspect changes nothing, except that an empty 0-byte file gets the empty schema).</param>
+    /// <param name="postgres">A PostgreSQL connection string instead of the file (the database must hold the tables: inspect creates nothing).</param>
     /// <param name="prefix">The key prefix to look at.</param>
     /// <param name="keys">List only the cache and idempotency keys matching this pattern (* any run, ? one character), all of them.</param>
     /// <param name="json">Write JSON for machines instead of tables.</param>
     /// <param name="cancellationToken">Cancelled by Ctrl+C or SIGTERM.</param>
     public static async Task<int> InspectAsync(
-        string db = "aotconsole.db",
+        string? db = null,
+        string? postgres = null,
         string prefix = Cli.KeyPrefix,
         string? keys = null,
         bool json = false,
@@ -90,13 +95,20 @@ internal static class Commands
     {
         try
         {
-            if (!Cli.RequireExisting(db))
+            var (location, problem) = StoreLocation.From(db, postgres);
+            if (location is null)
+            {
+                Cli.Error(problem!);
+                return ExitCodes.Usage;
+            }
+
+            await using var store = await Store.OpenAsync(location, LockScope.Database, prefix, existing: true, cancellationToken);
+            if (store is null)
             {
                 return ExitCodes.Error;
             }
 
-            await using var store = await SqliteAdapter.OpenAsync(db, Cli.StoreOptions(LockScope.Database, prefix, createTables: Cli.IsEmptyFile(db)), cancellationToken);
-            var report = await Inspector.ReadAsync(store, keys, cancellationToken);
+            var report = await Inspector.ReadAsync(store, prefix, keys, cancellationToken);
             if (json)
             {
                 await using var stdout = Console.OpenStandardOutput();
@@ -116,20 +128,28 @@ internal static class Commands
     }
 
     /// <summary>Reclaims expired rows (cache entries, idempotency records, lock rows) and says how many.</summary>
-    /// <param name="db">The database file (must exist).</param>
+    /// <param name="db">The database file (must exist; default ./aotconsole.db).</param>
+    /// <param name="postgres">A PostgreSQL connection string instead of the file (the database must hold the tables).</param>
     /// <param name="prefix">The key prefix whose rows are pruned.</param>
     /// <param name="cancellationToken">Cancelled by Ctrl+C or SIGTERM.</param>
-    public static async Task<int> PruneAsync(string db = "aotconsole.db", string prefix = Cli.KeyPrefix, CancellationToken cancellationToken = default)
+    public static async Task<int> PruneAsync(string? db = null, string? postgres = null, string prefix = Cli.KeyPrefix, CancellationToken cancellationToken = default)
     {
         try
         {
-            if (!Cli.RequireExisting(db))
+            var (location, problem) = StoreLocation.From(db, postgres);
+            if (location is null)
+            {
+                Cli.Error(problem!);
+                return ExitCodes.Usage;
+            }
+
+            await using var store = await Store.OpenAsync(location, LockScope.Database, prefix, existing: true, cancellationToken);
+            if (store is null)
             {
                 return ExitCodes.Error;
             }
 
-            await using var store = await SqliteAdapter.OpenAsync(db, Cli.StoreOptions(LockScope.Database, prefix, createTables: Cli.IsEmptyFile(db)), cancellationToken);
-            var pruned = await store.PruneAsync(cancellationToken);
+            var pruned = await store.Adapter.PruneAsync(cancellationToken);
             Console.Out.WriteLine(
                 $"pruned {pruned.Total:N0} expired rows from {store.DataSource}: {pruned.Cache:N0} cache, {pruned.Idempotency:N0} idempotency, {pruned.Locks:N0} locks");
             return ExitCodes.Ok;

@@ -4,7 +4,7 @@ using NativeAotPersistence;
 namespace AotConsole;
 
 /// <summary>The parameters of <c>aotconsole run</c>, validated.</summary>
-internal sealed record RunSettings(string Database, int Records, int BatchSize, double FailRate, long Seed);
+internal sealed record RunSettings(StoreLocation Store, int Records, int BatchSize, double FailRate, long Seed);
 
 /// <summary>How a batch was delivered: the upstream's receipt, whether it was a stored one, and the failed attempts.</summary>
 internal sealed record Delivery(BatchReceipt Receipt, bool Avoided, int Failures);
@@ -22,8 +22,8 @@ internal sealed class UploadJob
     public static readonly TimeSpan ReceiptTtl = TimeSpan.FromDays(1);
     public static readonly TimeSpan CalibrationLookupLatency = TimeSpan.FromMilliseconds(1);
 
-    private readonly SqliteAdapter _store;
-    private readonly Upstream _upstream;
+    private readonly IPersistenceAdapter _store;
+    private readonly IUpstream _upstream;
     private readonly RunSettings _settings;
     private readonly CircuitBreaker _breaker;
     private ProgressDisplay? _progress;
@@ -31,7 +31,7 @@ internal sealed class UploadJob
     private UploadState? _resumedFrom;
     private UploadState? _saved;
 
-    private UploadJob(SqliteAdapter store, Upstream upstream, RunSettings settings)
+    private UploadJob(IPersistenceAdapter store, IUpstream upstream, RunSettings settings)
     {
         _store = store;
         _upstream = upstream;
@@ -48,8 +48,8 @@ internal sealed class UploadJob
     /// <summary>Runs (or resumes) the job; returns the process exit code.</summary>
     public static async Task<int> RunAsync(RunSettings settings, CancellationToken cancellationToken)
     {
-        await using var store = await SqliteAdapter.OpenAsync(settings.Database, Cli.StoreOptions(LockScope.Database), cancellationToken);
-        var acquired = await JobLock.AcquireAsync(store.Locks, cancellationToken);
+        await using var store = (await Store.OpenAsync(settings.Store, LockScope.Database, Cli.KeyPrefix, existing: false, cancellationToken))!;
+        var acquired = await JobLock.AcquireAsync(store.Adapter.Locks, cancellationToken);
         if (acquired.Handle is not { } handle)
         {
             var holder = acquired.Holder;
@@ -68,14 +68,14 @@ internal sealed class UploadJob
                 Console.Out.WriteLine($"took over the job lock from {dead}: that process no longer exists");
             }
 
-            using var upstream = Upstream.Open(Upstream.PathFor(settings.Database));
+            using var upstream = await store.OpenUpstreamAsync(cancellationToken);
             using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, handle.HandleLost);
-            var job = new UploadJob(store, upstream, settings);
+            var job = new UploadJob(store.Adapter, upstream, settings);
             try
             {
                 var final = await CheckpointedTask.RunAsync<UploadState, UploadState>(
-                    store.Checkpoints, TaskId, job.ExecuteAsync, new CheckpointedTaskOptions { KeepCount = 3 }, linked.Token);
-                job.PrintSummary(final);
+                    store.Adapter.Checkpoints, TaskId, job.ExecuteAsync, new CheckpointedTaskOptions { KeepCount = 3 }, linked.Token);
+                await job.PrintSummaryAsync(final, cancellationToken);
                 return ExitCodes.Ok;
             }
             catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
@@ -87,7 +87,7 @@ internal sealed class UploadJob
             catch (OperationCanceledException) when (handle.HandleLost.IsCancellationRequested)
             {
                 job._progress?.End();
-                var now = await store.Locks.GetInfoAsync(JobLock.Key, CancellationToken.None);
+                var now = await store.Adapter.Locks.GetInfoAsync(JobLock.Key, CancellationToken.None);
                 Cli.Error($"lost the job lock{(now is null ? "" : " to " + now.Owner)}; stopped{job.Where()}, the checkpoint is kept");
                 return ExitCodes.LockLost;
             }
@@ -250,7 +250,7 @@ internal sealed class UploadJob
             throw new UpstreamUnavailableException("503 Service Unavailable");
         }
 
-        return ValueTask.FromResult(_upstream.Deliver(batchId, state.JobId, batch, aggregate, DateTimeOffset.UtcNow));
+        return _upstream.DeliverAsync(batchId, state.JobId, batch, aggregate, DateTimeOffset.UtcNow, cancellationToken);
     }
 
     private void OnBreakerChanged(CircuitBreakerTransition transition)
@@ -266,9 +266,9 @@ internal sealed class UploadJob
         }
     }
 
-    private void PrintSummary(UploadState final)
+    private async ValueTask PrintSummaryAsync(UploadState final, CancellationToken cancellationToken)
     {
-        var upstream = _upstream.Totals(final.JobId);
+        var upstream = await _upstream.TotalsAsync(final.JobId, cancellationToken);
         var hitRatio = final.CacheLookups == 0 ? 0 : (final.CacheLookups - final.CacheMisses) / (double)final.CacheLookups;
         var mean = final.RecordsDone == 0 ? 0 : final.SumMilli / 1000.0 / final.RecordsDone;
         var lines = new[]

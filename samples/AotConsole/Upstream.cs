@@ -1,6 +1,3 @@
-using SQLitePCL;
-using static SQLitePCL.raw;
-
 namespace AotConsole;
 
 /// <summary>The simulated upstream rejected a request (like an HTTP 503): nothing was applied.</summary>
@@ -21,7 +18,7 @@ internal sealed class UpstreamUnavailableException : Exception
     }
 }
 
-/// <summary>The simulated upstream's own storage failed (its file is not a database, is read-only, ...).</summary>
+/// <summary>The simulated upstream's own storage failed (its file is not a database, is read-only, its server is gone, ...).</summary>
 internal sealed class UpstreamStoreException : Exception
 {
     public UpstreamStoreException()
@@ -47,193 +44,22 @@ internal sealed record BatchAggregate(int Records, long SumMilli, long MinMilli,
 internal readonly record struct UpstreamTotals(int Batches, long Records, long SumMilli, int IgnoredRepeats);
 
 /// <summary>
-/// A stand-in for a remote ingest API with its own storage (a separate SQLite file, never the tool's database): like
-/// real ingest and payment APIs it takes the batch id as an idempotency key, applies each batch's effect once, and
-/// counts the repeats it had to ignore. It fails before applying anything with the configured probability.
+/// A stand-in for a remote ingest API with its own storage (never the tool's store): like real ingest and payment APIs it
+/// takes the batch id as an idempotency key, applies each batch's effect once, and counts the repeats it had to ignore.
 /// </summary>
 /// <remarks>
-/// This is the one place the sample uses SQL directly: it is someone else's server, not the library's store.
+/// The one place the sample uses SQL directly: it is someone else's server, not the library's store. Two
+/// implementations: <see cref="SqliteUpstream"/> (a file next to the tool's SQLite file) and <c>PostgresUpstream</c>
+/// (tables in the PostgreSQL database, shared by every machine).
 /// </remarks>
-internal sealed class Upstream : IDisposable
+internal interface IUpstream : IDisposable
 {
-    private const string Schema = """
-        PRAGMA journal_mode=WAL;
-        PRAGMA synchronous=NORMAL;
-        CREATE TABLE IF NOT EXISTS upstream_batches(
-            idempotency_key TEXT PRIMARY KEY, job TEXT NOT NULL, batch INTEGER NOT NULL, records INTEGER NOT NULL,
-            sum_milli INTEGER NOT NULL, min_milli INTEGER NOT NULL, max_milli INTEGER NOT NULL, accepted_at INTEGER NOT NULL);
-        CREATE TABLE IF NOT EXISTS upstream_jobs(
-            job TEXT PRIMARY KEY, batches INTEGER NOT NULL DEFAULT 0, records INTEGER NOT NULL DEFAULT 0,
-            sum_milli INTEGER NOT NULL DEFAULT 0, ignored_repeats INTEGER NOT NULL DEFAULT 0);
-        """;
-
-    private readonly sqlite3 _db;
-    private readonly string _path;
-    private readonly Lock _sync = new();
-
-    private Upstream(sqlite3 db, string path)
-    {
-        _db = db;
-        _path = path;
-    }
-
-    /// <summary>The upstream's file for a tool database: <c>x/aotconsole.db</c> → <c>x/aotconsole.upstream.db</c>.</summary>
-    public static string PathFor(string databasePath)
-    {
-        var full = Path.GetFullPath(databasePath);
-        var directory = Path.GetDirectoryName(full) ?? ".";
-        return Path.Combine(directory, Path.GetFileNameWithoutExtension(full) + ".upstream.db");
-    }
-
-    public static Upstream Open(string path)
-    {
-        Batteries_V2.Init();
-        var rc = sqlite3_open_v2(path, out var db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX, null);
-        var upstream = new Upstream(db, path);
-        try
-        {
-            upstream.Check(rc, "open");
-            sqlite3_busy_timeout(db, 5000);
-            upstream.Check(sqlite3_exec(db, Schema), "create its tables");
-            return upstream;
-        }
-        catch
-        {
-            upstream.Dispose();
-            throw;
-        }
-    }
-
     /// <summary>
     /// Applies a batch once per idempotency key, in one transaction: a new key adds the batch and its effect on the
     /// job's totals; a key seen before changes nothing but the count of ignored repeats.
     /// </summary>
-    public BatchReceipt Deliver(string batchId, string job, int batch, BatchAggregate aggregate, DateTimeOffset now)
-    {
-        lock (_sync)
-        {
-            Exec("BEGIN IMMEDIATE");
-            try
-            {
-                Run("INSERT INTO upstream_jobs(job) VALUES(?1) ON CONFLICT(job) DO NOTHING", s => sqlite3_bind_text(s, 1, job));
-                var inserted = Run(
-                    "INSERT INTO upstream_batches VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) ON CONFLICT(idempotency_key) DO NOTHING",
-                    s =>
-                    {
-                        sqlite3_bind_text(s, 1, batchId);
-                        sqlite3_bind_text(s, 2, job);
-                        sqlite3_bind_int64(s, 3, batch);
-                        sqlite3_bind_int64(s, 4, aggregate.Records);
-                        sqlite3_bind_int64(s, 5, aggregate.SumMilli);
-                        sqlite3_bind_int64(s, 6, aggregate.MinMilli);
-                        sqlite3_bind_int64(s, 7, aggregate.MaxMilli);
-                        sqlite3_bind_int64(s, 8, now.ToUnixTimeMilliseconds());
-                    }) == 1;
-                if (inserted)
-                {
-                    Run(
-                        "UPDATE upstream_jobs SET batches = batches + 1, records = records + ?2, sum_milli = sum_milli + ?3 WHERE job = ?1",
-                        s =>
-                        {
-                            sqlite3_bind_text(s, 1, job);
-                            sqlite3_bind_int64(s, 2, aggregate.Records);
-                            sqlite3_bind_int64(s, 3, aggregate.SumMilli);
-                        });
-                }
-                else
-                {
-                    Run("UPDATE upstream_jobs SET ignored_repeats = ignored_repeats + 1 WHERE job = ?1", s => sqlite3_bind_text(s, 1, job));
-                }
-
-                var sequence = QueryInt64("SELECT rowid FROM upstream_batches WHERE idempotency_key = ?1", s => sqlite3_bind_text(s, 1, batchId));
-                Exec("COMMIT");
-                return new BatchReceipt(batchId, sequence, Repeat: !inserted, now);
-            }
-            catch
-            {
-                sqlite3_exec(_db, "ROLLBACK");
-                throw;
-            }
-        }
-    }
+    ValueTask<BatchReceipt> DeliverAsync(string batchId, string job, int batch, BatchAggregate aggregate, DateTimeOffset now, CancellationToken cancellationToken);
 
     /// <summary>The upstream's totals for a job (zeros for a job it never saw).</summary>
-    public UpstreamTotals Totals(string job)
-    {
-        lock (_sync)
-        {
-            var statement = Prepare("SELECT batches, records, sum_milli, ignored_repeats FROM upstream_jobs WHERE job = ?1");
-            try
-            {
-                sqlite3_bind_text(statement, 1, job);
-                var rc = sqlite3_step(statement);
-                if (rc == SQLITE_DONE)
-                {
-                    return default;
-                }
-
-                Check(rc == SQLITE_ROW ? SQLITE_OK : rc, "read its totals");
-                return new UpstreamTotals(
-                    sqlite3_column_int(statement, 0),
-                    sqlite3_column_int64(statement, 1),
-                    sqlite3_column_int64(statement, 2),
-                    sqlite3_column_int(statement, 3));
-            }
-            finally
-            {
-                sqlite3_finalize(statement);
-            }
-        }
-    }
-
-    public void Dispose() => _db.Dispose();
-
-    private void Exec(string sql) => Check(sqlite3_exec(_db, sql), sql);
-
-    private int Run(string sql, Action<sqlite3_stmt> bind)
-    {
-        var statement = Prepare(sql);
-        try
-        {
-            bind(statement);
-            var rc = sqlite3_step(statement);
-            Check(rc == SQLITE_DONE ? SQLITE_OK : rc, "write");
-            return sqlite3_changes(_db);
-        }
-        finally
-        {
-            sqlite3_finalize(statement);
-        }
-    }
-
-    private long QueryInt64(string sql, Action<sqlite3_stmt> bind)
-    {
-        var statement = Prepare(sql);
-        try
-        {
-            bind(statement);
-            var rc = sqlite3_step(statement);
-            Check(rc == SQLITE_ROW ? SQLITE_OK : rc, "read");
-            return sqlite3_column_int64(statement, 0);
-        }
-        finally
-        {
-            sqlite3_finalize(statement);
-        }
-    }
-
-    private sqlite3_stmt Prepare(string sql)
-    {
-        Check(sqlite3_prepare_v2(_db, sql, out var statement), "prepare a statement");
-        return statement;
-    }
-
-    private void Check(int rc, string what)
-    {
-        if (rc != SQLITE_OK)
-        {
-            var detail = _db is null || _db.IsInvalid ? sqlite3_errstr(rc).utf8_to_string() : sqlite3_errmsg(_db).utf8_to_string();
-            throw new UpstreamStoreException($"the simulated upstream's file '{_path}' could not {what}: {detail}");
-        }
-    }
+    ValueTask<UpstreamTotals> TotalsAsync(string job, CancellationToken cancellationToken);
 }

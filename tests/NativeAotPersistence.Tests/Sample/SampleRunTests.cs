@@ -123,7 +123,7 @@ public sealed class SampleRunTests : IDisposable
         Assert.Single(output, l => l.StartsWith(prefix, StringComparison.Ordinal));
 
     // "progress  42.0%  8,400/20,000 records ..." → 42.0; other lines → -1.
-    private static double Percent(string line)
+    internal static double Percent(string line)
     {
         if (!line.StartsWith("progress ", StringComparison.Ordinal))
         {
