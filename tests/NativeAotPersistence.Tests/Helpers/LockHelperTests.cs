@@ -1,20 +1,26 @@
 using Microsoft.Extensions.Time.Testing;
+using NativeAotPersistence.Tests.Conformance;
 
 namespace NativeAotPersistence.Tests.Helpers;
 
-public sealed class LockHelperTests : IAsyncLifetime
-{
-    private readonly TempDirectory _dir = new();
-    private readonly FakeTimeProvider _time = new(new DateTimeOffset(2026, 11, 25, 12, 0, 0, TimeSpan.Zero));
-    private SqliteAdapter _adapter = null!;
+public sealed class LockHelperTests_Sqlite : LockHelperTests<SqliteFileBackend>;
 
-    public async ValueTask InitializeAsync() =>
-        _adapter = await SqliteAdapter.OpenAsync(_dir.File("locks.db"), new PersistenceAdapterOptions { TimeProvider = _time, LockScope = LockScope.Database });
+public sealed class LockHelperTests_Postgres : LockHelperTests<PostgresBackend>;
+
+/// <summary>The lock helpers (waiting, auto-extend, HandleLost) over Database-scope locks: a SQLite file, or PostgreSQL.</summary>
+public abstract class LockHelperTests<TBackend> : IAsyncLifetime
+    where TBackend : Backend, new()
+{
+    private readonly TBackend _backend = new();
+    private readonly FakeTimeProvider _time = new(new DateTimeOffset(2026, 11, 25, 12, 0, 0, TimeSpan.Zero));
+    private IPersistenceAdapter _adapter = null!;
+
+    public async ValueTask InitializeAsync() => _adapter = await _backend.OpenAsync(lockScope: LockScope.Database, time: _time);
 
     public async ValueTask DisposeAsync()
     {
-        await _adapter.DisposeAsync();
-        _dir.Dispose();
+        await _backend.DisposeAsync();
+        GC.SuppressFinalize(this);
     }
 
     [Fact]
