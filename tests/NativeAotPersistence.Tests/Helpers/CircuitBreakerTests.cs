@@ -114,8 +114,24 @@ public abstract class CircuitBreakerTests<TBackend> : IAsyncLifetime
         _time.Advance(TimeSpan.FromSeconds(30));
 
         var gate = new TaskCompletionSource<int>(TaskCreationOptions.RunContinuationsAsynchronously);
-        var first = breaker.ExecuteAsync(_ => new ValueTask<int>(gate.Task)).AsTask();
-        var second = breaker.ExecuteAsync(_ => new ValueTask<int>(gate.Task)).AsTask();
+        var entered = 0;
+        var bothEntered = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        ValueTask<int> Trial(CancellationToken _)
+        {
+            if (Interlocked.Increment(ref entered) == 2)
+            {
+                bothEntered.SetResult();
+            }
+
+            return new ValueTask<int>(gate.Task);
+        }
+
+        var first = breaker.ExecuteAsync(Trial).AsTask();
+        var second = breaker.ExecuteAsync(Trial).AsTask();
+
+        // On a server each call reads the stored state first, a round trip: the two trials must hold their slots
+        // before the third call comes, or the third could take a slot a slower one was about to take.
+        await bothEntered.Task.WaitAsync(TimeSpan.FromSeconds(30), TestContext.Current.CancellationToken);
         await Assert.ThrowsAsync<CircuitBreakerOpenException>(async () => await breaker.ExecuteAsync(Succeed));
 
         gate.SetResult(7);
