@@ -170,6 +170,26 @@ public sealed class ConnectionKillTests
     }
 
     [Fact]
+    public async Task AServerThatAcceptsButNeverAnswers_FailsWithAConnectionError_WithinTheBusyTimeout()
+    {
+        // The kernel completes the TCP handshakes into the listener's backlog; nobody ever reads or answers. Npgsql's own
+        // connect timeout is set far above the busy timeout, so only the adapter's budget can end the wait in time.
+        using var hung = new TcpListener(IPAddress.Loopback, 0);
+        hung.Start();
+        var port = ((IPEndPoint)hung.LocalEndpoint).Port;
+        var busyTimeout = TimeSpan.FromSeconds(2);
+        var connectionString = $"Host=127.0.0.1;Port={port};Username=app;Database=postgres;Timeout=40";
+
+        var watch = Stopwatch.StartNew();
+        var e = await Assert.ThrowsAsync<PersistenceException>(async () =>
+            await PostgresAdapter.OpenAsync(connectionString, new PersistenceAdapterOptions { BusyTimeout = busyTimeout }, Ct));
+        watch.Stop();
+
+        Assert.Equal(PersistenceErrorKind.Connection, e.Kind);
+        Assert.True(watch.Elapsed < busyTimeout + TimeSpan.FromSeconds(10), $"Took {watch.Elapsed}.");
+    }
+
+    [Fact]
     public async Task AServerThatGoesAway_FailsOperationsWithAConnectionError_AndTheAdapterRecoversWhenItReturns()
     {
         var server = await PostgresServer.RequireAsync();
