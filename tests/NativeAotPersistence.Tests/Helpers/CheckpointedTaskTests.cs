@@ -126,6 +126,13 @@ public abstract class CheckpointedTaskTests<TBackend> : IAsyncLifetime
             throw new InvalidOperationException("crash before the next auto-save");
         }, options));
 
+        // The auto-save runs off the timer, and RunAsync does not wait for one still in flight: on a server it is a
+        // round trip that can land after RunAsync returned, so wait for it (bounded) before reading.
+        for (var i = 0; i < 6000 && await _adapter.Checkpoints.LoadLatestAsync<int>("job") is null; i++)
+        {
+            await Task.Delay(5, TestContext.Current.CancellationToken);
+        }
+
         var latest = await _adapter.Checkpoints.LoadLatestAsync<int>("job");
         Assert.Equal(2, latest!.Data);
         Assert.Equal(20, latest.Progress);
