@@ -37,11 +37,28 @@ internal sealed class PgLockProvider : PgProvider, ILockProvider, ILockReleaser
         owner = LockOwners.Validate(owner);
 
         // Repeating an acquire is harmless (the same owner re-acquires and keeps its token), but one transaction keeps
-        // the rule simple: retried only when nothing committed.
+        // the rule simple: retried only when nothing committed. It also holds a freshly inserted row while its token is
+        // drawn (see PgSql.LockAcquire).
         var token = await Db.RunAsync("lock.acquire", PgWork.Transaction, (_ns, key, owner, now, expiresAt), static async (c, s, ct) =>
         {
-            await using var command = c.Command(PgSql.LockAcquire).Key(s._ns, s.key).Utf8(s.owner).Int64(s.expiresAt).Int64(s.now);
-            return await command.ExecuteScalarAsync(ct).ConfigureAwait(false) is long fencing ? fencing : 0;
+            long fencing;
+            await using (var command = c.Command(PgSql.LockAcquire).Key(s._ns, s.key).Utf8(s.owner).Int64(s.expiresAt).Int64(s.now))
+            {
+                if (await command.ExecuteScalarAsync(ct).ConfigureAwait(false) is not long acquired)
+                {
+                    return 0L;
+                }
+
+                fencing = acquired;
+            }
+
+            if (fencing == 0)
+            {
+                await using var draw = c.Command(PgSql.LockDrawToken).Key(s._ns, s.key);
+                fencing = (long)(await draw.ExecuteScalarAsync(ct).ConfigureAwait(false))!;
+            }
+
+            return fencing;
         }, cancellationToken).ConfigureAwait(false);
 
         return token == 0 ? null : new LockHandle(this, this, Time, key, owner, token, expiresAt);

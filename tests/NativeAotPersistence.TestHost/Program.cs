@@ -3,6 +3,8 @@ using NativeAotPersistence;
 // Usage: TestHost <command> <database> [args...]. Prints one line per result: "OK <value>" or "ERR <Kind> <message>".
 // Commands: get-then-set, execute-once (the original two) and the reliability suite's crash-writer, record-failures,
 // lock-counter, execute-once-threads, breaker, hold-write, write-all.
+// <database> is a SQLite file path, or "pg:<Npgsql connection string>" for a PostgresAdapter (execute-once,
+// record-failures, lock-counter, execute-once-threads and breaker take either: the multi-node tests run them as "machines").
 // Exit code 0 unless the arguments are wrong (2).
 if (args.Length < 2)
 {
@@ -32,7 +34,7 @@ try
         case "execute-once":
         {
             // ExecuteOnce under LockScope.Database: the action appends a line to args[3] and takes args[4] ms.
-            await using var adapter = await SqliteAdapter.OpenAsync(path, new PersistenceAdapterOptions { LockScope = LockScope.Database });
+            await using var adapter = await OpenAsync(path, new PersistenceAdapterOptions { LockScope = LockScope.Database });
             var value = await adapter.Idempotency.ExecuteOnceAsync(args[2], TimeSpan.FromHours(1), async ct =>
             {
                 await File.AppendAllTextAsync(args[3], $"{Environment.ProcessId}\n", ct);
@@ -90,7 +92,7 @@ try
         case "record-failures":
         {
             // args[2] key, args[3] count, args[4] optional barrier directory: RecordFailure that many times, then "OK <last count>".
-            await using var adapter = await SqliteAdapter.OpenAsync(path, new PersistenceAdapterOptions { BusyTimeout = TimeSpan.FromMinutes(2) });
+            await using var adapter = await OpenAsync(path, new PersistenceAdapterOptions { BusyTimeout = TimeSpan.FromMinutes(2) });
             await BarrierAsync(args, 4);
             var n = Int(args[3]);
             var last = 0;
@@ -109,7 +111,7 @@ try
             // create the marker exclusively (it exists only if another holder is inside too), read-modify-write the counter,
             // delete the marker. Prints "T <counter written> <fencing token>" per section and "OK <overlaps>" at the end.
             // args[6], optional: a barrier directory.
-            await using var adapter = await SqliteAdapter.OpenAsync(
+            await using var adapter = await OpenAsync(
                 path, new PersistenceAdapterOptions { LockScope = LockScope.Database, BusyTimeout = TimeSpan.FromMinutes(2) });
             await BarrierAsync(args, 6);
             var overlaps = 0;
@@ -148,7 +150,7 @@ try
         {
             // ExecuteOnce under LockScope.Database from args[5] threads at once on key args[2]: the action appends a line
             // to args[3] and takes args[4] ms. Prints one "OK <value>" per thread. args[6], optional: a barrier directory.
-            await using var adapter = await SqliteAdapter.OpenAsync(
+            await using var adapter = await OpenAsync(
                 path, new PersistenceAdapterOptions { LockScope = LockScope.Database, BusyTimeout = TimeSpan.FromMinutes(2) });
             await BarrierAsync(args, 6);
             using var start = new ManualResetEventSlim();
@@ -175,7 +177,7 @@ try
         {
             // args[2] key, args[3] "fail" or "succeed", args[4] calls. A CircuitBreaker (threshold 3, reset 10 min) over the
             // shared file; prints per call "RAN", "FAILED" or "REJECTED <retry after, unix ms>", then "STATE <state>".
-            await using var adapter = await SqliteAdapter.OpenAsync(path, new PersistenceAdapterOptions { BusyTimeout = TimeSpan.FromMinutes(1) });
+            await using var adapter = await OpenAsync(path, new PersistenceAdapterOptions { BusyTimeout = TimeSpan.FromMinutes(1) });
             var breaker = new CircuitBreaker(adapter.CircuitBreakers, args[2], new CircuitBreakerOptions
             {
                 FailureThreshold = 3,
@@ -256,6 +258,12 @@ static async Task<string> Try(Func<Task<string?>> action)
 }
 
 static void Report(string line) => Console.WriteLine(line);
+
+// A SQLite file, or with "pg:" a PostgreSQL server reached by the connection string after it (another "machine").
+static async ValueTask<IPersistenceAdapter> OpenAsync(string database, PersistenceAdapterOptions options) =>
+    database.StartsWith("pg:", StringComparison.Ordinal)
+        ? await PostgresAdapter.OpenAsync(database["pg:".Length..], options)
+        : await SqliteAdapter.OpenAsync(database, options);
 
 // A line the parent may rely on the moment it arrives: written and flushed before the next operation starts.
 static void Ack(string line)

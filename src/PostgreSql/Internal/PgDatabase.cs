@@ -29,6 +29,7 @@ internal sealed class PgDatabase
 {
     private static readonly TimeSpan FirstBackoff = TimeSpan.FromMilliseconds(20);
     private static readonly TimeSpan MaxBackoff = TimeSpan.FromMilliseconds(500);
+    private static readonly TimeSpan MinimumAttempt = TimeSpan.FromMilliseconds(50);
 
     private readonly NpgsqlDataSource _source;
     private readonly TimeSpan _retryBudget;
@@ -62,7 +63,7 @@ internal sealed class PgDatabase
             var committing = false;
             try
             {
-                var connection = await _source.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+                var connection = await OpenAsync(started, cancellationToken).ConfigureAwait(false);
                 await using (connection.ConfigureAwait(false))
                 {
                     if (work != PgWork.Transaction)
@@ -100,6 +101,54 @@ internal sealed class PgDatabase
             // Jittered exponential backoff: a fleet reconnecting after a failover must not stampede.
             await Task.Delay(backoff + TimeSpan.FromMilliseconds(Random.Shared.Next(0, (int)backoff.TotalMilliseconds + 1)), cancellationToken).ConfigureAwait(false);
             backoff = TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, MaxBackoff.Ticks));
+        }
+    }
+
+    /// <summary>
+    /// Takes a connection from the pool, or makes one within what is left of the retry budget: a server that accepts
+    /// TCP connections but never answers (a hung host, a half-open route) must fail the caller within
+    /// <see cref="PersistenceAdapterOptions.BusyTimeout"/>, not after Npgsql's own connect timeout (15 s by default),
+    /// which is not cut short by a cancellation token. Statements on an open connection keep Npgsql's command timeout.
+    /// </summary>
+    private async ValueTask<NpgsqlConnection> OpenAsync(long started, CancellationToken cancellationToken)
+    {
+        var opening = _source.OpenConnectionAsync(cancellationToken);
+        if (opening.IsCompleted || _retryBudget == TimeSpan.MaxValue)
+        {
+            return await opening.ConfigureAwait(false);
+        }
+
+        var left = _retryBudget - Stopwatch.GetElapsedTime(started);
+        var pending = opening.AsTask();
+        try
+        {
+            return await pending.WaitAsync(left > MinimumAttempt ? left : MinimumAttempt, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is TimeoutException or OperationCanceledException)
+        {
+            // The abandoned attempt goes on until Npgsql gives up; a connection it still makes goes back to the pool.
+            _ = pending.ContinueWith(
+                static t =>
+                {
+                    if (t.IsCompletedSuccessfully)
+                    {
+                        t.Result.Dispose();
+                    }
+                    else
+                    {
+                        _ = t.Exception;
+                    }
+                },
+                CancellationToken.None,
+                TaskContinuationOptions.ExecuteSynchronously,
+                TaskScheduler.Default);
+            if (e is OperationCanceledException)
+            {
+                throw;
+            }
+
+            throw new TimeoutException(
+                $"No connection to the server within the busy timeout ({_retryBudget.TotalMilliseconds:0} ms): it accepts connections but does not answer.", e);
         }
     }
 }

@@ -204,19 +204,24 @@ internal static class PgSql
           SELECT key FROM go_goscope_idempotency WHERE expires_at <= $3 AND key >= $1 AND key < $2 LIMIT $4)
         """;
 
-    // $1 key, $2 owner, $3 expires_at, $4 now. One statement: the row lock taken by ON CONFLICT serializes acquirers
-    // of a key, the holder's token is kept on a re-entrant acquire, and a new holder draws the next value of the
-    // database's sequence while holding that row lock, so tokens of one key rise in the order holders got it.
-    // A fresh row draws its token in VALUES (a value drawn there and not used is skipped, never reused).
+    // $1 key, $2 owner, $3 expires_at, $4 now. The row lock taken by ON CONFLICT serializes acquirers of a key, the
+    // holder's token is kept on a re-entrant acquire, and a new holder over an existing row draws the next value of the
+    // database's sequence while holding that row lock. A fresh row is inserted with token 0 and draws its token next
+    // (LockDrawToken), in the same transaction, once the row is ours: a token drawn in VALUES, before the insert, could
+    // be older than those of holders that took and released the key while this insert was on its way, so a later
+    // holder would get a smaller token. Tokens of one key therefore rise in the order holders got it.
     public const string LockAcquire = """
         INSERT INTO go_goscope_locks AS l(key, owner, expires_at, fencing_token)
-        VALUES ($1, $2, $3, nextval('go_goscope_lock_fencing'))
+        VALUES ($1, $2, $3, 0)
         ON CONFLICT (key) DO UPDATE SET owner = excluded.owner, expires_at = excluded.expires_at,
           fencing_token = CASE WHEN l.owner = excluded.owner AND l.expires_at > $4 THEN l.fencing_token
                                ELSE nextval('go_goscope_lock_fencing') END
         WHERE l.expires_at <= $4 OR l.owner = excluded.owner
         RETURNING fencing_token
         """;
+
+    // $1 key: the token of a row this transaction has just inserted (sequence values start at 1, so 0 marks "none yet").
+    public const string LockDrawToken = "UPDATE go_goscope_locks SET fencing_token = nextval('go_goscope_lock_fencing') WHERE key = $1 RETURNING fencing_token";
 
     // $1 key, $2 owner, $3 now, $4 new expires_at: a lock that already expired is never revived.
     public const string LockExtend = "UPDATE go_goscope_locks SET expires_at = $4 WHERE key = $1 AND owner = $2 AND expires_at > $3";

@@ -27,7 +27,12 @@ public sealed class ReadmeExamplesTests
             KeyPrefix = "myapp:",
             Payloads = ReadmePayloads.Default,
         });
+        await QuickStartAsync(p);
+    }
 
+    /// <summary>The quick start after its open line; PostgreSQL runs it too (the "one-line change" of scaling out).</summary>
+    internal static async Task QuickStartAsync(IPersistenceAdapter p)
+    {
         await p.Cache.SetAsync("order:42", new OrderState("42", 19.90m, ["book"]), TimeSpan.FromMinutes(5));
         OrderState? order = await p.Cache.GetAsync<OrderState>("order:42");
         Assert.Equal(["book"], order!.Lines);
@@ -70,6 +75,12 @@ public sealed class ReadmeExamplesTests
     {
         using var dir = new TempDirectory();
         await using var p = await SqliteAdapter.OpenAsync(dir.File("app.db"), new PersistenceAdapterOptions { Payloads = ReadmePayloads.Default, LockScope = LockScope.Database });
+        await HelpersAsync(p);
+    }
+
+    /// <summary>The helpers section after its open line; PostgreSQL runs it too.</summary>
+    internal static async Task HelpersAsync(IPersistenceAdapter p)
+    {
         var ct = TestContext.Current.CancellationToken;
 
         var transitions = new List<string>();

@@ -1,20 +1,26 @@
 using Microsoft.Extensions.Time.Testing;
+using NativeAotPersistence.Tests.Conformance;
 
 namespace NativeAotPersistence.Tests.Helpers;
 
-public sealed class CheckpointedTaskTests : IAsyncLifetime
-{
-    private readonly TempDirectory _dir = new();
-    private readonly FakeTimeProvider _time = new(new DateTimeOffset(2026, 11, 25, 12, 0, 0, TimeSpan.Zero));
-    private SqliteAdapter _adapter = null!;
+public sealed class CheckpointedTaskTests_Sqlite : CheckpointedTaskTests<SqliteFileBackend>;
 
-    public async ValueTask InitializeAsync() =>
-        _adapter = await SqliteAdapter.OpenAsync(_dir.File("tasks.db"), new PersistenceAdapterOptions { TimeProvider = _time });
+public sealed class CheckpointedTaskTests_Postgres : CheckpointedTaskTests<PostgresBackend>;
+
+/// <summary>CheckpointedTask over a database-backed checkpoint provider: a SQLite file, or PostgreSQL.</summary>
+public abstract class CheckpointedTaskTests<TBackend> : IAsyncLifetime
+    where TBackend : Backend, new()
+{
+    private readonly TBackend _backend = new();
+    private readonly FakeTimeProvider _time = new(new DateTimeOffset(2026, 11, 25, 12, 0, 0, TimeSpan.Zero));
+    private IPersistenceAdapter _adapter = null!;
+
+    public async ValueTask InitializeAsync() => _adapter = await _backend.OpenAsync(time: _time);
 
     public async ValueTask DisposeAsync()
     {
-        await _adapter.DisposeAsync();
-        _dir.Dispose();
+        await _backend.DisposeAsync();
+        GC.SuppressFinalize(this);
     }
 
     private CheckpointedTaskOptions Options(int keep = 10) => new() { KeepCount = keep, TimeProvider = _time };
@@ -119,6 +125,13 @@ public sealed class CheckpointedTaskTests : IAsyncLifetime
             ctx.Report(3, 30);
             throw new InvalidOperationException("crash before the next auto-save");
         }, options));
+
+        // The auto-save runs off the timer, and RunAsync does not wait for one still in flight: on a server it is a
+        // round trip that can land after RunAsync returned, so wait for it (bounded) before reading.
+        for (var i = 0; i < 6000 && await _adapter.Checkpoints.LoadLatestAsync<int>("job") is null; i++)
+        {
+            await Task.Delay(5, TestContext.Current.CancellationToken);
+        }
 
         var latest = await _adapter.Checkpoints.LoadLatestAsync<int>("job");
         Assert.Equal(2, latest!.Data);

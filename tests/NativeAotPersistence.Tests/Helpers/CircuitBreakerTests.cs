@@ -1,21 +1,27 @@
 using Microsoft.Extensions.Time.Testing;
+using NativeAotPersistence.Tests.Conformance;
 
 namespace NativeAotPersistence.Tests.Helpers;
 
-public sealed class CircuitBreakerTests : IAsyncLifetime
+public sealed class CircuitBreakerTests_Sqlite : CircuitBreakerTests<SqliteFileBackend>;
+
+public sealed class CircuitBreakerTests_Postgres : CircuitBreakerTests<PostgresBackend>;
+
+/// <summary>The circuit-breaker helper over a database-backed state provider: a SQLite file, or PostgreSQL.</summary>
+public abstract class CircuitBreakerTests<TBackend> : IAsyncLifetime
+    where TBackend : Backend, new()
 {
-    private readonly TempDirectory _dir = new();
+    private readonly TBackend _backend = new();
     private readonly FakeTimeProvider _time = new(new DateTimeOffset(2026, 11, 25, 12, 0, 0, TimeSpan.Zero));
-    private SqliteAdapter _adapter = null!;
+    private IPersistenceAdapter _adapter = null!;
     private readonly List<CircuitBreakerTransition> _transitions = [];
 
-    public async ValueTask InitializeAsync() =>
-        _adapter = await SqliteAdapter.OpenAsync(_dir.File("breaker.db"), new PersistenceAdapterOptions { TimeProvider = _time });
+    public async ValueTask InitializeAsync() => _adapter = await _backend.OpenAsync(time: _time);
 
     public async ValueTask DisposeAsync()
     {
-        await _adapter.DisposeAsync();
-        _dir.Dispose();
+        await _backend.DisposeAsync();
+        GC.SuppressFinalize(this);
     }
 
     private CircuitBreaker Breaker(int failures = 3, int successes = 1, int trials = 1, ICircuitBreakerStateProvider? provider = null) =>
@@ -108,8 +114,24 @@ public sealed class CircuitBreakerTests : IAsyncLifetime
         _time.Advance(TimeSpan.FromSeconds(30));
 
         var gate = new TaskCompletionSource<int>(TaskCreationOptions.RunContinuationsAsynchronously);
-        var first = breaker.ExecuteAsync(_ => new ValueTask<int>(gate.Task)).AsTask();
-        var second = breaker.ExecuteAsync(_ => new ValueTask<int>(gate.Task)).AsTask();
+        var entered = 0;
+        var bothEntered = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        ValueTask<int> Trial(CancellationToken _)
+        {
+            if (Interlocked.Increment(ref entered) == 2)
+            {
+                bothEntered.SetResult();
+            }
+
+            return new ValueTask<int>(gate.Task);
+        }
+
+        var first = breaker.ExecuteAsync(Trial).AsTask();
+        var second = breaker.ExecuteAsync(Trial).AsTask();
+
+        // On a server each call reads the stored state first, a round trip: the two trials must hold their slots
+        // before the third call comes, or the third could take a slot a slower one was about to take.
+        await bothEntered.Task.WaitAsync(TimeSpan.FromSeconds(30), TestContext.Current.CancellationToken);
         await Assert.ThrowsAsync<CircuitBreakerOpenException>(async () => await breaker.ExecuteAsync(Succeed));
 
         gate.SetResult(7);
@@ -175,7 +197,7 @@ public sealed class CircuitBreakerTests : IAsyncLifetime
     [Fact]
     public async Task TwoAdaptersOnOneFile_ShareOneBreaker()
     {
-        await using var other = await SqliteAdapter.OpenAsync(_dir.File("breaker.db"), new PersistenceAdapterOptions { TimeProvider = _time });
+        var other = await _backend.OpenAsync(time: _time);
         var here = Breaker(failures: 2);
         var there = Breaker(failures: 2, provider: other.CircuitBreakers);
 

@@ -1,21 +1,50 @@
 using Microsoft.Extensions.Time.Testing;
+using NativeAotPersistence.Tests.Conformance;
 
 namespace NativeAotPersistence.Tests.Helpers;
 
-public sealed class ExecuteOnceAndGetOrSetTests : IAsyncLifetime
+public sealed class ExecuteOnceAndGetOrSetTests_Sqlite : ExecuteOnceAndGetOrSetTests<SqliteFileBackend>
 {
-    private readonly TempDirectory _dir = new();
-    private readonly FakeTimeProvider _time = new(new DateTimeOffset(2026, 11, 25, 12, 0, 0, TimeSpan.Zero));
-    private SqliteAdapter _adapter = null!;
+    protected override async ValueTask<string> SharedDatabaseAsync()
+    {
+        var db = Dir.File("shared.db");
+        await (await SqliteAdapter.OpenAsync(db)).DisposeAsync();
+        return db;
+    }
+}
 
-    public async ValueTask InitializeAsync() =>
-        _adapter = await SqliteAdapter.OpenAsync(_dir.File("once.db"), new PersistenceAdapterOptions { TimeProvider = _time, LockScope = LockScope.Database });
+public sealed class ExecuteOnceAndGetOrSetTests_Postgres : ExecuteOnceAndGetOrSetTests<PostgresBackend>
+{
+    // The test host takes "pg:<connection string>": its processes meet on a fresh schema of the test server.
+    protected override async ValueTask<string> SharedDatabaseAsync()
+    {
+        var connectionString = await PostgreSql.PostgresServer.CreateSchemaAsync();
+        await (await PostgresAdapter.OpenAsync(connectionString)).DisposeAsync();
+        return "pg:" + connectionString;
+    }
+}
+
+/// <summary>ExecuteOnce and GetOrSet over database-backed providers (Database-scope locks): a SQLite file, or PostgreSQL.</summary>
+public abstract class ExecuteOnceAndGetOrSetTests<TBackend> : IAsyncLifetime
+    where TBackend : Backend, new()
+{
+    private readonly TBackend _backend = new();
+    private readonly FakeTimeProvider _time = new(new DateTimeOffset(2026, 11, 25, 12, 0, 0, TimeSpan.Zero));
+    private IPersistenceAdapter _adapter = null!;
+
+    protected TempDirectory Dir { get; } = new();
+
+    public async ValueTask InitializeAsync() => _adapter = await _backend.OpenAsync(lockScope: LockScope.Database, time: _time);
 
     public async ValueTask DisposeAsync()
     {
-        await _adapter.DisposeAsync();
-        _dir.Dispose();
+        await _backend.DisposeAsync();
+        Dir.Dispose();
+        GC.SuppressFinalize(this);
     }
+
+    /// <summary>A database the test host's processes share, created beforehand, as the host's database argument.</summary>
+    protected abstract ValueTask<string> SharedDatabaseAsync();
 
     [Fact]
     public async Task ExecuteOnce_With32ConcurrentCallers_RunsTheActionOnce()
@@ -69,9 +98,8 @@ public sealed class ExecuteOnceAndGetOrSetTests : IAsyncLifetime
     [Fact]
     public async Task ExecuteOnce_AcrossProcesses_RunsTheActionOnce()
     {
-        var db = _dir.File("shared.db");
-        var marker = _dir.File("runs.log");
-        await (await SqliteAdapter.OpenAsync(db)).DisposeAsync();
+        var db = await SharedDatabaseAsync();
+        var marker = Dir.File("runs.log");
 
         var children = Enumerable.Range(0, 3)
             .Select(_ => ChildProcess.RunTestHostAsync(["execute-once", db, "import:2026-11-25", marker, "300"]))

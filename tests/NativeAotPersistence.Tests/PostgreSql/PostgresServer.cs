@@ -55,6 +55,9 @@ public static class PostgresServer
         return new NpgsqlConnectionStringBuilder(server.ConnectionString) { SearchPath = schema }.ConnectionString;
     }
 
+    /// <summary>The one role the server authenticates by password (scram-sha-256); a test creates it.</summary>
+    public const string PasswordUser = "nap_password_user";
+
     public static bool IsCi => string.Equals(Environment.GetEnvironmentVariable("CI"), "true", StringComparison.OrdinalIgnoreCase);
 
     /// <summary>The directory with initdb and pg_ctl: <c>NAP_PG_BIN</c>, else the newest under /usr/lib/postgresql.</summary>
@@ -114,6 +117,10 @@ public static class PostgresServer
         var data = Path.Combine(root, "data");
         var port = FreePort();
         await RunAsync(Path.Combine(bin, "initdb"), ["-D", data, "-A", "trust", "-U", "app", "-E", "UTF8", "--locale=C", "--no-sync"], asRoot);
+
+        // Every login is trusted except PasswordUser's, which needs its password: the wrong-password test logs in as it.
+        var hba = Path.Combine(data, "pg_hba.conf");
+        await File.WriteAllTextAsync(hba, $"host all {PasswordUser} 127.0.0.1/32 scram-sha-256\n" + await File.ReadAllTextAsync(hba));
 
         // Durability is not under test here (the client's behavior is), so the server skips fsync to keep the run fast.
         var serverOptions = $"-k {root} -p {port} -c listen_addresses=127.0.0.1 -c max_connections=400 -c fsync=off -c full_page_writes=off -c synchronous_commit=off";
