@@ -54,12 +54,27 @@ public static class CheckpointedTask
         typeInfo ??= ResolveTypeInfo<TState>(checkpoints);
 
         var context = new CheckpointContext<TState>(checkpoints, taskId, latest, typeInfo, options);
+        var saver = options.AutoSaveInterval is not null ? new AutoSave<TState>(context) : null;
         using var autoSave = options.AutoSaveInterval is { } interval
-            ? options.TimeProvider.CreateTimer(static s => ((AutoSave<TState>)s!).Tick(), new AutoSave<TState>(context), interval, interval)
+            ? options.TimeProvider.CreateTimer(static s => ((AutoSave<TState>)s!).Tick(), saver, interval, interval)
             : null;
 
-        var result = await task(context, cancellationToken).ConfigureAwait(false);
-        autoSave?.Dispose();
+        TResult result;
+        try
+        {
+            result = await task(context, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            // An auto-save still in flight must land before RunAsync returns (and before a delete on success):
+            // on a server backend it could otherwise arrive afterwards and leave a checkpoint behind.
+            autoSave?.Dispose();
+            if (saver is not null)
+            {
+                await saver.StopAsync().ConfigureAwait(false);
+            }
+        }
+
         if (options.DeleteOnSuccess)
         {
             await checkpoints.DeleteAllAsync(taskId, CancellationToken.None).ConfigureAwait(false);
@@ -76,25 +91,33 @@ public static class CheckpointedTask
 
     private sealed class AutoSave<TState>(CheckpointContext<TState> context)
     {
-        private int _running;
+        private readonly Lock _sync = new();
+        private Task? _inFlight;
+        private bool _stopped;
 
         public void Tick()
         {
-            if (Interlocked.Exchange(ref _running, 1) != 0)
+            lock (_sync)
             {
-                return;
-            }
-
-            context.FlushReportedAsync(CancellationToken.None).AsTask().ContinueWith(
-                (t, s) =>
+                if (_stopped || _inFlight is { IsCompleted: false })
                 {
-                    _ = t.Exception;
-                    Volatile.Write(ref ((AutoSave<TState>)s!)._running, 0);
-                },
-                this,
-                CancellationToken.None,
-                TaskContinuationOptions.ExecuteSynchronously,
-                TaskScheduler.Default);
+                    return;
+                }
+
+                // A failed auto-save is not the task's failure: the next tick, or the task's own save, tries again.
+                _inFlight = context.FlushReportedAsync(CancellationToken.None).AsTask().ContinueWith(
+                    static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+            }
+        }
+
+        /// <summary>No tick starts a save after this; completes when the save in flight, if any, has landed.</summary>
+        public Task StopAsync()
+        {
+            lock (_sync)
+            {
+                _stopped = true;
+                return _inFlight ?? Task.CompletedTask;
+            }
         }
     }
 }
