@@ -3,7 +3,7 @@ namespace NativeAotPersistence;
 /// <summary>
 /// The settings of <c>services.AddNativeAotPersistence(...)</c>: where the data lives and how the adapter behaves.
 /// Mutable so that it can be configured in code or bound from configuration (the configuration binder's source
-/// generator binds every property except <see cref="Payloads"/>, which is code).
+/// generator binds every property; the code-only <see cref="Payloads"/> and <see cref="UseAdapter"/> are a field and a method, which binders skip).
 /// </summary>
 /// <remarks>
 /// Validated when the host starts (<c>ValidateOnStart</c>), with a message naming the setting at fault. By default the
@@ -57,12 +57,18 @@ public sealed class NativeAotPersistenceOptions
     public int ReaderConnections { get; set; } = 2;
 
     /// <summary>
-    /// Gets or sets the generated serializers of your payload types (a <see cref="PayloadContext"/>, or several joined
-    /// with <see cref="PayloadContext.Combine"/>). Also used by the HybridCache serializer factory when it is given
-    /// none. Not bound from configuration.
+    /// The generated serializers of your payload types (a <see cref="PayloadContext"/>, or several joined with
+    /// <see cref="PayloadContext.Combine"/>); also what the HybridCache serializer factory uses when it is given none.
     /// </summary>
+    /// <remarks>
+    /// A field, not a property, on purpose: configuration binders bind properties only, so this one code-only setting
+    /// is skipped instead of making the binder's source generator report SYSLIB1100/SYSLIB1101 (errors in a build that
+    /// treats warnings as errors) in every app that binds these options.
+    /// </remarks>
     /// <seealso cref="PersistenceAdapterOptions.Payloads"/>
-    public PayloadContext? Payloads { get; set; }
+#pragma warning disable CA1051 // See the remarks: a property would break reflection-free configuration binding.
+    public PayloadContext? Payloads;
+#pragma warning restore CA1051
 
     /// <summary>Gets the factory set by <see cref="UseAdapter"/>, or <see langword="null"/> for the SQLite default.</summary>
     internal Func<IServiceProvider, PersistenceAdapterOptions, IPersistenceAdapter>? AdapterFactory { get; private set; }
