@@ -29,7 +29,10 @@ public sealed class HostingTests : IDisposable
         Assert.Same(adapter.CircuitBreakers, host.Services.GetRequiredService<ICircuitBreakerStateProvider>());
         Assert.Same(adapter.Checkpoints, host.Services.GetRequiredService<ICheckpointProvider>());
         Assert.Same(adapter.Idempotency, host.Services.GetRequiredService<IIdempotencyProvider>());
-        Assert.Same(adapter.Providers, host.Services.GetRequiredService<PersistenceProviders>());
+        var providers = host.Services.GetRequiredService<PersistenceProviders>();
+        Assert.Same(providers, host.Services.GetRequiredService<PersistenceProviders>());
+        Assert.Same(adapter.Cache, providers.Cache);
+        Assert.Same(adapter.Locks, providers.Lock);
         Assert.Same(adapter, host.Services.GetRequiredService<IPersistenceAdapter>());
         Assert.False(adapter.IsConnected);
 
@@ -215,7 +218,7 @@ public sealed class HostingTests : IDisposable
         Assert.Same(TestPayloads.Default, options.Payloads);
 
         // The binder's generator, not reflection, did it: its generated code is in this assembly.
-        Assert.NotNull(typeof(HostingTests).Assembly.GetType("Microsoft.Extensions.Configuration.Binder.SourceGeneration.BindingExtensions"));
+        Assert.Contains(typeof(HostingTests).Assembly.GetTypes(), t => t.Namespace == "Microsoft.Extensions.Configuration.Binder.SourceGeneration");
 
         await host.StartAsync(Ct);
         var adapter = (SqliteAdapter)host.Services.GetRequiredService<IPersistenceAdapter>();

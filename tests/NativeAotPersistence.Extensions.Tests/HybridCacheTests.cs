@@ -32,6 +32,7 @@ public sealed class HybridCacheTests : IDisposable
         }
 
         var created = await a.Services.GetRequiredService<HybridCache>().GetOrCreateAsync("user:7", Load, cancellationToken: Ct);
+        await WaitForL2WriteAsync(a, "user:7");
         // b's L1 is empty: only the shared L2 (the database file) can answer without running the factory.
         var fromL2 = await b.Services.GetRequiredService<HybridCache>().GetOrCreateAsync("user:7", Load, cancellationToken: Ct);
 
@@ -41,7 +42,6 @@ public sealed class HybridCacheTests : IDisposable
         Assert.Equal(created.Roles, fromL2.Roles);
         Assert.Equal(1, first.Serialized);
         Assert.Equal(1, second.Deserialized);
-        Assert.True(await a.Services.GetRequiredService<ICacheProvider>().HasAsync("user:7", Ct));
 
         await a.StopAsync(Ct);
         await b.StopAsync(Ct);
@@ -64,7 +64,7 @@ public sealed class HybridCacheTests : IDisposable
         // A tiny local expiry evicts L1; L2 keeps the entry for its own (longer) expiry.
         var options = new HybridCacheEntryOptions { Expiration = TimeSpan.FromMinutes(10), LocalCacheExpiration = TimeSpan.FromMilliseconds(50) };
         Assert.Equal(1, (await hybrid.GetOrCreateAsync("k", Load, options, cancellationToken: Ct)).Id);
-        Assert.NotNull(await l2.GetAsync("k", Ct));
+        await WaitForL2WriteAsync(host, "k");
         await Task.Delay(TimeSpan.FromMilliseconds(300), Ct);
 
         Assert.Equal(1, (await hybrid.GetOrCreateAsync("k", Load, options, cancellationToken: Ct)).Id);
@@ -100,7 +100,11 @@ public sealed class HybridCacheTests : IDisposable
     public async Task Without_a_context_the_serializer_uses_the_options_payloads_and_says_when_there_are_none()
     {
         var services = new ServiceCollection();
-        services.AddNativeAotPersistence(o => o.Payloads = TestPayloads.Default).AddNativeAotPersistenceHybridCacheSerializer();
+        services.AddNativeAotPersistence(o =>
+        {
+            o.Path = "unused.db";
+            o.Payloads = TestPayloads.Default;
+        }).AddNativeAotPersistenceHybridCacheSerializer();
         await using (var provider = services.BuildServiceProvider())
         {
             var factory = Assert.IsType<PayloadHybridCacheSerializerFactory>(provider.GetRequiredService<IHybridCacheSerializerFactory>());
@@ -140,6 +144,18 @@ public sealed class HybridCacheTests : IDisposable
         counter.Inner = new PayloadHybridCacheSerializerFactory(TestPayloads.Default);
         builder.Services.AddSingleton<IHybridCacheSerializerFactory>(counter);
         return builder.Build();
+    }
+
+    // HybridCache writes L2 in the background, after GetOrCreateAsync has returned to its callers.
+    private static async Task WaitForL2WriteAsync(IHost host, string key)
+    {
+        var cache = host.Services.GetRequiredService<ICacheProvider>();
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        while (!await cache.HasAsync(key, Ct))
+        {
+            Assert.True(DateTime.UtcNow < deadline, $"HybridCache did not write '{key}' to L2 within 30 s.");
+            await Task.Delay(10, Ct);
+        }
     }
 
     private static ReadOnlySequence<byte> Split(ReadOnlyMemory<byte> bytes, int at)
