@@ -140,6 +140,40 @@ public sealed class HostingTests : IDisposable
     }
 
     [Fact]
+    public async Task PostgreSQL_plugs_in_through_UseAdapter_with_the_same_lifecycle()
+    {
+        var connectionString = await global::NativeAotPersistence.Tests.PostgreSql.PostgresServer.CreateSchemaAsync();
+        using var host = TestHosts.Build(_temp.Path, s => s
+            .AddNativeAotPersistence(o =>
+            {
+                o.KeyPrefix = "pg:";
+                o.UseAdapter((_, options) => PostgresAdapter.Create(connectionString, options));
+            })
+            .AddNativeAotPersistenceDistributedCache());
+        var adapter = Assert.IsType<PostgresAdapter>(host.Services.GetRequiredService<IPersistenceAdapter>());
+        Assert.Equal("pg:", adapter.Options.KeyPrefix);
+        Assert.False(adapter.IsConnected);
+
+        await host.StartAsync(Ct);
+        var cache = host.Services.GetRequiredService<Microsoft.Extensions.Caching.Distributed.IDistributedCache>();
+        await cache.SetAsync("k", [1, 2], new(), Ct);
+        Assert.Equal<byte[]?>([1, 2], await cache.GetAsync("k", Ct));
+        await host.StopAsync(Ct);
+
+        Assert.False(adapter.IsConnected);
+    }
+
+    [Fact]
+    public async Task A_UseAdapter_factory_that_returns_null_is_named_in_the_error()
+    {
+        using var host = TestHosts.Build(_temp.Path, s => s.AddNativeAotPersistence(o => o.UseAdapter((_, _) => null!)));
+
+        var error = await Assert.ThrowsAsync<InvalidOperationException>(() => host.StartAsync(Ct));
+
+        Assert.Contains("UseAdapter(...) factory returned null", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Start_fails_with_a_clear_message_when_the_path_is_missing()
     {
         using var host = TestHosts.Build(_temp.Path, s => s.AddNativeAotPersistence());

@@ -19,7 +19,7 @@ internal sealed class PersistenceHostedService(IPersistenceAdapter adapter) : IH
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
-    // Not the stop token: a disconnect cut short would leave the file to be closed by disposal instead, which is fine,
-    // but a clean disconnect (a checkpointed WAL) is worth the wait.
+    // Not the host's stop token: a disconnect cut short by the shutdown timeout would leave the close to disposal,
+    // and the in-flight writes it waits for are what a clean shutdown is for.
     public Task StoppedAsync(CancellationToken cancellationToken) => adapter.DisconnectAsync(CancellationToken.None).AsTask();
 }
