@@ -7,6 +7,18 @@ if (args is ["--quick"])
     return;
 }
 
+if (args is ["--icount", ..])
+{
+    await QuickRatios.InstructionCountAsync(args);
+    return;
+}
+
+if (args is ["--profile", ..])
+{
+    await QuickRatios.ProfileAsync(args);
+    return;
+}
+
 if (args is ["--writes", ..])
 {
     await GroupCommitRatios.RunAsync(args);

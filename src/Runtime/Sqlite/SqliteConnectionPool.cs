@@ -11,7 +11,6 @@ internal sealed class SqliteConnectionPool : IDisposable
 {
     private readonly SqliteConnection[] _readers;
     private readonly TimeSpan _busyTimeout;
-    private int _nextReader;
 
     private readonly GroupCommit _groupCommit;
 
@@ -65,8 +64,10 @@ internal sealed class SqliteConnectionPool : IDisposable
             return ValueTask.FromCanceled<TResult>(cancellationToken);
         }
 
+        // A thread starts at the same reader each time: no shared counter to bounce between cores, and the reader's
+        // SQLite structures (statements, page cache) stay in that core's cache.
         var readers = _readers;
-        var start = readers.Length == 1 ? 0 : (int)((uint)Interlocked.Increment(ref _nextReader) % (uint)readers.Length);
+        var start = readers.Length == 1 ? 0 : (int)((uint)Environment.CurrentManagedThreadId % (uint)readers.Length);
         for (var i = 0; i < readers.Length; i++)
         {
             var connection = readers[(start + i) % readers.Length];
