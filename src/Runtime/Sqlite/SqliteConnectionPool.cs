@@ -64,10 +64,25 @@ internal sealed class SqliteConnectionPool : IDisposable
             return ValueTask.FromCanceled<TResult>(cancellationToken);
         }
 
+        var readers = _readers;
+        if (readers.Length == 1)
+        {
+            // One connection (`:memory:`, a borrowed handle, no readers): the shortest path.
+            var only = readers[0];
+            if (only.Gate.TryEnter())
+            {
+                if (TryRun(only, operation, state, body, out var result, out var error))
+                {
+                    return error is null ? new ValueTask<TResult>(result) : ValueTask.FromException<TResult>(error);
+                }
+            }
+
+            return RunSlowAsync(only, operation, Bind(state, body), cancellationToken);
+        }
+
         // A thread starts at the same reader each time: no shared counter to bounce between cores, and the reader's
         // SQLite structures (statements, page cache) stay in that core's cache.
-        var readers = _readers;
-        var start = readers.Length == 1 ? 0 : (int)((uint)Environment.CurrentManagedThreadId % (uint)readers.Length);
+        var start = (int)((uint)Environment.CurrentManagedThreadId % (uint)readers.Length);
         for (var i = 0; i < readers.Length; i++)
         {
             var connection = readers[(start + i) % readers.Length];
