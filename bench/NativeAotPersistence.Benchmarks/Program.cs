@@ -7,4 +7,34 @@ if (args is ["--quick"])
     return;
 }
 
+if (args is ["--icount", ..])
+{
+    await QuickRatios.InstructionCountAsync(args);
+    return;
+}
+
+if (args is ["--profile", ..])
+{
+    await QuickRatios.ProfileAsync(args);
+    return;
+}
+
+if (args is ["--writes", ..])
+{
+    await GroupCommitRatios.RunAsync(args);
+    return;
+}
+
+if (args is ["--scaling", ..])
+{
+    Scaling.Run(args);
+    return;
+}
+
+if (args is ["--scaling-child", ..])
+{
+    Scaling.Child(args);
+    return;
+}
+
 BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);

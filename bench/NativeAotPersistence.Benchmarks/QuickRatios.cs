@@ -1,19 +1,79 @@
 using System.Diagnostics;
+using System.Text.Json;
+using Microsoft.Extensions.Caching.Distributed;
+using Microsoft.Extensions.Options;
+using NeoSmart.Caching.Sqlite;
 
 namespace NativeAotPersistence.Benchmarks;
 
 /// <summary>
 /// `--quick`: interleaved A/B rounds of the library against the raw floor in one process, printing the median ns/op
 /// and the ratio. Both sides run under the same load, so the ratio is meaningful even on a busy machine, where
-/// BenchmarkDotNet's absolute figures are not. Takes about half a minute.
+/// BenchmarkDotNet's absolute figures are not. Takes a few minutes.
 /// </summary>
 internal static class QuickRatios
 {
     private const int Rounds = 31;
-    private const int OpsPerRound = 20_000;
+    private const int OpsPerRound = 10_000;
+
+    /// <summary>`--profile get-miss|get-hit|set [seconds]`: only the library's op on `:memory:`, in a loop, for a profiler.</summary>
+    public static async Task ProfileAsync(string[] args)
+    {
+        await using var ours = await SqliteAdapter.OpenAsync(":memory:", new PersistenceAdapterOptions { Payloads = BenchPayloads.Default });
+        var cache = ours.Cache;
+        await cache.SetAsync("user:42", Samples.Small);
+        Action op = args[1] switch
+        {
+            "get-hit" => () => _ = cache.GetAsync<SmallPayload>("user:42").Result,
+            "get-miss" => () => _ = cache.GetAsync<SmallPayload>("user:missing").Result,
+            _ => () => cache.SetAsync("user:42", Samples.Small).GetAwaiter().GetResult(),
+        };
+        var seconds = args.Length > 2 ? double.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture) : 5;
+        var begun = Stopwatch.GetTimestamp();
+        long n = 0;
+        while (Stopwatch.GetElapsedTime(begun).TotalSeconds < seconds)
+        {
+            Time(op);
+            n += OpsPerRound;
+        }
+
+        Console.WriteLine($"{args[1]}: {Stopwatch.GetElapsedTime(begun).TotalNanoseconds / n:0} ns/op");
+    }
+
+    /// <summary>
+    /// `--icount op floorOps oursOps`: runs op on `:memory:` floorOps times on the floor and oursOps times on the library
+    /// (after a warm-up), for an instruction count under valgrind: the difference between two runs that differ in one
+    /// count, divided by that difference, is the instructions per op, independent of machine load.
+    /// </summary>
+    public static async Task InstructionCountAsync(string[] args)
+    {
+        await using var ours = await SqliteAdapter.OpenAsync(":memory:", new PersistenceAdapterOptions { Payloads = BenchPayloads.Default });
+        using var floor = new RawFloor<SmallPayload>(":memory:", BenchPayloads.Default.SmallPayload);
+        var cache = ours.Cache;
+        var direct = (SqliteCacheProvider)cache;
+        var info = BenchPayloads.Default.SmallPayload;
+        var hit = RawFloor<SmallPayload>.Key("cache:user:42");
+        var miss = RawFloor<SmallPayload>.Key("cache:user:missing");
+        floor.Set(hit, Samples.Small, Now());
+        await cache.SetAsync("user:42", Samples.Small);
+        (Action Floor, Action Ours) op = args[1] switch
+        {
+            "get-hit" => (() => floor.Get(hit, Now()), () => _ = cache.GetAsync<SmallPayload>("user:42").Result),
+            "get-miss" => (() => floor.Get(miss, Now()), () => _ = cache.GetAsync<SmallPayload>("user:missing").Result),
+            // The same call without the interface's generic virtual dispatch, and also without resolving the type info.
+            "get-miss-direct" => (() => floor.Get(miss, Now()), () => _ = direct.GetAsync<SmallPayload>("user:missing").Result),
+            "get-miss-typeinfo" => (() => floor.Get(miss, Now()), () => _ = direct.GetAsync("user:missing", info).Result),
+            _ => (() => floor.Set(hit, Samples.Small, Now()), () => cache.SetAsync("user:42", Samples.Small).GetAwaiter().GetResult()),
+        };
+        Time(op.Floor, 500);
+        Time(op.Ours, 500);
+        Time(op.Floor, int.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture));
+        Time(op.Ours, int.Parse(args[3], System.Globalization.CultureInfo.InvariantCulture));
+    }
 
     public static async Task RunAsync()
     {
+        Console.WriteLine($"median ns/op of {Rounds} paired rounds (order rotated each round); ratios are medians of the per-round ratios");
         foreach (var store in new[] { Store.Memory, Store.WalFile })
         {
             var dir = BenchFiles.NewDirectory();
@@ -22,62 +82,114 @@ internal static class QuickRatios
                 string PathOf(string name) => store == Store.Memory ? ":memory:" : Path.Combine(dir, name);
                 await using var ours = await SqliteAdapter.OpenAsync(PathOf("ours.db"), new PersistenceAdapterOptions { Payloads = BenchPayloads.Default });
                 using var floor = new RawFloor<SmallPayload>(PathOf("floor.db"), BenchPayloads.Default.SmallPayload);
+                using var mds = new MdsCache<SmallPayload>(PathOf("mds.db"), BenchJsonContext.Default.SmallPayload);
+                using var neo = new SqliteCache(Options.Create(new SqliteCacheOptions { MemoryOnly = store == Store.Memory, CachePath = Path.Combine(dir, "neo.db") }));
+                var stj = BenchJsonContext.Default.SmallPayload;
                 var hit = RawFloor<SmallPayload>.Key("cache:user:42");
                 var miss = RawFloor<SmallPayload>.Key("cache:user:missing");
                 floor.Set(hit, Samples.Small, Now());
                 await ours.Cache.SetAsync("user:42", Samples.Small);
+                mds.Set("user:42", Samples.Small, Now());
+                neo.Set("user:42", JsonSerializer.SerializeToUtf8Bytes(Samples.Small, stj), NoExpiry);
                 var cache = ours.Cache;
 
-                Compare($"{store} get-hit", () => floor.Get(hit, Now()), () => _ = cache.GetAsync<SmallPayload>("user:42").Result);
-                Compare($"{store} get-miss", () => floor.Get(miss, Now()), () => _ = cache.GetAsync<SmallPayload>("user:missing").Result);
-                Compare($"{store} set", () => floor.Set(hit, Samples.Small, Now()), () => cache.SetAsync("user:42", Samples.Small).GetAwaiter().GetResult());
+                Compare(
+                    $"{store} get-hit",
+                    () => floor.Get(hit, Now()),
+                    () => _ = cache.GetAsync<SmallPayload>("user:42").Result,
+                    () => mds.Get("user:42", Now()),
+                    () => _ = neo.Get("user:42") is { } b ? JsonSerializer.Deserialize(b, stj) : null);
+                Compare(
+                    $"{store} get-miss",
+                    () => floor.Get(miss, Now()),
+                    () => _ = cache.GetAsync<SmallPayload>("user:missing").Result,
+                    () => mds.Get("user:missing", Now()),
+                    () => _ = neo.Get("user:missing") is { } b ? JsonSerializer.Deserialize(b, stj) : null);
+                Compare(
+                    $"{store} set",
+                    () => floor.Set(hit, Samples.Small, Now()),
+                    () => cache.SetAsync("user:42", Samples.Small).GetAwaiter().GetResult(),
+                    () => mds.Set("user:42", Samples.Small, Now()),
+                    () => neo.Set("user:42", JsonSerializer.SerializeToUtf8Bytes(Samples.Small, stj), NoExpiry));
             }
             finally
             {
                 BenchFiles.Delete(dir);
             }
         }
+
+        var exclusiveDir = BenchFiles.NewDirectory();
+        try
+        {
+            await using var ours = await SqliteAdapter.OpenAsync(
+                Path.Combine(exclusiveDir, "ours.db"), new PersistenceAdapterOptions { Payloads = BenchPayloads.Default }, new SqliteOpenOptions { Exclusive = true });
+            using var floor = new RawFloor<SmallPayload>(Path.Combine(exclusiveDir, "floor.db"), BenchPayloads.Default.SmallPayload, exclusive: true);
+            var hit = RawFloor<SmallPayload>.Key("cache:user:42");
+            floor.Set(hit, Samples.Small, Now());
+            await ours.Cache.SetAsync("user:42", Samples.Small);
+            var cache = ours.Cache;
+            Compare("Exclusive get-hit", () => floor.Get(hit, Now()), () => _ = cache.GetAsync<SmallPayload>("user:42").Result);
+            Compare("Exclusive set", () => floor.Set(hit, Samples.Small, Now()), () => cache.SetAsync("user:42", Samples.Small).GetAwaiter().GetResult());
+        }
+        finally
+        {
+            BenchFiles.Delete(exclusiveDir);
+        }
     }
+
+    private static readonly DistributedCacheEntryOptions NoExpiry = new();
 
     private static long Now() => DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
 
-    private static void Compare(string name, Action floor, Action ours)
+    /// <summary>Floor and ours (and optionally Microsoft.Data.Sqlite and NeoSmart) in paired rounds.</summary>
+    private static void Compare(string name, Action floor, Action ours, Action? mds = null, Action? neo = null)
     {
-        var floorTimes = new List<double>();
-        var oursTimes = new List<double>();
-        var ratios = new List<double>();
-        for (var round = 0; round < Rounds; round++)
+        var sides = new List<(Action Op, int Ops)> { (floor, OpsPerRound), (ours, OpsPerRound) };
+        if (mds is not null)
         {
-            // Alternate the order so neither side always runs right after the other's garbage or cache effects.
-            double f, o;
-            if (round % 2 == 0)
-            {
-                f = Time(floor);
-                o = Time(ours);
-            }
-            else
-            {
-                o = Time(ours);
-                f = Time(floor);
-            }
-
-            floorTimes.Add(f);
-            oursTimes.Add(o);
-            ratios.Add(o / f);
+            sides.Add((mds, OpsPerRound));
         }
 
-        Console.WriteLine($"{name,-18} floor {Median(floorTimes),8:0} ns   ours {Median(oursTimes),8:0} ns   ratio {Median(ratios):0.00} (median of {Rounds} paired rounds)");
+        if (neo is not null)
+        {
+            sides.Add((neo, OpsPerRound / 20));
+        }
+
+        var times = sides.Select(_ => new List<double>()).ToArray();
+        for (var round = 0; round < Rounds; round++)
+        {
+            // Rotate the order so no side always runs right after another's garbage or cache effects.
+            for (var k = 0; k < sides.Count; k++)
+            {
+                var i = (k + round) % sides.Count;
+                times[i].Add(Time(sides[i].Op, sides[i].Ops));
+            }
+        }
+
+        var ratioToFloor = times[1].Zip(times[0], (o, f) => o / f).ToList();
+        var line = $"{name,-18} floor {Median(times[0]),7:0}  ours {Median(times[1]),7:0} = {Median(ratioToFloor):0.00}x floor";
+        if (mds is not null)
+        {
+            line += $"   MDS {Median(times[2]),7:0} = ours {Median(times[2].Zip(times[1], (m, o) => m / o).ToList()):0.00}x faster (floor {Median(times[2].Zip(times[0], (m, f) => m / f).ToList()):0.00}x)";
+        }
+
+        if (neo is not null)
+        {
+            line += $"   NeoSmart {Median(times[3]),7:0} = ours {Median(times[3].Zip(times[1], (n, o) => n / o).ToList()):0.00}x faster";
+        }
+
+        Console.WriteLine(line);
     }
 
-    private static double Time(Action action)
+    private static double Time(Action action, int ops = OpsPerRound)
     {
         var start = Stopwatch.GetTimestamp();
-        for (var i = 0; i < OpsPerRound; i++)
+        for (var i = 0; i < ops; i++)
         {
             action();
         }
 
-        return Stopwatch.GetElapsedTime(start).TotalNanoseconds / OpsPerRound;
+        return Stopwatch.GetElapsedTime(start).TotalNanoseconds / ops;
     }
 
     private static double Median(List<double> values)

@@ -16,11 +16,18 @@ internal sealed class SqliteCacheProvider : SqliteProvider, ICacheProvider
         _ns = new KeyNamespace(Prefix, "cache");
     }
 
-    public ValueTask<T?> GetAsync<T>(string key, CancellationToken cancellationToken = default) =>
-        GetAsync(key, Resolve<T>(), cancellationToken);
+    public ValueTask<T?> GetAsync<T>(string key, CancellationToken cancellationToken = default)
+    {
+        Keys.Validate(key);
+        return Get(key, Resolve<T>(), cancellationToken);
+    }
 
-    public ValueTask<T?> GetAsync<T>(string key, PayloadTypeInfo<T> typeInfo, CancellationToken cancellationToken = default) =>
-        Map(TryGetAsync(key, typeInfo, cancellationToken), static lookup => lookup.Value);
+    public ValueTask<T?> GetAsync<T>(string key, PayloadTypeInfo<T> typeInfo, CancellationToken cancellationToken = default)
+    {
+        Keys.Validate(key);
+        ArgumentNullException.ThrowIfNull(typeInfo);
+        return Get(key, typeInfo, cancellationToken);
+    }
 
     public ValueTask<CacheLookup<T>> TryGetAsync<T>(string key, CancellationToken cancellationToken = default) =>
         TryGetAsync(key, Resolve<T>(), cancellationToken);
@@ -262,6 +269,27 @@ internal sealed class SqliteCacheProvider : SqliteProvider, ICacheProvider
             c.Reset(statement);
         }
     }
+
+    // The hottest path: one generic method between the interface call and the pool, and a body that returns the value
+    // itself (not a CacheLookup mapped afterwards through a second delegate).
+    private ValueTask<T?> Get<T>(string key, PayloadTypeInfo<T> typeInfo, CancellationToken cancellationToken) =>
+        Pool.ReadAsync("cache.get", (this, key, typeInfo, NowMs), static (c, s) =>
+        {
+            const string op = "cache.get";
+            var statement = c.Statement(SqlId.CacheGet, op);
+            try
+            {
+                c.BindKey(statement, 1, s.Item1._ns, s.key, op);
+                c.BindInt64(statement, 2, s.Item4, op);
+                return c.Check(sqlite3_step(statement), op) == SQLITE_ROW
+                    ? c.ReadPayload(statement, 0, s.typeInfo, s.key, op)
+                    : default;
+            }
+            finally
+            {
+                c.Reset(statement);
+            }
+        }, cancellationToken);
 
     private ValueTask<bool> WriteAsync<T>(SqlId sql, string operation, string key, T value, TimeSpan? ttl, PayloadTypeInfo<T> typeInfo, CancellationToken cancellationToken)
     {

@@ -5,8 +5,9 @@ namespace NativeAotPersistence.Sqlite;
 
 /// <summary>
 /// Group commit for the writer connection. A write that finds the writer free runs and commits inline; writes that
-/// arrive while it is busy queue up, and one drainer takes the whole queue into one transaction — one savepoint per
-/// write, so a failing write rolls back alone — and completes each caller only after the commit.
+/// arrive while it is busy queue up, and one drainer takes the whole queue into one transaction and completes each
+/// caller only after the commit. When a write of the group fails, the transaction rolls back and the group runs again
+/// with one savepoint per write, so the failing write rolls back alone.
 /// </summary>
 internal sealed class GroupCommit
 {
@@ -189,19 +190,49 @@ internal sealed class GroupCommit
             return RunAlone(batch, 0);
         }
 
-        try
+        // First without savepoints: a savepoint and its release cost about as much as the write itself when commits
+        // are cheap (synchronous=NORMAL). Writes rarely fail; when one does, the whole transaction rolls back (nothing
+        // was committed or acknowledged) and the batch runs again with a savepoint per write.
+        var optimistic = TryBegin(batch);
+        if (optimistic != Outcome.Committed || batch.Count == 0)
         {
-            _writer.Execute(SqlId.BeginImmediate, "group_commit");
+            return optimistic;
         }
-        catch (SqliteBusyException)
+
+        var failed = false;
+        for (var i = 0; i < batch.Count; i++)
         {
-            return Outcome.Busy;
+            try
+            {
+                batch[i].Run(_writer);
+            }
+            catch (Exception)
+            {
+                failed = true;
+                break;
+            }
         }
-        catch (Exception e)
+
+        if (!failed)
         {
-            FailAll(batch, e);
-            batch.Clear();
-            return Outcome.Committed;
+            return Commit(batch);
+        }
+
+        if (_writer.InTransactionNow)
+        {
+            sqlite3_exec(_writer.Handle, "ROLLBACK");
+        }
+
+        return ExecuteWithSavepoints(batch);
+    }
+
+    /// <summary>Runs the batch in one transaction with a savepoint around each write, so a failing write rolls back alone.</summary>
+    private Outcome ExecuteWithSavepoints(List<IQueuedWrite> batch)
+    {
+        var begun = TryBegin(batch);
+        if (begun != Outcome.Committed || batch.Count == 0)
+        {
+            return begun;
         }
 
         for (var i = 0; i < batch.Count; i++)
@@ -235,6 +266,35 @@ internal sealed class GroupCommit
         }
 
         batch.RemoveAll(static item => item is null);
+        return Commit(batch);
+    }
+
+    /// <summary>
+    /// Begins the batch's transaction: <see cref="Outcome.Committed"/> when begun, <see cref="Outcome.Busy"/> when the
+    /// database is locked; any other failure fails (and removes) every write, and returns <see cref="Outcome.Committed"/>
+    /// with an empty batch.
+    /// </summary>
+    private Outcome TryBegin(List<IQueuedWrite> batch)
+    {
+        try
+        {
+            _writer.Execute(SqlId.BeginImmediate, "group_commit");
+            return Outcome.Committed;
+        }
+        catch (SqliteBusyException)
+        {
+            return Outcome.Busy;
+        }
+        catch (Exception e)
+        {
+            FailAll(batch, e);
+            batch.Clear();
+            return Outcome.Committed;
+        }
+    }
+
+    private Outcome Commit(List<IQueuedWrite> batch)
+    {
         try
         {
             _writer.Execute(SqlId.Commit, "group_commit");

@@ -109,7 +109,10 @@ internal sealed partial class SqliteConnection
         }
 
         prefix.CopyTo(buffer);
-        var written = Encoding.UTF8.GetBytes(text, buffer.AsSpan(prefix.Length));
+
+        // Utf8.FromUtf16 is what Encoding.UTF8.GetBytes runs, without its virtual calls; the same replacement of lone
+        // surrogates (keys never have one: they are validated).
+        System.Text.Unicode.Utf8.FromUtf16(text, buffer.AsSpan(prefix.Length), out _, out var written);
         return buffer.AsSpan(0, prefix.Length + written);
     }
 }

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using SQLitePCL;
 using static SQLitePCL.raw;
 
@@ -49,6 +50,7 @@ internal sealed partial class SqliteConnection : IDisposable
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public int Check(int rc, string operation) => SqliteErrors.Check(rc, Handle, operation, DataSource);
 
     /// <summary>Steps a statement that returns no rows (or whose rows are ignored) and resets it.</summary>

@@ -11,7 +11,6 @@ internal sealed class SqliteConnectionPool : IDisposable
 {
     private readonly SqliteConnection[] _readers;
     private readonly TimeSpan _busyTimeout;
-    private int _nextReader;
 
     private readonly GroupCommit _groupCommit;
 
@@ -66,7 +65,24 @@ internal sealed class SqliteConnectionPool : IDisposable
         }
 
         var readers = _readers;
-        var start = readers.Length == 1 ? 0 : (int)((uint)Interlocked.Increment(ref _nextReader) % (uint)readers.Length);
+        if (readers.Length == 1)
+        {
+            // One connection (`:memory:`, a borrowed handle, no readers): the shortest path.
+            var only = readers[0];
+            if (only.Gate.TryEnter())
+            {
+                if (TryRun(only, operation, state, body, out var result, out var error))
+                {
+                    return error is null ? new ValueTask<TResult>(result) : ValueTask.FromException<TResult>(error);
+                }
+            }
+
+            return RunSlowAsync(only, operation, Bind(state, body), cancellationToken);
+        }
+
+        // A thread starts at the same reader each time: no shared counter to bounce between cores, and the reader's
+        // SQLite structures (statements, page cache) stay in that core's cache.
+        var start = (int)((uint)Environment.CurrentManagedThreadId % (uint)readers.Length);
         for (var i = 0; i < readers.Length; i++)
         {
             var connection = readers[(start + i) % readers.Length];

@@ -1,4 +1,5 @@
 using System.Diagnostics.CodeAnalysis;
+using System.Runtime.CompilerServices;
 using SQLitePCL;
 using static SQLitePCL.raw;
 
@@ -8,6 +9,8 @@ namespace NativeAotPersistence.Sqlite;
 internal static class SqliteErrors
 {
     /// <summary>Throws for any result code other than OK, ROW and DONE; returns <paramref name="rc"/> otherwise.</summary>
+    // Inlined: it runs after every native call on the hot paths (three per cache get), and the failure path is a call.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static int Check(int rc, sqlite3 db, string operation, string dataSource)
     {
         if (rc is SQLITE_OK or SQLITE_ROW or SQLITE_DONE)

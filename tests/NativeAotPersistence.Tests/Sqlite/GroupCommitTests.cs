@@ -70,6 +70,31 @@ public sealed class GroupCommitTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task AFailingWrite_RerunsItsGroupWithoutRepeatingOrReorderingItsNeighbors()
+    {
+        // The group first runs without savepoints; write 20 fails after writes 1-19 ran, so the transaction rolls back
+        // and the group runs again with a savepoint per write: every neighbor must count once, in order.
+        var poisonous = new PoisonPayload();
+        var writes = await WhileWriterHeld(() => Enumerable.Range(1, 30)
+            .Select(i => i % 3 == 0
+                ? (Task)_adapter.CircuitBreakers.RecordFailureAsync("neighbors", 1000).AsTask()
+                : _adapter.Cache.SetAsync("last", i == 20 ? "poison" : "v" + i, null, poisonous).AsTask())
+            .ToArray());
+
+        await Assert.ThrowsAsync<InvalidOperationException>(() => writes[19]);
+        for (var i = 0; i < writes.Length; i++)
+        {
+            if (i != 19)
+            {
+                await writes[i];
+            }
+        }
+
+        Assert.Equal(10, (await _adapter.CircuitBreakers.GetStateAsync("neighbors"))!.FailureCount);
+        Assert.Equal("v29", await _adapter.Cache.GetAsync<string>("last", poisonous));
+    }
+
+    [Fact]
     public async Task WritesToOneKey_KeepTheirOrder()
     {
         var writes = await WhileWriterHeld(() => Enumerable.Range(1, 100)
