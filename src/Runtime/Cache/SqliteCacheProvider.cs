@@ -36,28 +36,7 @@ internal sealed class SqliteCacheProvider : SqliteProvider, ICacheProvider
     {
         Keys.Validate(key);
         ArgumentNullException.ThrowIfNull(typeInfo);
-        var read = Pool.ReadAsync("cache.get", (this, key, typeInfo, NowMs), static (c, s) =>
-        {
-            const string op = "cache.get";
-            var statement = c.Statement(SqlId.CacheGet, op);
-            try
-            {
-                c.BindKey(statement, 1, s.Item1._ns, s.key, op);
-                c.BindInt64(statement, 2, s.Item4, op);
-                if (c.Check(sqlite3_step(statement), op) != SQLITE_ROW)
-                {
-                    return default;
-                }
-
-                var value = c.ReadPayload(statement, 0, s.typeInfo, s.key, op);
-                return new CacheRead<T>(new CacheLookup<T>(true, value), sqlite3_column_type(statement, 1) != SQLITE_NULL);
-            }
-            finally
-            {
-                c.Reset(statement);
-            }
-        }, cancellationToken);
-
+        var read = Read(key, typeInfo, cancellationToken);
         if (read.IsCompletedSuccessfully)
         {
             var result = read.Result;
@@ -272,7 +251,20 @@ internal sealed class SqliteCacheProvider : SqliteProvider, ICacheProvider
 
     // The hottest path: one generic method between the interface call and the pool, and a body that returns the value
     // itself (not a CacheLookup mapped afterwards through a second delegate).
-    private ValueTask<T?> Get<T>(string key, PayloadTypeInfo<T> typeInfo, CancellationToken cancellationToken) =>
+    private ValueTask<T?> Get<T>(string key, PayloadTypeInfo<T> typeInfo, CancellationToken cancellationToken)
+    {
+        var read = Read(key, typeInfo, cancellationToken);
+        if (read.IsCompletedSuccessfully)
+        {
+            var result = read.Result;
+            return result.Slides ? RenewValueAsync(result.Lookup.Value, key, cancellationToken) : new ValueTask<T?>(result.Lookup.Value);
+        }
+
+        return AwaitRenewValueAsync(read, key, cancellationToken);
+    }
+
+    /// <summary>The one read of a cache get; <see cref="CacheRead{T}.Slides"/> says whether the hit must renew the entry.</summary>
+    private ValueTask<CacheRead<T>> Read<T>(string key, PayloadTypeInfo<T> typeInfo, CancellationToken cancellationToken) =>
         Pool.ReadAsync("cache.get", (this, key, typeInfo, NowMs), static (c, s) =>
         {
             const string op = "cache.get";
@@ -281,9 +273,13 @@ internal sealed class SqliteCacheProvider : SqliteProvider, ICacheProvider
             {
                 c.BindKey(statement, 1, s.Item1._ns, s.key, op);
                 c.BindInt64(statement, 2, s.Item4, op);
-                return c.Check(sqlite3_step(statement), op) == SQLITE_ROW
-                    ? c.ReadPayload(statement, 0, s.typeInfo, s.key, op)
-                    : default;
+                if (c.Check(sqlite3_step(statement), op) != SQLITE_ROW)
+                {
+                    return default;
+                }
+
+                var value = c.ReadPayload(statement, 0, s.typeInfo, s.key, op);
+                return new CacheRead<T>(new CacheLookup<T>(true, value), sqlite3_column_type(statement, 1) != SQLITE_NULL);
             }
             finally
             {
@@ -333,6 +329,15 @@ internal sealed class SqliteCacheProvider : SqliteProvider, ICacheProvider
         await RefreshAsync(key, cancellationToken).ConfigureAwait(false);
         return lookup;
     }
+
+    private async ValueTask<T?> RenewValueAsync<T>(T? value, string key, CancellationToken cancellationToken)
+    {
+        await RefreshAsync(key, cancellationToken).ConfigureAwait(false);
+        return value;
+    }
+
+    private async ValueTask<T?> AwaitRenewValueAsync<T>(ValueTask<CacheRead<T>> read, string key, CancellationToken cancellationToken) =>
+        (await AwaitRenewAsync(read, key, cancellationToken).ConfigureAwait(false)).Value;
 
     private async ValueTask<CacheLookup<T>> AwaitRenewAsync<T>(ValueTask<CacheRead<T>> read, string key, CancellationToken cancellationToken)
     {
