@@ -148,7 +148,7 @@ internal sealed class PgDatabase
             }
 
             throw new TimeoutException(
-                $"No connection to the server within the busy timeout ({_retryBudget.TotalMilliseconds:0} ms): it accepts connections but does not answer.", e);
+                $"No connection within the busy timeout ({_retryBudget.TotalMilliseconds:0} ms): the server did not answer, or every connection of the pool stayed in use.", e);
         }
     }
 }
