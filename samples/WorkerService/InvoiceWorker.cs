@@ -9,7 +9,7 @@ namespace WorkerService;
 /// A batch the rates API fails is not stored and is retried after the interval; while the breaker is open, after the
 /// time it names.
 /// </summary>
-internal sealed partial class InvoiceWorker(
+internal sealed class InvoiceWorker(
     IIdempotencyProvider idempotency,
     RatesClient rates,
     RatesApi api,
