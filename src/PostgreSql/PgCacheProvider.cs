@@ -41,6 +41,8 @@ internal sealed class PgCacheProvider : PgProvider, ICacheProvider
             }
         }, cancellationToken).ConfigureAwait(false);
 
+        PersistenceTelemetry.CacheLookup("postgresql", lookup.Found);
+
         // A hit on a sliding entry renews its expiry before the value is returned, as a read of it must.
         if (slides)
         {

@@ -45,9 +45,11 @@ internal sealed class InMemoryCacheProvider : InMemoryProvider, ICacheProvider
             var stored = _ns.Stored(key);
             if (!_table.TryGet(stored, out var row) || !Ttl.IsLive(row.ExpiresAtMs, now))
             {
+                PersistenceTelemetry.CacheLookup("in-memory", hit: false);
                 return default;
             }
 
+            PersistenceTelemetry.CacheLookup("in-memory", hit: true);
             value = row.Value;
             Renew(stored, row, now);
         }

@@ -40,6 +40,7 @@ internal sealed class SqliteCacheProvider : SqliteProvider, ICacheProvider
         if (read.IsCompletedSuccessfully)
         {
             var result = read.Result;
+            PersistenceTelemetry.CacheLookup("sqlite", result.Lookup.Found);
             return result.Slides ? RenewAsync(result.Lookup, key, cancellationToken) : new ValueTask<CacheLookup<T>>(result.Lookup);
         }
 
@@ -257,6 +258,7 @@ internal sealed class SqliteCacheProvider : SqliteProvider, ICacheProvider
         if (read.IsCompletedSuccessfully)
         {
             var result = read.Result;
+            PersistenceTelemetry.CacheLookup("sqlite", result.Lookup.Found);
             return result.Slides ? RenewValueAsync(result.Lookup.Value, key, cancellationToken) : new ValueTask<T?>(result.Lookup.Value);
         }
 
@@ -342,6 +344,7 @@ internal sealed class SqliteCacheProvider : SqliteProvider, ICacheProvider
     private async ValueTask<CacheLookup<T>> AwaitRenewAsync<T>(ValueTask<CacheRead<T>> read, string key, CancellationToken cancellationToken)
     {
         var result = await read.ConfigureAwait(false);
+        PersistenceTelemetry.CacheLookup("sqlite", result.Lookup.Found);
         if (result.Slides)
         {
             await RefreshAsync(key, cancellationToken).ConfigureAwait(false);

@@ -231,8 +231,16 @@ public sealed class CircuitBreaker
             ? last + _options.ResetTimeout
             : stored.LastFailureTime is null ? DateTimeOffset.MinValue : DateTimeOffset.MaxValue;
 
-    private CircuitBreakerTransition Transition(CircuitState from, CircuitState to) =>
-        new(Key, from, to, _options.TimeProvider.GetUtcNow());
+    private CircuitBreakerTransition Transition(CircuitState from, CircuitState to)
+    {
+        if (PersistenceTelemetry.CircuitTransitions.Enabled)
+        {
+            PersistenceTelemetry.CircuitTransitions.Add(
+                1, new KeyValuePair<string, object?>("nap.circuit.from", CircuitStates.ToText(from)), new KeyValuePair<string, object?>("nap.circuit.to", CircuitStates.ToText(to)));
+        }
+
+        return new(Key, from, to, _options.TimeProvider.GetUtcNow());
+    }
 
     private void Raise(CircuitBreakerTransition? transition)
     {

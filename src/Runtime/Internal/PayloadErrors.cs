@@ -4,23 +4,33 @@ namespace NativeAotPersistence;
 internal static class PayloadErrors
 {
     public static PayloadFormatException Format(Exception cause, string key, Type type, string operation, string? dataSource) =>
-        new(
+        Counted(operation, new(
             $"The value stored under key '{Shorten(key)}' does not parse as {PayloadTypeNames.Display(type)} " +
             $"(during '{operation}' on '{dataSource}'): {cause.Message}",
             key,
             type,
             operation,
             dataSource,
-            cause);
+            cause));
 
     public static PayloadFormatException UnknownCircuitState(string state, string key, string operation, string? dataSource) =>
-        new(
+        Counted(operation, new(
             $"The circuit breaker '{Shorten(key)}' has the unknown stored state '{Shorten(state)}' (during '{operation}' on '{dataSource}'); " +
             "expected 'closed', 'open' or 'half-open'.",
             key,
             typeof(CircuitBreakerPersistedState),
             operation,
-            dataSource);
+            dataSource));
+
+    private static PayloadFormatException Counted(string operation, PayloadFormatException exception)
+    {
+        if (PersistenceTelemetry.PayloadFormatErrors.Enabled)
+        {
+            PersistenceTelemetry.PayloadFormatErrors.Add(1, new KeyValuePair<string, object?>("nap.operation", operation));
+        }
+
+        return exception;
+    }
 
     private static string Shorten(string text) => text.Length <= 200 ? text : string.Concat(text.AsSpan(0, 200), "…");
 }

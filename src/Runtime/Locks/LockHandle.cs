@@ -140,6 +140,11 @@ internal sealed class LockHandle : ILockHandle
 
         if (lost is not null && !lost.IsCancellationRequested)
         {
+            if (!_released)
+            {
+                PersistenceTelemetry.LocksLost.Add(1);
+            }
+
             lost.Cancel();
         }
     }

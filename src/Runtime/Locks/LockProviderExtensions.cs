@@ -38,18 +38,25 @@ public static class LockProviderExtensions
         var time = options.TimeProvider;
         var deadline = options.Wait == Timeout.InfiniteTimeSpan ? DateTimeOffset.MaxValue : time.GetUtcNow() + options.Wait;
         var delay = s_firstDelay;
+        var started = time.GetTimestamp();
+        using var activity = options.Wait == TimeSpan.Zero ? null : PersistenceTelemetry.Source.StartActivity("nap.lock.wait");
+        activity?.SetTag("nap.lock.key", key);
         ILockHandle? handle;
         while (true)
         {
             handle = await locks.AcquireAsync(key, ttl, options.Owner, cancellationToken).ConfigureAwait(false);
             if (handle is not null)
             {
+                RecordWait(time, started, "acquired");
+                activity?.SetTag("nap.outcome", "acquired");
                 break;
             }
 
             var remaining = deadline - time.GetUtcNow();
             if (remaining <= TimeSpan.Zero)
             {
+                RecordWait(time, started, "timed_out");
+                activity?.SetTag("nap.outcome", "timed_out");
                 return null;
             }
 
@@ -59,5 +66,13 @@ public static class LockProviderExtensions
         }
 
         return options.AutoExtend ? new AutoExtendingLockHandle(handle, ttl, time) : handle;
+    }
+
+    private static void RecordWait(TimeProvider time, long started, string outcome)
+    {
+        if (PersistenceTelemetry.LockWait.Enabled)
+        {
+            PersistenceTelemetry.LockWait.Record(time.GetElapsedTime(started).TotalSeconds, new KeyValuePair<string, object?>("nap.outcome", outcome));
+        }
     }
 }

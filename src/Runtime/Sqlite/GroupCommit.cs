@@ -298,6 +298,11 @@ internal sealed class GroupCommit
         try
         {
             _writer.Execute(SqlId.Commit, "group_commit");
+            if (PersistenceTelemetry.GroupCommitWrites.Enabled)
+            {
+                PersistenceTelemetry.GroupCommitWrites.Record(batch.Count);
+            }
+
             return Outcome.Committed;
         }
         catch (Exception)

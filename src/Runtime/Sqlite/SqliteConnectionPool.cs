@@ -216,6 +216,7 @@ internal sealed class SqliteConnectionPool : IDisposable
             catch (SqliteBusyException e)
             {
                 busy = e;
+                PersistenceTelemetry.BusyWait("sqlite", operation);
             }
             finally
             {
