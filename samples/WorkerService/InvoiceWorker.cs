@@ -14,6 +14,7 @@ internal sealed class InvoiceWorker(
     RatesClient rates,
     RatesApi api,
     IOptions<WorkerOptions> options,
+    StoreMetrics metrics,
     IHostApplicationLifetime lifetime,
     ILogger<InvoiceWorker> logger) : BackgroundService
 {
@@ -112,6 +113,9 @@ internal sealed class InvoiceWorker(
         return new BatchSummary(batch, invoices.Length, totalCents, DateTimeOffset.UtcNow);
     }
 
-    private void Summarize(string outcome, int batches) =>
+    private void Summarize(string outcome, int batches)
+    {
         logger.Summary(outcome, batches, _processed, _skipped, rates.CacheHits, rates.CacheMisses, api.Calls, _failures, _rejected);
+        logger.StoreMetrics(metrics.CacheHits, metrics.CacheMisses, metrics.CircuitTransitions, metrics.BusyWaits);
+    }
 }

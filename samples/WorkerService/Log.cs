@@ -29,6 +29,10 @@ internal static partial class Log
     public static partial void Summary(
         this ILogger logger, string outcome, int batches, int processed, int skipped, int hits, int misses, long calls, int failures, int rejected);
 
+    [LoggerMessage(9, LogLevel.Information,
+        "Store metrics (meter NativeAotPersistence): cache lookups {Hits} hits, {Misses} misses; {Transitions} breaker transitions; {BusyWaits} busy waits")]
+    public static partial void StoreMetrics(this ILogger logger, long hits, long misses, long transitions, long busyWaits);
+
     [LoggerMessage(8, LogLevel.Critical, "Invoice worker failed")]
     public static partial void Failed(this ILogger logger, Exception exception);
 }

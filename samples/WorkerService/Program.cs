@@ -29,6 +29,7 @@ builder.Services.AddNativeAotPersistenceDistributedCache();
 
 builder.Services.AddOptions<WorkerOptions>().Bind(builder.Configuration.GetSection("Worker")).ValidateOnStart();
 builder.Services.AddSingleton<IValidateOptions<WorkerOptions>, WorkerOptionsValidator>();
+builder.Services.AddSingleton<StoreMetrics>();
 builder.Services.AddSingleton<RatesApi>();
 builder.Services.AddSingleton<RatesClient>();
 builder.Services.AddHostedService<InvoiceWorker>();
