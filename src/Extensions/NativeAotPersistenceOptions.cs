@@ -57,6 +57,12 @@ public sealed class NativeAotPersistenceOptions
     public int ReaderConnections { get; set; } = 2;
 
     /// <summary>
+    /// Gets or sets how long an operation must wait for a busy database (or retry a transient PostgreSQL failure)
+    /// before the wait is logged as a warning; one that gives up is always logged as an error. Default: 1 second.
+    /// </summary>
+    public TimeSpan BusyWaitLogThreshold { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>
     /// The generated serializers of your payload types (a <see cref="PayloadContext"/>, or several joined with
     /// <see cref="PayloadContext.Combine"/>); also what the HybridCache serializer factory uses when it is given none.
     /// </summary>

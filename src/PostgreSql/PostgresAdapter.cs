@@ -150,11 +150,13 @@ public sealed class PostgresAdapter : IPersistenceAdapter, IAdapterLifecycle
             try
             {
                 var database = new PgDatabase(source, DataSource, Options.BusyTimeout);
-                await database.RunAsync("connect", PgWork.Read, (Options.CreateTables, DataSource), static async (c, s, ct) =>
+                var change = await database.RunAsync("connect", PgWork.Read, (Options.CreateTables, DataSource), static (c, s, ct) =>
+                    PgSchema.EnsureAsync(c, s.CreateTables, s.DataSource, ct), cancellationToken).ConfigureAwait(false);
+                if (PersistenceEvents.IsEnabled)
                 {
-                    await PgSchema.EnsureAsync(c, s.CreateTables, s.DataSource, ct).ConfigureAwait(false);
-                    return 0;
-                }, cancellationToken).ConfigureAwait(false);
+                    PersistenceEvents.Connected(new PersistenceConnected("postgresql", DataSource, PgSchema.CurrentVersion, change));
+                }
+
                 _database = database;
             }
             catch

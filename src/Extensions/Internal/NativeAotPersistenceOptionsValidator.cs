@@ -54,6 +54,11 @@ internal sealed class NativeAotPersistenceOptionsValidator : IValidateOptions<Na
             Add(ref failures, $"ReaderConnections must be zero or more; it is {options.ReaderConnections}.");
         }
 
+        if (options.BusyWaitLogThreshold < TimeSpan.Zero)
+        {
+            Add(ref failures, $"BusyWaitLogThreshold must be zero or positive; it is {options.BusyWaitLogThreshold}.");
+        }
+
         return failures is null ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }
 

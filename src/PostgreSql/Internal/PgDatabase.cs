@@ -68,7 +68,13 @@ internal sealed class PgDatabase
                 {
                     if (work != PgWork.Transaction)
                     {
-                        return await body(connection, state, cancellationToken).ConfigureAwait(false);
+                        var read = await body(connection, state, cancellationToken).ConfigureAwait(false);
+                        if (attempt > 1)
+                        {
+                            ReportRetries(operation, started, gaveUp: false);
+                        }
+
+                        return read;
                     }
 
                     // Npgsql sends BEGIN together with the first statement: no extra round trip.
@@ -80,6 +86,11 @@ internal sealed class PgDatabase
 
                         // COMMIT is not cancellable: once sent, whether it applied is known only from its reply.
                         await transaction.CommitAsync(CancellationToken.None).ConfigureAwait(false);
+                        if (attempt > 1)
+                        {
+                            ReportRetries(operation, started, gaveUp: false);
+                        }
+
                         return result;
                     }
                 }
@@ -95,6 +106,11 @@ internal sealed class PgDatabase
 
             if (committing || !PgErrors.IsRetryable(failure) || Stopwatch.GetElapsedTime(started) + backoff > _retryBudget)
             {
+                if (attempt > 1)
+                {
+                    ReportRetries(operation, started, gaveUp: true);
+                }
+
                 throw PgErrors.Map(failure, operation, DataSource, committing, attempt);
             }
 
@@ -151,6 +167,14 @@ internal sealed class PgDatabase
 
             throw new TimeoutException(
                 $"No connection within the busy timeout ({_retryBudget.TotalMilliseconds:0} ms): the server did not answer, or every connection of the pool stayed in use.", e);
+        }
+    }
+
+    private void ReportRetries(string operation, long started, bool gaveUp)
+    {
+        if (PersistenceEvents.IsEnabled)
+        {
+            PersistenceEvents.BusyWait(new PersistenceBusyWait("postgresql", operation, DataSource, Stopwatch.GetElapsedTime(started), gaveUp));
         }
     }
 }

@@ -15,7 +15,7 @@ internal static class PgSchema
     ];
 
     /// <summary>Checks the server, refuses a newer schema and creates what is missing (unless creation is off).</summary>
-    public static async ValueTask EnsureAsync(NpgsqlConnection connection, bool createTables, string dataSource, CancellationToken cancellationToken)
+    public static async ValueTask<SchemaChange> EnsureAsync(NpgsqlConnection connection, bool createTables, string dataSource, CancellationToken cancellationToken)
     {
         await using (var command = connection.Command(PgSql.ServerEncoding))
         {
@@ -36,7 +36,7 @@ internal static class PgSchema
         Validate(state, createTables, dataSource);
         if (state.IsComplete)
         {
-            return;
+            return SchemaChange.None;
         }
 
         var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
@@ -52,7 +52,7 @@ internal static class PgSchema
             Validate(state, createTables: true, dataSource);
             if (state.IsComplete)
             {
-                return;
+                return SchemaChange.None;
             }
 
             await using (var command = connection.Command(PgSql.CreateScript))
@@ -61,6 +61,7 @@ internal static class PgSchema
             }
 
             await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+            return state.Version is null ? SchemaChange.Created : SchemaChange.Migrated;
         }
     }
 

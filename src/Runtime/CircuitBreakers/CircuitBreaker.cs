@@ -239,7 +239,13 @@ public sealed class CircuitBreaker
                 1, new KeyValuePair<string, object?>("nap.circuit.from", CircuitStates.ToText(from)), new KeyValuePair<string, object?>("nap.circuit.to", CircuitStates.ToText(to)));
         }
 
-        return new(Key, from, to, _options.TimeProvider.GetUtcNow());
+        var transition = new CircuitBreakerTransition(Key, from, to, _options.TimeProvider.GetUtcNow());
+        if (PersistenceEvents.IsEnabled)
+        {
+            PersistenceEvents.CircuitTransition(transition);
+        }
+
+        return transition;
     }
 
     private void Raise(CircuitBreakerTransition? transition)

@@ -29,6 +29,11 @@ internal static class PayloadErrors
             PersistenceTelemetry.PayloadFormatErrors.Add(1, new KeyValuePair<string, object?>("nap.operation", operation));
         }
 
+        if (PersistenceEvents.IsEnabled)
+        {
+            PersistenceEvents.PayloadFormatError(exception);
+        }
+
         return exception;
     }
 

@@ -143,6 +143,10 @@ internal sealed class LockHandle : ILockHandle
             if (!_released)
             {
                 PersistenceTelemetry.LocksLost.Add(1);
+                if (PersistenceEvents.IsEnabled)
+                {
+                    PersistenceEvents.LockLost(new PersistenceLockLost(Key, Owner, FencingToken));
+                }
             }
 
             lost.Cancel();

@@ -235,9 +235,12 @@ public sealed partial class SqliteAdapter : IPersistenceAdapter, IDisposable
         // Look first without writing: a file with a newer schema (or a read-only file) must stay untouched.
         var state = await pool.WriteAsync("connect", 0, static (c, _) => SqliteSchema.Inspect(c, "connect"), cancellationToken).ConfigureAwait(false);
         SqliteSchema.Validate(state, Options.CreateTables, DataSource);
-        if (!state.IsComplete)
+        var wrote = !state.IsComplete
+            && await pool.WriteAsync("schema.create", 0, static (c, _) => SqliteSchema.Create(c), cancellationToken).ConfigureAwait(false);
+        if (PersistenceEvents.IsEnabled)
         {
-            await pool.WriteAsync("schema.create", 0, static (c, _) => SqliteSchema.Create(c), cancellationToken).ConfigureAwait(false);
+            var change = !wrote ? SchemaChange.None : state.Version is null ? SchemaChange.Created : SchemaChange.Migrated;
+            PersistenceEvents.Connected(new PersistenceConnected("sqlite", DataSource, SqliteSchema.CurrentVersion, change));
         }
     }
 

@@ -204,6 +204,7 @@ internal sealed class SqliteConnectionPool : IDisposable
     {
         var started = Stopwatch.GetTimestamp();
         var delay = TimeSpan.FromMilliseconds(1);
+        var waitedBefore = false;
         while (true)
         {
             await connection.Gate.WaitAsync(cancellationToken).ConfigureAwait(false);
@@ -211,7 +212,13 @@ internal sealed class SqliteConnectionPool : IDisposable
             try
             {
                 ThrowIfClosed(connection, operation);
-                return body(connection);
+                var result = body(connection);
+                if (waitedBefore)
+                {
+                    ReportBusyWait(operation, connection.DataSource, Stopwatch.GetElapsedTime(started), gaveUp: false);
+                }
+
+                return result;
             }
             catch (SqliteBusyException e)
             {
@@ -223,9 +230,11 @@ internal sealed class SqliteConnectionPool : IDisposable
                 connection.Gate.Release();
             }
 
+            waitedBefore = true;
             var waited = Stopwatch.GetElapsedTime(started);
             if (waited >= _busyTimeout)
             {
+                ReportBusyWait(operation, connection.DataSource, waited, gaveUp: true);
                 throw SqliteErrors.BusyTimeout(busy, waited, operation, connection.DataSource);
             }
 
@@ -234,6 +243,14 @@ internal sealed class SqliteConnectionPool : IDisposable
             var remaining = _busyTimeout - waited;
             await Task.Delay(jittered < remaining ? jittered : remaining, cancellationToken).ConfigureAwait(false);
             delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, TimeSpan.FromMilliseconds(50).Ticks));
+        }
+    }
+
+    private static void ReportBusyWait(string operation, string dataSource, TimeSpan waited, bool gaveUp)
+    {
+        if (PersistenceEvents.IsEnabled)
+        {
+            PersistenceEvents.BusyWait(new PersistenceBusyWait("sqlite", operation, dataSource, waited, gaveUp));
         }
     }
 
