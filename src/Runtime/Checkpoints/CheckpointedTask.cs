@@ -60,7 +60,7 @@ public static class CheckpointedTask
             : null;
 
         TResult result;
-        using var activity = PersistenceTelemetry.Source.StartActivity("nap.checkpointed_task");
+        using var activity = PersistenceTelemetry.StartActivity("nap.checkpointed_task");
         activity?.SetTag("nap.checkpoint.task_id", taskId);
         activity?.SetTag("nap.checkpoint.resumed_from", context.Sequence);
         try

@@ -233,11 +233,7 @@ public sealed class CircuitBreaker
 
     private CircuitBreakerTransition Transition(CircuitState from, CircuitState to)
     {
-        if (PersistenceTelemetry.CircuitTransitions.Enabled)
-        {
-            PersistenceTelemetry.CircuitTransitions.Add(
-                1, new KeyValuePair<string, object?>("nap.circuit.from", CircuitStates.ToText(from)), new KeyValuePair<string, object?>("nap.circuit.to", CircuitStates.ToText(to)));
-        }
+        PersistenceTelemetry.CircuitTransition(CircuitStates.ToText(from), CircuitStates.ToText(to));
 
         var transition = new CircuitBreakerTransition(Key, from, to, _options.TimeProvider.GetUtcNow());
         if (PersistenceEvents.IsEnabled)

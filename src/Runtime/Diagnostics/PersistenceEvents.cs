@@ -99,7 +99,7 @@ public static class PersistenceEvents
         return new Subscription(observer);
     }
 
-    internal static bool IsEnabled => Volatile.Read(ref s_observers).Length != 0;
+    internal static bool IsEnabled => PersistenceTelemetry.IsSupported && Volatile.Read(ref s_observers).Length != 0;
 
     internal static void Connected(PersistenceConnected e) => Raise(e, static (o, e) => o.OnConnected(e));
 

@@ -57,7 +57,7 @@ internal static class ExecuteOnce
         }
 
         // A failure propagates and nothing is stored, so the next call runs the action again.
-        using var activity = PersistenceTelemetry.Source.StartActivity("nap.execute_once");
+        using var activity = PersistenceTelemetry.StartActivity("nap.execute_once");
         activity?.SetTag("nap.idempotency.key", key);
         var result = await action(cancellationToken).ConfigureAwait(false);
         await provider.SetAsync(key, result, ttl, typeInfo, CancellationToken.None).ConfigureAwait(false);

@@ -24,10 +24,7 @@ internal static class PayloadErrors
 
     private static PayloadFormatException Counted(string operation, PayloadFormatException exception)
     {
-        if (PersistenceTelemetry.PayloadFormatErrors.Enabled)
-        {
-            PersistenceTelemetry.PayloadFormatErrors.Add(1, new KeyValuePair<string, object?>("nap.operation", operation));
-        }
+        PersistenceTelemetry.PayloadFormatError(operation);
 
         if (PersistenceEvents.IsEnabled)
         {

@@ -142,7 +142,7 @@ internal sealed class LockHandle : ILockHandle
         {
             if (!_released)
             {
-                PersistenceTelemetry.LocksLost.Add(1);
+                PersistenceTelemetry.LockLost();
                 if (PersistenceEvents.IsEnabled)
                 {
                     PersistenceEvents.LockLost(new PersistenceLockLost(Key, Owner, FencingToken));

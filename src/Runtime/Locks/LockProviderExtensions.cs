@@ -39,7 +39,7 @@ public static class LockProviderExtensions
         var deadline = options.Wait == Timeout.InfiniteTimeSpan ? DateTimeOffset.MaxValue : time.GetUtcNow() + options.Wait;
         var delay = s_firstDelay;
         var started = time.GetTimestamp();
-        using var activity = options.Wait == TimeSpan.Zero ? null : PersistenceTelemetry.Source.StartActivity("nap.lock.wait");
+        using var activity = options.Wait == TimeSpan.Zero ? null : PersistenceTelemetry.StartActivity("nap.lock.wait");
         activity?.SetTag("nap.lock.key", key);
         ILockHandle? handle;
         while (true)
@@ -70,9 +70,6 @@ public static class LockProviderExtensions
 
     private static void RecordWait(TimeProvider time, long started, string outcome)
     {
-        if (PersistenceTelemetry.LockWait.Enabled)
-        {
-            PersistenceTelemetry.LockWait.Record(time.GetElapsedTime(started).TotalSeconds, new KeyValuePair<string, object?>("nap.outcome", outcome));
-        }
+        PersistenceTelemetry.LockWaited(time.GetElapsedTime(started), outcome);
     }
 }

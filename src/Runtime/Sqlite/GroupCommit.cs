@@ -298,10 +298,7 @@ internal sealed class GroupCommit
         try
         {
             _writer.Execute(SqlId.Commit, "group_commit");
-            if (PersistenceTelemetry.GroupCommitWrites.Enabled)
-            {
-                PersistenceTelemetry.GroupCommitWrites.Record(batch.Count);
-            }
+            PersistenceTelemetry.GroupCommitted(batch.Count);
 
             return Outcome.Committed;
         }
