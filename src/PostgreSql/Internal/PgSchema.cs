@@ -6,7 +6,7 @@ namespace NativeAotPersistence.PostgreSql;
 internal static class PgSchema
 {
     /// <summary>The schema version this library writes; a database with a higher one is refused.</summary>
-    public const int CurrentVersion = 2;
+    public const int CurrentVersion = SchemaRules.CurrentVersion;
 
     private static readonly string[] Objects =
     [
@@ -104,31 +104,8 @@ internal static class PgSchema
         return new State(Objects.Where(o => !present.Contains(o)).ToArray(), version);
     }
 
-    private static void Validate(State state, bool createTables, string dataSource)
-    {
-        if (state.Version > CurrentVersion)
-        {
-            throw new PersistenceException(
-                $"The PostgreSQL database '{dataSource}' has schema version {state.Version}, newer than the {CurrentVersion} this version " +
-                "of NativeAotPersistence knows. It was left untouched; upgrade the library to use it.",
-                PersistenceErrorKind.SchemaTooNew,
-                "connect",
-                dataSource);
-        }
-
-        if (!createTables && !state.IsComplete)
-        {
-            var missing = state.Missing.Count > 0
-                ? "the objects " + string.Join(", ", state.Missing) + " are missing"
-                : state.Version is { } old
-                    ? $"its schema version {old} must be migrated to {CurrentVersion}"
-                    : "no schema version is recorded in go_goscope_meta";
-            throw new PersistenceException(
-                $"The PostgreSQL database '{dataSource}' is not ready: {missing}, and PersistenceAdapterOptions.CreateTables is false. " +
-                "Connect once with CreateTables = true (the default), as a role that may create tables, to create them.",
-                PersistenceErrorKind.SchemaMissing,
-                "connect",
-                dataSource);
-        }
-    }
+    private static void Validate(State state, bool createTables, string dataSource) =>
+        SchemaRules.Validate(
+            state.Version, state.Missing, createTables, $"The PostgreSQL database '{dataSource}'", "objects",
+            "Connect once with CreateTables = true (the default), as a role that may create tables, to create them.", dataSource);
 }

@@ -7,7 +7,7 @@ namespace NativeAotPersistence.Sqlite;
 internal static class SqliteSchema
 {
     /// <summary>The schema version this library writes; a file with a higher one is refused.</summary>
-    public const int CurrentVersion = 2;
+    public const int CurrentVersion = SchemaRules.CurrentVersion;
 
     private const string CurrentVersionText = "2";
 
@@ -146,33 +146,10 @@ internal static class SqliteSchema
     }
 
     /// <summary>Refuses a schema this library cannot use; names what is missing when creation is off.</summary>
-    public static void Validate(State state, bool createTables, string dataSource)
-    {
-        if (state.Version > CurrentVersion)
-        {
-            throw new PersistenceException(
-                $"The database '{dataSource}' has schema version {state.Version}, newer than the {CurrentVersion} this version " +
-                "of NativeAotPersistence knows. It was left untouched; upgrade the library to use it.",
-                PersistenceErrorKind.SchemaTooNew,
-                "connect",
-                dataSource);
-        }
-
-        if (!createTables && !state.IsComplete)
-        {
-            var missing = state.MissingTables.Count > 0
-                ? "the tables " + string.Join(", ", state.MissingTables) + " are missing"
-                : state.Version is { } old
-                    ? $"its schema version {old} must be migrated to {CurrentVersion}"
-                    : "no schema version is recorded in go_goscope_meta";
-            throw new PersistenceException(
-                $"The database '{dataSource}' is not ready: {missing}, and PersistenceAdapterOptions.CreateTables is false. " +
-                "Connect once with CreateTables = true (the default) to create them.",
-                PersistenceErrorKind.SchemaMissing,
-                "connect",
-                dataSource);
-        }
-    }
+    public static void Validate(State state, bool createTables, string dataSource) =>
+        SchemaRules.Validate(
+            state.Version, state.MissingTables, createTables, $"The database '{dataSource}'", "tables",
+            "Connect once with CreateTables = true (the default) to create them.", dataSource);
 
     /// <summary>Creates whatever is missing and records the version, in one transaction. Returns whether it wrote.</summary>
     public static bool Create(SqliteConnection connection)

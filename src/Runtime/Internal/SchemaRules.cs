@@ -1,0 +1,44 @@
+namespace NativeAotPersistence;
+
+/// <summary>The schema version every backend writes, and the one check of a stored schema they all apply on connect.</summary>
+internal static class SchemaRules
+{
+    /// <summary>The schema version this library writes; a database with a higher one is refused.</summary>
+    public const int CurrentVersion = 2;
+
+    /// <summary>Refuses a schema this library cannot use; names what is missing when creation is off.</summary>
+    /// <param name="version">The recorded version, or <see langword="null"/> when none is.</param>
+    /// <param name="missing">The library's tables (or other objects) that do not exist.</param>
+    /// <param name="createTables">Whether the adapter may create and migrate.</param>
+    /// <param name="subject">How the store is named in messages, such as <c>The database 'app.db'</c>.</param>
+    /// <param name="missingNoun">What <paramref name="missing"/> lists: <c>tables</c> or <c>objects</c>.</param>
+    /// <param name="createAdvice">How to connect to create them, ending the message.</param>
+    /// <param name="dataSource">The file or server, for the exception.</param>
+    public static void Validate(
+        int? version, IReadOnlyList<string> missing, bool createTables, string subject, string missingNoun, string createAdvice, string dataSource)
+    {
+        if (version > CurrentVersion)
+        {
+            throw new PersistenceException(
+                $"{subject} has schema version {version}, newer than the {CurrentVersion} this version " +
+                "of NativeAotPersistence knows. It was left untouched; upgrade the library to use it.",
+                PersistenceErrorKind.SchemaTooNew,
+                "connect",
+                dataSource);
+        }
+
+        if (!createTables && (missing.Count > 0 || version != CurrentVersion))
+        {
+            var what = missing.Count > 0
+                ? $"the {missingNoun} " + string.Join(", ", missing) + " are missing"
+                : version is { } old
+                    ? $"its schema version {old} must be migrated to {CurrentVersion}"
+                    : "no schema version is recorded in go_goscope_meta";
+            throw new PersistenceException(
+                $"{subject} is not ready: {what}, and PersistenceAdapterOptions.CreateTables is false. {createAdvice}",
+                PersistenceErrorKind.SchemaMissing,
+                "connect",
+                dataSource);
+        }
+    }
+}
