@@ -29,19 +29,24 @@ internal sealed class PgCacheProvider : PgProvider, ICacheProvider
         Keys.Validate(key);
         ArgumentNullException.ThrowIfNull(typeInfo);
         var db = Db;
-        var (lookup, slides) = await db.RunAsync("cache.get", PgWork.Read, (_ns, key, typeInfo, NowMs, db.DataSource), static async (c, s, ct) =>
+        var (lookup, slides, outcome) = await db.RunAsync("cache.get", PgWork.Read, (_ns, key, typeInfo, NowMs, db.DataSource), static async (c, s, ct) =>
         {
             await using var command = c.Command(PgSql.CacheGet).Key(s._ns, s.key).Int64(s.NowMs);
             var reader = await command.ExecuteReaderAsync(ct).ConfigureAwait(false);
             await using (reader.ConfigureAwait(false))
             {
-                return await reader.ReadAsync(ct).ConfigureAwait(false)
-                    ? (new CacheLookup<T>(true, reader.ReadPayload(0, s.typeInfo, s.key, "cache.get", s.DataSource)), !reader.IsDBNull(1))
-                    : default;
+                if (!await reader.ReadAsync(ct).ConfigureAwait(false))
+                {
+                    return (default(CacheLookup<T>), false, CacheOutcome.Miss);
+                }
+
+                return reader.IsDBNull(0)
+                    ? (default, false, CacheOutcome.Expired)
+                    : (new CacheLookup<T>(true, reader.ReadPayload(0, s.typeInfo, s.key, "cache.get", s.DataSource)), !reader.IsDBNull(1), CacheOutcome.Hit);
             }
         }, cancellationToken).ConfigureAwait(false);
 
-        PersistenceTelemetry.CacheLookup("postgresql", lookup.Found);
+        PersistenceTelemetry.CacheLookup("postgresql", outcome);
 
         // A hit on a sliding entry renews its expiry before the value is returned, as a read of it must.
         if (slides)

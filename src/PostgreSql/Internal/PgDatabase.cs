@@ -47,7 +47,17 @@ internal sealed class PgDatabase
     public NpgsqlDataSource Source => _source;
 
     /// <summary>Runs <paramref name="body"/> on a pooled connection, retrying what is safe to retry.</summary>
-    public async ValueTask<TResult> RunAsync<TState, TResult>(
+    public ValueTask<TResult> RunAsync<TState, TResult>(
+        string operation,
+        PgWork work,
+        TState state,
+        Func<NpgsqlConnection, TState, CancellationToken, ValueTask<TResult>> body,
+        CancellationToken cancellationToken) =>
+        PersistenceTelemetry.TimesOperations
+            ? PersistenceTelemetry.Timed("postgresql", operation, Stopwatch.GetTimestamp(), Run(operation, work, state, body, cancellationToken))
+            : Run(operation, work, state, body, cancellationToken);
+
+    private async ValueTask<TResult> Run<TState, TResult>(
         string operation,
         PgWork work,
         TState state,

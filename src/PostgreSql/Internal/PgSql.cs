@@ -76,8 +76,9 @@ internal static class PgSql
         """;
 
     // $1 key, $2 now
+    // No row: a miss. A NULL value (never stored: the column is NOT NULL): the entry expired, and its value is not sent.
     // Column 1 is NULL unless the entry slides; a hit on a sliding entry then renews it (CacheRefresh).
-    public const string CacheGet = "SELECT value, sliding_ms FROM go_goscope_cache WHERE key = $1 AND (expires_at IS NULL OR expires_at > $2)";
+    public const string CacheGet = "SELECT CASE WHEN expires_at IS NULL OR expires_at > $2 THEN value END, sliding_ms FROM go_goscope_cache WHERE key = $1";
     public const string CacheHas = "SELECT 1 FROM go_goscope_cache WHERE key = $1 AND (expires_at IS NULL OR expires_at > $2)";
 
     // $1 key, $2 value, $3 expires_at, $4 now

@@ -43,13 +43,19 @@ internal sealed class InMemoryCacheProvider : InMemoryProvider, ICacheProvider
         lock (_table.Sync)
         {
             var stored = _ns.Stored(key);
-            if (!_table.TryGet(stored, out var row) || !Ttl.IsLive(row.ExpiresAtMs, now))
+            if (!_table.TryGet(stored, out var row))
             {
-                PersistenceTelemetry.CacheLookup("in-memory", hit: false);
+                PersistenceTelemetry.CacheLookup("in-memory", CacheOutcome.Miss);
                 return default;
             }
 
-            PersistenceTelemetry.CacheLookup("in-memory", hit: true);
+            if (!Ttl.IsLive(row.ExpiresAtMs, now))
+            {
+                PersistenceTelemetry.CacheLookup("in-memory", CacheOutcome.Expired);
+                return default;
+            }
+
+            PersistenceTelemetry.CacheLookup("in-memory", CacheOutcome.Hit);
             value = row.Value;
             Renew(stored, row, now);
         }

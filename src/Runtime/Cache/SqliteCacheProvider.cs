@@ -40,7 +40,7 @@ internal sealed class SqliteCacheProvider : SqliteProvider, ICacheProvider
         if (read.IsCompletedSuccessfully)
         {
             var result = read.Result;
-            PersistenceTelemetry.CacheLookup("sqlite", result.Lookup.Found);
+            PersistenceTelemetry.CacheLookup("sqlite", result.Outcome);
             return result.Slides ? RenewAsync(result.Lookup, key, cancellationToken) : new ValueTask<CacheLookup<T>>(result.Lookup);
         }
 
@@ -258,7 +258,7 @@ internal sealed class SqliteCacheProvider : SqliteProvider, ICacheProvider
         if (read.IsCompletedSuccessfully)
         {
             var result = read.Result;
-            PersistenceTelemetry.CacheLookup("sqlite", result.Lookup.Found);
+            PersistenceTelemetry.CacheLookup("sqlite", result.Outcome);
             return result.Slides ? RenewValueAsync(result.Lookup.Value, key, cancellationToken) : new ValueTask<T?>(result.Lookup.Value);
         }
 
@@ -280,7 +280,14 @@ internal sealed class SqliteCacheProvider : SqliteProvider, ICacheProvider
                     return default;
                 }
 
-                var value = c.ReadPayload(statement, 0, s.typeInfo, s.key, op);
+                // A stored value is never empty, so only an empty read can be the NULL an expired entry selects.
+                var utf8 = sqlite3_column_blob(statement, 0);
+                if (utf8.IsEmpty && sqlite3_column_type(statement, 0) == SQLITE_NULL)
+                {
+                    return CacheRead<T>.Expired;
+                }
+
+                var value = c.ReadPayload(utf8, s.typeInfo, s.key, op);
                 return new CacheRead<T>(new CacheLookup<T>(true, value), sqlite3_column_type(statement, 1) != SQLITE_NULL);
             }
             finally
@@ -344,7 +351,7 @@ internal sealed class SqliteCacheProvider : SqliteProvider, ICacheProvider
     private async ValueTask<CacheLookup<T>> AwaitRenewAsync<T>(ValueTask<CacheRead<T>> read, string key, CancellationToken cancellationToken)
     {
         var result = await read.ConfigureAwait(false);
-        PersistenceTelemetry.CacheLookup("sqlite", result.Lookup.Found);
+        PersistenceTelemetry.CacheLookup("sqlite", result.Outcome);
         if (result.Slides)
         {
             await RefreshAsync(key, cancellationToken).ConfigureAwait(false);
@@ -353,5 +360,10 @@ internal sealed class SqliteCacheProvider : SqliteProvider, ICacheProvider
         return result.Lookup;
     }
 
-    private readonly record struct CacheRead<T>(CacheLookup<T> Lookup, bool Slides);
+    private readonly record struct CacheRead<T>(CacheLookup<T> Lookup, bool Slides, bool IsExpired = false)
+    {
+        public static CacheRead<T> Expired => new(default, Slides: false, IsExpired: true);
+
+        public CacheOutcome Outcome => Lookup.Found ? CacheOutcome.Hit : IsExpired ? CacheOutcome.Expired : CacheOutcome.Miss;
+    }
 }

@@ -12,7 +12,8 @@ namespace NativeAotPersistence;
 /// <remarks>
 /// <para>Instruments (tags in brackets):</para>
 /// <list type="bullet">
-/// <item><c>nap.cache.lookups</c> — cache gets [<c>nap.backend</c>, <c>nap.outcome</c> = hit | miss].</item>
+/// <item><c>nap.cache.lookups</c> — cache gets [<c>nap.backend</c>, <c>nap.outcome</c> = hit | miss | expired; expired: the
+/// key is stored but its entry expired and was not yet reclaimed].</item>
 /// <item><c>nap.busy_waits</c> — waits for a busy SQLite database, or retries of a transient PostgreSQL failure [<c>nap.backend</c>, <c>nap.operation</c>].</item>
 /// <item><c>nap.group_commit.writes</c> — writes committed together in one SQLite transaction (histogram).</item>
 /// <item><c>nap.lock.wait</c> — seconds a waiting <c>AcquireAsync</c> took [<c>nap.outcome</c> = acquired | timed_out] (histogram).</item>
@@ -22,8 +23,10 @@ namespace NativeAotPersistence;
 /// </list>
 /// <para>
 /// Activities: <c>nap.execute_once</c> (an <c>ExecuteOnceAsync</c> that runs its action), <c>nap.checkpointed_task</c>
-/// (one <c>CheckpointedTask.RunAsync</c>) and <c>nap.lock.wait</c> (a waiting <c>AcquireAsync</c>); they are created
-/// only when a listener samples them.
+/// (one <c>CheckpointedTask.RunAsync</c>) and <c>nap.lock.wait</c> (a waiting <c>AcquireAsync</c>); and one per SQLite or
+/// PostgreSQL operation (<c>nap.cache.get</c>, <c>nap.circuit.record_failure</c>, …) slower than
+/// <see cref="SlowOperationThreshold"/> or inside a <see cref="TraceOperations"/> scope [<c>db.system.name</c>,
+/// <c>nap.operation</c>, <c>error.type</c> on failure]. They are created only when a listener samples them.
 /// </para>
 /// </remarks>
 public static class PersistenceTelemetry
@@ -35,7 +38,7 @@ public static class PersistenceTelemetry
     internal static readonly ActivitySource Source = new(Name, typeof(PersistenceTelemetry).Assembly.GetName().Version?.ToString());
 
     internal static readonly Counter<long> CacheLookups =
-        Meter.CreateCounter<long>("nap.cache.lookups", "{lookup}", "Cache gets, by backend and outcome (hit or miss).");
+        Meter.CreateCounter<long>("nap.cache.lookups", "{lookup}", "Cache gets, by backend and outcome (hit, miss or expired).");
 
     internal static readonly Counter<long> BusyWaits =
         Meter.CreateCounter<long>("nap.busy_waits", "{wait}", "Waits for a busy SQLite database and retries of transient PostgreSQL failures.");
@@ -68,11 +71,17 @@ public static class PersistenceTelemetry
     internal static bool IsSupported { get; } = !AppContext.TryGetSwitch(SupportSwitch, out var enabled) || enabled;
 
     /// <summary>Counts a cache get; one field read when nobody listens.</summary>
-    internal static void CacheLookup(string backend, bool hit)
+    internal static void CacheLookup(string backend, CacheOutcome outcome)
     {
         if (IsSupported && CacheLookups.Enabled)
         {
-            CacheLookups.Add(1, new KeyValuePair<string, object?>("nap.backend", backend), new KeyValuePair<string, object?>("nap.outcome", hit ? "hit" : "miss"));
+            var name = outcome switch
+            {
+                CacheOutcome.Hit => "hit",
+                CacheOutcome.Expired => "expired",
+                _ => "miss",
+            };
+            CacheLookups.Add(1, new KeyValuePair<string, object?>("nap.backend", backend), new KeyValuePair<string, object?>("nap.outcome", name));
         }
     }
 
@@ -126,4 +135,135 @@ public static class PersistenceTelemetry
 
     /// <summary>An activity, only when telemetry is compiled in and a listener samples it.</summary>
     internal static Activity? StartActivity(string name) => IsSupported ? Source.StartActivity(name) : null;
+
+    private static readonly AsyncLocal<bool> TracingAll = new();
+    private static long s_slowOperationTicks = TimeSpan.FromMilliseconds(100).Ticks;
+
+    /// <summary>
+    /// Gets or sets how long a SQLite or PostgreSQL operation must take to be traced as an activity named after it
+    /// (<c>nap.cache.get</c>, <c>nap.lock.acquire</c>, …), created when it ends with its real start time. The default is
+    /// 100 ms; <see cref="TimeSpan.Zero"/> traces every operation, <see cref="Timeout.InfiniteTimeSpan"/> none but those
+    /// in a <see cref="TraceOperations"/> scope. The operation is timed only while a listener listens to
+    /// <see cref="Name"/>.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">The value is negative and not <see cref="Timeout.InfiniteTimeSpan"/>.</exception>
+    public static TimeSpan SlowOperationThreshold
+    {
+        get
+        {
+            var ticks = Volatile.Read(ref s_slowOperationTicks);
+            return ticks == long.MaxValue ? Timeout.InfiniteTimeSpan : TimeSpan.FromTicks(ticks);
+        }
+
+        set
+        {
+            if (value < TimeSpan.Zero && value != Timeout.InfiniteTimeSpan)
+            {
+                throw new ArgumentOutOfRangeException(nameof(value), value, "The threshold must be zero or positive, or Timeout.InfiniteTimeSpan to trace only on demand.");
+            }
+
+            Volatile.Write(ref s_slowOperationTicks, value == Timeout.InfiniteTimeSpan ? long.MaxValue : value.Ticks);
+        }
+    }
+
+    /// <summary>
+    /// Traces every SQLite and PostgreSQL operation that starts in the calling flow (this method's caller and what it
+    /// awaits) until the returned scope is disposed, however fast: for one request under investigation, while
+    /// <see cref="SlowOperationThreshold"/> keeps the rest quiet.
+    /// </summary>
+    /// <returns>The scope; dispose it to return to tracing only slow operations.</returns>
+    public static IDisposable TraceOperations()
+    {
+        var scope = new TracingScope(TracingAll.Value);
+        TracingAll.Value = true;
+        return scope;
+    }
+
+    /// <summary>Whether storage operations are timed: only while telemetry is compiled in and a listener listens.</summary>
+    internal static bool TimesOperations => IsSupported && Source.HasListeners();
+
+    /// <summary>
+    /// Completes with <paramref name="operation"/>'s outcome and, when it was slow or traced on demand, records it as an
+    /// activity. Allocates nothing for an operation that completed synchronously and was not traced.
+    /// </summary>
+    internal static ValueTask<T> Timed<T>(string backend, string operation, long started, ValueTask<T> task)
+    {
+        if (task.IsCompletedSuccessfully)
+        {
+            OperationEnded(backend, operation, started, error: null);
+            return task;
+        }
+
+        return AwaitTimed(backend, operation, started, task);
+
+        static async ValueTask<T> AwaitTimed(string backend, string operation, long started, ValueTask<T> task)
+        {
+            try
+            {
+                var result = await task.ConfigureAwait(false);
+                OperationEnded(backend, operation, started, error: null);
+                return result;
+            }
+            catch (Exception e)
+            {
+                OperationEnded(backend, operation, started, e);
+                throw;
+            }
+        }
+    }
+
+    private static void OperationEnded(string backend, string operation, long started, Exception? error)
+    {
+        var elapsed = Stopwatch.GetElapsedTime(started);
+        if (elapsed.Ticks < Volatile.Read(ref s_slowOperationTicks) && !TracingAll.Value)
+        {
+            return;
+        }
+
+        // Created after the fact, so only operations that qualify cost an activity; its start is the operation's.
+        var kind = backend == "postgresql" ? ActivityKind.Client : ActivityKind.Internal;
+        using var activity = Source.CreateActivity("nap." + operation, kind);
+        if (activity is null)
+        {
+            return;
+        }
+
+        activity.SetStartTime(DateTime.UtcNow - elapsed);
+        activity.SetTag("db.system.name", backend);
+        activity.SetTag("nap.operation", operation);
+        if (error is not null)
+        {
+            activity.SetStatus(ActivityStatusCode.Error, error.Message);
+            activity.SetTag("error.type", error is PersistenceException p ? p.Kind.ToString() : error.GetType().FullName);
+        }
+
+        activity.Start();
+    }
+
+    private sealed class TracingScope(bool previous) : IDisposable
+    {
+        private bool _disposed;
+
+        public void Dispose()
+        {
+            if (!_disposed)
+            {
+                _disposed = true;
+                TracingAll.Value = previous;
+            }
+        }
+    }
+}
+
+/// <summary>What a cache get found, as <c>nap.cache.lookups</c> reports it.</summary>
+internal enum CacheOutcome
+{
+    /// <summary>No entry under the key.</summary>
+    Miss,
+
+    /// <summary>A live entry.</summary>
+    Hit,
+
+    /// <summary>An entry whose expiry passed and that was not reclaimed yet: a miss to the caller.</summary>
+    Expired,
 }

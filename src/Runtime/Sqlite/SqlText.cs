@@ -25,8 +25,10 @@ internal static class SqlText
         SqlId.MetaGet => "SELECT value FROM go_goscope_meta WHERE key = ?1"u8,
 
         // ?1 key, ?2 now (ms)
-        // Columns 1 and 2 are NULL unless the entry slides; a hit on a sliding entry then renews it (CacheRefresh).
-        SqlId.CacheGet => "SELECT value, sliding_ms, absolute_expires_at FROM go_goscope_cache WHERE key = ?1 AND (expires_at IS NULL OR expires_at > ?2)"u8,
+        // No row: a miss. A NULL value (never stored: the column is NOT NULL): the entry expired. Column 1 is NULL unless
+        // the entry slides; a hit on a sliding entry then renews it (CacheRefresh). The expiry test costs the same here
+        // as in a WHERE clause, and tells an expired entry from a missing one without a second statement.
+        SqlId.CacheGet => "SELECT CASE WHEN expires_at IS NULL OR expires_at > ?2 THEN value END, sliding_ms FROM go_goscope_cache WHERE key = ?1"u8,
 
         // ?1 key, ?2 value, ?3 expires_at, ?4 now
         SqlId.CacheSet => """

@@ -77,11 +77,15 @@ internal sealed partial class SqliteConnection
     }
 
     /// <summary>Reads a stored payload column; a value that does not parse is a <see cref="PayloadFormatException"/>.</summary>
-    public T ReadPayload<T>(sqlite3_stmt statement, int column, PayloadTypeInfo<T> typeInfo, string key, string operation)
+    public T ReadPayload<T>(sqlite3_stmt statement, int column, PayloadTypeInfo<T> typeInfo, string key, string operation) =>
+        ReadPayload(sqlite3_column_blob(statement, column), typeInfo, key, operation);
+
+    /// <summary>Parses payload bytes already read from a column; a value that does not parse is a <see cref="PayloadFormatException"/>.</summary>
+    public T ReadPayload<T>(ReadOnlySpan<byte> utf8, PayloadTypeInfo<T> typeInfo, string key, string operation)
     {
         try
         {
-            return typeInfo.Deserialize(sqlite3_column_blob(statement, column));
+            return typeInfo.Deserialize(utf8);
         }
         catch (Exception e) when (e is JsonException or InvalidOperationException or FormatException or OverflowException or ArgumentException)
         {

@@ -34,6 +34,19 @@ internal sealed class SqliteConnectionPool : IDisposable
     /// write committed.
     /// </summary>
     public ValueTask<TResult> WriteAsync<TState, TResult>(
+        string operation, TState state, Func<SqliteConnection, TState, TResult> body, CancellationToken cancellationToken) =>
+        PersistenceTelemetry.TimesOperations
+            ? PersistenceTelemetry.Timed("sqlite", operation, Stopwatch.GetTimestamp(), Write(operation, state, body, cancellationToken))
+            : Write(operation, state, body, cancellationToken);
+
+    /// <summary>Runs a read on a free reader connection (the writer when there are no readers).</summary>
+    public ValueTask<TResult> ReadAsync<TState, TResult>(
+        string operation, TState state, Func<SqliteConnection, TState, TResult> body, CancellationToken cancellationToken) =>
+        PersistenceTelemetry.TimesOperations
+            ? PersistenceTelemetry.Timed("sqlite", operation, Stopwatch.GetTimestamp(), Read(operation, state, body, cancellationToken))
+            : Read(operation, state, body, cancellationToken);
+
+    private ValueTask<TResult> Write<TState, TResult>(
         string operation, TState state, Func<SqliteConnection, TState, TResult> body, CancellationToken cancellationToken)
     {
         if (cancellationToken.IsCancellationRequested)
@@ -55,8 +68,7 @@ internal sealed class SqliteConnectionPool : IDisposable
         return _groupCommit.Enqueue(operation, state, body, cancellationToken);
     }
 
-    /// <summary>Runs a read on a free reader connection (the writer when there are no readers).</summary>
-    public ValueTask<TResult> ReadAsync<TState, TResult>(
+    private ValueTask<TResult> Read<TState, TResult>(
         string operation, TState state, Func<SqliteConnection, TState, TResult> body, CancellationToken cancellationToken)
     {
         if (cancellationToken.IsCancellationRequested)

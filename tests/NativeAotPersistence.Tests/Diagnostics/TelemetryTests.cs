@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
 using Microsoft.Extensions.Time.Testing;
+using NativeAotPersistence.Tests.PostgreSql;
 using NativeAotPersistence.Tests.Sqlite;
 
 namespace NativeAotPersistence.Tests.Diagnostics;
@@ -75,19 +76,47 @@ public sealed class TelemetryTests : IDisposable
         await using var sqlite = await SqliteAdapter.OpenAsync(_dir.File("t.db"), Options);
         await using var memory = new InMemoryPersistence(Options);
         await memory.ConnectAsync(Ct);
-        foreach (var p in new IPersistenceAdapter[] { sqlite, memory })
+        await CountLookupsAsync(sqlite, memory);
+
+        // A second hit on one backend only: the counts are per backend.
+        await sqlite.Cache.GetAsync<int>("k", Ct);
+        AssertLookups("sqlite", hits: 3, misses: 1, expired: 2);
+        AssertLookups("in-memory", hits: 2, misses: 1, expired: 2);
+    }
+
+    [Fact]
+    public async Task CacheLookups_OnPostgreSql_TellExpiredEntriesFromMissingOnes()
+    {
+        await using var postgres = await PostgresAdapter.OpenAsync(await PostgresServer.CreateSchemaAsync(), Options, Ct);
+        await CountLookupsAsync(postgres);
+        AssertLookups("postgresql", hits: 2, misses: 1, expired: 2);
+    }
+
+    /// <summary>On each adapter: two hits, a miss, and two gets of an entry that expired but was not reclaimed.</summary>
+    private async Task CountLookupsAsync(params IPersistenceAdapter[] adapters)
+    {
+        foreach (var p in adapters)
         {
             await p.Cache.SetAsync("k", 1, cancellationToken: Ct);
-            await p.Cache.GetAsync<int>("k", Ct);
-            await p.Cache.TryGetAsync<int>("k", Ct);
-            await p.Cache.GetAsync<int>("missing", Ct);
+            await p.Cache.SetAsync("old", 2, TimeSpan.FromSeconds(1), Ct);
         }
 
-        await sqlite.Cache.GetAsync<int>("k", Ct);
-        Assert.Equal(3, Sum("nap.cache.lookups", ("nap.backend", "sqlite"), ("nap.outcome", "hit")));
-        Assert.Equal(1, Sum("nap.cache.lookups", ("nap.backend", "sqlite"), ("nap.outcome", "miss")));
-        Assert.Equal(2, Sum("nap.cache.lookups", ("nap.backend", "in-memory"), ("nap.outcome", "hit")));
-        Assert.Equal(1, Sum("nap.cache.lookups", ("nap.backend", "in-memory"), ("nap.outcome", "miss")));
+        _time.Advance(TimeSpan.FromSeconds(2));
+        foreach (var p in adapters)
+        {
+            Assert.Equal(1, await p.Cache.GetAsync<int>("k", Ct));
+            Assert.True((await p.Cache.TryGetAsync<int>("k", Ct)).Found);
+            Assert.Equal(0, await p.Cache.GetAsync<int>("missing", Ct));
+            Assert.Equal(0, await p.Cache.GetAsync<int>("old", Ct));
+            Assert.False((await p.Cache.TryGetAsync<int>("old", Ct)).Found);
+        }
+    }
+
+    private void AssertLookups(string backend, int hits, int misses, int expired)
+    {
+        Assert.Equal(hits, Sum("nap.cache.lookups", ("nap.backend", backend), ("nap.outcome", "hit")));
+        Assert.Equal(misses, Sum("nap.cache.lookups", ("nap.backend", backend), ("nap.outcome", "miss")));
+        Assert.Equal(expired, Sum("nap.cache.lookups", ("nap.backend", backend), ("nap.outcome", "expired")));
     }
 
     [Fact]
@@ -168,6 +197,101 @@ public sealed class TelemetryTests : IDisposable
     }
 
     [Fact]
+    public async Task Operations_AreTraced_InsideATraceOperationsScope_AndNotOutside()
+    {
+        using var activities = new ActivityCollector();
+        using var threshold = new ThresholdScope(Timeout.InfiniteTimeSpan);
+        await using var p = await SqliteAdapter.OpenAsync(_dir.File("t.db"), Options);
+        await p.Cache.SetAsync("before", 1, cancellationToken: Ct);
+        using (PersistenceTelemetry.TraceOperations())
+        {
+            await p.Cache.SetAsync("k", 1, cancellationToken: Ct);
+            await p.Cache.GetAsync<int>("k", Ct);
+            await p.CircuitBreakers.RecordFailureAsync("upstream", 5, Ct);
+            await p.Cache.SetAsync("text", "not a number", cancellationToken: Ct);
+            await Assert.ThrowsAsync<PayloadFormatException>(async () => await p.Cache.GetAsync<int>("text", Ct));
+        }
+
+        await p.Cache.GetAsync<int>("after", Ct);
+
+        Assert.Equal(
+            ["nap.cache.set", "nap.cache.get", "nap.circuit.record_failure", "nap.cache.set", "nap.cache.get"],
+            activities.Operations.Select(a => a.OperationName));
+        Assert.All(activities.Operations, a =>
+        {
+            Assert.Equal("sqlite", a.GetTagItem("db.system.name"));
+            Assert.Equal(a.OperationName, "nap." + a.GetTagItem("nap.operation"));
+            Assert.Equal(ActivityKind.Internal, a.Kind);
+        });
+        var failed = activities.Operations[^1];
+        Assert.Equal(ActivityStatusCode.Error, failed.Status);
+        Assert.Equal("PayloadFormat", failed.GetTagItem("error.type"));
+        Assert.Equal(ActivityStatusCode.Unset, activities.Operations[1].Status);
+    }
+
+    [Fact]
+    public async Task SlowOperations_AreTraced_FromTheirRealStart_AndFastOnesAreNot()
+    {
+        using var activities = new ActivityCollector();
+        using var threshold = new ThresholdScope(TimeSpan.FromMilliseconds(100));
+        var path = _dir.File("slow.db");
+        await using var p = await SqliteAdapter.OpenAsync(path, Options);
+        await p.Cache.SetAsync("fast", 1, cancellationToken: Ct);
+        Assert.Empty(activities.Operations);
+
+        DateTime issued;
+        using (var raw = new RawSqlite(path))
+        {
+            raw.Exec("BEGIN IMMEDIATE");
+            issued = DateTime.UtcNow;
+            var write = p.Cache.SetAsync("k", 1, cancellationToken: Ct).AsTask();
+            await Task.Delay(300, Ct);
+            raw.Exec("COMMIT");
+            await write;
+        }
+
+        var slow = Assert.Single(activities.Operations);
+        Assert.Equal("nap.cache.set", slow.OperationName);
+        Assert.True(slow.Duration >= TimeSpan.FromMilliseconds(250), $"Duration {slow.Duration}.");
+        Assert.True(slow.StartTimeUtc <= issued.AddMilliseconds(50), $"Started {slow.StartTimeUtc:O}, issued {issued:O}.");
+    }
+
+    [Fact]
+    public async Task PostgreSqlOperations_AreTracedAsClientActivities()
+    {
+        using var activities = new ActivityCollector();
+        using var threshold = new ThresholdScope(Timeout.InfiniteTimeSpan);
+        await using var p = await PostgresAdapter.OpenAsync(await PostgresServer.CreateSchemaAsync(), Options, Ct);
+        using (PersistenceTelemetry.TraceOperations())
+        {
+            await p.Cache.SetAsync("k", 1, cancellationToken: Ct);
+            Assert.Equal(1, await p.Cache.GetAsync<int>("k", Ct));
+        }
+
+        await p.Cache.GetAsync<int>("k", Ct);
+        Assert.Equal(["nap.cache.set", "nap.cache.get"], activities.Operations.Select(a => a.OperationName));
+        Assert.All(activities.Operations, a =>
+        {
+            Assert.Equal("postgresql", a.GetTagItem("db.system.name"));
+            Assert.Equal(ActivityKind.Client, a.Kind);
+        });
+    }
+
+    [Fact]
+    public void SlowOperationThreshold_RefusesNegativeValues()
+    {
+        var before = PersistenceTelemetry.SlowOperationThreshold;
+        Assert.Throws<ArgumentOutOfRangeException>(() => PersistenceTelemetry.SlowOperationThreshold = TimeSpan.FromMilliseconds(-5));
+        Assert.Equal(before, PersistenceTelemetry.SlowOperationThreshold);
+        using (new ThresholdScope(Timeout.InfiniteTimeSpan))
+        {
+            Assert.Equal(Timeout.InfiniteTimeSpan, PersistenceTelemetry.SlowOperationThreshold);
+        }
+
+        Assert.Equal(before, PersistenceTelemetry.SlowOperationThreshold);
+    }
+
+    [Fact]
     public void WithoutListeners_NoInstrumentIsEnabled_AndNoActivityIsCreated()
     {
         _listener.Dispose();
@@ -199,6 +323,28 @@ public sealed class TelemetryTests : IDisposable
 
         public List<Activity> Stopped { get; } = [];
 
+        /// <summary>The per-operation activities (every one names its operation), in the order they ended.</summary>
+        public List<Activity> Operations
+        {
+            get
+            {
+                lock (Stopped)
+                {
+                    return Stopped.Where(a => a.GetTagItem("nap.operation") is not null).ToList();
+                }
+            }
+        }
+
         public void Dispose() => _listener.Dispose();
+    }
+
+    /// <summary>Sets <see cref="PersistenceTelemetry.SlowOperationThreshold"/> for one test and puts it back.</summary>
+    private sealed class ThresholdScope : IDisposable
+    {
+        private readonly TimeSpan _before = PersistenceTelemetry.SlowOperationThreshold;
+
+        public ThresholdScope(TimeSpan threshold) => PersistenceTelemetry.SlowOperationThreshold = threshold;
+
+        public void Dispose() => PersistenceTelemetry.SlowOperationThreshold = _before;
     }
 }
