@@ -67,11 +67,22 @@ internal sealed class PgCacheProvider : PgProvider, ICacheProvider
         var now = NowMs;
         var expiry = CacheExpiry.From(options, now);
         var json = typeInfo.Serialize(value);
-        await Db.RunAsync("cache.set", PgWork.Idempotent, (_ns, key, json, expiry, now), static async (c, s, ct) =>
+        var sweep = _sweeps.OnWrite(expiry.ExpiresAtMs, now);
+        await Db.RunAsync("cache.set", PgWork.Idempotent, (this, key, json, expiry, now, sweep), static async (c, s, ct) =>
         {
-            await using var command = c.Command(PgSql.CacheSetEntry).Key(s._ns, s.key).Json(s.json)
-                .Int64(s.expiry.ExpiresAtMs).Int64(s.now).Int64(s.expiry.SlidingMs).Int64(s.expiry.AbsoluteMs);
-            return await command.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
+            int changed;
+            await using (var command = c.Command(PgSql.CacheSetEntry).Key(s.Item1._ns, s.key).Json(s.json)
+                .Int64(s.expiry.ExpiresAtMs).Int64(s.now).Int64(s.expiry.SlidingMs).Int64(s.expiry.AbsoluteMs))
+            {
+                changed = await command.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
+            }
+
+            if (s.sweep)
+            {
+                await TrySweepAsync(c, PgSql.CacheSweep, s.Item1._ns, s.now, s.Item1._sweeps).ConfigureAwait(false);
+            }
+
+            return changed;
         }, cancellationToken).ConfigureAwait(false);
     }
 

@@ -444,6 +444,22 @@ public abstract class CacheConformance<TBackend> : ConformanceTests<TBackend>
     }
 
     [Fact]
+    public async Task ExpiredSlidingRows_AreReclaimedByWritesToo()
+    {
+        var p = await OpenAsync();
+        var sliding = new CacheEntryOptions { SlidingExpiration = TimeSpan.FromMilliseconds(5) };
+        for (var i = 0; i < 2_000; i++)
+        {
+            await p.Cache.SetAsync("k" + i, i, sliding, Ct);
+            Advance(1);
+        }
+
+        // The CacheEntryOptions overload drives the same amortized sweep as the TTL one: not 2,000 rows.
+        Assert.InRange(await Backend.CountRowsAsync(p, "go_goscope_cache"), 1, 200);
+        Assert.Equal(4, (await p.Cache.KeysAsync(cancellationToken: Ct)).Count);
+    }
+
+    [Fact]
     public async Task Prune_RemovesOnlyExpiredRowsOfThisPrefix()
     {
         var a = await OpenAsync("a:");
