@@ -16,8 +16,6 @@ internal sealed class PgCheckpointProvider : PgProvider, ICheckpointProvider
         _tasks = new KeyNamespace(Prefix, "task");
     }
 
-    internal KeyNamespace Tasks => _tasks;
-
     public ValueTask SaveAsync<T>(Checkpoint<T> checkpoint, CancellationToken cancellationToken = default) =>
         SaveAsync(checkpoint, Resolve<T>(), cancellationToken);
 

@@ -14,8 +14,6 @@ internal sealed class PgCircuitBreakerStateProvider : PgProvider, ICircuitBreake
         _ns = new KeyNamespace(Prefix, "circuit");
     }
 
-    internal KeyNamespace Namespace => _ns;
-
     public ValueTask<CircuitBreakerPersistedState?> GetStateAsync(string key, CancellationToken cancellationToken = default)
     {
         Keys.Validate(key);

@@ -15,8 +15,6 @@ internal sealed class PgIdempotencyProvider : PgProvider, IIdempotencyProvider
         _ns = new KeyNamespace(Prefix, "idempotency");
     }
 
-    internal KeyNamespace Namespace => _ns;
-
     public ValueTask<IdempotencyRecord<T>?> GetAsync<T>(string key, CancellationToken cancellationToken = default) =>
         GetAsync(key, Resolve<T>(), cancellationToken);
 

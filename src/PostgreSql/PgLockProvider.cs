@@ -27,8 +27,6 @@ internal sealed class PgLockProvider : PgProvider, ILockProvider, ILockReleaser
 
     public TimeSpan DefaultTtl { get; }
 
-    internal KeyNamespace Namespace => _ns;
-
     public async ValueTask<ILockHandle?> AcquireAsync(string key, TimeSpan ttl, string? owner = null, CancellationToken cancellationToken = default)
     {
         Keys.Validate(key);

@@ -17,8 +17,6 @@ internal sealed class SqliteCheckpointProvider : SqliteProvider, ICheckpointProv
         _tasks = new KeyNamespace(Prefix, "task");
     }
 
-    internal KeyNamespace Tasks => _tasks;
-
     public ValueTask SaveAsync<T>(Checkpoint<T> checkpoint, CancellationToken cancellationToken = default) =>
         SaveAsync(checkpoint, Resolve<T>(), cancellationToken);
 

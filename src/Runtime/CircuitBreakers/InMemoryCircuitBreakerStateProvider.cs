@@ -15,8 +15,6 @@ internal sealed class InMemoryCircuitBreakerStateProvider : InMemoryProvider, IC
         _table = Store.Circuits;
     }
 
-    internal KeyNamespace Namespace => _ns;
-
     public ValueTask<CircuitBreakerPersistedState?> GetStateAsync(string key, CancellationToken cancellationToken = default)
     {
         Keys.Validate(key);

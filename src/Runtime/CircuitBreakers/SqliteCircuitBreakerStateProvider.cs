@@ -15,8 +15,6 @@ internal sealed class SqliteCircuitBreakerStateProvider : SqliteProvider, ICircu
         _ns = new KeyNamespace(Prefix, "circuit");
     }
 
-    internal KeyNamespace Namespace => _ns;
-
     public ValueTask<CircuitBreakerPersistedState?> GetStateAsync(string key, CancellationToken cancellationToken = default)
     {
         Keys.Validate(key);

@@ -21,8 +21,6 @@ internal sealed class SqliteLockProvider : SqliteProvider, ILockProvider, ILockR
 
     public TimeSpan DefaultTtl { get; }
 
-    internal KeyNamespace Namespace => _ns;
-
     public ValueTask<ILockHandle?> AcquireAsync(string key, TimeSpan ttl, string? owner = null, CancellationToken cancellationToken = default)
     {
         Keys.Validate(key);
