@@ -7,6 +7,7 @@
 # file, the second run finding what the first one left (the breaker still open, the cache entries still there).
 # Usage: eng/consumer-test-ecosystem.sh <folder with the .nupkg files> <work directory>
 set -u
+here=$(cd "$(dirname "$0")" && pwd)
 feed=$(cd "$1" && pwd)
 work=$2
 rm -rf "$work" && mkdir -p "$work" && work=$(cd "$work" && pwd) && cd "$work" || exit 1
@@ -20,14 +21,10 @@ echo "consumer-ecosystem: NativeAotPersistence.Extensions and .Polly $version fr
 # The local folder is added to the machine's usual NuGet sources (Polly.Core, Microsoft.Extensions.* come from there),
 # exactly as eng/consumer-test.sh does. Microsoft.Extensions.Hosting at the version the repository uses
 # (Directory.Packages.props), the one the Extensions package is built against.
-dotnet new console -n EcoConsumer -o EcoConsumer >/dev/null || exit 1
-cd EcoConsumer || exit 1
-echo '<configuration><packageSources /></configuration>' > nuget.config
-dotnet nuget add source "$feed" --name local --configfile nuget.config >/dev/null || exit 1
-dotnet add package NativeAotPersistence.Extensions --version "$version" >/dev/null || { echo "consumer-ecosystem: dotnet add package NativeAotPersistence.Extensions failed"; exit 1; }
-dotnet add package NativeAotPersistence.Polly --version "$version" >/dev/null || { echo "consumer-ecosystem: dotnet add package NativeAotPersistence.Polly failed"; exit 1; }
-dotnet add package Microsoft.Extensions.Hosting --version 10.0.0 >/dev/null || { echo "consumer-ecosystem: dotnet add package Microsoft.Extensions.Hosting failed"; exit 1; }
-sed -i 's|</PropertyGroup>|  <PublishAot>true</PublishAot>\n    <InvariantGlobalization>true</InvariantGlobalization>\n    <TreatWarningsAsErrors>true</TreatWarningsAsErrors>\n    <EnableConfigurationBindingGenerator>true</EnableConfigurationBindingGenerator>\n  </PropertyGroup>|' EcoConsumer.csproj
+label=consumer-ecosystem
+. "$here/consumer-lib.sh"
+new_consumer "$feed" EcoConsumer "NativeAotPersistence.Extensions@$version" "NativeAotPersistence.Polly@$version" \
+  "Microsoft.Extensions.Hosting@10.0.0" -- '    <EnableConfigurationBindingGenerator>true</EnableConfigurationBindingGenerator>\n' || exit 1
 
 cat > Program.cs <<'CS'
 using Microsoft.Extensions.Caching.Distributed;
@@ -268,12 +265,9 @@ grep -q '"NativeAotPersistence/'"$version"'"' obj/project.assets.json \
 if grep -q 'Include="NativeAotPersistence"' EcoConsumer.csproj; then echo "consumer-ecosystem: the project references the core itself"; exit 1; fi
 
 rc=0
-dotnet publish -c Release -r linux-x64 -p:PublishAot=true -o out > publish.log 2>&1 || { cat publish.log; echo "consumer-ecosystem: publish failed"; exit 1; }
-if grep -E "warning|IL[23][0-9]{3}" publish.log; then echo "consumer-ecosystem: the AOT publish printed warnings"; rc=1; fi
-[ -x out/EcoConsumer ] || { ls out; echo "consumer-ecosystem: no published binary"; exit 1; }
+publish_consumer EcoConsumer || rc=1
+[ -x out/EcoConsumer ] || exit 1
 if ls out/*.so >/dev/null 2>&1; then echo "consumer-ecosystem: (note) SQLite ships as $(ls out/*.so | xargs -n1 basename) beside the binary"; fi
-size=$(stat -c %s out/EcoConsumer)
-echo "consumer-ecosystem: published $size bytes ($((size / 1024)) KiB), $(grep -cE "warning|IL[23][0-9]{3}" publish.log) warnings"
 
 ./out/EcoConsumer "$work/eco.db" first || { echo "consumer-ecosystem: the first run failed"; rc=1; }
 ./out/EcoConsumer "$work/eco.db" second || { echo "consumer-ecosystem: the second run failed"; rc=1; }

@@ -5,6 +5,7 @@
 # postgres user when running as root), stopped and removed afterwards.
 # Usage: eng/consumer-test-postgres.sh <folder with the .nupkg files> <work directory>
 set -u
+here=$(cd "$(dirname "$0")" && pwd)
 feed=$(cd "$1" && pwd)
 work=$2
 rm -rf "$work" && mkdir -p "$work" && cd "$work" || exit 1
@@ -12,12 +13,9 @@ rm -rf "$work" && mkdir -p "$work" && cd "$work" || exit 1
 version=$(ls "$feed"/NativeAotPersistence.PostgreSql.[0-9]*.nupkg | head -1 | sed -E 's/.*NativeAotPersistence\.PostgreSql\.([0-9][^/]*)\.nupkg/\1/')
 echo "consumer-postgres: NativeAotPersistence.PostgreSql $version from $feed"
 
-dotnet new console -n PgConsumer -o PgConsumer >/dev/null || exit 1
-cd PgConsumer || exit 1
-echo '<configuration><packageSources /></configuration>' > nuget.config
-dotnet nuget add source "$feed" --name local --configfile nuget.config >/dev/null || exit 1
-dotnet add package NativeAotPersistence.PostgreSql --version "$version" >/dev/null || { echo "consumer-postgres: dotnet add package failed"; exit 1; }
-sed -i 's|</PropertyGroup>|  <PublishAot>true</PublishAot>\n    <InvariantGlobalization>true</InvariantGlobalization>\n    <TreatWarningsAsErrors>true</TreatWarningsAsErrors>\n  </PropertyGroup>|' PgConsumer.csproj
+label=consumer-postgres
+. "$here/consumer-lib.sh"
+new_consumer "$feed" PgConsumer "NativeAotPersistence.PostgreSql@$version" || exit 1
 
 cat > Program.cs <<'CS'
 using NativeAotPersistence;
@@ -42,9 +40,8 @@ internal sealed partial class ConsumerPayloads : PayloadContext;
 CS
 
 rc=0
-dotnet publish -c Release -r linux-x64 -o out > publish.log 2>&1 || { cat publish.log; echo "consumer-postgres: publish failed"; exit 1; }
-if grep -E "warning|IL[23][0-9]{3}" publish.log; then echo "consumer-postgres: the AOT publish printed warnings"; rc=1; fi
-echo "consumer-postgres: published $(stat -c %s out/PgConsumer) bytes with zero warnings"
+publish_consumer PgConsumer || rc=1
+[ -x out/PgConsumer ] || exit 1
 
 bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)
 if [ -z "$bin" ]; then
@@ -53,9 +50,9 @@ fi
 pg=$(mktemp -d /tmp/nap-consumer-pg.XXXXXX); chmod 755 "$pg"
 as=(); [ "$(id -u)" -eq 0 ] && { chown postgres "$pg"; as=(runuser -u postgres --); }
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])' 2>/dev/null || echo 55439)
-"${as[@]}" "$bin/initdb" -D "$pg/data" -A trust -U app -E UTF8 --locale=C --no-sync >/dev/null || { echo "consumer-postgres: initdb failed"; exit 1; }
-"${as[@]}" "$bin/pg_ctl" -D "$pg/data" -o "-k $pg -p $port -c listen_addresses=127.0.0.1" -l "$pg/log" -w start >/dev/null || { cat "$pg/log"; exit 1; }
+(cd / && "${as[@]}" "$bin/initdb" -D "$pg/data" -A trust -U app -E UTF8 --locale=C --no-sync >/dev/null) || { echo "consumer-postgres: initdb failed"; exit 1; }
+(cd / && "${as[@]}" "$bin/pg_ctl" -D "$pg/data" -o "-k $pg -p $port -c listen_addresses=127.0.0.1" -l "$pg/log" -w start >/dev/null) || { cat "$pg/log"; exit 1; }
 ./out/PgConsumer "Host=127.0.0.1;Port=$port;Username=app;Database=postgres" || { echo "consumer-postgres: the published binary failed"; rc=1; }
-"${as[@]}" "$bin/pg_ctl" -D "$pg/data" -m fast -w stop >/dev/null
+(cd / && "${as[@]}" "$bin/pg_ctl" -D "$pg/data" -m fast -w stop >/dev/null)
 rm -rf "$pg"
 exit $rc

@@ -4,6 +4,7 @@
 # generator's NAP0011 call-site diagnostic reaches that project.
 # Usage: eng/consumer-test.sh <folder with the .nupkg files> <work directory>
 set -u
+here=$(cd "$(dirname "$0")" && pwd)
 feed=$(cd "$1" && pwd)
 work=$2
 rm -rf "$work" && mkdir -p "$work" && cd "$work" || exit 1
@@ -11,14 +12,10 @@ rm -rf "$work" && mkdir -p "$work" && cd "$work" || exit 1
 version=$(ls "$feed"/NativeAotPersistence.[0-9]*.nupkg | grep -v snupkg | head -1 | sed -E 's/.*NativeAotPersistence\.([0-9][^/]*)\.nupkg/\1/')
 echo "consumer: NativeAotPersistence $version from $feed"
 
-# The README's Install section, step by step. The local folder is added to the machine's usual NuGet sources (the
-# packages it depends on come from there); CI packs a pre-release version that exists only in the local folder.
-dotnet new console -n Consumer -o Consumer >/dev/null || exit 1
-cd Consumer || exit 1
-echo '<configuration><packageSources /></configuration>' > nuget.config
-dotnet nuget add source "$feed" --name local --configfile nuget.config >/dev/null || exit 1
-dotnet add package NativeAotPersistence --version "$version" >/dev/null || { echo "consumer: dotnet add package failed"; exit 1; }
-sed -i 's|</PropertyGroup>|  <PublishAot>true</PublishAot>\n    <InvariantGlobalization>true</InvariantGlobalization>\n    <TreatWarningsAsErrors>true</TreatWarningsAsErrors>\n  </PropertyGroup>|' Consumer.csproj
+# The README's Install section, step by step.
+label=consumer
+. "$here/consumer-lib.sh"
+new_consumer "$feed" Consumer "NativeAotPersistence@$version" || exit 1
 
 cat > Program.cs <<'CS'
 using NativeAotPersistence;
@@ -54,11 +51,10 @@ internal sealed partial class ConsumerPayloads : PayloadContext;
 CS
 
 rc=0
-dotnet publish -c Release -r linux-x64 -o out > publish.log 2>&1 || { cat publish.log; echo "consumer: publish failed"; exit 1; }
-if grep -E "warning|IL[23][0-9]{3}" publish.log; then echo "consumer: the AOT publish printed warnings"; rc=1; fi
+publish_consumer Consumer || rc=1
+[ -x out/Consumer ] || exit 1
 if ls out/*.so >/dev/null 2>&1; then echo "consumer: (note) SQLite ships as $(ls out/*.so | xargs -n1 basename) beside the binary"; fi
 ./out/Consumer || { echo "consumer: the published binary failed"; rc=1; }
-echo "consumer: published $(stat -c %s out/Consumer) bytes with zero warnings"
 
 # The generator ships in the package: an unregistered payload type is a compile-time NAP0011 at the call site.
 cat > Unregistered.cs <<'CS'
