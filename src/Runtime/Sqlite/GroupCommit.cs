@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Runtime.ExceptionServices;
 using static SQLitePCL.raw;
 
 namespace NativeAotPersistence.Sqlite;
@@ -9,6 +10,14 @@ namespace NativeAotPersistence.Sqlite;
 /// caller only after the commit. When a write of the group fails, the transaction rolls back and the group runs again
 /// with one savepoint per write, so the failing write rolls back alone.
 /// </summary>
+/// <remarks>
+/// After a commit the drainer completes its callers itself, one after another, each continuation running inline up to
+/// its next await. A caller that writes again only queues (the drainer is still active), so when the last caller has
+/// run the queue holds the next group whole: no thread hop per write, and no two half-size groups alternating, which is
+/// what handing each continuation to the thread pool gave. Should a continuation hold the drainer (it blocks on another
+/// write, or computes for long), a timer hands the callers not yet completed and the queue to a new drainer after
+/// <see cref="RescueAfter"/>: no write, and no acknowledgment, waits on another caller's code for longer than that.
+/// </remarks>
 internal sealed class GroupCommit
 {
     private readonly SqliteConnection _writer;
@@ -18,11 +27,25 @@ internal sealed class GroupCommit
     private List<IQueuedWrite> _spare = [];
     private volatile bool _draining;
 
+    // Only the drainer of generation _generation acknowledges and drains; a rescue starts the next generation.
+    private int _generation;
+    private Acknowledgments? _acknowledging;
+    private Timer? _rescue;
+
     public GroupCommit(SqliteConnection writer, TimeSpan busyTimeout)
     {
         _writer = writer;
         _busyTimeout = busyTimeout;
     }
+
+    /// <summary>
+    /// Gets or sets how long callers' continuations may hold the drainer before a new one takes the rest over (1 ms;
+    /// tests lengthen it to make group boundaries deterministic).
+    /// </summary>
+    internal TimeSpan RescueAfter { get; set; } = TimeSpan.FromMilliseconds(1);
+
+    /// <summary>Gets how many transactions the queue committed, a group's or a lone write's (for tests).</summary>
+    internal int TransactionsCommitted { get; private set; }
 
     /// <summary>Gets whether no write is queued or being drained, so a new write may run inline without overtaking.</summary>
     public bool IsIdle => !_draining;
@@ -32,70 +55,127 @@ internal sealed class GroupCommit
         var item = QueuedWrite<TState, TResult>.Rent(operation, state, body, cancellationToken);
         var task = item.Task;
         bool start;
+        int generation;
         lock (_sync)
         {
             _queue.Add(item);
             start = !_draining;
             _draining = true;
+            generation = _generation;
         }
 
         if (start)
         {
-            ThreadPool.UnsafeQueueUserWorkItem(static s => _ = ((GroupCommit)s!).DrainAsync(), this);
+            StartDrainer(generation);
         }
 
         return task;
     }
 
-    private async Task DrainAsync()
+    private void StartDrainer(int generation, Acknowledgments? inherited = null) =>
+        ThreadPool.UnsafeQueueUserWorkItem(
+            static s => _ = s.Owner.DrainAsync(s.Generation, s.Inherited), (Owner: this, Generation: generation, Inherited: inherited), preferLocal: false);
+
+    private async Task DrainAsync(int generation, Acknowledgments? inherited)
     {
-        // The callers a batch just completed are about to write again; their continuations run on the thread pool.
-        // Before committing the next group (or handing the writer back to inline writes), give them a few turns to
-        // enqueue, up to as many writes as the last group held: that is what makes the groups grow.
-        const int MaxTurns = 4;
-        var lastGroup = 0;
-        var turns = 0;
+        if (inherited is not null && !Acknowledge(inherited, generation))
+        {
+            return;
+        }
+
+        var committed = new Acknowledgments();
         while (true)
         {
             List<IQueuedWrite> batch;
             lock (_sync)
             {
-                var waiting = _queue.Count;
-                if (waiting < lastGroup && turns < MaxTurns)
-                {
-                    batch = null!;
-                }
-                else if (waiting == 0)
+                if (_queue.Count == 0)
                 {
                     _draining = false;
                     return;
                 }
-                else
-                {
-                    batch = _queue;
-                    _queue = _spare;
-                }
+
+                batch = _queue;
+                _queue = _spare;
             }
 
-            if (batch is null)
-            {
-                turns++;
-                await Task.Yield();
-                continue;
-            }
-
-            lastGroup = batch.Count;
-            turns = 0;
-            await RunBatchAsync(batch).ConfigureAwait(false);
+            await RunBatchAsync(batch, committed.Writes).ConfigureAwait(false);
             batch.Clear();
             lock (_sync)
             {
                 _spare = batch;
             }
+
+            if (committed.Writes.Count > 0)
+            {
+                if (!Acknowledge(committed, generation))
+                {
+                    // A rescue took the rest over while a caller's code ran here.
+                    return;
+                }
+
+                committed.Reset();
+            }
         }
     }
 
-    private async Task RunBatchAsync(List<IQueuedWrite> batch)
+    /// <summary>
+    /// Completes the committed writes in order, each caller's continuation running inline here; returns whether this
+    /// drainer is still the one (no rescue took over meanwhile).
+    /// </summary>
+    private bool Acknowledge(Acknowledgments committed, int generation)
+    {
+        Timer rescue;
+        lock (_sync)
+        {
+            _acknowledging = committed;
+            rescue = _rescue ??= new Timer(static s => ((GroupCommit)s!).Rescue(), this, Timeout.Infinite, Timeout.Infinite);
+        }
+
+        rescue.Change(RescueAfter, Timeout.InfiniteTimeSpan);
+        committed.Run();
+        lock (_sync)
+        {
+            if (generation != _generation)
+            {
+                return false;
+            }
+
+            _acknowledging = null;
+            return true;
+        }
+    }
+
+    /// <summary>
+    /// The timer's turn while callers' continuations still hold the drainer: when writes wait, or callers wait for
+    /// their acknowledgment, a new drainer takes both over; otherwise look again later.
+    /// </summary>
+    private void Rescue()
+    {
+        int generation;
+        Acknowledgments held;
+        lock (_sync)
+        {
+            if (_acknowledging is not { } acknowledging)
+            {
+                return;
+            }
+
+            if (_queue.Count == 0 && !acknowledging.HasPending)
+            {
+                _rescue?.Change(RescueAfter, Timeout.InfiniteTimeSpan);
+                return;
+            }
+
+            held = acknowledging;
+            _acknowledging = null;
+            generation = ++_generation;
+        }
+
+        StartDrainer(generation, held);
+    }
+
+    private async Task RunBatchAsync(List<IQueuedWrite> batch, List<IQueuedWrite> committed)
     {
         var started = Stopwatch.GetTimestamp();
         var delay = TimeSpan.FromMilliseconds(1);
@@ -119,7 +199,7 @@ internal sealed class GroupCommit
                     {
                         if (item is not null)
                         {
-                            item.Complete();
+                            committed.Add(item);
                         }
                     }
 
@@ -298,6 +378,7 @@ internal sealed class GroupCommit
         try
         {
             _writer.Execute(SqlId.Commit, "group_commit");
+            TransactionsCommitted++;
             PersistenceTelemetry.GroupCommitted(batch.Count);
 
             return Outcome.Committed;
@@ -319,10 +400,11 @@ internal sealed class GroupCommit
         {
             if (RunAlone(batch, i) == Outcome.Busy)
             {
-                // Keep the writes not yet run (and the committed ones, completed below by the caller) in order.
+                // Keep the writes not yet run in order. The committed ones are acknowledged now, on the thread pool: the
+                // rest may wait out a busy database first.
                 for (var done = 0; done < i; done++)
                 {
-                    batch[done]?.Complete();
+                    batch[done]?.Complete(inline: false);
                 }
 
                 batch.RemoveRange(0, i);
@@ -339,6 +421,7 @@ internal sealed class GroupCommit
         try
         {
             item.Run(_writer);
+            TransactionsCommitted++;
             return Outcome.Committed;
         }
         catch (SqliteBusyException)
@@ -358,6 +441,45 @@ internal sealed class GroupCommit
         foreach (var item in batch)
         {
             item?.Fail(exception);
+        }
+    }
+
+    /// <summary>
+    /// The committed writes of one group, acknowledged in order. A drainer held by a caller's continuation and the
+    /// drainer that rescues it may both work through the list: each write is claimed once.
+    /// </summary>
+    private sealed class Acknowledgments
+    {
+        private int _next;
+
+        public List<IQueuedWrite> Writes { get; } = [];
+
+        public bool HasPending => Volatile.Read(ref _next) < Writes.Count;
+
+        public void Run()
+        {
+            int index;
+            while ((index = Interlocked.Increment(ref _next) - 1) < Writes.Count)
+            {
+                try
+                {
+                    Writes[index].Complete(inline: true);
+                }
+                catch (Exception e)
+                {
+                    // An await never throws here; a hand-written continuation might. It fails on the thread pool, as
+                    // it would have had it run there, and the others are still acknowledged.
+                    var thrown = ExceptionDispatchInfo.Capture(e);
+                    ThreadPool.UnsafeQueueUserWorkItem(static t => t.Throw(), thrown, preferLocal: false);
+                }
+            }
+        }
+
+        /// <summary>Empties the list for the next group; only its drainer calls this, and only when no rescue took it.</summary>
+        public void Reset()
+        {
+            Writes.Clear();
+            _next = 0;
         }
     }
 

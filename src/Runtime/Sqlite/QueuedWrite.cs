@@ -12,15 +12,21 @@ internal interface IQueuedWrite
     /// <summary>Runs the write's body on the writer connection and keeps its result; failures propagate.</summary>
     void Run(SqliteConnection connection);
 
-    /// <summary>Publishes the kept result: called only after the transaction that holds the write committed.</summary>
-    void Complete();
+    /// <summary>
+    /// Publishes the kept result: called only after the transaction that holds the write committed. With
+    /// <paramref name="inline"/> the caller's continuation runs on this thread before the call returns; otherwise
+    /// on the thread pool.
+    /// </summary>
+    void Complete(bool inline);
 
+    /// <summary>Fails the write; the caller's continuation runs on the thread pool, never on the failing thread.</summary>
     void Fail(Exception exception);
 }
 
 /// <summary>
 /// A queued write and the <see cref="IValueTaskSource{TResult}"/> its caller awaits; pooled per type, so a queued
-/// write allocates nothing once warm. Continuations run asynchronously, never on the committing thread.
+/// write allocates nothing once warm. A failure's continuation runs on the thread pool; a commit's runs where
+/// <see cref="GroupCommit"/> asks, inline on its drainer after the writer is released, or on the thread pool.
 /// </summary>
 internal sealed class QueuedWrite<TState, TResult> : IQueuedWrite, IValueTaskSource<TResult>
 {
@@ -57,9 +63,17 @@ internal sealed class QueuedWrite<TState, TResult> : IQueuedWrite, IValueTaskSou
 
     public void Run(SqliteConnection connection) => _result = _body(connection, _state);
 
-    public void Complete() => _core.SetResult(_result);
+    public void Complete(bool inline)
+    {
+        _core.RunContinuationsAsynchronously = !inline;
+        _core.SetResult(_result);
+    }
 
-    public void Fail(Exception exception) => _core.SetException(exception);
+    public void Fail(Exception exception)
+    {
+        _core.RunContinuationsAsynchronously = true;
+        _core.SetException(exception);
+    }
 
     public TResult GetResult(short token)
     {

@@ -150,6 +150,99 @@ public sealed class GroupCommitTests : IAsyncLifetime
         Assert.Equal(6400, (await _adapter.Cache.KeysAsync()).Count);
     }
 
+    [Fact]
+    public async Task CallersWritingAgainWhenAcknowledged_FormTheNextGroupWhole()
+    {
+        // A caller's continuation runs on the drainer as it is acknowledged: the writes it issues queue behind it and
+        // commit together as the next group, rather than trickling in as the thread pool gets to each caller.
+        var groupCommit = _adapter.Pool.GroupCommit;
+        groupCommit.RescueAfter = TimeSpan.FromMinutes(1);
+        var fanOut = new TaskCompletionSource<(Task[] Writes, int CompletedAtIssue)>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var before = await WhileWriterHeld(() =>
+        {
+            WhenAcknowledged(_adapter.Cache.SetAsync("first", 0), () =>
+            {
+                var writes = Enumerable.Range(0, 8).Select(i => (Task)_adapter.Cache.SetAsync("next" + i, i).AsTask()).ToArray();
+                fanOut.SetResult((writes, writes.Count(w => w.IsCompleted)));
+            });
+            return groupCommit.TransactionsCommitted;
+        });
+
+        var (next, completedAtIssue) = await fanOut.Task.WaitAsync(DeadlockGuard, TestContext.Current.CancellationToken);
+        await Task.WhenAll(next).WaitAsync(DeadlockGuard, TestContext.Current.CancellationToken);
+
+        Assert.Equal(0, completedAtIssue);
+        Assert.Equal(before + 2, groupCommit.TransactionsCommitted);
+        Assert.Equal(8, (await _adapter.Cache.KeysAsync("next*")).Count);
+    }
+
+    [Fact]
+    public async Task ACallerWhoseContinuationBlocks_HoldsUpNeitherTheOtherCallersNorLaterWrites()
+    {
+        using var release = new ManualResetEventSlim();
+        var blocking = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var others = await WhileWriterHeld(() =>
+        {
+            WhenAcknowledged(_adapter.Cache.SetAsync("blocker", 0), () =>
+            {
+                blocking.SetResult();
+                release.Wait();
+            });
+            return Enumerable.Range(0, 20).Select(i => _adapter.Cache.SetAsync("key" + i, i).AsTask()).ToArray();
+        });
+
+        try
+        {
+            await blocking.Task.WaitAsync(DeadlockGuard, TestContext.Current.CancellationToken);
+            await Task.WhenAll(others).WaitAsync(DeadlockGuard, TestContext.Current.CancellationToken);
+            await _adapter.Cache.SetAsync("later", 1).AsTask().WaitAsync(DeadlockGuard, TestContext.Current.CancellationToken);
+            Assert.False(release.IsSet);
+        }
+        finally
+        {
+            release.Set();
+        }
+
+        Assert.Equal(22, (await _adapter.Cache.KeysAsync()).Count);
+    }
+
+    [Fact]
+    public async Task ACallerThatWaitsSynchronouslyForAnotherWrite_DoesNotDeadlock()
+    {
+        // Sync over async inside an acknowledged caller's continuation: that continuation runs on the drainer, so the
+        // inner write commits only because a new drainer takes the queue over.
+        var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        await WhileWriterHeld(() =>
+        {
+            WhenAcknowledged(_adapter.Cache.SetAsync("outer", 0), () =>
+            {
+                _adapter.Cache.SetAsync("inner", 1).AsTask().Wait();
+                done.SetResult();
+            });
+            return 0;
+        });
+
+        await done.Task.WaitAsync(DeadlockGuard, TestContext.Current.CancellationToken);
+        Assert.Equal(1, await _adapter.Cache.GetAsync<int>("inner"));
+    }
+
+    /// <summary>
+    /// Runs <paramref name="then"/> as the write's continuation, the way code after an <c>await</c> (without a
+    /// synchronization context) runs: inline on whichever thread completes the write.
+    /// </summary>
+    private static void WhenAcknowledged(ValueTask write, Action then)
+    {
+        var awaiter = write.ConfigureAwait(false).GetAwaiter();
+        awaiter.OnCompleted(() =>
+        {
+            awaiter.GetResult();
+            then();
+        });
+    }
+
+    /// <summary>Turns a hang into a failure; far beyond any wait these tests expect.</summary>
+    private static readonly TimeSpan DeadlockGuard = TimeSpan.FromSeconds(30);
+
     private sealed class PoisonPayload : PayloadTypeInfo<string>
     {
         public override void Write(Utf8JsonWriter writer, string value)
