@@ -2,7 +2,7 @@ using NativeAotPersistence;
 
 // Usage: TestHost <command> <database> [args...]. Prints one line per result: "OK <value>" or "ERR <Kind> <message>".
 // Commands: get-then-set, execute-once (the original two) and the reliability suite's crash-writer, record-failures,
-// lock-counter, execute-once-threads, breaker, hold-write, write-all.
+// lock-counter, execute-once-threads, breaker, hold-write, write-all; and sqlite-calls (direct e_sqlite3 calls or not).
 // <database> is a SQLite file path, or "pg:<Npgsql connection string>" for a PostgresAdapter (execute-once,
 // record-failures, lock-counter, execute-once-threads and breaker take either: the multi-node tests run them as "machines").
 // Exit code 0 unless the arguments are wrong (2).
@@ -230,6 +230,56 @@ try
             Report(await Try(async () => { await adapter.Checkpoints.SaveAsync(new Checkpoint<int>("c", "t", 1, DateTimeOffset.UtcNow, 5, 1)); return "checkpoint"; }));
             Report(await Try(async () => { await adapter.Idempotency.SetAsync("k", 1); return "idempotency"; }));
             Report(await Try(async () => (await adapter.Locks.AcquireAsync("k", TimeSpan.FromSeconds(5))) is null ? "held" : "lock"));
+            break;
+        }
+
+        case "sqlite-calls":
+        {
+            // One of each operation over the hot SQLite calls (bind, step, reset, column reads, changes), with the direct
+            // e_sqlite3 calls (args[2] "direct") or with them switched off ("sqlitepclraw"); prints "DIRECT <bool>" and
+            // one result line each. Both modes must print the same results.
+            if (args[2] == "sqlitepclraw")
+            {
+                AppContext.SetSwitch("NativeAotPersistence.Sqlite.DirectCalls", false);
+            }
+
+            await using var adapter = await SqliteAdapter.OpenAsync(path, new PersistenceAdapterOptions { LockScope = LockScope.Database });
+            Report("DIRECT " + NativeAotPersistence.Sqlite.Sqlite3.IsDirect);
+            var cache = adapter.Cache;
+            Report(await Try(async () => await cache.GetAsync<string>("a")));
+            await cache.SetAsync("a", "x");
+            await cache.SetAsync("ab", "", TimeSpan.FromHours(1));
+            await cache.SetAsync("b", "expired", TimeSpan.FromMilliseconds(1));
+            await Task.Delay(20);
+            Report(await Try(async () => await cache.GetAsync<string>("a")));
+            Report(await Try(async () => await cache.GetAsync<string>("ab")));
+            Report(await Try(async () => await cache.GetAsync<string>("b")));
+            Report(await Try(async () => (await cache.AddAsync("a", "z")).ToString()));
+            Report(await Try(async () => (await cache.HasAsync("ab")).ToString()));
+            Report(await Try(async () => string.Join(",", (await cache.KeysAsync("a*")).Order(StringComparer.Ordinal))));
+            Report(await Try(async () => (await cache.DeleteAsync("ab")).ToString()));
+            Report(await Try(async () => (await adapter.CircuitBreakers.RecordFailureAsync("c", 5)).ToString(System.Globalization.CultureInfo.InvariantCulture)));
+            Report(await Try(async () => (await adapter.CircuitBreakers.RecordFailureAsync("c", 5)).ToString(System.Globalization.CultureInfo.InvariantCulture)));
+            Report(await Try(async () => (await adapter.CircuitBreakers.GetStateAsync("c"))?.FailureCount.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+            Report(await Try(async () =>
+            {
+                await adapter.Checkpoints.SaveAsync(new Checkpoint<string>("c1", "t", 3, DateTimeOffset.UnixEpoch, 40, "state", TimeSpan.FromSeconds(9)));
+                return (await adapter.Checkpoints.LoadLatestAsync<string>("t")) is { } c ? $"{c.Sequence} {c.Progress} {c.Data} {c.EstimatedTimeRemaining}" : null;
+            }));
+            Report(await Try(async () =>
+            {
+                await adapter.Idempotency.SetAsync("i", 42);
+                return (await adapter.Idempotency.GetAsync<int>("i"))?.Value.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            }));
+            Report(await Try(async () =>
+            {
+                var held = await adapter.Locks.AcquireAsync("l", TimeSpan.FromMinutes(1), "me");
+                var second = await adapter.Locks.AcquireAsync("l", TimeSpan.FromMinutes(1), "other");
+                var extended = await held!.ExtendAsync(TimeSpan.FromMinutes(2));
+                var owner = (await adapter.Locks.GetInfoAsync("l"))?.Owner;
+                await held.ReleaseAsync();
+                return $"{second is null} {extended} {owner} {await adapter.Locks.GetInfoAsync("l") is null}";
+            }));
             break;
         }
 

@@ -60,11 +60,11 @@ internal sealed class SqliteAdmin : SqliteProvider, IPersistenceAdmin
             try
             {
                 c.BindRange(statement, ns, default, op);
-                while (c.Check(sqlite3_step(statement), op) == SQLITE_ROW)
+                while (c.Check(Sqlite3.Step(statement), op) == SQLITE_ROW)
                 {
                     var key = SqliteConnection.ReadText(statement, 0, ns.Utf8.Length);
                     var state = SqliteCircuitBreakerStateProvider.ReadState(c, statement, key, op, first: 1);
-                    list.Add(new CircuitSummary(key, state, Ttl.FromUnixMs(sqlite3_column_int64(statement, 5))));
+                    list.Add(new CircuitSummary(key, state, Ttl.FromUnixMs(Sqlite3.ColumnInt64(statement, 5))));
                 }
             }
             finally
@@ -85,15 +85,15 @@ internal sealed class SqliteAdmin : SqliteProvider, IPersistenceAdmin
             try
             {
                 c.BindRange(statement, ns, default, op);
-                while (c.Check(sqlite3_step(statement), op) == SQLITE_ROW)
+                while (c.Check(Sqlite3.Step(statement), op) == SQLITE_ROW)
                 {
                     list.Add(new TaskSummary(
                         SqliteConnection.ReadText(statement, 0, ns.Utf8.Length),
-                        sqlite3_column_int(statement, 1),
-                        sqlite3_column_int64(statement, 2),
-                        sqlite3_column_int(statement, 3),
+                        Sqlite3.ColumnInt(statement, 1),
+                        Sqlite3.ColumnInt64(statement, 2),
+                        Sqlite3.ColumnInt(statement, 3),
                         CheckpointRules.Eta(SqliteConnection.ReadNullableInt64(statement, 4)),
-                        Ttl.FromUnixMs(sqlite3_column_int64(statement, 5))));
+                        Ttl.FromUnixMs(Sqlite3.ColumnInt64(statement, 5))));
                 }
             }
             finally
@@ -122,13 +122,13 @@ internal sealed class SqliteAdmin : SqliteProvider, IPersistenceAdmin
             {
                 c.BindRange(statement, s._locks, default, op);
                 c.BindInt64(statement, 3, s.NowMs, op);
-                while (c.Check(sqlite3_step(statement), op) == SQLITE_ROW)
+                while (c.Check(Sqlite3.Step(statement), op) == SQLITE_ROW)
                 {
                     list.Add(new LockInfo(
                         SqliteConnection.ReadText(statement, 0, s._locks.Utf8.Length),
                         SqliteConnection.ReadText(statement, 1),
-                        Ttl.FromUnixMs(sqlite3_column_int64(statement, 2)),
-                        sqlite3_column_int64(statement, 3)));
+                        Ttl.FromUnixMs(Sqlite3.ColumnInt64(statement, 2)),
+                        Sqlite3.ColumnInt64(statement, 3)));
                 }
             }
             finally
@@ -157,7 +157,7 @@ internal sealed class SqliteAdmin : SqliteProvider, IPersistenceAdmin
             {
                 c.BindRange(statement, s._idempotency, Glob.LiteralPrefix(s.pattern), op);
                 c.BindInt64(statement, 3, s.NowMs, op);
-                while (c.Check(sqlite3_step(statement), op) == SQLITE_ROW)
+                while (c.Check(Sqlite3.Step(statement), op) == SQLITE_ROW)
                 {
                     var key = SqliteConnection.ReadText(statement, 0, s._idempotency.Utf8.Length);
                     if (Glob.IsMatch(s.pattern, key))
@@ -166,7 +166,7 @@ internal sealed class SqliteAdmin : SqliteProvider, IPersistenceAdmin
                             key,
                             SqliteConnection.ReadNullableInt64(statement, 1) is { } expires ? Ttl.FromUnixMs(expires) : null,
                             SqliteConnection.ReadNullableInt64(statement, 2) is { } created ? Ttl.FromUnixMs(created) : null,
-                            sqlite3_column_int(statement, 3)));
+                            Sqlite3.ColumnInt(statement, 3)));
                     }
                 }
             }
@@ -208,8 +208,8 @@ internal sealed class SqliteAdmin : SqliteProvider, IPersistenceAdmin
                 c.BindInt64(statement, 3, nowMs, op);
             }
 
-            c.Check(sqlite3_step(statement), op);
-            return (sqlite3_column_int(statement, 0), sqlite3_column_int(statement, 1));
+            c.Check(Sqlite3.Step(statement), op);
+            return (Sqlite3.ColumnInt(statement, 0), Sqlite3.ColumnInt(statement, 1));
         }
         finally
         {
@@ -224,7 +224,7 @@ internal sealed class SqliteAdmin : SqliteProvider, IPersistenceAdmin
         try
         {
             c.BindRange(statement, ns, default, op);
-            while (c.Check(sqlite3_step(statement), op) == SQLITE_ROW)
+            while (c.Check(Sqlite3.Step(statement), op) == SQLITE_ROW)
             {
                 count++;
             }

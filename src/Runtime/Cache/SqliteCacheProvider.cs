@@ -69,7 +69,7 @@ internal sealed class SqliteCacheProvider : SqliteProvider, ICacheProvider
                 c.BindInt64(statement, 4, s.now, op);
                 c.BindInt64(statement, 5, s.expiry.SlidingMs, op);
                 c.BindInt64(statement, 6, s.expiry.AbsoluteMs, op);
-                c.Check(sqlite3_step(statement), op);
+                c.Check(Sqlite3.Step(statement), op);
             }
             finally
             {
@@ -148,7 +148,7 @@ internal sealed class SqliteCacheProvider : SqliteProvider, ICacheProvider
             {
                 c.BindKey(statement, 1, s.Item1._ns, s.key, op);
                 c.BindInt64(statement, 2, s.Item3, op);
-                return c.Check(sqlite3_step(statement), op) == SQLITE_ROW;
+                return c.Check(Sqlite3.Step(statement), op) == SQLITE_ROW;
             }
             finally
             {
@@ -165,8 +165,8 @@ internal sealed class SqliteCacheProvider : SqliteProvider, ICacheProvider
             try
             {
                 c.BindRange(statement, ns, default, op);
-                c.Check(sqlite3_step(statement), op);
-                return sqlite3_changes(c.Handle);
+                c.Check(Sqlite3.Step(statement), op);
+                return Sqlite3.Changes(c.Handle);
             }
             finally
             {
@@ -191,7 +191,7 @@ internal sealed class SqliteCacheProvider : SqliteProvider, ICacheProvider
             {
                 c.BindRange(statement, ns, Glob.LiteralPrefix(s.pattern), op);
                 c.BindInt64(statement, 3, s.Item3, op);
-                while (c.Check(sqlite3_step(statement), op) == SQLITE_ROW)
+                while (c.Check(Sqlite3.Step(statement), op) == SQLITE_ROW)
                 {
                     var key = SqliteConnection.ReadText(statement, 0, ns.Utf8.Length);
                     if (Glob.IsMatch(s.pattern, key))
@@ -241,8 +241,8 @@ internal sealed class SqliteCacheProvider : SqliteProvider, ICacheProvider
             c.BindRange(statement, ns, default, op);
             c.BindInt64(statement, 3, nowMs, op);
             c.BindInt64(statement, 4, limit, op);
-            c.Check(sqlite3_step(statement), op);
-            return sqlite3_changes(c.Handle);
+            c.Check(Sqlite3.Step(statement), op);
+            return Sqlite3.Changes(c.Handle);
         }
         finally
         {
@@ -275,20 +275,20 @@ internal sealed class SqliteCacheProvider : SqliteProvider, ICacheProvider
             {
                 c.BindKey(statement, 1, s.Item1._ns, s.key, op);
                 c.BindInt64(statement, 2, s.Item4, op);
-                if (c.Check(sqlite3_step(statement), op) != SQLITE_ROW)
+                if (c.Check(Sqlite3.Step(statement), op) != SQLITE_ROW)
                 {
                     return default;
                 }
 
                 // A stored value is never empty, so only an empty read can be the NULL an expired entry selects.
                 var utf8 = sqlite3_column_blob(statement, 0);
-                if (utf8.IsEmpty && sqlite3_column_type(statement, 0) == SQLITE_NULL)
+                if (utf8.IsEmpty && Sqlite3.ColumnType(statement, 0) == SQLITE_NULL)
                 {
                     return CacheRead<T>.Expired;
                 }
 
                 var value = c.ReadPayload(utf8, s.typeInfo, s.key, op);
-                return new CacheRead<T>(new CacheLookup<T>(true, value), sqlite3_column_type(statement, 1) != SQLITE_NULL);
+                return new CacheRead<T>(new CacheLookup<T>(true, value), Sqlite3.ColumnType(statement, 1) != SQLITE_NULL);
             }
             finally
             {
@@ -313,10 +313,10 @@ internal sealed class SqliteCacheProvider : SqliteProvider, ICacheProvider
                 c.BindPayload(statement, 2, s.typeInfo, s.value, s.operation);
                 c.BindInt64(statement, 3, s.expiresAt, s.operation);
                 c.BindInt64(statement, 4, s.now, s.operation);
-                c.Check(sqlite3_step(statement), s.operation);
+                c.Check(Sqlite3.Step(statement), s.operation);
 
                 // Only Add can decline to store; a Set always does, so it skips the native call.
-                stored = s.sql != SqlId.CacheAdd || sqlite3_changes(c.Handle) > 0;
+                stored = s.sql != SqlId.CacheAdd || Sqlite3.Changes(c.Handle) > 0;
             }
             finally
             {

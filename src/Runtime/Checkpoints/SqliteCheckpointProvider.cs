@@ -39,7 +39,7 @@ internal sealed class SqliteCheckpointProvider : SqliteProvider, ICheckpointProv
                 c.BindPayload(statement, 6, s.typeInfo, checkpoint.Data, op);
                 c.BindInt64(statement, 7, CheckpointRules.EtaMs(checkpoint.EstimatedTimeRemaining), op);
                 c.BindInt64(statement, 8, s.Item4, op);
-                return c.Check(sqlite3_step(statement), op);
+                return c.Check(Sqlite3.Step(statement), op);
             }
             finally
             {
@@ -62,7 +62,7 @@ internal sealed class SqliteCheckpointProvider : SqliteProvider, ICheckpointProv
             try
             {
                 c.BindKey(statement, 1, s.Item1._tasks, s.taskId, op);
-                return c.Check(sqlite3_step(statement), op) == SQLITE_ROW
+                return c.Check(Sqlite3.Step(statement), op) == SQLITE_ROW
                     ? ReadCheckpoint(c, statement, SqliteConnection.ReadText(statement, 0, s.Item1._ids.Utf8.Length), s.taskId, s.typeInfo, op)
                     : null;
             }
@@ -87,7 +87,7 @@ internal sealed class SqliteCheckpointProvider : SqliteProvider, ICheckpointProv
             try
             {
                 c.BindKey(statement, 1, s.Item1._ids, s.checkpointId, op);
-                return c.Check(sqlite3_step(statement), op) == SQLITE_ROW
+                return c.Check(Sqlite3.Step(statement), op) == SQLITE_ROW
                     ? ReadCheckpoint(c, statement, s.checkpointId, SqliteConnection.ReadText(statement, 0, s.Item1._tasks.Utf8.Length), s.typeInfo, op)
                     : null;
             }
@@ -109,14 +109,14 @@ internal sealed class SqliteCheckpointProvider : SqliteProvider, ICheckpointProv
             try
             {
                 c.BindKey(statement, 1, s.Item1._tasks, s.taskId, op);
-                while (c.Check(sqlite3_step(statement), op) == SQLITE_ROW)
+                while (c.Check(Sqlite3.Step(statement), op) == SQLITE_ROW)
                 {
                     list.Add(new CheckpointInfo(
                         SqliteConnection.ReadText(statement, 0, s.Item1._ids.Utf8.Length),
                         s.taskId,
-                        sqlite3_column_int64(statement, 1),
-                        Ttl.FromUnixMs(sqlite3_column_int64(statement, 2)),
-                        sqlite3_column_int(statement, 3),
+                        Sqlite3.ColumnInt64(statement, 1),
+                        Ttl.FromUnixMs(Sqlite3.ColumnInt64(statement, 2)),
+                        Sqlite3.ColumnInt(statement, 3),
                         CheckpointRules.Eta(SqliteConnection.ReadNullableInt64(statement, 4))));
                 }
             }
@@ -144,7 +144,7 @@ internal sealed class SqliteCheckpointProvider : SqliteProvider, ICheckpointProv
             try
             {
                 c.BindKey(statement, 1, s.Item1._tasks, s.taskId, op);
-                while (c.Check(sqlite3_step(statement), op) == SQLITE_ROW)
+                while (c.Check(Sqlite3.Step(statement), op) == SQLITE_ROW)
                 {
                     list.Add(ReadCheckpoint(c, statement, SqliteConnection.ReadText(statement, 0, s.Item1._ids.Utf8.Length), s.taskId, s.typeInfo, op));
                 }
@@ -170,7 +170,7 @@ internal sealed class SqliteCheckpointProvider : SqliteProvider, ICheckpointProv
             {
                 c.BindKey(statement, 1, s.Item1._tasks, s.taskId, op);
                 c.BindInt64(statement, 2, s.keepCount, op);
-                return c.Check(sqlite3_step(statement), op);
+                return c.Check(Sqlite3.Step(statement), op);
             }
             finally
             {
@@ -189,7 +189,7 @@ internal sealed class SqliteCheckpointProvider : SqliteProvider, ICheckpointProv
             try
             {
                 c.BindKey(statement, 1, s.Item1._tasks, s.taskId, op);
-                return c.Check(sqlite3_step(statement), op);
+                return c.Check(Sqlite3.Step(statement), op);
             }
             finally
             {
@@ -203,9 +203,9 @@ internal sealed class SqliteCheckpointProvider : SqliteProvider, ICheckpointProv
         new(
             id,
             taskId,
-            sqlite3_column_int64(statement, 1),
-            Ttl.FromUnixMs(sqlite3_column_int64(statement, 2)),
-            sqlite3_column_int(statement, 3),
+            Sqlite3.ColumnInt64(statement, 1),
+            Ttl.FromUnixMs(Sqlite3.ColumnInt64(statement, 2)),
+            Sqlite3.ColumnInt(statement, 3),
             c.ReadPayload(statement, 5, typeInfo, id, op),
             CheckpointRules.Eta(SqliteConnection.ReadNullableInt64(statement, 4)));
 }

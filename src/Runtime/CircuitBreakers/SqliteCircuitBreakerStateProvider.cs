@@ -25,7 +25,7 @@ internal sealed class SqliteCircuitBreakerStateProvider : SqliteProvider, ICircu
             try
             {
                 c.BindKey(statement, 1, s._ns, s.key, op);
-                if (c.Check(sqlite3_step(statement), op) != SQLITE_ROW)
+                if (c.Check(Sqlite3.Step(statement), op) != SQLITE_ROW)
                 {
                     return null;
                 }
@@ -55,7 +55,7 @@ internal sealed class SqliteCircuitBreakerStateProvider : SqliteProvider, ICircu
                 c.BindInt64(statement, 4, CircuitStates.ToUnixMs(s.state.LastFailureTime), op);
                 c.BindInt64(statement, 5, CircuitStates.ToUnixMs(s.state.LastSuccessTime), op);
                 c.BindInt64(statement, 6, s.Item4, op);
-                return c.Check(sqlite3_step(statement), op);
+                return c.Check(Sqlite3.Step(statement), op);
             }
             finally
             {
@@ -97,7 +97,7 @@ internal sealed class SqliteCircuitBreakerStateProvider : SqliteProvider, ICircu
             {
                 c.BindKey(statement, 1, s._ns, s.key, op);
                 c.BindInt64(statement, 2, s.Item3, op);
-                return c.Check(sqlite3_step(statement), op);
+                return c.Check(Sqlite3.Step(statement), op);
             }
             finally
             {
@@ -117,7 +117,7 @@ internal sealed class SqliteCircuitBreakerStateProvider : SqliteProvider, ICircu
 
         return new CircuitBreakerPersistedState(
             state,
-            (int)Math.Min(int.MaxValue, sqlite3_column_int64(statement, first + 1)),
+            (int)Math.Min(int.MaxValue, Sqlite3.ColumnInt64(statement, first + 1)),
             CircuitStates.FromUnixMs(SqliteConnection.ReadNullableInt64(statement, first + 2)),
             CircuitStates.FromUnixMs(SqliteConnection.ReadNullableInt64(statement, first + 3)));
     }

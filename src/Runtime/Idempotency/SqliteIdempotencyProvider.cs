@@ -31,7 +31,7 @@ internal sealed class SqliteIdempotencyProvider : SqliteProvider, IIdempotencyPr
             {
                 c.BindKey(statement, 1, s._ns, s.key, op);
                 c.BindInt64(statement, 2, s.Item4, op);
-                if (c.Check(sqlite3_step(statement), op) != SQLITE_ROW)
+                if (c.Check(Sqlite3.Step(statement), op) != SQLITE_ROW)
                 {
                     return null;
                 }
@@ -67,7 +67,7 @@ internal sealed class SqliteIdempotencyProvider : SqliteProvider, IIdempotencyPr
                 c.BindPayload(statement, 2, s.typeInfo, s.value, op);
                 c.BindInt64(statement, 3, s.expiresAt, op);
                 c.BindInt64(statement, 4, s.now, op);
-                c.Check(sqlite3_step(statement), op);
+                c.Check(Sqlite3.Step(statement), op);
             }
             finally
             {

@@ -36,7 +36,7 @@ internal sealed class SqliteLockProvider : SqliteProvider, ILockProvider, ILockR
                 try
                 {
                     c.BindKey(select, 1, s._ns, s.key, op);
-                    if (c.Check(sqlite3_step(select), op) == SQLITE_ROW && s.now < sqlite3_column_int64(select, 1))
+                    if (c.Check(Sqlite3.Step(select), op) == SQLITE_ROW && s.now < Sqlite3.ColumnInt64(select, 1))
                     {
                         if (!sqlite3_column_blob(select, 0).SequenceEqual(System.Text.Encoding.UTF8.GetBytes(s.owner)))
                         {
@@ -44,7 +44,7 @@ internal sealed class SqliteLockProvider : SqliteProvider, ILockProvider, ILockR
                         }
 
                         // Re-entrant: the same owner gets a fresh TTL and keeps its token.
-                        token = sqlite3_column_int64(select, 2);
+                        token = Sqlite3.ColumnInt64(select, 2);
                     }
                     else
                     {
@@ -68,7 +68,7 @@ internal sealed class SqliteLockProvider : SqliteProvider, ILockProvider, ILockR
                     c.BindText(upsert, 2, s.owner, op);
                     c.BindInt64(upsert, 3, s.expiresAt, op);
                     c.BindInt64(upsert, 4, token, op);
-                    c.Check(sqlite3_step(upsert), op);
+                    c.Check(Sqlite3.Step(upsert), op);
                 }
                 finally
                 {
@@ -97,8 +97,8 @@ internal sealed class SqliteLockProvider : SqliteProvider, ILockProvider, ILockR
                 c.BindText(statement, 2, s.owner, op);
                 c.BindInt64(statement, 3, s.now, op);
                 c.BindInt64(statement, 4, s.expiresAt, op);
-                c.Check(sqlite3_step(statement), op);
-                return sqlite3_changes(c.Handle) == 1;
+                c.Check(Sqlite3.Step(statement), op);
+                return Sqlite3.Changes(c.Handle) == 1;
             }
             finally
             {
@@ -117,7 +117,7 @@ internal sealed class SqliteLockProvider : SqliteProvider, ILockProvider, ILockR
             try
             {
                 c.BindKey(statement, 1, s._ns, s.key, op);
-                return c.Check(sqlite3_step(statement), op);
+                return c.Check(Sqlite3.Step(statement), op);
             }
             finally
             {
@@ -137,8 +137,8 @@ internal sealed class SqliteLockProvider : SqliteProvider, ILockProvider, ILockR
             {
                 c.BindKey(statement, 1, s._ns, s.key, op);
                 c.BindInt64(statement, 2, s.Item3, op);
-                return c.Check(sqlite3_step(statement), op) == SQLITE_ROW
-                    ? new LockInfo(s.key, SqliteConnection.ReadText(statement, 0), Ttl.FromUnixMs(sqlite3_column_int64(statement, 1)), sqlite3_column_int64(statement, 2))
+                return c.Check(Sqlite3.Step(statement), op) == SQLITE_ROW
+                    ? new LockInfo(s.key, SqliteConnection.ReadText(statement, 0), Ttl.FromUnixMs(Sqlite3.ColumnInt64(statement, 1)), Sqlite3.ColumnInt64(statement, 2))
                     : null;
             }
             finally
@@ -164,8 +164,8 @@ internal sealed class SqliteLockProvider : SqliteProvider, ILockProvider, ILockR
             {
                 c.BindKey(statement, 1, s._ns, s.key, op);
                 c.BindText(statement, 2, s.owner, op);
-                c.Check(sqlite3_step(statement), op);
-                return sqlite3_changes(c.Handle) == 1;
+                c.Check(Sqlite3.Step(statement), op);
+                return Sqlite3.Changes(c.Handle) == 1;
             }
             finally
             {
@@ -183,8 +183,8 @@ internal sealed class SqliteLockProvider : SqliteProvider, ILockProvider, ILockR
             {
                 c.BindRange(statement, s._ns, default, op);
                 c.BindInt64(statement, 3, s.NowMs, op);
-                c.Check(sqlite3_step(statement), op);
-                return sqlite3_changes(c.Handle);
+                c.Check(Sqlite3.Step(statement), op);
+                return Sqlite3.Changes(c.Handle);
             }
             finally
             {
@@ -197,7 +197,7 @@ internal sealed class SqliteLockProvider : SqliteProvider, ILockProvider, ILockR
         var statement = c.Statement(SqlId.LockNextToken, op);
         try
         {
-            if (c.Check(sqlite3_step(statement), op) != SQLITE_ROW)
+            if (c.Check(Sqlite3.Step(statement), op) != SQLITE_ROW)
             {
                 throw new PersistenceException(
                     $"The database '{c.DataSource}' has no lock fencing counter in go_goscope_meta; it was not created by this library.",
@@ -206,7 +206,7 @@ internal sealed class SqliteLockProvider : SqliteProvider, ILockProvider, ILockR
                     c.DataSource);
             }
 
-            return sqlite3_column_int64(statement, 0);
+            return Sqlite3.ColumnInt64(statement, 0);
         }
         finally
         {

@@ -19,39 +19,39 @@ internal sealed partial class SqliteConnection
 
     /// <summary>Binds <c>{namespace}{key}</c> as UTF-8 text. Two slots, for statements that bind two keys.</summary>
     public void BindKey(sqlite3_stmt statement, int index, KeyNamespace ns, string key, string operation, int slot = 0) =>
-        Check(sqlite3_bind_text(statement, index, Encode(ns.Utf8, key, slot)), operation);
+        Check(Sqlite3.BindText(statement, index, Encode(ns.Utf8, key, slot)), operation);
 
     /// <summary>Binds ?1 and ?2 to the byte range of every stored key that starts with namespace + <paramref name="literal"/>.</summary>
     public void BindRange(sqlite3_stmt statement, KeyNamespace ns, ReadOnlySpan<char> literal, string operation)
     {
         if (literal.IsEmpty)
         {
-            Check(sqlite3_bind_text(statement, 1, ns.Utf8), operation);
-            Check(sqlite3_bind_text(statement, 2, ns.Utf8UpperBound), operation);
+            Check(Sqlite3.BindText(statement, 1, ns.Utf8), operation);
+            Check(Sqlite3.BindText(statement, 2, ns.Utf8UpperBound), operation);
             return;
         }
 
         var low = Encode(ns.Utf8, literal, 0);
-        Check(sqlite3_bind_text(statement, 1, low), operation);
+        Check(Sqlite3.BindText(statement, 1, low), operation);
 
         // Every string that starts with `low` sorts before `low` with its last byte incremented (UTF-8 has no 0xFF byte).
         var high = _keyBuffers[1].Length >= low.Length ? _keyBuffers[1] : (_keyBuffers[1] = new byte[low.Length]);
         low.CopyTo(high);
         high[low.Length - 1]++;
-        Check(sqlite3_bind_text(statement, 2, high.AsSpan(0, low.Length)), operation);
+        Check(Sqlite3.BindText(statement, 2, high.AsSpan(0, low.Length)), operation);
     }
 
     public void BindInt64(sqlite3_stmt statement, int index, long value, string operation) =>
-        Check(sqlite3_bind_int64(statement, index, value), operation);
+        Check(Sqlite3.BindInt64(statement, index, value), operation);
 
     public void BindInt64(sqlite3_stmt statement, int index, long? value, string operation) =>
-        Check(value is { } v ? sqlite3_bind_int64(statement, index, v) : sqlite3_bind_null(statement, index), operation);
+        Check(value is { } v ? Sqlite3.BindInt64(statement, index, v) : Sqlite3.BindNull(statement, index), operation);
 
     public void BindText(sqlite3_stmt statement, int index, ReadOnlySpan<byte> utf8, string operation) =>
-        Check(sqlite3_bind_text(statement, index, utf8), operation);
+        Check(Sqlite3.BindText(statement, index, utf8), operation);
 
     public void BindText(sqlite3_stmt statement, int index, string text, string operation) =>
-        Check(sqlite3_bind_text(statement, index, Encode([], text, 0)), operation);
+        Check(Sqlite3.BindText(statement, index, Encode([], text, 0)), operation);
 
     /// <summary>Serializes <paramref name="value"/> into <see cref="Payload"/> and binds it as UTF-8 JSON text.</summary>
     public void BindPayload<T>(sqlite3_stmt statement, int index, PayloadTypeInfo<T> typeInfo, T value, string operation)
@@ -61,7 +61,7 @@ internal sealed partial class SqliteConnection
         typeInfo.Write(buffer.Writer, value);
         buffer.Writer.Flush();
         _payloadBound = true;
-        Check(sqlite3_bind_text(statement, index, buffer.WrittenSpan), operation);
+        Check(Sqlite3.BindText(statement, index, buffer.WrittenSpan), operation);
     }
 
     public void ReleaseBuffers()
@@ -94,7 +94,7 @@ internal sealed partial class SqliteConnection
     }
 
     public static long? ReadNullableInt64(sqlite3_stmt statement, int column) =>
-        sqlite3_column_type(statement, column) == SQLITE_NULL ? null : sqlite3_column_int64(statement, column);
+        Sqlite3.ColumnType(statement, column) == SQLITE_NULL ? null : Sqlite3.ColumnInt64(statement, column);
 
     public static string ReadText(sqlite3_stmt statement, int column, int skipBytes = 0) =>
         Encoding.UTF8.GetString(sqlite3_column_blob(statement, column)[skipBytes..]);

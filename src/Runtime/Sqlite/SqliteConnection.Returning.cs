@@ -13,7 +13,7 @@ internal sealed partial class SqliteConnection
     /// </summary>
     public void Finish(sqlite3_stmt statement, string operation)
     {
-        while (Check(sqlite3_step(statement), operation) == SQLITE_ROW)
+        while (Check(Sqlite3.Step(statement), operation) == SQLITE_ROW)
         {
         }
     }
@@ -21,12 +21,12 @@ internal sealed partial class SqliteConnection
     /// <summary>Steps a <c>RETURNING</c> write and returns its one integer (or <paramref name="none"/> without a row), committed.</summary>
     public long StepReturningInt64(sqlite3_stmt statement, string operation, long none = 0)
     {
-        if (Check(sqlite3_step(statement), operation) != SQLITE_ROW)
+        if (Check(Sqlite3.Step(statement), operation) != SQLITE_ROW)
         {
             return none;
         }
 
-        var value = sqlite3_column_int64(statement, 0);
+        var value = Sqlite3.ColumnInt64(statement, 0);
         Finish(statement, operation);
         return value;
     }

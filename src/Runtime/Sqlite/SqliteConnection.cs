@@ -42,11 +42,11 @@ internal sealed partial class SqliteConnection : IDisposable
     /// </summary>
     public void Reset(sqlite3_stmt statement)
     {
-        sqlite3_reset(statement);
+        Sqlite3.Reset(statement);
         if (_payloadBound)
         {
             _payloadBound = false;
-            sqlite3_clear_bindings(statement);
+            Sqlite3.ClearBindings(statement);
         }
     }
 
@@ -59,7 +59,7 @@ internal sealed partial class SqliteConnection : IDisposable
         var statement = Statement(id, operation);
         try
         {
-            return Check(sqlite3_step(statement), operation);
+            return Check(Sqlite3.Step(statement), operation);
         }
         finally
         {
@@ -85,8 +85,8 @@ internal sealed partial class SqliteConnection : IDisposable
         Check(sqlite3_prepare_v2(Handle, sql, out var statement), operation);
         using (statement)
         {
-            var rc = Check(sqlite3_step(statement), operation);
-            return rc == SQLITE_ROW && sqlite3_column_type(statement, 0) != SQLITE_NULL
+            var rc = Check(Sqlite3.Step(statement), operation);
+            return rc == SQLITE_ROW && Sqlite3.ColumnType(statement, 0) != SQLITE_NULL
                 ? sqlite3_column_text(statement, 0).utf8_to_string()
                 : null;
         }

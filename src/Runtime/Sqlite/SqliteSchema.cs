@@ -99,7 +99,7 @@ internal static class SqliteSchema
         var statement = connection.Statement(SqlId.SchemaObjects, operation);
         try
         {
-            while (connection.Check(sqlite3_step(statement), operation) == SQLITE_ROW)
+            while (connection.Check(Sqlite3.Step(statement), operation) == SQLITE_ROW)
             {
                 present.Add(sqlite3_column_text(statement, 0).utf8_to_string());
             }
@@ -134,8 +134,8 @@ internal static class SqliteSchema
         var statement = connection.Statement(SqlId.MetaGet, operation);
         try
         {
-            connection.Check(sqlite3_bind_text(statement, 1, key), operation);
-            return connection.Check(sqlite3_step(statement), operation) == SQLITE_ROW
+            connection.Check(Sqlite3.BindText(statement, 1, key), operation);
+            return connection.Check(Sqlite3.Step(statement), operation) == SQLITE_ROW
                 ? sqlite3_column_text(statement, 0).utf8_to_string()
                 : null;
         }
