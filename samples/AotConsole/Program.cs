@@ -85,29 +85,15 @@ internal static class Commands
     /// <param name="keys">List only the cache and idempotency keys matching this pattern (* any run, ? one character), all of them.</param>
     /// <param name="json">Write JSON for machines instead of tables.</param>
     /// <param name="cancellationToken">Cancelled by Ctrl+C or SIGTERM.</param>
-    public static async Task<int> InspectAsync(
+    public static Task<int> InspectAsync(
         string? db = null,
         string? postgres = null,
         string prefix = Cli.KeyPrefix,
         string? keys = null,
         bool json = false,
-        CancellationToken cancellationToken = default)
-    {
-        try
+        CancellationToken cancellationToken = default) =>
+        WithExistingStoreAsync(db, postgres, prefix, async store =>
         {
-            var (location, problem) = StoreLocation.From(db, postgres);
-            if (location is null)
-            {
-                Cli.Error(problem!);
-                return ExitCodes.Usage;
-            }
-
-            await using var store = await Store.OpenAsync(location, LockScope.Database, prefix, existing: true, cancellationToken);
-            if (store is null)
-            {
-                return ExitCodes.Error;
-            }
-
             var report = await Inspector.ReadAsync(store, prefix, keys, cancellationToken);
             if (json)
             {
@@ -120,19 +106,29 @@ internal static class Commands
             }
 
             return ExitCodes.Ok;
-        }
-        catch (Exception e) when (Cli.Expected(e))
-        {
-            return Cli.Report(e);
-        }
-    }
+        }, cancellationToken);
 
     /// <summary>Reclaims expired rows (cache entries, idempotency records, lock rows) and says how many.</summary>
     /// <param name="db">The database file (must exist; default ./aotconsole.db).</param>
     /// <param name="postgres">A PostgreSQL connection string instead of the file (the database must hold the tables).</param>
     /// <param name="prefix">The key prefix whose rows are pruned.</param>
     /// <param name="cancellationToken">Cancelled by Ctrl+C or SIGTERM.</param>
-    public static async Task<int> PruneAsync(string? db = null, string? postgres = null, string prefix = Cli.KeyPrefix, CancellationToken cancellationToken = default)
+    public static Task<int> PruneAsync(string? db = null, string? postgres = null, string prefix = Cli.KeyPrefix, CancellationToken cancellationToken = default) =>
+        WithExistingStoreAsync(db, postgres, prefix, async store =>
+        {
+            var pruned = await store.Adapter.PruneAsync(cancellationToken);
+            Console.Out.WriteLine(
+                $"pruned {pruned.Total:N0} expired rows from {store.DataSource}: {pruned.Cache:N0} cache, {pruned.Idempotency:N0} idempotency, {pruned.Locks:N0} locks");
+            return ExitCodes.Ok;
+        }, cancellationToken);
+
+    /// <summary>
+    /// Resolves <c>--db</c> / <c>--postgres</c>, opens the store that must already exist and runs
+    /// <paramref name="command"/> on it: a bad location is a usage error, a store that cannot be opened (reported by
+    /// <see cref="Store.OpenAsync"/>) an error, and expected failures are reported as one line with their exit code.
+    /// </summary>
+    private static async Task<int> WithExistingStoreAsync(
+        string? db, string? postgres, string prefix, Func<Store, Task<int>> command, CancellationToken cancellationToken)
     {
         try
         {
@@ -149,10 +145,7 @@ internal static class Commands
                 return ExitCodes.Error;
             }
 
-            var pruned = await store.Adapter.PruneAsync(cancellationToken);
-            Console.Out.WriteLine(
-                $"pruned {pruned.Total:N0} expired rows from {store.DataSource}: {pruned.Cache:N0} cache, {pruned.Idempotency:N0} idempotency, {pruned.Locks:N0} locks");
-            return ExitCodes.Ok;
+            return await command(store);
         }
         catch (Exception e) when (Cli.Expected(e))
         {

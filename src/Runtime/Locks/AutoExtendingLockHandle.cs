@@ -30,6 +30,9 @@ internal sealed class AutoExtendingLockHandle : ILockHandle
 
     public CancellationToken HandleLost => _lost.Token;
 
+    /// <summary>Gets whether a renewal is under way (for tests that must not advance time in the middle of one).</summary>
+    internal bool IsRenewing => Volatile.Read(ref _renewing) != 0;
+
     public async ValueTask ReleaseAsync(CancellationToken cancellationToken = default)
     {
         Stop();

@@ -175,12 +175,7 @@ public abstract class LockHelperTests<TBackend> : IAsyncLifetime
         }
     }
 
-    private static bool IsRenewing(ILockHandle handle)
-    {
-        var renewing = handle.GetType().GetField("_renewing", System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Instance);
-        Assert.NotNull(renewing);
-        return (int)renewing.GetValue(handle)! != 0;
-    }
+    private static bool IsRenewing(ILockHandle handle) => Assert.IsType<AutoExtendingLockHandle>(handle).IsRenewing;
 
     private static async Task UntilAsync(Func<Task<bool>> condition, string what)
     {

@@ -91,4 +91,57 @@ public sealed class SchemaMigrationTests : IDisposable
         using var raw = new RawSqlite(_path);
         Assert.Equal("2", raw.Scalar("SELECT value FROM go_goscope_meta WHERE key = 'schema_version'"));
     }
+
+    [Fact]
+    public async Task AFileOfTheOriginal_WithoutAVersion_GainsTheRestOfTheSchema_AndKeepsItsRows()
+    {
+        // The JavaScript original's three tables, exactly as its documentation creates them, with rows it wrote.
+        var original = _dir.File("original.db");
+        using (var raw = new RawSqlite(original))
+        {
+            raw.Exec("""
+                CREATE TABLE IF NOT EXISTS go_goscope_circuit (key TEXT PRIMARY KEY, state TEXT NOT NULL,
+                  failure_count INTEGER NOT NULL DEFAULT 0, last_failure_time INTEGER, last_success_time INTEGER,
+                  updated_at INTEGER NOT NULL);
+                CREATE TABLE IF NOT EXISTS go_goscope_cache (key TEXT PRIMARY KEY, value TEXT NOT NULL,
+                  expires_at INTEGER, created_at INTEGER DEFAULT (unixepoch()));
+                CREATE INDEX IF NOT EXISTS idx_cache_expires ON go_goscope_cache(expires_at);
+                CREATE TABLE IF NOT EXISTS go_goscope_checkpoints (id TEXT PRIMARY KEY, task_id TEXT NOT NULL,
+                  sequence INTEGER NOT NULL, timestamp INTEGER NOT NULL, progress INTEGER NOT NULL DEFAULT 0,
+                  data TEXT NOT NULL, estimated_time_remaining INTEGER, created_at INTEGER DEFAULT (unixepoch()));
+                CREATE INDEX IF NOT EXISTS idx_checkpoints_task ON go_goscope_checkpoints(task_id);
+                CREATE INDEX IF NOT EXISTS idx_checkpoints_sequence ON go_goscope_checkpoints(task_id, sequence);
+                INSERT INTO go_goscope_cache(key, value, expires_at) VALUES ('greeting', '"hello"', NULL);
+                INSERT INTO go_goscope_circuit(key, state, failure_count, updated_at) VALUES ('upstream', 'open', 5, 1764100000);
+                INSERT INTO go_goscope_checkpoints(id, task_id, sequence, timestamp, data) VALUES ('c1', 'job', 1, 1764100000, '{}');
+                """);
+        }
+
+        await using (var p = await SqliteAdapter.OpenAsync(original))
+        {
+            Assert.Equal(2, (await p.Admin.GetStatsAsync(Ct)).SchemaVersion);
+            await p.Cache.SetAsync("slides", 1, new CacheEntryOptions { SlidingExpiration = TimeSpan.FromMinutes(1) }, Ct);
+            Assert.Equal(1, await p.Cache.GetAsync<int>("slides", Ct));
+            Assert.Equal(1, await p.CircuitBreakers.RecordFailureAsync("mine", 3, Ct));
+            await p.Checkpoints.SaveAsync(new Checkpoint<int>("c2", "task", 1, DateTimeOffset.UtcNow, 10, 7), Ct);
+            Assert.Equal(7, (await p.Checkpoints.LoadLatestAsync<int>("task", Ct))!.Data);
+            await p.Idempotency.SetAsync("once", true, cancellationToken: Ct);
+            var handle = await p.Locks.AcquireAsync("lock", TimeSpan.FromMinutes(1), cancellationToken: Ct);
+            Assert.NotNull(handle);
+            await handle.ReleaseAsync(Ct);
+        }
+
+        using (var raw = new RawSqlite(original))
+        {
+            Assert.Equal("2", raw.Scalar("SELECT value FROM go_goscope_meta WHERE key = 'schema_version'"));
+            Assert.Equal(2, raw.Count("SELECT count(*) FROM pragma_table_info('go_goscope_cache') WHERE name IN ('sliding_ms', 'absolute_expires_at')"));
+            Assert.Equal(1, raw.Count("SELECT count(*) FROM sqlite_master WHERE name = 'go_goscope_idempotency'"));
+            Assert.Equal(1, raw.Count("SELECT count(*) FROM sqlite_master WHERE name = 'go_goscope_locks'"));
+
+            // The original's rows are still there, untouched (its keys have no namespace, so the API does not list them).
+            Assert.Equal("\"hello\"", raw.Scalar("SELECT value FROM go_goscope_cache WHERE key = 'greeting'"));
+            Assert.Equal("5", raw.Scalar("SELECT failure_count FROM go_goscope_circuit WHERE key = 'upstream'"));
+            Assert.Equal(1, raw.Count("SELECT count(*) FROM go_goscope_checkpoints WHERE id = 'c1'"));
+        }
+    }
 }
