@@ -47,7 +47,10 @@ internal sealed class GroupCommit
     /// <summary>Gets how many transactions the queue committed, a group's or a lone write's (for tests).</summary>
     internal int TransactionsCommitted { get; private set; }
 
-    /// <summary>Gets whether no write is queued or being drained, so a new write may run inline without overtaking.</summary>
+    /// <summary>
+    /// Gets whether no write is queued, being drained or being acknowledged, so a new write may run inline without
+    /// overtaking. While a group's callers are being completed their next writes queue, and form the next group.
+    /// </summary>
     public bool IsIdle => !_draining;
 
     public ValueTask<TResult> Enqueue<TState, TResult>(string operation, TState state, Func<SqliteConnection, TState, TResult> body, CancellationToken cancellationToken)
