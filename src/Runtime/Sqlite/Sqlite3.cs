@@ -77,8 +77,10 @@ internal static class Sqlite3
         {
             return raw.GetNativeLibraryName() == Library && NativeLibVersionNumber() == raw.sqlite3_libversion_number();
         }
-        catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException or NotImplementedException)
+        catch (Exception)
         {
+            // Not resolvable here (DllNotFoundException, EntryPointNotFoundException, a platform that binds SQLite
+            // differently): SQLitePCLRaw's own calls work wherever it does, so they are the answer to any failure.
             return false;
         }
     }
