@@ -11,9 +11,10 @@ namespace NativeAotPersistence.Sqlite;
 /// Through SQLitePCLRaw each call passes its provider interface and marshals the statement as a
 /// <see cref="SafeHandle"/> (two interlocked operations); a get on <c>:memory:</c> makes four such calls and spends
 /// about a tenth of its time there. The direct path skips both: the statement's lifetime is already guarded (only the
-/// holder of the connection's gate uses it, and only while the connection is open). Calls that cannot block and do
-/// not allocate also skip the GC transition. Anything else (opening, preparing, errors, backups) stays on
-/// SQLitePCLRaw. The AppContext switch <c>NativeAotPersistence.Sqlite.DirectCalls=false</c> turns the direct path off.
+/// holder of the connection's gate uses it, and only while the connection is open). Every call keeps its GC
+/// transition: on a borrowed handle opened with a mutex, even a bind may wait for another thread. Anything else
+/// (opening, preparing, errors, backups) stays on SQLitePCLRaw. The AppContext switch
+/// <c>NativeAotPersistence.Sqlite.DirectCalls=false</c> turns the direct path off.
 /// </remarks>
 internal static class Sqlite3
 {
@@ -37,10 +38,11 @@ internal static class Sqlite3
     public static int ClearBindings(sqlite3_stmt statement) =>
         IsDirect ? NativeClearBindings(statement.DangerousGetHandle()) : raw.sqlite3_clear_bindings(statement);
 
+    /// <summary>Binds UTF-8 text, copied by SQLite; empty text binds <c>''</c> on both paths, never NULL.</summary>
     public static int BindText(sqlite3_stmt statement, int index, ReadOnlySpan<byte> utf8) =>
         IsDirect
             ? NativeBindText(statement.DangerousGetHandle(), index, ref utf8.IsEmpty ? ref s_empty[0] : ref MemoryMarshal.GetReference(utf8), utf8.Length, s_transient)
-            : raw.sqlite3_bind_text(statement, index, utf8);
+            : utf8.IsEmpty ? raw.sqlite3_bind_text(statement, index, "") : raw.sqlite3_bind_text(statement, index, utf8);
 
     public static int BindInt64(sqlite3_stmt statement, int index, long value) =>
         IsDirect ? NativeBindInt64(statement.DangerousGetHandle(), index, value) : raw.sqlite3_bind_int64(statement, index, value);
@@ -85,36 +87,36 @@ internal static class Sqlite3
         }
     }
 
-    [DllImport(Library, EntryPoint = "sqlite3_libversion_number")]
+    [DllImport(Library, CallingConvention = CallingConvention.Cdecl, EntryPoint = "sqlite3_libversion_number")]
     private static extern int NativeLibVersionNumber();
 
-    [DllImport(Library, EntryPoint = "sqlite3_step")]
+    [DllImport(Library, CallingConvention = CallingConvention.Cdecl, EntryPoint = "sqlite3_step")]
     private static extern int NativeStep(IntPtr statement);
 
-    [DllImport(Library, EntryPoint = "sqlite3_reset")]
+    [DllImport(Library, CallingConvention = CallingConvention.Cdecl, EntryPoint = "sqlite3_reset")]
     private static extern int NativeReset(IntPtr statement);
 
-    [DllImport(Library, EntryPoint = "sqlite3_clear_bindings")]
+    [DllImport(Library, CallingConvention = CallingConvention.Cdecl, EntryPoint = "sqlite3_clear_bindings")]
     private static extern int NativeClearBindings(IntPtr statement);
 
-    [DllImport(Library, EntryPoint = "sqlite3_bind_text")]
+    [DllImport(Library, CallingConvention = CallingConvention.Cdecl, EntryPoint = "sqlite3_bind_text")]
     private static extern int NativeBindText(IntPtr statement, int index, ref byte utf8, int length, IntPtr destructor);
 
-    [DllImport(Library, EntryPoint = "sqlite3_bind_int64"), SuppressGCTransition]
+    [DllImport(Library, CallingConvention = CallingConvention.Cdecl, EntryPoint = "sqlite3_bind_int64")]
     private static extern int NativeBindInt64(IntPtr statement, int index, long value);
 
-    [DllImport(Library, EntryPoint = "sqlite3_bind_null"), SuppressGCTransition]
+    [DllImport(Library, CallingConvention = CallingConvention.Cdecl, EntryPoint = "sqlite3_bind_null")]
     private static extern int NativeBindNull(IntPtr statement, int index);
 
-    [DllImport(Library, EntryPoint = "sqlite3_column_type"), SuppressGCTransition]
+    [DllImport(Library, CallingConvention = CallingConvention.Cdecl, EntryPoint = "sqlite3_column_type")]
     private static extern int NativeColumnType(IntPtr statement, int column);
 
-    [DllImport(Library, EntryPoint = "sqlite3_column_int64"), SuppressGCTransition]
+    [DllImport(Library, CallingConvention = CallingConvention.Cdecl, EntryPoint = "sqlite3_column_int64")]
     private static extern long NativeColumnInt64(IntPtr statement, int column);
 
-    [DllImport(Library, EntryPoint = "sqlite3_column_int"), SuppressGCTransition]
+    [DllImport(Library, CallingConvention = CallingConvention.Cdecl, EntryPoint = "sqlite3_column_int")]
     private static extern int NativeColumnInt(IntPtr statement, int column);
 
-    [DllImport(Library, EntryPoint = "sqlite3_changes"), SuppressGCTransition]
+    [DllImport(Library, CallingConvention = CallingConvention.Cdecl, EntryPoint = "sqlite3_changes")]
     private static extern int NativeChanges(IntPtr connection);
 }

@@ -58,16 +58,15 @@ internal sealed class SqliteConnectionPool : IDisposable
         }
 
         var connection = Writer;
-        if (_groupCommit.IsIdle && connection.Gate.TryEnter())
+        if (_groupCommit.IsIdle && connection.Gate.TryEnter()
+            && TryRun(connection, operation, state, body, out var result, out var error))
         {
-            if (TryRun(connection, operation, state, body, out var result, out var error))
-            {
-                return error is null ? new ValueTask<TResult>(result) : ValueTask.FromException<TResult>(error);
-            }
-
-            return RunSlowAsync(connection, operation, Bind(state, body), cancellationToken);
+            return error is null ? new ValueTask<TResult>(result) : ValueTask.FromException<TResult>(error);
         }
 
+        // The writer is busy, or the database is (another connection writes): queue. A write that found the database
+        // busy waits in the queue, with backoff and the busy budget, so a later write of the same caller queues
+        // behind it instead of overtaking it.
         return _groupCommit.Enqueue(operation, state, body, cancellationToken);
     }
 

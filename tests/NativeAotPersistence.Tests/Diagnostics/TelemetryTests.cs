@@ -71,6 +71,38 @@ public sealed class TelemetryTests : IDisposable
     private PersistenceAdapterOptions Options => new() { TimeProvider = _time };
 
     [Fact]
+    public async Task AListenerThatThrowsOnAGroupsSize_DoesNotMakeTheCommittedGroupRunAgain()
+    {
+        using var thrower = new MeterListener();
+        thrower.InstrumentPublished = (instrument, listener) =>
+        {
+            if (instrument is { Name: "nap.group_commit.writes", Meter.Name: PersistenceTelemetry.Name })
+            {
+                listener.EnableMeasurementEvents(instrument);
+            }
+        };
+        thrower.SetMeasurementEventCallback<int>((_, _, _, _) => throw new InvalidOperationException("a listener's bug"));
+        thrower.Start();
+        await using var p = await SqliteAdapter.OpenAsync(_dir.File("g.db"), Options);
+
+        // Queued behind the held writer, the failures commit as a group: each must count once.
+        var gate = p.Pool.Writer.Gate;
+        await gate.WaitAsync(Ct);
+        Task<int>[] failures;
+        try
+        {
+            failures = Enumerable.Range(0, 10).Select(_ => p.CircuitBreakers.RecordFailureAsync("c", 100, Ct).AsTask()).ToArray();
+        }
+        finally
+        {
+            gate.Release();
+        }
+
+        Assert.Equal(Enumerable.Range(1, 10), (await Task.WhenAll(failures)).Order());
+        Assert.Equal(10, (await p.CircuitBreakers.GetStateAsync("c", Ct))!.FailureCount);
+    }
+
+    [Fact]
     public async Task CacheLookups_AreCountedByBackendAndOutcome()
     {
         await using var sqlite = await SqliteAdapter.OpenAsync(_dir.File("t.db"), Options);

@@ -226,6 +226,21 @@ public sealed class GroupCommitTests : IAsyncLifetime
         Assert.Equal(1, await _adapter.Cache.GetAsync<int>("inner"));
     }
 
+    [Fact]
+    public async Task AWriteThatFoundTheDatabaseBusy_IsNotOvertakenByALaterWrite()
+    {
+        // The first write finds another connection writing and must wait; the second is issued once the database is
+        // free. Had the first retried on its own, the second would commit first and the key would end at 1.
+        using var raw = new RawSqlite(_dir.File("group.db"));
+        raw.Exec("BEGIN IMMEDIATE");
+        var first = _adapter.Cache.SetAsync("order", 1).AsTask();
+        raw.Exec("COMMIT");
+        var second = _adapter.Cache.SetAsync("order", 2).AsTask();
+
+        await Task.WhenAll(first, second).WaitAsync(DeadlockGuard, TestContext.Current.CancellationToken);
+        Assert.Equal(2, await _adapter.Cache.GetAsync<int>("order"));
+    }
+
     /// <summary>
     /// Runs <paramref name="then"/> as the write's continuation, the way code after an <c>await</c> (without a
     /// synchronization context) runs: inline on whichever thread completes the write.
