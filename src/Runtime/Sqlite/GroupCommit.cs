@@ -266,15 +266,12 @@ internal sealed class GroupCommit
         }
     }
 
-    /// <summary>Reports each write's busy wait once it ended, as an inline write's is (events never throw).</summary>
+    /// <summary>Reports each write's busy wait once it ended, as a read's is (events never throw).</summary>
     private void ReportBusyWaits(List<IQueuedWrite> writes, TimeSpan waited, bool gaveUp)
     {
-        if (PersistenceEvents.IsEnabled)
+        foreach (var write in writes)
         {
-            foreach (var write in writes)
-            {
-                PersistenceEvents.BusyWait(new PersistenceBusyWait("sqlite", write.Operation, _writer.DataSource, waited, gaveUp));
-            }
+            SqliteConnectionPool.ReportBusyWait(write.Operation, _writer.DataSource, waited, gaveUp);
         }
     }
 

@@ -260,7 +260,8 @@ internal sealed class SqliteConnectionPool : IDisposable
         }
     }
 
-    private static void ReportBusyWait(string operation, string dataSource, TimeSpan waited, bool gaveUp)
+    /// <summary>Reports one operation's busy wait once it ended (succeeded or gave up); also the group commit's.</summary>
+    internal static void ReportBusyWait(string operation, string dataSource, TimeSpan waited, bool gaveUp)
     {
         if (PersistenceEvents.IsEnabled)
         {
