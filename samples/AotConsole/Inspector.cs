@@ -75,10 +75,10 @@ internal static class Inspector
         rows = [];
         foreach (var l in r.Locks)
         {
-            rows.Add([l.Key, l.Owner + (JobLock.IsDeadOnThisHost(l.Owner) ? " (process gone)" : ""), Seconds(l.ExpiresAt - r.Now), N(l.FencingToken)]);
+            rows.Add([l.Key, l.Owner, Holder(l.Holder), Seconds(l.ExpiresAt - r.Now), N(l.FencingToken)]);
         }
 
-        Table(o, "held locks", ["key", "owner", "expires in", "fencing token"], rows);
+        Table(o, "held locks", ["key", "owner", "process", "expires in", "fencing token"], rows);
 
         // Without a pattern a busy store would print thousands of keys: show the first few and say how to see more.
         var limit = r.Pattern is null ? DefaultListLimit : int.MaxValue;
@@ -185,7 +185,14 @@ internal static class Inspector
             w.WriteString("owner", l.Owner);
             Time(w, "expiresAt", l.ExpiresAt);
             w.WriteNumber("fencingToken", l.FencingToken);
-            w.WriteBoolean("ownerGone", JobLock.IsDeadOnThisHost(l.Owner));
+            if (l.Holder is { } holder)
+            {
+                w.WriteNumber("processId", holder.ProcessId);
+                w.WriteBoolean("onThisHost", holder.IsOnThisHost);
+            }
+
+            // Whether the next acquisition takes it over at once: its holder process is gone (on this host).
+            w.WriteBoolean("ownerGone", l.Holder?.IsGone == true);
             w.WriteEndObject();
         }
 
@@ -276,6 +283,15 @@ internal static class Inspector
 
     private static string Time(DateTimeOffset? value) =>
         value is { } v ? v.ToUniversalTime().ToString("yyyy-MM-dd HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture) : "-";
+
+    // "4242 (gone)", "4242", "4242 (other host)", or "-" for a lock row that recorded no process.
+    private static string Holder(LockHolder? holder) => holder switch
+    {
+        null => "-",
+        { IsGone: true } => Invariant($"{holder.ProcessId} (gone)"),
+        { IsOnThisHost: false } => Invariant($"{holder.ProcessId} (other host)"),
+        _ => Invariant($"{holder.ProcessId}"),
+    };
 
     private static string Seconds(TimeSpan span) =>
         span <= TimeSpan.Zero ? "expired" : ProgressDisplay.Human(span);

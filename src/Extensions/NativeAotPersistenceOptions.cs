@@ -22,11 +22,14 @@ public sealed class NativeAotPersistenceOptions
     /// <seealso cref="PersistenceAdapterOptions.KeyPrefix"/>
     public string KeyPrefix { get; set; } = "";
 
-    /// <summary>Gets or sets where locks live. The default is <see cref="NativeAotPersistence.LockScope.Process"/>.</summary>
+    /// <summary>
+    /// Gets or sets where locks live. The default is <see cref="NativeAotPersistence.LockScope.Database"/> (shared by every
+    /// process using the store); <see cref="NativeAotPersistence.LockScope.Process"/> is the opt-in in-memory fast path.
+    /// </summary>
     /// <seealso cref="PersistenceAdapterOptions.LockScope"/>
-    public LockScope LockScope { get; set; } = LockScope.Process;
+    public LockScope LockScope { get; set; } = LockScope.Database;
 
-    /// <summary>Gets or sets the TTL of lock overloads that take none: finite and positive. The default is 30 seconds.</summary>
+    /// <summary>Gets or sets the TTL of lock overloads that take none: finite, positive, at most 30 days. The default is 30 seconds.</summary>
     /// <seealso cref="PersistenceAdapterOptions.DefaultLockTtl"/>
     public TimeSpan DefaultLockTtl { get; set; } = TimeSpan.FromSeconds(30);
 

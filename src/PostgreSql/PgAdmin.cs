@@ -84,8 +84,14 @@ internal sealed class PgAdmin : PgProvider, IPersistenceAdmin
                 while (await reader.ReadAsync(ct).ConfigureAwait(false))
                 {
                     var key = reader.ReadKey(0, s._circuits.Utf8.Length);
-                    var state = PgCircuitBreakerStateProvider.ReadState(reader, key, "admin.circuits", s.DataSource, first: 1);
-                    list.Add(new CircuitSummary(key, state, Ttl.FromUnixMs(reader.GetInt64(5))));
+                    try
+                    {
+                        var state = PgCircuitBreakerStateProvider.ReadState(reader, key, "admin.circuits", s.DataSource, first: 1);
+                        list.Add(new CircuitSummary(key, state, reader.ReadTime(5, "go_goscope_circuit", key, "admin.circuits", s.DataSource)));
+                    }
+                    catch (PersistenceException e) when (RowSkips.Skip(e, "admin.circuits", "go_goscope_circuit", key))
+                    {
+                    }
                 }
             }
 
@@ -94,9 +100,13 @@ internal sealed class PgAdmin : PgProvider, IPersistenceAdmin
         }, cancellationToken);
     }
 
-    public ValueTask<IReadOnlyList<TaskSummary>> ListTasksAsync(CancellationToken cancellationToken = default) =>
-        Db.RunAsync("admin.tasks", PgWork.Read, _tasks, static async (c, ns, ct) =>
+    public ValueTask<IReadOnlyList<TaskSummary>> ListTasksAsync(CancellationToken cancellationToken = default)
+    {
+        var db = Db;
+        return db.RunAsync("admin.tasks", PgWork.Read, (ns: _tasks, db.DataSource), static async (c, s, ct) =>
         {
+            const string op = "admin.tasks";
+            var ns = s.ns;
             var list = new List<TaskSummary>();
             await using var command = c.Command(PgSql.AdminTasks).Range(ns);
             var reader = await command.ExecuteReaderAsync(ct).ConfigureAwait(false);
@@ -104,19 +114,27 @@ internal sealed class PgAdmin : PgProvider, IPersistenceAdmin
             {
                 while (await reader.ReadAsync(ct).ConfigureAwait(false))
                 {
-                    list.Add(new TaskSummary(
-                        reader.ReadKey(0, ns.Utf8.Length),
-                        (int)reader.GetInt64(1),
-                        reader.GetInt64(2),
-                        reader.GetInt32(3),
-                        CheckpointRules.Eta(reader.ReadNullableInt64(4)),
-                        Ttl.FromUnixMs(reader.GetInt64(5))));
+                    var taskId = reader.ReadKey(0, ns.Utf8.Length);
+                    try
+                    {
+                        list.Add(new TaskSummary(
+                            taskId,
+                            (int)reader.GetInt64(1),
+                            reader.GetInt64(2),
+                            reader.GetInt32(3),
+                            Ttl.DurationFromStoredMs(reader.ReadNullableInt64(4), "go_goscope_checkpoints", "estimated_time_remaining", taskId, op, s.DataSource),
+                            reader.ReadTime(5, "go_goscope_checkpoints", taskId, op, s.DataSource)));
+                    }
+                    catch (PersistenceException e) when (RowSkips.Skip(e, op, "go_goscope_checkpoints", taskId))
+                    {
+                    }
                 }
             }
 
             list.Sort(static (a, b) => string.CompareOrdinal(a.TaskId, b.TaskId));
             return (IReadOnlyList<TaskSummary>)list;
         }, cancellationToken);
+    }
 
     public ValueTask<IReadOnlyList<LockInfo>> ListLocksAsync(CancellationToken cancellationToken = default)
     {
@@ -126,7 +144,8 @@ internal sealed class PgAdmin : PgProvider, IPersistenceAdmin
             return new ValueTask<IReadOnlyList<LockInfo>>(process.Table.List(NowMs));
         }
 
-        return Db.RunAsync("admin.locks", PgWork.Read, (_locks, NowMs), static async (c, s, ct) =>
+        var db = Db;
+        return db.RunAsync("admin.locks", PgWork.Read, (_locks, NowMs, db.DataSource), static async (c, s, ct) =>
         {
             var list = new List<LockInfo>();
             await using var command = c.Command(PgSql.AdminLocks).Range(s._locks).Int64(s.NowMs);
@@ -135,7 +154,14 @@ internal sealed class PgAdmin : PgProvider, IPersistenceAdmin
             {
                 while (await reader.ReadAsync(ct).ConfigureAwait(false))
                 {
-                    list.Add(new LockInfo(reader.ReadKey(0, s._locks.Utf8.Length), reader.ReadUtf8(1), Ttl.FromUnixMs(reader.GetInt64(2)), reader.GetInt64(3)));
+                    var key = reader.ReadKey(0, s._locks.Utf8.Length);
+                    try
+                    {
+                        list.Add(PgLockProvider.ReadInfo(reader, key, 1, "admin.locks", s.DataSource));
+                    }
+                    catch (PersistenceException e) when (RowSkips.Skip(e, "admin.locks", "go_goscope_locks", key))
+                    {
+                    }
                 }
             }
 
@@ -151,7 +177,8 @@ internal sealed class PgAdmin : PgProvider, IPersistenceAdmin
             Keys.ValidatePattern(pattern);
         }
 
-        return Db.RunAsync("admin.idempotency", PgWork.Read, (_idempotency, pattern, NowMs), static async (c, s, ct) =>
+        var db = Db;
+        return db.RunAsync("admin.idempotency", PgWork.Read, (_idempotency, pattern, NowMs, db.DataSource), static async (c, s, ct) =>
         {
             var list = new List<IdempotencyKeySummary>();
             await using var command = c.Command(PgSql.AdminIdempotency).Range(s._idempotency, Glob.LiteralPrefix(s.pattern)).Int64(s.NowMs);
@@ -161,13 +188,21 @@ internal sealed class PgAdmin : PgProvider, IPersistenceAdmin
                 while (await reader.ReadAsync(ct).ConfigureAwait(false))
                 {
                     var key = reader.ReadKey(0, s._idempotency.Utf8.Length);
-                    if (Glob.IsMatch(s.pattern, key))
+                    if (!Glob.IsMatch(s.pattern, key))
+                    {
+                        continue;
+                    }
+
+                    try
                     {
                         list.Add(new IdempotencyKeySummary(
                             key,
-                            reader.ReadNullableInt64(1) is { } expires ? Ttl.FromUnixMs(expires) : null,
-                            reader.ReadNullableInt64(2) is { } created ? Ttl.FromUnixMs(created) : null,
+                            reader.ReadNullableTime(1, "go_goscope_idempotency", key, "admin.idempotency", s.DataSource),
+                            reader.ReadNullableTime(2, "go_goscope_idempotency", key, "admin.idempotency", s.DataSource),
                             reader.GetInt32(3)));
+                    }
+                    catch (PersistenceException e) when (RowSkips.Skip(e, "admin.idempotency", "go_goscope_idempotency", key))
+                    {
                     }
                 }
             }

@@ -66,7 +66,7 @@ internal sealed class PgCacheProvider : PgProvider, ICacheProvider
         ArgumentNullException.ThrowIfNull(typeInfo);
         var now = NowMs;
         var expiry = CacheExpiry.From(options, now);
-        var json = typeInfo.Serialize(value);
+        var json = typeInfo.SerializeFor(key, value);
         var sweep = _sweeps.OnWrite(expiry.ExpiresAtMs, now);
         await Db.RunAsync("cache.set", PgWork.Idempotent, (this, key, json, expiry, now, sweep), static async (c, s, ct) =>
         {
@@ -198,7 +198,7 @@ internal sealed class PgCacheProvider : PgProvider, ICacheProvider
         ArgumentNullException.ThrowIfNull(typeInfo);
         var now = NowMs;
         var expiresAt = Ttl.ExpiresAt(ttl, now);
-        var json = typeInfo.Serialize(value);
+        var json = typeInfo.SerializeFor(key, value);
         var sweep = _sweeps.OnWrite(expiresAt, now);
         return Db.RunAsync(operation, work, (this, sql, key, json, expiresAt, now, sweep), static async (c, s, ct) =>
         {

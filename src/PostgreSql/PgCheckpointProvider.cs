@@ -23,7 +23,7 @@ internal sealed class PgCheckpointProvider : PgProvider, ICheckpointProvider
     {
         CheckpointRules.Validate(checkpoint);
         ArgumentNullException.ThrowIfNull(typeInfo);
-        var data = typeInfo.Serialize(checkpoint.Data);
+        var data = typeInfo.SerializeFor(checkpoint.Id, checkpoint.Data);
         await Db.RunAsync("checkpoint.save", PgWork.Idempotent, (this, checkpoint.Id, checkpoint.TaskId, checkpoint.Sequence, checkpoint.Timestamp, checkpoint.Progress, data, checkpoint.EstimatedTimeRemaining, NowMs), static async (c, s, ct) =>
         {
             await using var command = c.Command(PgSql.CheckpointSave)
@@ -84,7 +84,8 @@ internal sealed class PgCheckpointProvider : PgProvider, ICheckpointProvider
     public ValueTask<IReadOnlyList<CheckpointInfo>> ListAsync(string taskId, CancellationToken cancellationToken = default)
     {
         Keys.Validate(taskId);
-        return Db.RunAsync("checkpoint.list", PgWork.Read, (this, taskId), static async (c, s, ct) =>
+        var db = Db;
+        return db.RunAsync("checkpoint.list", PgWork.Read, (this, taskId, db.DataSource), static async (c, s, ct) =>
         {
             var list = new List<CheckpointInfo>();
             await using var command = c.Command(PgSql.CheckpointListInfo).Key(s.Item1._tasks, s.taskId);
@@ -93,13 +94,20 @@ internal sealed class PgCheckpointProvider : PgProvider, ICheckpointProvider
             {
                 while (await reader.ReadAsync(ct).ConfigureAwait(false))
                 {
-                    list.Add(new CheckpointInfo(
-                        reader.ReadKey(0, s.Item1._ids.Utf8.Length),
-                        s.taskId,
-                        reader.GetInt64(1),
-                        Ttl.FromUnixMs(reader.GetInt64(2)),
-                        reader.GetInt32(3),
-                        CheckpointRules.Eta(reader.ReadNullableInt64(4))));
+                    var id = reader.ReadKey(0, s.Item1._ids.Utf8.Length);
+                    try
+                    {
+                        list.Add(new CheckpointInfo(
+                            id,
+                            s.taskId,
+                            reader.GetInt64(1),
+                            reader.ReadTime(2, "go_goscope_checkpoints", id, "checkpoint.list", s.DataSource),
+                            reader.GetInt32(3),
+                            Ttl.DurationFromStoredMs(reader.ReadNullableInt64(4), "go_goscope_checkpoints", "estimated_time_remaining", id, "checkpoint.list", s.DataSource)));
+                    }
+                    catch (PersistenceException e) when (RowSkips.Skip(e, "checkpoint.list", "go_goscope_checkpoints", id))
+                    {
+                    }
                 }
             }
 
@@ -124,7 +132,15 @@ internal sealed class PgCheckpointProvider : PgProvider, ICheckpointProvider
             {
                 while (await reader.ReadAsync(ct).ConfigureAwait(false))
                 {
-                    list.Add(ReadCheckpoint(reader, reader.ReadKey(0, s.Item1._ids.Utf8.Length), s.taskId, s.typeInfo, "checkpoint.list", s.DataSource));
+                    // A damaged row is skipped (and reported); a payload that does not parse as T still throws.
+                    var id = reader.ReadKey(0, s.Item1._ids.Utf8.Length);
+                    try
+                    {
+                        list.Add(ReadCheckpoint(reader, id, s.taskId, s.typeInfo, "checkpoint.list", s.DataSource));
+                    }
+                    catch (PersistenceException e) when (e.Kind == PersistenceErrorKind.Corrupt && RowSkips.Skip(e, "checkpoint.list", "go_goscope_checkpoints", id))
+                    {
+                    }
                 }
             }
 
@@ -159,8 +175,8 @@ internal sealed class PgCheckpointProvider : PgProvider, ICheckpointProvider
             id,
             taskId,
             reader.GetInt64(1),
-            Ttl.FromUnixMs(reader.GetInt64(2)),
+            reader.ReadTime(2, "go_goscope_checkpoints", id, op, dataSource),
             reader.GetInt32(3),
             reader.ReadPayload(5, typeInfo, id, op, dataSource),
-            CheckpointRules.Eta(reader.ReadNullableInt64(4)));
+            Ttl.DurationFromStoredMs(reader.ReadNullableInt64(4), "go_goscope_checkpoints", "estimated_time_remaining", id, op, dataSource));
 }

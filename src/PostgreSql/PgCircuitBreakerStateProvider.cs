@@ -82,7 +82,7 @@ internal sealed class PgCircuitBreakerStateProvider : PgProvider, ICircuitBreake
         return new CircuitBreakerPersistedState(
             state,
             (int)Math.Min(int.MaxValue, reader.GetInt64(first + 1)),
-            CircuitStates.FromUnixMs(reader.ReadNullableInt64(first + 2)),
-            CircuitStates.FromUnixMs(reader.ReadNullableInt64(first + 3)));
+            reader.ReadNullableTime(first + 2, "go_goscope_circuit", key, op, dataSource),
+            reader.ReadNullableTime(first + 3, "go_goscope_circuit", key, op, dataSource));
     }
 }

@@ -3,10 +3,9 @@ using NativeAotPersistence.PostgreSql;
 namespace NativeAotPersistence;
 
 /// <summary>The PostgreSQL idempotency records: rows of <c>go_goscope_idempotency</c>.</summary>
-internal sealed class PgIdempotencyProvider : PgProvider, IIdempotencyProvider
+internal sealed class PgIdempotencyProvider : PgProvider, IIdempotencyStore
 {
     private readonly KeyNamespace _ns;
-    private readonly KeyedGate _gate = new();
     private readonly SweepSchedule _sweeps = new();
 
     public PgIdempotencyProvider(PostgresAdapter adapter)
@@ -35,7 +34,7 @@ internal sealed class PgIdempotencyProvider : PgProvider, IIdempotencyProvider
                 }
 
                 var value = reader.ReadPayload(0, s.typeInfo, s.key, "idempotency.get", s.DataSource);
-                return new IdempotencyRecord<T>(value, reader.ReadNullableInt64(1) is { } ms ? Ttl.FromUnixMs(ms) : null);
+                return new IdempotencyRecord<T>(value, reader.ReadNullableTime(1, "go_goscope_idempotency", s.key, "idempotency.get", s.DataSource));
             }
         }, cancellationToken);
     }
@@ -49,7 +48,7 @@ internal sealed class PgIdempotencyProvider : PgProvider, IIdempotencyProvider
         ArgumentNullException.ThrowIfNull(typeInfo);
         var now = NowMs;
         var expiresAt = Ttl.ExpiresAt(ttl, now);
-        var json = typeInfo.Serialize(value);
+        var json = typeInfo.SerializeFor(key, value);
         var sweep = _sweeps.OnWrite(expiresAt, now);
         await Db.RunAsync("idempotency.set", PgWork.Idempotent, (this, key, json, expiresAt, now, sweep), static async (c, s, ct) =>
         {
@@ -67,6 +66,38 @@ internal sealed class PgIdempotencyProvider : PgProvider, IIdempotencyProvider
         }, cancellationToken).ConfigureAwait(false);
     }
 
+    public string GateScope => "postgresql\0" + Db.DataSource + "\0" + Prefix;
+
+    public ValueTask<T> StoreFirstAsync<T>(string key, T value, TimeSpan? ttl, PayloadTypeInfo<T> typeInfo, CancellationToken cancellationToken)
+    {
+        var now = NowMs;
+        var expiresAt = Ttl.ExpiresAt(ttl, now);
+        var json = typeInfo.SerializeFor(key, value);
+        var db = Db;
+
+        // A transaction: whether this call stored is its result, so it must not be repeated after an ambiguous commit.
+        return db.RunAsync("idempotency.store", PgWork.Transaction, (_ns, key, value, json, expiresAt, now, typeInfo, db.DataSource), static async (c, s, ct) =>
+        {
+            await using (var add = c.Command(PgSql.IdempotencyAdd).Key(s._ns, s.key).Json(s.json).Int64(s.expiresAt).Int64(s.now))
+            {
+                if (await add.ExecuteNonQueryAsync(ct).ConfigureAwait(false) == 1)
+                {
+                    return s.value;
+                }
+            }
+
+            // A live record was stored first: it is the answer.
+            await using var get = c.Command(PgSql.IdempotencyGet).Key(s._ns, s.key).Int64(s.now);
+            var reader = await get.ExecuteReaderAsync(ct).ConfigureAwait(false);
+            await using (reader.ConfigureAwait(false))
+            {
+                return await reader.ReadAsync(ct).ConfigureAwait(false)
+                    ? reader.ReadPayload(0, s.typeInfo, s.key, "idempotency.store", s.DataSource)
+                    : s.value;
+            }
+        }, cancellationToken);
+    }
+
     public ValueTask<bool> DeleteAsync(string key, CancellationToken cancellationToken = default)
     {
         Keys.Validate(key);
@@ -81,7 +112,7 @@ internal sealed class PgIdempotencyProvider : PgProvider, IIdempotencyProvider
         ExecuteOnceAsync(key, ttl, action, Resolve<T>(), cancellationToken);
 
     public ValueTask<T> ExecuteOnceAsync<T>(string key, TimeSpan? ttl, Func<CancellationToken, ValueTask<T>> action, PayloadTypeInfo<T> typeInfo, CancellationToken cancellationToken = default) =>
-        ExecuteOnce.RunAsync(this, _gate, Adapter.Options.LockScope == LockScope.Database ? Adapter.Locks : null, key, ttl, action, typeInfo, cancellationToken);
+        ExecuteOnce.RunAsync(this, Adapter.Locks as PgLockProvider, Adapter.Options.DefaultLockTtl, key, ttl, action, typeInfo, cancellationToken);
 
     internal ValueTask<int> PruneAsync(CancellationToken cancellationToken) =>
         Db.RunAsync("idempotency.prune", PgWork.Idempotent, (_ns, NowMs), static (c, s, ct) =>

@@ -3,18 +3,24 @@ using NativeAotPersistence.PostgreSql;
 namespace NativeAotPersistence;
 
 /// <summary>
-/// <see cref="LockScope.Database"/> locks on PostgreSQL: a row of <c>go_goscope_locks</c> per held key with its owner
-/// and expiry, taken by one <c>INSERT … ON CONFLICT DO UPDATE … WHERE</c> statement, so two machines never both hold a
-/// key; fencing tokens come from the database's sequence <c>go_goscope_lock_fencing</c>.
+/// <see cref="LockScope.Database"/> locks on PostgreSQL: a row of <c>go_goscope_locks</c> per held key with its owner,
+/// expiry and holder, taken by one <c>INSERT … ON CONFLICT DO UPDATE … WHERE</c> statement, so two machines never both
+/// hold a key; fencing tokens come from the database's sequence <c>go_goscope_lock_fencing</c>.
 /// </summary>
 /// <remarks>
-/// A holder that loses its connection or dies keeps the lock until its TTL runs out (nothing is tied to a session, so
-/// a connection reset neither frees a lock early nor hands it to someone else). Expiry is judged by the acquirer's
-/// clock: a machine whose clock runs ahead by <em>d</em> can take a lock <em>d</em> before its holder's TTL ends, so keep
-/// clocks in sync (NTP keeps them within milliseconds) and use TTLs far above the skew, with fencing tokens where
-/// correctness depends on it.
+/// <para>
+/// A lease counts from its grant: once the statement holds the row (after any wait for another transaction or a table
+/// lock), the clock is read again and the expiry set from it in the same transaction. A holder process that is gone on
+/// this host (<see cref="HolderIdentity"/>) is taken over at once; one on another machine keeps the lock until its TTL
+/// runs out (nothing is tied to a session, so a connection reset neither frees a lock early nor hands it to someone else).
+/// </para>
+/// <para>
+/// Expiry is judged by the acquirer's clock: a machine whose clock runs ahead by <em>d</em> can take a lock <em>d</em>
+/// before its holder's TTL ends, so keep clocks in sync (NTP keeps them within milliseconds) and use TTLs far above the
+/// skew, with fencing tokens where correctness depends on it.
+/// </para>
 /// </remarks>
-internal sealed class PgLockProvider : PgProvider, ILockProvider, ILockReleaser
+internal sealed class PgLockProvider : PgProvider, ILockProvider, ILeaseStore
 {
     private readonly KeyNamespace _ns;
 
@@ -27,53 +33,116 @@ internal sealed class PgLockProvider : PgProvider, ILockProvider, ILockReleaser
 
     public TimeSpan DefaultTtl { get; }
 
+    TimeProvider ILeaseStore.Time => Time;
+
+    string? ILeaseStore.DataSource => Adapter.DataSource;
+
     public async ValueTask<ILockHandle?> AcquireAsync(string key, TimeSpan ttl, string? owner = null, CancellationToken cancellationToken = default)
     {
         Keys.Validate(key);
-        var now = NowMs;
-        var expiresAt = Ttl.LockExpiresAt(ttl, now);
+        Ttl.ValidateLock(ttl);
         owner = LockOwners.Validate(owner);
+        return await Lease.AcquireAsync(this, key, owner, ttl, autoRenew: false, cancellationToken).ConfigureAwait(false);
+    }
 
-        // Repeating an acquire is harmless (the same owner re-acquires and keeps its token), but one transaction keeps
-        // the rule simple: retried only when nothing committed. It also holds a freshly inserted row while its token is
-        // drawn (see PgSql.LockAcquire).
-        var token = await Db.RunAsync("lock.acquire", PgWork.Transaction, (_ns, key, owner, now, expiresAt), static async (c, s, ct) =>
+    public ValueTask<LeaseGrant> GrantAsync(string key, string owner, long ttlMs, CancellationToken cancellationToken) =>
+        // One transaction: retried only when nothing committed. It also holds the row while its token is drawn (see
+        // PgSql.LockAcquire) and while the expiry is set from the moment the row was ours.
+        Db.RunAsync("lock.acquire", PgWork.Transaction, (_ns, key, owner, ttlMs, Time), static async (c, s, ct) =>
         {
-            long fencing;
-            await using (var command = c.Command(PgSql.LockAcquire).Key(s._ns, s.key).Utf8(s.owner).Int64(s.expiresAt).Int64(s.now))
+            var holder = HolderIdentity.Current;
+            var now = Ttl.NowMs(s.Time);
+            long token;
+            await using (var command = c.Command(PgSql.LockAcquire).Key(s._ns, s.key).Utf8(s.owner).Int64(Ttl.LockExpiresAt(s.ttlMs, now)).Int64(now)
+                .NullableText(holder?.Host).Int64(holder?.ProcessId).Int64(holder?.StartTime))
             {
-                if (await command.ExecuteScalarAsync(ct).ConfigureAwait(false) is not long acquired)
+                token = await command.ExecuteScalarAsync(ct).ConfigureAwait(false) is long acquired ? acquired : -1;
+            }
+
+            if (token == -1)
+            {
+                // Another owner holds it live. Taken over only if its process is gone (on this host), in this transaction.
+                string? deadOwner = null;
+                await using (var command = c.Command(PgSql.LockHolder).Key(s._ns, s.key).Int64(Ttl.NowMs(s.Time)))
+                {
+                    var reader = await command.ExecuteReaderAsync(ct).ConfigureAwait(false);
+                    await using (reader.ConfigureAwait(false))
+                    {
+                        if (await reader.ReadAsync(ct).ConfigureAwait(false)
+                            && HolderIdentity.IsGone(reader.ReadNullableText(1), reader.ReadNullableInt64(2), reader.ReadNullableInt64(3)))
+                        {
+                            deadOwner = reader.ReadUtf8(0);
+                        }
+                    }
+                }
+
+                if (deadOwner is null)
+                {
+                    return LeaseGrant.Refused;
+                }
+
+                var at = Ttl.NowMs(s.Time);
+                await using var takeOver = c.Command(PgSql.LockTakeOver).Key(s._ns, s.key).Utf8(s.owner).Int64(Ttl.LockExpiresAt(s.ttlMs, at))
+                    .Utf8(deadOwner).NullableText(holder?.Host).Int64(holder?.ProcessId).Int64(holder?.StartTime);
+                if (await takeOver.ExecuteScalarAsync(ct).ConfigureAwait(false) is not long taken)
+                {
+                    return LeaseGrant.Refused;
+                }
+
+                return new LeaseGrant(taken, Ttl.LockExpiresAt(s.ttlMs, at), deadOwner);
+            }
+
+            // The row is ours now: count the lease from here, whatever the statement waited for.
+            var granted = Ttl.NowMs(s.Time);
+            var expiresAt = Ttl.LockExpiresAt(s.ttlMs, granted);
+            if (token == 0)
+            {
+                await using var draw = c.Command(PgSql.LockDrawToken).Key(s._ns, s.key).Int64(expiresAt);
+                token = (long)(await draw.ExecuteScalarAsync(ct).ConfigureAwait(false))!;
+            }
+            else if (granted != now)
+            {
+                await using var set = c.Command(PgSql.LockSetExpiry).Key(s._ns, s.key).Int64(expiresAt);
+                await set.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
+            }
+
+            return new LeaseGrant(token, expiresAt);
+        }, cancellationToken);
+
+    public async ValueTask<bool> ExtendAsync(string key, TimeSpan ttl, string owner, CancellationToken cancellationToken = default)
+    {
+        Keys.Validate(key);
+        Keys.Validate(owner);
+        var ttlMs = Ttl.ValidateLock(ttl);
+        return await RenewAsync(key, owner, ttlMs, cancellationToken).ConfigureAwait(false) != 0;
+    }
+
+    public ValueTask<long> RenewAsync(string key, string owner, long ttlMs, CancellationToken cancellationToken) =>
+        Db.RunAsync("lock.extend", PgWork.Transaction, (_ns, key, owner, ttlMs, Time), static async (c, s, ct) =>
+        {
+            // Lock the owner's row first, then read the clock: a lock that expired meanwhile is never revived.
+            long heldUntil;
+            await using (var owned = c.Command(PgSql.LockOwned).Key(s._ns, s.key).Utf8(s.owner))
+            {
+                if (await owned.ExecuteScalarAsync(ct).ConfigureAwait(false) is not long expires)
                 {
                     return 0L;
                 }
 
-                fencing = acquired;
+                heldUntil = expires;
             }
 
-            if (fencing == 0)
+            var now = Ttl.NowMs(s.Time);
+            if (heldUntil <= now)
             {
-                await using var draw = c.Command(PgSql.LockDrawToken).Key(s._ns, s.key);
-                fencing = (long)(await draw.ExecuteScalarAsync(ct).ConfigureAwait(false))!;
+                return 0L;
             }
 
-            return fencing;
-        }, cancellationToken).ConfigureAwait(false);
-
-        return token == 0 ? null : new LockHandle(this, this, Time, key, owner, token, expiresAt);
-    }
-
-    public ValueTask<bool> ExtendAsync(string key, TimeSpan ttl, string owner, CancellationToken cancellationToken = default)
-    {
-        Keys.Validate(key);
-        Keys.Validate(owner);
-        var now = NowMs;
-        var expiresAt = Ttl.LockExpiresAt(ttl, now);
-        return Db.RunAsync("lock.extend", PgWork.Transaction, (_ns, key, owner, now, expiresAt), static async (c, s, ct) =>
-        {
-            await using var command = c.Command(PgSql.LockExtend).Key(s._ns, s.key).Utf8(s.owner).Int64(s.now).Int64(s.expiresAt);
-            return await command.ExecuteNonQueryAsync(ct).ConfigureAwait(false) == 1;
+            var expiresAt = Ttl.LockExpiresAt(s.ttlMs, now);
+            await using var set = c.Command(PgSql.LockSetExpiry).Key(s._ns, s.key).Int64(expiresAt);
+            await set.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
+            return expiresAt;
         }, cancellationToken);
-    }
 
     public async ValueTask ForceReleaseAsync(string key, CancellationToken cancellationToken = default)
     {
@@ -88,18 +157,22 @@ internal sealed class PgLockProvider : PgProvider, ILockProvider, ILockReleaser
     public ValueTask<LockInfo?> GetInfoAsync(string key, CancellationToken cancellationToken = default)
     {
         Keys.Validate(key);
-        return Db.RunAsync("lock.info", PgWork.Read, (_ns, key, NowMs), static async (c, s, ct) =>
+        var db = Db;
+        return db.RunAsync("lock.info", PgWork.Read, (_ns, key, now: NowMs, db.DataSource), static async (c, s, ct) =>
         {
-            await using var command = c.Command(PgSql.LockInfo).Key(s._ns, s.key).Int64(s.NowMs);
+            await using var command = c.Command(PgSql.LockInfo).Key(s._ns, s.key).Int64(s.now);
             var reader = await command.ExecuteReaderAsync(ct).ConfigureAwait(false);
             await using (reader.ConfigureAwait(false))
             {
-                return await reader.ReadAsync(ct).ConfigureAwait(false)
-                    ? new LockInfo(s.key, reader.ReadUtf8(0), Ttl.FromUnixMs(reader.GetInt64(1)), reader.GetInt64(2))
-                    : null;
+                return await reader.ReadAsync(ct).ConfigureAwait(false) ? ReadInfo(reader, s.key, 0, "lock.info", s.DataSource) : null;
             }
         }, cancellationToken);
     }
+
+    public async ValueTask<long> HeldUntilAsync(string key, string owner, CancellationToken cancellationToken) =>
+        await GetInfoAsync(key, cancellationToken).ConfigureAwait(false) is { } info && string.Equals(info.Owner, owner, StringComparison.Ordinal)
+            ? info.ExpiresAt.ToUnixTimeMilliseconds()
+            : 0;
 
     public ValueTask<bool> ReleaseAsync(string key, string owner, CancellationToken cancellationToken)
     {
@@ -116,10 +189,17 @@ internal sealed class PgLockProvider : PgProvider, ILockProvider, ILockReleaser
         }, cancellationToken);
     }
 
-    internal ValueTask<int> PruneAsync(CancellationToken cancellationToken) =>
-        Db.RunAsync("lock.prune", PgWork.Idempotent, (_ns, NowMs), static async (c, s, ct) =>
+    /// <summary>Reads owner, expiry, token and holder from <paramref name="first"/> on (the lock info and admin listing columns).</summary>
+    internal static LockInfo ReadInfo(Npgsql.NpgsqlDataReader reader, string key, int first, string operation, string dataSource) =>
+        new(key, reader.ReadUtf8(first), reader.ReadTime(first + 1, "go_goscope_locks", key, operation, dataSource), reader.GetInt64(first + 2))
         {
-            await using var command = c.Command(PgSql.LockSweep).Range(s._ns).Int64(s.NowMs);
+            Holder = HolderIdentity.Describe(reader.ReadNullableText(first + 3), reader.ReadNullableInt64(first + 4), reader.ReadNullableInt64(first + 5)),
+        };
+
+    internal ValueTask<int> PruneAsync(CancellationToken cancellationToken) =>
+        Db.RunAsync("lock.prune", PgWork.Idempotent, (_ns, now: NowMs), static async (c, s, ct) =>
+        {
+            await using var command = c.Command(PgSql.LockSweep).Range(s._ns).Int64(s.now);
             return await command.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
         }, cancellationToken);
 }

@@ -268,7 +268,7 @@ public sealed class PostgresAdapter : IPersistenceAdapter, IAdapterLifecycle
     private (ICacheProvider, ILockProvider, ICircuitBreakerStateProvider, ICheckpointProvider, IIdempotencyProvider) CreateProviders() =>
     (
         new PgCacheProvider(this),
-        Options.LockScope == LockScope.Database ? new PgLockProvider(this) : new ProcessLockProvider(this, Options),
+        Options.LockScope == LockScope.Database ? new PgLockProvider(this) : new ProcessLockProvider(this, Options, DataSource),
         new PgCircuitBreakerStateProvider(this),
         new PgCheckpointProvider(this),
         new PgIdempotencyProvider(this)

@@ -3,9 +3,15 @@ namespace NativeAotPersistence;
 /// <summary>Where an adapter keeps its locks.</summary>
 public enum LockScope
 {
-    /// <summary>In memory with a TTL, per adapter, like the original: fastest, not shared between processes.</summary>
+    /// <summary>
+    /// Opt-in: in memory with a TTL, per adapter, like the original: fastest, but not shared with any other process or
+    /// adapter. Use it only when one process is the store's only user.
+    /// </summary>
     Process,
 
-    /// <summary>Stored in the database: mutual exclusion between every process (and adapter) using it.</summary>
+    /// <summary>
+    /// The default: stored in the database, so mutual exclusion holds between every process (and adapter) using it; a
+    /// holder that died on the same host is taken over at once, one on another host after its TTL.
+    /// </summary>
     Database,
 }

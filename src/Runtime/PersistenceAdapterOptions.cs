@@ -9,7 +9,10 @@ public sealed class PersistenceAdapterOptions
     /// </summary>
     public string KeyPrefix { get; init; } = "";
 
-    /// <summary>Gets the TTL used by lock overloads that take none. The default is 30 seconds.</summary>
+    /// <summary>
+    /// Gets the TTL used by lock overloads that take none (and by the lease of ExecuteOnce): finite, positive, at most
+    /// 30 days. The default is 30 seconds.
+    /// </summary>
     public TimeSpan DefaultLockTtl { get; init; } = TimeSpan.FromSeconds(30);
 
     /// <summary>
@@ -30,8 +33,13 @@ public sealed class PersistenceAdapterOptions
     /// </summary>
     public TimeProvider TimeProvider { get; init; } = TimeProvider.System;
 
-    /// <summary>Gets where locks are kept. The default is <see cref="LockScope.Process"/>.</summary>
-    public LockScope LockScope { get; init; } = LockScope.Process;
+    /// <summary>
+    /// Gets where locks (and the lease behind <see cref="IIdempotencyProvider.ExecuteOnceAsync{T}(string, TimeSpan?, Func{CancellationToken, ValueTask{T}}, CancellationToken)"/>)
+    /// are kept. The default is <see cref="LockScope.Database"/>: a lock is a row of the store, so every process (and
+    /// every adapter) using the same file or server is excluded. <see cref="LockScope.Process"/> is the opt-in fast path
+    /// for a store only one process ever uses.
+    /// </summary>
+    public LockScope LockScope { get; init; } = LockScope.Database;
 
     /// <summary>
     /// Gets how long an operation waits (asynchronously, with backoff) for a database that another connection or

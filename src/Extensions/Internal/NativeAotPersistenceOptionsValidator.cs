@@ -34,9 +34,9 @@ internal sealed class NativeAotPersistenceOptionsValidator : IValidateOptions<Na
             Add(ref failures, $"LockScope '{options.LockScope}' is not one of Process, Database.");
         }
 
-        if (options.DefaultLockTtl <= TimeSpan.Zero || options.DefaultLockTtl == TimeSpan.MaxValue)
+        if (options.DefaultLockTtl <= TimeSpan.Zero || options.DefaultLockTtl > TimeSpan.FromDays(30))
         {
-            Add(ref failures, $"DefaultLockTtl must be finite and positive (a lock that never expires is a lock nobody can recover); it is {options.DefaultLockTtl}.");
+            Add(ref failures, $"DefaultLockTtl must be finite, positive and at most 30 days (a lock nobody can recover is no use); it is {options.DefaultLockTtl}.");
         }
 
         if (options.BusyTimeout < TimeSpan.Zero && options.BusyTimeout != Timeout.InfiniteTimeSpan)

@@ -22,6 +22,13 @@ internal static class PgCommands
     /// <summary>Adds an owner or other caller text as UTF-8 bytes (text columns cannot hold U+0000).</summary>
     public static NpgsqlCommand Utf8(this NpgsqlCommand command, string text) => command.Bytes(Encoding.UTF8.GetBytes(text));
 
+    /// <summary>Adds text, or NULL.</summary>
+    public static NpgsqlCommand NullableText(this NpgsqlCommand command, string? value)
+    {
+        command.Parameters.Add(new NpgsqlParameter { Value = (object?)value ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
+        return command;
+    }
+
     public static NpgsqlCommand Text(this NpgsqlCommand command, string value)
     {
         command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = value, NpgsqlDbType = NpgsqlDbType.Text });
@@ -83,6 +90,16 @@ internal static class PgCommands
     public static string ReadUtf8(this NpgsqlDataReader reader, int column) => Encoding.UTF8.GetString(reader.GetFieldValue<byte[]>(column));
 
     public static long? ReadNullableInt64(this NpgsqlDataReader reader, int column) => reader.IsDBNull(column) ? null : reader.GetInt64(column);
+
+    public static string? ReadNullableText(this NpgsqlDataReader reader, int column) => reader.IsDBNull(column) ? null : reader.GetString(column);
+
+    /// <summary>Reads a stored time column (Unix milliseconds); a value out of range is a <see cref="PersistenceErrorKind.Corrupt"/> error.</summary>
+    public static DateTimeOffset ReadTime(this NpgsqlDataReader reader, int column, string table, string key, string operation, string dataSource) =>
+        Ttl.FromStoredMs(reader.GetInt64(column), table, reader.GetName(column), key, operation, dataSource);
+
+    /// <summary>Reads a nullable stored time column; a value out of range is a <see cref="PersistenceErrorKind.Corrupt"/> error.</summary>
+    public static DateTimeOffset? ReadNullableTime(this NpgsqlDataReader reader, int column, string table, string key, string operation, string dataSource) =>
+        reader.IsDBNull(column) ? null : reader.ReadTime(column, table, key, operation, dataSource);
 
     /// <summary>Reads a stored payload; a value that does not parse is a <see cref="PayloadFormatException"/>.</summary>
     public static T ReadPayload<T>(this NpgsqlDataReader reader, int column, PayloadTypeInfo<T> typeInfo, string key, string operation, string dataSource)

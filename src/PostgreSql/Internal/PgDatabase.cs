@@ -127,8 +127,8 @@ internal sealed class PgDatabase
             PersistenceTelemetry.BusyWait("postgresql", operation);
 
             // Jittered exponential backoff: a fleet reconnecting after a failover must not stampede.
-            await Task.Delay(backoff + TimeSpan.FromMilliseconds(Random.Shared.Next(0, (int)backoff.TotalMilliseconds + 1)), cancellationToken).ConfigureAwait(false);
-            backoff = TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, MaxBackoff.Ticks));
+            await Task.Delay(Backoff.Jitter(backoff * 2), cancellationToken).ConfigureAwait(false);
+            backoff = Backoff.Next(backoff, MaxBackoff);
         }
     }
 

@@ -69,10 +69,18 @@ internal static class PgSql
           key bytea PRIMARY KEY,
           owner bytea NOT NULL,
           expires_at bigint NOT NULL,
-          fencing_token bigint NOT NULL
+          fencing_token bigint NOT NULL,
+          holder_host text,
+          holder_pid bigint,
+          holder_start bigint
         );
+        -- Version 2 -> 3: who holds each lock (host identity, process id and start time), so a holder that died on the
+        -- same host is taken over at once; existing rows have no holder and are judged by their TTL.
+        ALTER TABLE go_goscope_locks ADD COLUMN IF NOT EXISTS holder_host text;
+        ALTER TABLE go_goscope_locks ADD COLUMN IF NOT EXISTS holder_pid bigint;
+        ALTER TABLE go_goscope_locks ADD COLUMN IF NOT EXISTS holder_start bigint;
         CREATE SEQUENCE IF NOT EXISTS go_goscope_lock_fencing;
-        INSERT INTO go_goscope_meta(key, value) VALUES ('schema_version', '2') ON CONFLICT (key) DO UPDATE SET value = excluded.value;
+        INSERT INTO go_goscope_meta(key, value) VALUES ('schema_version', '3') ON CONFLICT (key) DO UPDATE SET value = excluded.value;
         """;
 
     // $1 key, $2 now
@@ -197,6 +205,14 @@ internal static class PgSql
         ON CONFLICT (key) DO UPDATE SET value = excluded.value, expires_at = excluded.expires_at, updated_at = excluded.updated_at
         """;
 
+    // $1 key, $2 value, $3 expires_at, $4 now: stores only where no live record exists (the first stored result wins).
+    public const string IdempotencyAdd = """
+        INSERT INTO go_goscope_idempotency AS i(key, value, expires_at, created_at, updated_at) VALUES ($1, $2, $3, $4, $4)
+        ON CONFLICT (key) DO UPDATE SET value = excluded.value, expires_at = excluded.expires_at, created_at = excluded.created_at,
+          updated_at = excluded.updated_at
+        WHERE i.expires_at IS NOT NULL AND i.expires_at <= excluded.created_at
+        """;
+
     public const string IdempotencyDelete = "DELETE FROM go_goscope_idempotency WHERE key = $1 RETURNING expires_at IS NULL OR expires_at > $2";
 
     // $1 lo, $2 hi, $3 now, $4 limit
@@ -205,32 +221,55 @@ internal static class PgSql
           SELECT key FROM go_goscope_idempotency WHERE expires_at <= $3 AND key >= $1 AND key < $2 LIMIT $4)
         """;
 
-    // $1 key, $2 owner, $3 expires_at, $4 now. The row lock taken by ON CONFLICT serializes acquirers of a key, the
-    // holder's token is kept on a re-entrant acquire, and a new holder over an existing row draws the next value of the
-    // database's sequence while holding that row lock. A fresh row is inserted with token 0 and draws its token next
-    // (LockDrawToken), in the same transaction, once the row is ours: a token drawn in VALUES, before the insert, could
-    // be older than those of holders that took and released the key while this insert was on its way, so a later
-    // holder would get a smaller token. Tokens of one key therefore rise in the order holders got it.
+    // $1 key, $2 owner, $3 expires_at, $4 now, $5 holder_host, $6 holder_pid, $7 holder_start. The row lock taken by ON
+    // CONFLICT serializes acquirers of a key, the holder's token is kept on a re-entrant acquire, and a new holder over an
+    // existing row draws the next value of the database's sequence while holding that row lock. A fresh row is inserted
+    // with token 0 and draws its token next (LockDrawToken), in the same transaction, once the row is ours: a token drawn
+    // in VALUES, before the insert, could be older than those of holders that took and released the key while this
+    // insert was on its way, so a later holder would get a smaller token. Tokens of one key therefore rise in the order
+    // holders got it.
     public const string LockAcquire = """
-        INSERT INTO go_goscope_locks AS l(key, owner, expires_at, fencing_token)
-        VALUES ($1, $2, $3, 0)
+        INSERT INTO go_goscope_locks AS l(key, owner, expires_at, fencing_token, holder_host, holder_pid, holder_start)
+        VALUES ($1, $2, $3, 0, $5, $6, $7)
         ON CONFLICT (key) DO UPDATE SET owner = excluded.owner, expires_at = excluded.expires_at,
           fencing_token = CASE WHEN l.owner = excluded.owner AND l.expires_at > $4 THEN l.fencing_token
-                               ELSE nextval('go_goscope_lock_fencing') END
+                               ELSE nextval('go_goscope_lock_fencing') END,
+          holder_host = excluded.holder_host, holder_pid = excluded.holder_pid, holder_start = excluded.holder_start
         WHERE l.expires_at <= $4 OR l.owner = excluded.owner
         RETURNING fencing_token
         """;
 
-    // $1 key: the token of a row this transaction has just inserted (sequence values start at 1, so 0 marks "none yet").
-    public const string LockDrawToken = "UPDATE go_goscope_locks SET fencing_token = nextval('go_goscope_lock_fencing') WHERE key = $1 RETURNING fencing_token";
+    // $1 key, $2 expires_at: the token of a row this transaction has just inserted (sequence values start at 1, so 0
+    // marks "none yet"), with the expiry counted from the moment the row was ours.
+    public const string LockDrawToken = """
+        UPDATE go_goscope_locks SET fencing_token = nextval('go_goscope_lock_fencing'), expires_at = $2 WHERE key = $1 RETURNING fencing_token
+        """;
 
-    // $1 key, $2 owner, $3 now, $4 new expires_at: a lock that already expired is never revived.
-    public const string LockExtend = "UPDATE go_goscope_locks SET expires_at = $4 WHERE key = $1 AND owner = $2 AND expires_at > $3";
+    // $1 key, $2 expires_at: the expiry of a row this transaction holds, counted from the grant (after any wait for the row).
+    public const string LockSetExpiry = "UPDATE go_goscope_locks SET expires_at = $2 WHERE key = $1";
+
+    // $1 key, $2 now: the live holder of a key another owner holds, locked until this transaction ends.
+    public const string LockHolder = """
+        SELECT owner, holder_host, holder_pid, holder_start FROM go_goscope_locks WHERE key = $1 AND expires_at > $2 FOR UPDATE
+        """;
+
+    // $1 key, $2 owner, $3 expires_at, $4 the dead holder's owner, $5 holder_host, $6 holder_pid, $7 holder_start
+    public const string LockTakeOver = """
+        UPDATE go_goscope_locks SET owner = $2, expires_at = $3, fencing_token = nextval('go_goscope_lock_fencing'),
+          holder_host = $5, holder_pid = $6, holder_start = $7
+        WHERE key = $1 AND owner = $4 RETURNING fencing_token
+        """;
+
+    // $1 key, $2 owner: the expiry of the owner's row, locked until this transaction ends (a renewal reads the clock after).
+    public const string LockOwned = "SELECT expires_at FROM go_goscope_locks WHERE key = $1 AND owner = $2 FOR UPDATE";
+
     public const string LockRelease = "DELETE FROM go_goscope_locks WHERE key = $1 AND owner = $2";
     public const string LockForceRelease = "DELETE FROM go_goscope_locks WHERE key = $1";
 
     // $1 key, $2 now
-    public const string LockInfo = "SELECT owner, expires_at, fencing_token FROM go_goscope_locks WHERE key = $1 AND expires_at > $2";
+    public const string LockInfo = """
+        SELECT owner, expires_at, fencing_token, holder_host, holder_pid, holder_start FROM go_goscope_locks WHERE key = $1 AND expires_at > $2
+        """;
 
     // $1 lo, $2 hi, $3 now
     public const string LockSweep = "DELETE FROM go_goscope_locks WHERE expires_at <= $3 AND key >= $1 AND key < $2";
@@ -263,7 +302,10 @@ internal static class PgSql
         FROM go_goscope_checkpoints WHERE task_id >= $1 AND task_id < $2 ORDER BY task_id, sequence DESC, id DESC
         """;
 
-    public const string AdminLocks = "SELECT key, owner, expires_at, fencing_token FROM go_goscope_locks WHERE key >= $1 AND key < $2 AND expires_at > $3 ORDER BY key";
+    public const string AdminLocks = """
+        SELECT key, owner, expires_at, fencing_token, holder_host, holder_pid, holder_start FROM go_goscope_locks
+        WHERE key >= $1 AND key < $2 AND expires_at > $3 ORDER BY key
+        """;
 
     public const string AdminIdempotency = """
         SELECT key, expires_at, created_at, octet_length(value) FROM go_goscope_idempotency

@@ -63,8 +63,14 @@ internal sealed class SqliteAdmin : SqliteProvider, IPersistenceAdmin
                 while (c.Check(Sqlite3.Step(statement), op) == SQLITE_ROW)
                 {
                     var key = SqliteConnection.ReadText(statement, 0, ns.Utf8.Length);
-                    var state = SqliteCircuitBreakerStateProvider.ReadState(c, statement, key, op, first: 1);
-                    list.Add(new CircuitSummary(key, state, Ttl.FromUnixMs(Sqlite3.ColumnInt64(statement, 5))));
+                    try
+                    {
+                        var state = SqliteCircuitBreakerStateProvider.ReadState(c, statement, key, op, first: 1);
+                        list.Add(new CircuitSummary(key, state, c.ReadTime(statement, 5, "go_goscope_circuit", key, op)));
+                    }
+                    catch (PersistenceException e) when (RowSkips.Skip(e, op, "go_goscope_circuit", key))
+                    {
+                    }
                 }
             }
             finally
@@ -87,13 +93,20 @@ internal sealed class SqliteAdmin : SqliteProvider, IPersistenceAdmin
                 c.BindRange(statement, ns, default, op);
                 while (c.Check(Sqlite3.Step(statement), op) == SQLITE_ROW)
                 {
-                    list.Add(new TaskSummary(
-                        SqliteConnection.ReadText(statement, 0, ns.Utf8.Length),
-                        Sqlite3.ColumnInt(statement, 1),
-                        Sqlite3.ColumnInt64(statement, 2),
-                        Sqlite3.ColumnInt(statement, 3),
-                        CheckpointRules.Eta(SqliteConnection.ReadNullableInt64(statement, 4)),
-                        Ttl.FromUnixMs(Sqlite3.ColumnInt64(statement, 5))));
+                    var taskId = SqliteConnection.ReadText(statement, 0, ns.Utf8.Length);
+                    try
+                    {
+                        list.Add(new TaskSummary(
+                            taskId,
+                            Sqlite3.ColumnInt(statement, 1),
+                            Sqlite3.ColumnInt64(statement, 2),
+                            Sqlite3.ColumnInt(statement, 3),
+                            Ttl.DurationFromStoredMs(SqliteConnection.ReadNullableInt64(statement, 4), "go_goscope_checkpoints", "estimated_time_remaining", taskId, op, c.DataSource),
+                            c.ReadTime(statement, 5, "go_goscope_checkpoints", taskId, op)));
+                    }
+                    catch (PersistenceException e) when (RowSkips.Skip(e, op, "go_goscope_checkpoints", taskId))
+                    {
+                    }
                 }
             }
             finally
@@ -124,11 +137,14 @@ internal sealed class SqliteAdmin : SqliteProvider, IPersistenceAdmin
                 c.BindInt64(statement, 3, s.NowMs, op);
                 while (c.Check(Sqlite3.Step(statement), op) == SQLITE_ROW)
                 {
-                    list.Add(new LockInfo(
-                        SqliteConnection.ReadText(statement, 0, s._locks.Utf8.Length),
-                        SqliteConnection.ReadText(statement, 1),
-                        Ttl.FromUnixMs(Sqlite3.ColumnInt64(statement, 2)),
-                        Sqlite3.ColumnInt64(statement, 3)));
+                    var key = SqliteConnection.ReadText(statement, 0, s._locks.Utf8.Length);
+                    try
+                    {
+                        list.Add(SqliteLockProvider.ReadInfo(c, statement, key, 1, op));
+                    }
+                    catch (PersistenceException e) when (RowSkips.Skip(e, op, "go_goscope_locks", key))
+                    {
+                    }
                 }
             }
             finally
@@ -160,13 +176,21 @@ internal sealed class SqliteAdmin : SqliteProvider, IPersistenceAdmin
                 while (c.Check(Sqlite3.Step(statement), op) == SQLITE_ROW)
                 {
                     var key = SqliteConnection.ReadText(statement, 0, s._idempotency.Utf8.Length);
-                    if (Glob.IsMatch(s.pattern, key))
+                    if (!Glob.IsMatch(s.pattern, key))
+                    {
+                        continue;
+                    }
+
+                    try
                     {
                         list.Add(new IdempotencyKeySummary(
                             key,
-                            SqliteConnection.ReadNullableInt64(statement, 1) is { } expires ? Ttl.FromUnixMs(expires) : null,
-                            SqliteConnection.ReadNullableInt64(statement, 2) is { } created ? Ttl.FromUnixMs(created) : null,
+                            c.ReadNullableTime(statement, 1, "go_goscope_idempotency", key, op),
+                            c.ReadNullableTime(statement, 2, "go_goscope_idempotency", key, op),
                             Sqlite3.ColumnInt(statement, 3)));
+                    }
+                    catch (PersistenceException e) when (RowSkips.Skip(e, op, "go_goscope_idempotency", key))
+                    {
                     }
                 }
             }

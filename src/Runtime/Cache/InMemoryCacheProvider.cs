@@ -228,7 +228,7 @@ internal sealed class InMemoryCacheProvider : InMemoryProvider, ICacheProvider
         }
 
         // Serialized outside the lock; a copy nobody else references, so the caller cannot change what is stored.
-        var bytes = typeInfo.Serialize(value);
+        var bytes = typeInfo.SerializeFor(key, value);
         var stored = _ns.Stored(key);
         bool written;
         lock (_table.Sync)

@@ -64,7 +64,7 @@ internal sealed class SqliteCacheProvider : SqliteProvider, ICacheProvider
             try
             {
                 c.BindKey(statement, 1, s.Item1._ns, s.key, op);
-                c.BindPayload(statement, 2, s.typeInfo, s.value, op);
+                c.BindPayload(statement, 2, s.typeInfo, s.value, op, s.key);
                 c.BindInt64(statement, 3, s.expiry.ExpiresAtMs, op);
                 c.BindInt64(statement, 4, s.now, op);
                 c.BindInt64(statement, 5, s.expiry.SlidingMs, op);
@@ -310,7 +310,7 @@ internal sealed class SqliteCacheProvider : SqliteProvider, ICacheProvider
             try
             {
                 c.BindKey(statement, 1, s.Item1._ns, s.key, s.operation);
-                c.BindPayload(statement, 2, s.typeInfo, s.value, s.operation);
+                c.BindPayload(statement, 2, s.typeInfo, s.value, s.operation, s.key);
                 c.BindInt64(statement, 3, s.expiresAt, s.operation);
                 c.BindInt64(statement, 4, s.now, s.operation);
                 c.Check(Sqlite3.Step(statement), s.operation);

@@ -30,7 +30,7 @@ internal sealed class InMemoryCheckpointProvider : InMemoryProvider, ICheckpoint
             return ValueTask.FromCanceled(cancellationToken);
         }
 
-        var data = typeInfo.Serialize(checkpoint.Data);
+        var data = typeInfo.SerializeFor(checkpoint.Id, checkpoint.Data);
         var id = _ids.Stored(checkpoint.Id);
         lock (_table.Sync)
         {

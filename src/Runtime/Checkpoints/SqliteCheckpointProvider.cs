@@ -36,7 +36,7 @@ internal sealed class SqliteCheckpointProvider : SqliteProvider, ICheckpointProv
                 c.BindInt64(statement, 3, checkpoint.Sequence, op);
                 c.BindInt64(statement, 4, checkpoint.Timestamp.ToUnixTimeMilliseconds(), op);
                 c.BindInt64(statement, 5, checkpoint.Progress, op);
-                c.BindPayload(statement, 6, s.typeInfo, checkpoint.Data, op);
+                c.BindPayload(statement, 6, s.typeInfo, checkpoint.Data, op, checkpoint.Id);
                 c.BindInt64(statement, 7, CheckpointRules.EtaMs(checkpoint.EstimatedTimeRemaining), op);
                 c.BindInt64(statement, 8, s.Item4, op);
                 return c.Check(Sqlite3.Step(statement), op);
@@ -111,13 +111,20 @@ internal sealed class SqliteCheckpointProvider : SqliteProvider, ICheckpointProv
                 c.BindKey(statement, 1, s.Item1._tasks, s.taskId, op);
                 while (c.Check(Sqlite3.Step(statement), op) == SQLITE_ROW)
                 {
-                    list.Add(new CheckpointInfo(
-                        SqliteConnection.ReadText(statement, 0, s.Item1._ids.Utf8.Length),
-                        s.taskId,
-                        Sqlite3.ColumnInt64(statement, 1),
-                        Ttl.FromUnixMs(Sqlite3.ColumnInt64(statement, 2)),
-                        Sqlite3.ColumnInt(statement, 3),
-                        CheckpointRules.Eta(SqliteConnection.ReadNullableInt64(statement, 4))));
+                    var id = SqliteConnection.ReadText(statement, 0, s.Item1._ids.Utf8.Length);
+                    try
+                    {
+                        list.Add(new CheckpointInfo(
+                            id,
+                            s.taskId,
+                            Sqlite3.ColumnInt64(statement, 1),
+                            c.ReadTime(statement, 2, "go_goscope_checkpoints", id, op),
+                            Sqlite3.ColumnInt(statement, 3),
+                            Ttl.DurationFromStoredMs(SqliteConnection.ReadNullableInt64(statement, 4), "go_goscope_checkpoints", "estimated_time_remaining", id, op, c.DataSource)));
+                    }
+                    catch (PersistenceException e) when (RowSkips.Skip(e, op, "go_goscope_checkpoints", id))
+                    {
+                    }
                 }
             }
             finally
@@ -146,7 +153,15 @@ internal sealed class SqliteCheckpointProvider : SqliteProvider, ICheckpointProv
                 c.BindKey(statement, 1, s.Item1._tasks, s.taskId, op);
                 while (c.Check(Sqlite3.Step(statement), op) == SQLITE_ROW)
                 {
-                    list.Add(ReadCheckpoint(c, statement, SqliteConnection.ReadText(statement, 0, s.Item1._ids.Utf8.Length), s.taskId, s.typeInfo, op));
+                    // A damaged row is skipped (and reported); a payload that does not parse as T still throws.
+                    var id = SqliteConnection.ReadText(statement, 0, s.Item1._ids.Utf8.Length);
+                    try
+                    {
+                        list.Add(ReadCheckpoint(c, statement, id, s.taskId, s.typeInfo, op));
+                    }
+                    catch (PersistenceException e) when (e.Kind == PersistenceErrorKind.Corrupt && RowSkips.Skip(e, op, "go_goscope_checkpoints", id))
+                    {
+                    }
                 }
             }
             finally
@@ -204,8 +219,8 @@ internal sealed class SqliteCheckpointProvider : SqliteProvider, ICheckpointProv
             id,
             taskId,
             Sqlite3.ColumnInt64(statement, 1),
-            Ttl.FromUnixMs(Sqlite3.ColumnInt64(statement, 2)),
+            c.ReadTime(statement, 2, "go_goscope_checkpoints", id, op),
             Sqlite3.ColumnInt(statement, 3),
             c.ReadPayload(statement, 5, typeInfo, id, op),
-            CheckpointRules.Eta(SqliteConnection.ReadNullableInt64(statement, 4)));
+            Ttl.DurationFromStoredMs(SqliteConnection.ReadNullableInt64(statement, 4), "go_goscope_checkpoints", "estimated_time_remaining", id, op, c.DataSource));
 }

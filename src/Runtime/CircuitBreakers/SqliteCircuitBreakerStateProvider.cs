@@ -118,7 +118,7 @@ internal sealed class SqliteCircuitBreakerStateProvider : SqliteProvider, ICircu
         return new CircuitBreakerPersistedState(
             state,
             (int)Math.Min(int.MaxValue, Sqlite3.ColumnInt64(statement, first + 1)),
-            CircuitStates.FromUnixMs(SqliteConnection.ReadNullableInt64(statement, first + 2)),
-            CircuitStates.FromUnixMs(SqliteConnection.ReadNullableInt64(statement, first + 3)));
+            c.ReadNullableTime(statement, first + 2, "go_goscope_circuit", key, op),
+            c.ReadNullableTime(statement, first + 3, "go_goscope_circuit", key, op));
     }
 }

@@ -31,11 +31,36 @@ public sealed record PersistenceConnected(string Backend, string DataSource, int
 /// <param name="GaveUp">Whether it failed after waiting (its budget ran out).</param>
 public sealed record PersistenceBusyWait(string Backend, string Operation, string DataSource, TimeSpan Waited, bool GaveUp);
 
-/// <summary>A held lock was lost to expiry or takeover before its holder released it (<see cref="IPersistenceEventObserver.OnLockLost"/>).</summary>
+/// <summary>
+/// A held lock (or the lease of an ExecuteOnce) was lost before its holder released it
+/// (<see cref="IPersistenceEventObserver.OnLockLost"/>); its <see cref="ILockHandle.HandleLost"/> fires.
+/// </summary>
 /// <param name="Key">The lock's key.</param>
 /// <param name="Owner">The owner that lost it.</param>
 /// <param name="FencingToken">The token it held.</param>
-public sealed record PersistenceLockLost(string Key, string Owner, long FencingToken);
+/// <param name="Reason">Why it was lost.</param>
+/// <param name="Error">The failure of the renewal, when <paramref name="Reason"/> is <see cref="LockLossReason.RenewalFailed"/>.</param>
+public sealed record PersistenceLockLost(string Key, string Owner, long FencingToken, LockLossReason Reason = LockLossReason.Expired, Exception? Error = null);
+
+/// <summary>
+/// A lock whose holder process was gone (it ran on this host and no longer exists) was taken over before its TTL ran
+/// out (<see cref="IPersistenceEventObserver.OnLockTakenOver"/>).
+/// </summary>
+/// <param name="Key">The lock's key.</param>
+/// <param name="PreviousOwner">The owner whose process was gone.</param>
+/// <param name="Owner">The owner that holds it now.</param>
+/// <param name="FencingToken">The new holder's token, larger than the dead holder's.</param>
+public sealed record PersistenceLockTakenOver(string Key, string PreviousOwner, string Owner, long FencingToken);
+
+/// <summary>
+/// A listing skipped a row it could not read (<see cref="IPersistenceEventObserver.OnRowSkipped"/>): a damaged row, or
+/// one another tool wrote. The other rows are listed; reading that key alone throws <see cref="Error"/>.
+/// </summary>
+/// <param name="Operation">The listing, such as <c>admin.circuits</c> or <c>checkpoint.list</c>.</param>
+/// <param name="Table">The table that holds the row.</param>
+/// <param name="Key">The row's key (or checkpoint id), without prefix.</param>
+/// <param name="Error">Why it could not be read (<see cref="PersistenceErrorKind.Corrupt"/> or <see cref="PersistenceErrorKind.PayloadFormat"/>).</param>
+public sealed record PersistenceRowSkipped(string Operation, string Table, string Key, PersistenceException Error);
 
 /// <summary>
 /// Receives the in-process events of NativeAotPersistence (subscribe with <see cref="PersistenceEvents.Subscribe"/>);
@@ -63,9 +88,21 @@ public interface IPersistenceEventObserver
     {
     }
 
+    /// <summary>A lock whose holder process was gone was taken over at once, before its TTL ran out.</summary>
+    /// <param name="e">The lock, the dead holder and the new one.</param>
+    void OnLockTakenOver(PersistenceLockTakenOver e)
+    {
+    }
+
     /// <summary>A circuit breaker changed state.</summary>
     /// <param name="e">The transition.</param>
     void OnCircuitTransition(CircuitBreakerTransition e)
+    {
+    }
+
+    /// <summary>A listing skipped a row it could not read, and listed the others.</summary>
+    /// <param name="e">The row and why.</param>
+    void OnRowSkipped(PersistenceRowSkipped e)
     {
     }
 
@@ -107,7 +144,11 @@ public static class PersistenceEvents
 
     internal static void LockLost(PersistenceLockLost e) => Raise(e, static (o, e) => o.OnLockLost(e));
 
+    internal static void LockTakenOver(PersistenceLockTakenOver e) => Raise(e, static (o, e) => o.OnLockTakenOver(e));
+
     internal static void CircuitTransition(CircuitBreakerTransition e) => Raise(e, static (o, e) => o.OnCircuitTransition(e));
+
+    internal static void RowSkipped(PersistenceRowSkipped e) => Raise(e, static (o, e) => o.OnRowSkipped(e));
 
     internal static void PayloadFormatError(PayloadFormatException e) => Raise(e, static (o, e) => o.OnPayloadFormatError(e));
 

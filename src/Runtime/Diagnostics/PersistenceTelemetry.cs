@@ -17,7 +17,9 @@ namespace NativeAotPersistence;
 /// <item><c>nap.busy_waits</c> — waits for a busy SQLite database, or retries of a transient PostgreSQL failure [<c>nap.backend</c>, <c>nap.operation</c>].</item>
 /// <item><c>nap.group_commit.writes</c> — writes committed together in one SQLite transaction (histogram).</item>
 /// <item><c>nap.lock.wait</c> — seconds a waiting <c>AcquireAsync</c> took [<c>nap.outcome</c> = acquired | timed_out] (histogram).</item>
-/// <item><c>nap.lock.lost</c> — held locks lost to expiry or takeover (<c>HandleLost</c> fired before release).</item>
+/// <item><c>nap.lock.lost</c> — held locks lost before release (<c>HandleLost</c> fired: expired, taken over, a renewal failed or was overdue).</item>
+/// <item><c>nap.lock.taken_over</c> — locks taken over at once from a holder process that was gone (same host).</item>
+/// <item><c>nap.rows_skipped</c> — rows a listing skipped because they could not be read [<c>nap.operation</c>].</item>
 /// <item><c>nap.circuit.transitions</c> — circuit-breaker transitions [<c>nap.circuit.from</c>, <c>nap.circuit.to</c>].</item>
 /// <item><c>nap.payload.format_errors</c> — stored values that did not parse [<c>nap.operation</c>].</item>
 /// </list>
@@ -50,7 +52,13 @@ public static class PersistenceTelemetry
         Meter.CreateHistogram<double>("nap.lock.wait", "s", "Time a waiting lock acquisition took, by outcome.");
 
     internal static readonly Counter<long> LocksLost =
-        Meter.CreateCounter<long>("nap.lock.lost", "{lock}", "Held locks lost to expiry or takeover before release.");
+        Meter.CreateCounter<long>("nap.lock.lost", "{lock}", "Held locks lost before release: expired, taken over, a renewal failed or was overdue.");
+
+    internal static readonly Counter<long> LocksTakenOver =
+        Meter.CreateCounter<long>("nap.lock.taken_over", "{lock}", "Locks taken over at once from a holder process that was gone (same host).");
+
+    internal static readonly Counter<long> RowsSkipped =
+        Meter.CreateCounter<long>("nap.rows_skipped", "{row}", "Rows a listing skipped because they could not be read (damaged, or written by another tool).");
 
     internal static readonly Counter<long> CircuitTransitions =
         Meter.CreateCounter<long>("nap.circuit.transitions", "{transition}", "Circuit-breaker state transitions.");
@@ -114,6 +122,22 @@ public static class PersistenceTelemetry
         if (IsSupported)
         {
             LocksLost.Add(1);
+        }
+    }
+
+    internal static void LockTakenOver()
+    {
+        if (IsSupported)
+        {
+            LocksTakenOver.Add(1);
+        }
+    }
+
+    internal static void RowSkipped(string operation)
+    {
+        if (IsSupported && RowsSkipped.Enabled)
+        {
+            RowsSkipped.Add(1, new KeyValuePair<string, object?>("nap.operation", operation));
         }
     }
 

@@ -1,19 +1,57 @@
 namespace NativeAotPersistence;
 
 /// <summary>
-/// The check-run-store of <see cref="IIdempotencyProvider.ExecuteOnceAsync{T}(string, TimeSpan?, Func{CancellationToken, ValueTask{T}}, PayloadTypeInfo{T}, CancellationToken)"/>
-/// for any backend: a per-key gate in process and, with <see cref="LockScope.Database"/>, a stored lock around it so
-/// other processes wait too. The lock is renewed while the action runs.
+/// What <see cref="ExecuteOnce"/> needs of an idempotency provider beyond its public members: a store that keeps the
+/// first result, and the identity of the store the provider writes to.
 /// </summary>
+internal interface IIdempotencyStore : IIdempotencyProvider
+{
+    /// <summary>
+    /// Gets the identity of the store and namespace (backend, database file or server, key prefix), so that every
+    /// adapter of this process on the same store shares one in-process gate per key.
+    /// </summary>
+    string GateScope { get; }
+
+    /// <summary>
+    /// Stores <paramref name="value"/> only if no live record exists for <paramref name="key"/>, and returns the record
+    /// that is stored afterwards: this value, or the one stored first.
+    /// </summary>
+    ValueTask<T> StoreFirstAsync<T>(string key, T value, TimeSpan? ttl, PayloadTypeInfo<T> typeInfo, CancellationToken cancellationToken);
+}
+
+/// <summary>
+/// The check-run-store of <see cref="IIdempotencyProvider.ExecuteOnceAsync{T}(string, TimeSpan?, Func{CancellationToken, ValueTask{T}}, PayloadTypeInfo{T}, CancellationToken)"/>
+/// for any backend, with one answer for every caller.
+/// </summary>
+/// <remarks>
+/// <para>
+/// In process, one gate per key and store (not per adapter object), so two adapters on one file never both run the
+/// action. With <see cref="LockScope.Database"/>, the action also runs under a lease of the store (a lock, renewed
+/// while it runs), so other processes wait. When that lease is lost (the process stalled past the TTL, a renewal
+/// failed), the action's token fires; a result is stored only if none is stored yet (the first stored result wins), and
+/// every caller, including one whose action ran on regardless, returns the stored result. An action cancelled by the
+/// loss of its lease goes back to waiting for the result (or runs again, should nobody have stored one).
+/// </para>
+/// <para>
+/// A failure is never stored: the exception reaches the caller and the next call runs again. A result that cannot be
+/// stored (too deep to read back) fails its caller with <see cref="ArgumentException"/> and stores nothing.
+/// </para>
+/// </remarks>
 internal static class ExecuteOnce
 {
     /// <summary>Lock keys with this prefix are reserved for ExecuteOnce.</summary>
     public const string LockKeyPrefix = "nap.execute-once:";
 
+    private static readonly TimeSpan s_firstDelay = TimeSpan.FromMilliseconds(2);
+    private static readonly TimeSpan s_maxDelay = TimeSpan.FromMilliseconds(100);
+
+    /// <summary>One gate per (store, key) for the whole process.</summary>
+    private static readonly KeyedGate s_gate = new();
+
     public static async ValueTask<T> RunAsync<T>(
-        IIdempotencyProvider provider,
-        KeyedGate gate,
-        ILockProvider? databaseLocks,
+        IIdempotencyStore store,
+        ILeaseStore? leases,
+        TimeSpan leaseTtl,
         string key,
         TimeSpan? ttl,
         Func<CancellationToken, ValueTask<T>> action,
@@ -25,81 +63,83 @@ internal static class ExecuteOnce
         ArgumentNullException.ThrowIfNull(action);
         ArgumentNullException.ThrowIfNull(typeInfo);
 
-        var hit = await provider.GetAsync(key, typeInfo, cancellationToken).ConfigureAwait(false);
+        var hit = await store.GetAsync(key, typeInfo, cancellationToken).ConfigureAwait(false);
         if (hit is not null)
         {
             return hit.Value;
         }
 
-        using (await gate.EnterAsync(key, cancellationToken).ConfigureAwait(false))
+        using (await s_gate.EnterAsync(string.Concat(store.GateScope, "\0", key), cancellationToken).ConfigureAwait(false))
         {
-            if (databaseLocks is null)
+            while (true)
             {
-                return await CheckRunStoreAsync(provider, key, ttl, action, typeInfo, cancellationToken).ConfigureAwait(false);
-            }
+                hit = await store.GetAsync(key, typeInfo, cancellationToken).ConfigureAwait(false);
+                if (hit is not null)
+                {
+                    return hit.Value;
+                }
 
-            var handle = await AcquireAsync(databaseLocks, LockKeyPrefix + key, cancellationToken).ConfigureAwait(false);
-            await using (handle.ConfigureAwait(false))
-            {
-                using var renewal = new LockRenewal(handle, databaseLocks.DefaultTtl);
-                return await CheckRunStoreAsync(provider, key, ttl, action, typeInfo, cancellationToken).ConfigureAwait(false);
+                if (leases is null)
+                {
+                    var result = await RunActionAsync(key, action, cancellationToken).ConfigureAwait(false);
+                    return await store.StoreFirstAsync(key, result, ttl, typeInfo, CancellationToken.None).ConfigureAwait(false);
+                }
+
+                var lease = await AcquireAsync(leases, LockKeyPrefix + key, leaseTtl, cancellationToken).ConfigureAwait(false);
+                await using (lease.ConfigureAwait(false))
+                {
+                    // Another process may have stored the result while this one waited for the lease.
+                    hit = await store.GetAsync(key, typeInfo, cancellationToken).ConfigureAwait(false);
+                    if (hit is not null)
+                    {
+                        return hit.Value;
+                    }
+
+                    T result;
+                    using (var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, lease.HandleLost))
+                    {
+                        try
+                        {
+                            result = await RunActionAsync(key, action, linked.Token).ConfigureAwait(false);
+                        }
+                        catch (OperationCanceledException) when (lease.HandleLost.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+                        {
+                            // The lease was lost while the action ran: whoever holds the key now runs it, or has stored
+                            // its result. Wait for that answer (or run again, should nobody have stored one).
+                            continue;
+                        }
+                    }
+
+                    // Even when the lease was lost meanwhile: stored only if nobody stored first, and every caller
+                    // returns what is stored.
+                    return await store.StoreFirstAsync(key, result, ttl, typeInfo, CancellationToken.None).ConfigureAwait(false);
+                }
             }
         }
     }
 
-    private static async ValueTask<T> CheckRunStoreAsync<T>(
-        IIdempotencyProvider provider, string key, TimeSpan? ttl, Func<CancellationToken, ValueTask<T>> action, PayloadTypeInfo<T> typeInfo, CancellationToken cancellationToken)
+    private static async ValueTask<T> RunActionAsync<T>(string key, Func<CancellationToken, ValueTask<T>> action, CancellationToken cancellationToken)
     {
-        var hit = await provider.GetAsync(key, typeInfo, cancellationToken).ConfigureAwait(false);
-        if (hit is not null)
-        {
-            return hit.Value;
-        }
-
-        // A failure propagates and nothing is stored, so the next call runs the action again.
         using var activity = PersistenceTelemetry.StartActivity("nap.execute_once");
         activity?.SetTag("nap.idempotency.key", key);
-        var result = await action(cancellationToken).ConfigureAwait(false);
-        await provider.SetAsync(key, result, ttl, typeInfo, CancellationToken.None).ConfigureAwait(false);
-        return result;
+        return await action(cancellationToken).ConfigureAwait(false);
     }
 
-    private static async ValueTask<ILockHandle> AcquireAsync(ILockProvider locks, string lockKey, CancellationToken cancellationToken)
+    /// <summary>Waits for the key's lease (auto-renewed while the action runs), polling with backoff.</summary>
+    private static async ValueTask<Lease> AcquireAsync(ILeaseStore leases, string lockKey, TimeSpan ttl, CancellationToken cancellationToken)
     {
-        var delay = TimeSpan.FromMilliseconds(2);
+        var owner = LockOwners.New();
+        var delay = s_firstDelay;
         while (true)
         {
-            var handle = await locks.AcquireAsync(lockKey, locks.DefaultTtl, owner: null, cancellationToken).ConfigureAwait(false);
-            if (handle is not null)
+            var lease = await Lease.AcquireAsync(leases, lockKey, owner, ttl, autoRenew: true, cancellationToken).ConfigureAwait(false);
+            if (lease is not null)
             {
-                return handle;
+                return lease;
             }
 
-            await Task.Delay(delay * (0.5 + (Random.Shared.NextDouble() * 0.5)), cancellationToken).ConfigureAwait(false);
-            delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, TimeSpan.FromMilliseconds(100).Ticks));
+            await Task.Delay(Backoff.Jitter(delay), cancellationToken).ConfigureAwait(false);
+            delay = Backoff.Next(delay, s_maxDelay);
         }
-    }
-
-    /// <summary>Extends a lock every third of its TTL (real time) until disposed.</summary>
-    private sealed class LockRenewal : IDisposable
-    {
-        private readonly Timer _timer;
-        private readonly ILockHandle _handle;
-        private readonly TimeSpan _ttl;
-
-        public LockRenewal(ILockHandle handle, TimeSpan ttl)
-        {
-            _handle = handle;
-            _ttl = ttl;
-            var period = ttl / 3;
-            _timer = new Timer(static s => ((LockRenewal)s!).Renew(), this, period, period);
-        }
-
-        public void Dispose() => _timer.Dispose();
-
-        // A failed renewal is observed and dropped: the next tick tries again.
-        private void Renew() =>
-            _handle.ExtendAsync(_ttl).AsTask().ContinueWith(
-                static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
     }
 }

@@ -3,11 +3,10 @@ using NativeAotPersistence.InMemory;
 namespace NativeAotPersistence;
 
 /// <summary>The in-memory idempotency records: the rows of <see cref="SqliteIdempotencyProvider"/> in an <see cref="ExpiringTable"/>.</summary>
-internal sealed class InMemoryIdempotencyProvider : InMemoryProvider, IIdempotencyProvider
+internal sealed class InMemoryIdempotencyProvider : InMemoryProvider, IIdempotencyStore
 {
     private readonly KeyNamespace _ns;
     private readonly ExpiringTable _table;
-    private readonly KeyedGate _gate = new();
     // The same amortized reclaim as SQLite.
     private readonly SweepSchedule _sweeps = new();
 
@@ -44,6 +43,35 @@ internal sealed class InMemoryIdempotencyProvider : InMemoryProvider, IIdempoten
         return new ValueTask<IdempotencyRecord<T>?>(new IdempotencyRecord<T>(value, row.ExpiresAtMs is { } ms ? Ttl.FromUnixMs(ms) : null));
     }
 
+    public string GateScope => "memory\0" + Store.Id + "\0" + Prefix;
+
+    public ValueTask<T> StoreFirstAsync<T>(string key, T value, TimeSpan? ttl, PayloadTypeInfo<T> typeInfo, CancellationToken cancellationToken)
+    {
+        var now = NowMs;
+        var expiresAt = Ttl.ExpiresAt(ttl, now);
+        if (!Begin(cancellationToken))
+        {
+            return ValueTask.FromCanceled<T>(cancellationToken);
+        }
+
+        var bytes = typeInfo.SerializeFor(key, value);
+        var stored = _ns.Stored(key);
+        byte[] first;
+        lock (_table.Sync)
+        {
+            if (!_table.TryGet(stored, out var existing) || !Ttl.IsLive(existing.ExpiresAtMs, now))
+            {
+                _table.Put(stored, new ExpiringRow(bytes, expiresAt, now, now));
+                return new ValueTask<T>(value);
+            }
+
+            first = existing.Value;
+        }
+
+        // A live record was stored first: it is the answer.
+        return new ValueTask<T>(ReadPayload(first, typeInfo, key, "idempotency.store"));
+    }
+
     public ValueTask SetAsync<T>(string key, T value, TimeSpan? ttl = null, CancellationToken cancellationToken = default) =>
         SetAsync(key, value, ttl, Resolve<T>(), cancellationToken);
 
@@ -59,7 +87,7 @@ internal sealed class InMemoryIdempotencyProvider : InMemoryProvider, IIdempoten
             return ValueTask.FromCanceled(cancellationToken);
         }
 
-        var bytes = typeInfo.Serialize(value);
+        var bytes = typeInfo.SerializeFor(key, value);
         var stored = _ns.Stored(key);
         lock (_table.Sync)
         {
@@ -94,7 +122,7 @@ internal sealed class InMemoryIdempotencyProvider : InMemoryProvider, IIdempoten
         ExecuteOnceAsync(key, ttl, action, Resolve<T>(), cancellationToken);
 
     public ValueTask<T> ExecuteOnceAsync<T>(string key, TimeSpan? ttl, Func<CancellationToken, ValueTask<T>> action, PayloadTypeInfo<T> typeInfo, CancellationToken cancellationToken = default) =>
-        ExecuteOnce.RunAsync(this, _gate, Adapter.Options.LockScope == LockScope.Database ? Adapter.Locks : null, key, ttl, action, typeInfo, cancellationToken);
+        ExecuteOnce.RunAsync(this, Adapter.Locks as InMemoryLockProvider, Adapter.Options.DefaultLockTtl, key, ttl, action, typeInfo, cancellationToken);
 
     /// <summary>Removes every expired record of this namespace now.</summary>
     internal int Prune(long nowMs)

@@ -4,10 +4,9 @@ using static SQLitePCL.raw;
 namespace NativeAotPersistence;
 
 /// <summary>The SQLite idempotency records: rows of <c>go_goscope_idempotency</c>.</summary>
-internal sealed class SqliteIdempotencyProvider : SqliteProvider, IIdempotencyProvider
+internal sealed class SqliteIdempotencyProvider : SqliteProvider, IIdempotencyStore
 {
     private readonly KeyNamespace _ns;
-    private readonly KeyedGate _gate = new();
     private readonly SweepSchedule _sweeps = new();
 
     public SqliteIdempotencyProvider(SqliteAdapter adapter)
@@ -26,25 +25,61 @@ internal sealed class SqliteIdempotencyProvider : SqliteProvider, IIdempotencyPr
         return Pool.ReadAsync("idempotency.get", (_ns, key, typeInfo, NowMs), static (c, s) =>
         {
             const string op = "idempotency.get";
-            var statement = c.Statement(SqlId.IdempotencyGet, op);
+            return Read(c, s._ns, s.key, s.typeInfo, s.Item4, op);
+        }, cancellationToken);
+    }
+
+    public string GateScope => "sqlite\0" + Adapter.StoreIdentity + "\0" + Prefix;
+
+    public ValueTask<T> StoreFirstAsync<T>(string key, T value, TimeSpan? ttl, PayloadTypeInfo<T> typeInfo, CancellationToken cancellationToken)
+    {
+        var now = NowMs;
+        var expiresAt = Ttl.ExpiresAt(ttl, now);
+        return Pool.WriteAsync("idempotency.store", (_ns, key, value, expiresAt, now, typeInfo), static (c, s) =>
+        {
+            const string op = "idempotency.store";
+            var statement = c.Statement(SqlId.IdempotencyAdd, op);
             try
             {
                 c.BindKey(statement, 1, s._ns, s.key, op);
-                c.BindInt64(statement, 2, s.Item4, op);
-                if (c.Check(Sqlite3.Step(statement), op) != SQLITE_ROW)
+                c.BindPayload(statement, 2, s.typeInfo, s.value, op, s.key);
+                c.BindInt64(statement, 3, s.expiresAt, op);
+                c.BindInt64(statement, 4, s.now, op);
+                c.Check(Sqlite3.Step(statement), op);
+                if (Sqlite3.Changes(c.Handle) == 1)
                 {
-                    return null;
+                    return s.value;
                 }
-
-                var value = c.ReadPayload(statement, 0, s.typeInfo, s.key, op);
-                var expiresAt = SqliteConnection.ReadNullableInt64(statement, 1);
-                return new IdempotencyRecord<T>(value, expiresAt is { } ms ? Ttl.FromUnixMs(ms) : null);
             }
             finally
             {
                 c.Reset(statement);
             }
+
+            // A live record was stored first: it is the answer.
+            return Read(c, s._ns, s.key, s.typeInfo, s.now, op) is { } stored ? stored.Value : s.value;
         }, cancellationToken);
+    }
+
+    private static IdempotencyRecord<T>? Read<T>(SqliteConnection c, KeyNamespace ns, string key, PayloadTypeInfo<T> typeInfo, long now, string op)
+    {
+        var statement = c.Statement(SqlId.IdempotencyGet, op);
+        try
+        {
+            c.BindKey(statement, 1, ns, key, op);
+            c.BindInt64(statement, 2, now, op);
+            if (c.Check(Sqlite3.Step(statement), op) != SQLITE_ROW)
+            {
+                return null;
+            }
+
+            var value = c.ReadPayload(statement, 0, typeInfo, key, op);
+            return new IdempotencyRecord<T>(value, c.ReadNullableTime(statement, 1, "go_goscope_idempotency", key, op));
+        }
+        finally
+        {
+            c.Reset(statement);
+        }
     }
 
     public ValueTask SetAsync<T>(string key, T value, TimeSpan? ttl = null, CancellationToken cancellationToken = default) =>
@@ -64,7 +99,7 @@ internal sealed class SqliteIdempotencyProvider : SqliteProvider, IIdempotencyPr
             try
             {
                 c.BindKey(statement, 1, s._ns, s.key, op);
-                c.BindPayload(statement, 2, s.typeInfo, s.value, op);
+                c.BindPayload(statement, 2, s.typeInfo, s.value, op, s.key);
                 c.BindInt64(statement, 3, s.expiresAt, op);
                 c.BindInt64(statement, 4, s.now, op);
                 c.Check(Sqlite3.Step(statement), op);
@@ -107,7 +142,7 @@ internal sealed class SqliteIdempotencyProvider : SqliteProvider, IIdempotencyPr
         ExecuteOnceAsync(key, ttl, action, Resolve<T>(), cancellationToken);
 
     public ValueTask<T> ExecuteOnceAsync<T>(string key, TimeSpan? ttl, Func<CancellationToken, ValueTask<T>> action, PayloadTypeInfo<T> typeInfo, CancellationToken cancellationToken = default) =>
-        ExecuteOnce.RunAsync(this, _gate, Adapter.Options.LockScope == LockScope.Database ? Adapter.Locks : null, key, ttl, action, typeInfo, cancellationToken);
+        ExecuteOnce.RunAsync(this, Adapter.Locks as SqliteLockProvider, Adapter.Options.DefaultLockTtl, key, ttl, action, typeInfo, cancellationToken);
 
     internal ValueTask<int> PruneAsync(CancellationToken cancellationToken) =>
         Pool.WriteAsync("idempotency.prune", (_ns, NowMs), static (c, s) =>

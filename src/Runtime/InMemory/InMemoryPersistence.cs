@@ -34,7 +34,7 @@ public sealed class InMemoryPersistence : IPersistenceAdapter, IAdapterLifecycle
         Options = AdapterOptions.Validate(options ?? new PersistenceAdapterOptions());
         Store = store ?? new InMemoryStore();
         Cache = new InMemoryCacheProvider(this);
-        Locks = Options.LockScope == LockScope.Database ? new InMemoryLockProvider(this) : new ProcessLockProvider(this, Options);
+        Locks = Options.LockScope == LockScope.Database ? new InMemoryLockProvider(this) : new ProcessLockProvider(this, Options, DataSource);
         CircuitBreakers = new InMemoryCircuitBreakerStateProvider(this);
         Checkpoints = new InMemoryCheckpointProvider(this);
         Idempotency = new InMemoryIdempotencyProvider(this);

@@ -14,10 +14,15 @@ namespace NativeAotPersistence;
 /// </remarks>
 public sealed class InMemoryStore
 {
+    private static long s_lastId;
+
     /// <summary>Creates an empty store.</summary>
     public InMemoryStore()
     {
     }
+
+    /// <summary>Gets a number that tells this store from every other of the process (what a file path is to SQLite).</summary>
+    internal long Id { get; } = Interlocked.Increment(ref s_lastId);
 
     internal ExpiringTable Cache { get; } = new();
 

@@ -12,9 +12,9 @@ internal static class AdapterOptions
             throw new ArgumentOutOfRangeException(nameof(options), options.BusyTimeout, "BusyTimeout must be zero or positive.");
         }
 
-        if (options.DefaultLockTtl <= TimeSpan.Zero || options.DefaultLockTtl == TimeSpan.MaxValue)
+        if (options.DefaultLockTtl <= TimeSpan.Zero || options.DefaultLockTtl > Ttl.MaxLockTtl)
         {
-            throw new ArgumentOutOfRangeException(nameof(options), options.DefaultLockTtl, "DefaultLockTtl must be finite and positive.");
+            throw new ArgumentOutOfRangeException(nameof(options), options.DefaultLockTtl, "DefaultLockTtl must be finite, positive and at most 30 days.");
         }
 
         Keys.ValidatePrefix(options.KeyPrefix);

@@ -1,3 +1,5 @@
+using System.Text.Json;
+
 namespace NativeAotPersistence;
 
 /// <summary>Builds the <see cref="PayloadFormatException"/> every backend throws for a stored value that does not parse.</summary>
@@ -21,6 +23,42 @@ internal static class PayloadErrors
             typeof(CircuitBreakerPersistedState),
             operation,
             dataSource));
+
+    /// <summary>What a writer past the maximum depth becomes: System.Text.Json's own exception for it.</summary>
+    public static JsonException TooDeep(Exception cause, Type type) => new(
+        $"A value of {PayloadTypeNames.Display(type)} nests deeper than the maximum depth of {PayloadBuffer.MaxDepth} (or holds a cycle): " +
+        "it could not be read back, so it is not written.",
+        path: null,
+        lineNumber: null,
+        bytePositionInLine: null,
+        cause);
+
+    /// <summary>Whether a writer's <see cref="ArgumentException"/> is its refusal of NaN or an infinity.</summary>
+    public static bool IsNonFiniteNumber(ArgumentException e) =>
+        e.ParamName is null && e.Message.Contains("AllowNamedFloatingPointLiterals", StringComparison.Ordinal);
+
+    /// <summary>The writer's refusal of NaN or an infinity, with advice the caller can follow (no serializer option applies).</summary>
+    public static ArgumentException NonFiniteNumber(Exception cause, Type type) => new(
+        $"A value of {PayloadTypeNames.Display(type)} holds NaN or an infinity, which JSON numbers cannot represent, so it is not written. " +
+        "Replace it before storing: a nullable number (null for 'no value'), a sentinel, or a string member that keeps the text.",
+        cause);
+
+    /// <summary>
+    /// A value a provider was asked to store under <paramref name="key"/> that it could not write in a form it can read
+    /// back: an <see cref="ArgumentException"/> naming the key and the rule, with the writer's error inside. Nothing is stored.
+    /// </summary>
+#pragma warning disable CA2208 // The argument at fault is the caller's value, not a parameter of this factory.
+    public static ArgumentException Unwritable(Exception cause, string key, Type type) => cause switch
+    {
+        JsonException => new ArgumentException(
+            $"The value for key '{Shorten(key)}' ({PayloadTypeNames.Display(type)}) nests deeper than {PayloadBuffer.MaxDepth} levels, or holds a cycle: " +
+            $"it could not be read back (readers stop at depth {PayloadBuffer.MaxDepth}, as System.Text.Json's do), so nothing was stored. " +
+            "Flatten the value, or break the cycle.",
+            "value",
+            cause),
+        _ => new ArgumentException($"The value for key '{Shorten(key)}' cannot be stored: {cause.Message}", "value", cause),
+    };
+#pragma warning restore CA2208
 
     private static PayloadFormatException Counted(string operation, PayloadFormatException exception)
     {

@@ -4,7 +4,7 @@ namespace NativeAotPersistence;
 internal static class SchemaRules
 {
     /// <summary>The schema version this library writes; a database with a higher one is refused.</summary>
-    public const int CurrentVersion = 2;
+    public const int CurrentVersion = 3;
 
     /// <summary>Refuses a schema this library cannot use; names what is missing when creation is off.</summary>
     /// <param name="version">The recorded version, or <see langword="null"/> when none is.</param>

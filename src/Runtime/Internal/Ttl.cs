@@ -10,6 +10,37 @@ internal static class Ttl
 
     public static DateTimeOffset FromUnixMs(long ms) => DateTimeOffset.FromUnixTimeMilliseconds(ms);
 
+    /// <summary>The smallest Unix time in milliseconds a <see cref="DateTimeOffset"/> can hold.</summary>
+    public static readonly long MinUnixMs = DateTimeOffset.MinValue.ToUnixTimeMilliseconds();
+
+    /// <summary>
+    /// Reads a stored time column: a value no <see cref="DateTimeOffset"/> can hold (a damaged row, or one another tool
+    /// wrote) is a <see cref="PersistenceException"/> of kind <see cref="PersistenceErrorKind.Corrupt"/> naming the table,
+    /// the column and the key, never a raw <see cref="ArgumentOutOfRangeException"/>.
+    /// </summary>
+    public static DateTimeOffset FromStoredMs(long ms, string table, string column, string key, string operation, string? dataSource) =>
+        ms >= MinUnixMs && ms <= MaxUnixMs
+            ? DateTimeOffset.FromUnixTimeMilliseconds(ms)
+            : throw CorruptTime(ms, table, column, key, operation, dataSource);
+
+    /// <inheritdoc cref="FromStoredMs(long, string, string, string, string, string?)"/>
+    public static DateTimeOffset? FromStoredMs(long? ms, string table, string column, string key, string operation, string? dataSource) =>
+        ms is { } value ? FromStoredMs(value, table, column, key, operation, dataSource) : null;
+
+    /// <summary>Reads a stored duration column (milliseconds, never negative); anything else is a <see cref="PersistenceErrorKind.Corrupt"/> error.</summary>
+    public static TimeSpan? DurationFromStoredMs(long? ms, string table, string column, string key, string operation, string? dataSource) =>
+        ms is not { } value ? null
+        : value >= 0 && value <= (long)TimeSpan.MaxValue.TotalMilliseconds ? TimeSpan.FromMilliseconds(value)
+        : throw CorruptTime(value, table, column, key, operation, dataSource);
+
+    private static PersistenceException CorruptTime(long ms, string table, string column, string key, string operation, string? dataSource) => new(
+        $"The row of {table} for key '{(key.Length <= 200 ? key : string.Concat(key.AsSpan(0, 200), "…"))}' holds {ms} in {column}, which is not a time " +
+        $"(Unix milliseconds between the years 1 and 9999) this library writes (during '{operation}' on '{dataSource}'): the row was damaged or " +
+        "written by another tool. Delete the row, or the key's record, to use the key again.",
+        PersistenceErrorKind.Corrupt,
+        operation,
+        dataSource);
+
     /// <summary>
     /// The expiry of an entry stored now with <paramref name="ttl"/>, in Unix milliseconds, or <see langword="null"/>
     /// for never: <see langword="null"/> and <see cref="Timeout.InfiniteTimeSpan"/> never expire; zero and other
@@ -41,21 +72,39 @@ internal static class Ttl
         }
     }
 
-    /// <summary>A lock TTL: finite and positive (a lock that never expires is a lock nobody can recover).</summary>
-    public static long LockExpiresAt(TimeSpan ttl, long nowMs, string paramName = "ttl")
+    /// <summary>The longest lock TTL (30 days): a longer lease is a lock nobody can recover in practice.</summary>
+    public static readonly TimeSpan MaxLockTtl = TimeSpan.FromDays(30);
+
+    /// <summary>
+    /// Validates a lock TTL: finite, positive and at most <see cref="MaxLockTtl"/>. Returns it in whole milliseconds
+    /// (at least 1).
+    /// </summary>
+    public static long ValidateLock(TimeSpan ttl, string paramName = "ttl")
     {
-        if (ttl <= TimeSpan.Zero || ttl == Timeout.InfiniteTimeSpan || ttl == TimeSpan.MaxValue)
+        if (ttl <= TimeSpan.Zero || ttl > MaxLockTtl)
         {
-            throw new ArgumentOutOfRangeException(
-                paramName, ttl, "A lock TTL must be finite and positive: a lock that never expires is a lock nobody can recover.");
+            ThrowBadLockTtl(ttl, paramName);
         }
 
-        var ms = Math.Max(1, ttl.Ticks / TimeSpan.TicksPerMillisecond);
-        return ms > MaxUnixMs - nowMs ? MaxUnixMs : nowMs + ms;
+        return Math.Max(1, ttl.Ticks / TimeSpan.TicksPerMillisecond);
     }
+
+    /// <summary>The expiry of a lock granted at <paramref name="nowMs"/> with a TTL already validated by <see cref="ValidateLock"/>.</summary>
+    public static long LockExpiresAt(long ttlMs, long nowMs) => ttlMs > MaxUnixMs - nowMs ? MaxUnixMs : nowMs + ttlMs;
+
+    /// <summary>Validates a lock TTL and returns the expiry of a lock granted at <paramref name="nowMs"/>.</summary>
+    public static long LockExpiresAt(TimeSpan ttl, long nowMs, string paramName = "ttl") => LockExpiresAt(ValidateLock(ttl, paramName), nowMs);
 
     /// <summary>Whether an entry with this expiry is live at <paramref name="nowMs"/>.</summary>
     public static bool IsLive(long? expiresAtMs, long nowMs) => expiresAtMs is not { } at || nowMs < at;
+
+    private static void ThrowBadLockTtl(TimeSpan ttl, string paramName) =>
+        throw new ArgumentOutOfRangeException(
+            paramName,
+            ttl,
+            ttl <= TimeSpan.Zero || ttl == Timeout.InfiniteTimeSpan
+                ? "A lock TTL must be finite and positive: a lock that never expires is a lock nobody can recover."
+                : "A lock TTL must be at most 30 days: a longer lease is a lock nobody can recover in practice. Hold it for less and renew it (LockOptions.AutoExtend) if the work takes longer.");
 
     private static void ThrowNotPositive(TimeSpan value, string paramName) =>
         throw new ArgumentOutOfRangeException(

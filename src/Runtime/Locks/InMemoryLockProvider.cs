@@ -6,7 +6,7 @@ namespace NativeAotPersistence;
 /// <see cref="LockScope.Database"/> locks of <see cref="InMemoryPersistence"/>: rows in the shared
 /// <see cref="InMemoryStore"/>, so adapters sharing a store never both hold a key, with one fencing counter per store.
 /// </summary>
-internal sealed class InMemoryLockProvider : InMemoryProvider, ILockProvider, ILockReleaser
+internal sealed class InMemoryLockProvider : InMemoryProvider, ILockProvider, ILeaseStore
 {
     private readonly KeyNamespace _ns;
     private readonly LockTable _table;
@@ -21,26 +21,36 @@ internal sealed class InMemoryLockProvider : InMemoryProvider, ILockProvider, IL
 
     public TimeSpan DefaultTtl { get; }
 
-    public ValueTask<ILockHandle?> AcquireAsync(string key, TimeSpan ttl, string? owner = null, CancellationToken cancellationToken = default)
+    TimeProvider ILeaseStore.Time => Time;
+
+    string? ILeaseStore.DataSource => InMemoryPersistence.DataSource;
+
+    public async ValueTask<ILockHandle?> AcquireAsync(string key, TimeSpan ttl, string? owner = null, CancellationToken cancellationToken = default)
     {
         Keys.Validate(key);
-        var now = NowMs;
-        var expiresAt = Ttl.LockExpiresAt(ttl, now);
+        Ttl.ValidateLock(ttl);
         owner = LockOwners.Validate(owner);
+        return await Lease.AcquireAsync(this, key, owner, ttl, autoRenew: false, cancellationToken).ConfigureAwait(false);
+    }
+
+    public ValueTask<LeaseGrant> GrantAsync(string key, string owner, long ttlMs, CancellationToken cancellationToken)
+    {
         if (!Begin(cancellationToken))
         {
-            return ValueTask.FromCanceled<ILockHandle?>(cancellationToken);
+            return ValueTask.FromCanceled<LeaseGrant>(cancellationToken);
         }
 
         var stored = _ns.Stored(key);
-        long token;
         lock (_table.Sync)
         {
+            // Every holder of an in-memory store lives in this process, so none is ever found dead.
+            var now = NowMs;
+            long token;
             if (_table.Rows.TryGetValue(stored, out var row) && now < row.ExpiresAtMs)
             {
                 if (!string.Equals(row.Owner, owner, StringComparison.Ordinal))
                 {
-                    return new ValueTask<ILockHandle?>((ILockHandle?)null);
+                    return new ValueTask<LeaseGrant>(LeaseGrant.Refused);
                 }
 
                 // Re-entrant: the same owner gets a fresh TTL and keeps its token.
@@ -51,35 +61,41 @@ internal sealed class InMemoryLockProvider : InMemoryProvider, ILockProvider, IL
                 token = ++_table.FencingCounter;
             }
 
+            var expiresAt = Ttl.LockExpiresAt(ttlMs, now);
             _table.Rows[stored] = new LockRow(owner, expiresAt, token);
+            return new ValueTask<LeaseGrant>(new LeaseGrant(token, expiresAt));
         }
-
-        return new ValueTask<ILockHandle?>(new LockHandle(this, this, Time, key, owner, token, expiresAt));
     }
 
-    public ValueTask<bool> ExtendAsync(string key, TimeSpan ttl, string owner, CancellationToken cancellationToken = default)
+    public async ValueTask<bool> ExtendAsync(string key, TimeSpan ttl, string owner, CancellationToken cancellationToken = default)
     {
         Keys.Validate(key);
         Keys.Validate(owner);
-        var now = NowMs;
-        var expiresAt = Ttl.LockExpiresAt(ttl, now);
+        var ttlMs = Ttl.ValidateLock(ttl);
+        return await RenewAsync(key, owner, ttlMs, cancellationToken).ConfigureAwait(false) != 0;
+    }
+
+    public ValueTask<long> RenewAsync(string key, string owner, long ttlMs, CancellationToken cancellationToken)
+    {
         if (!Begin(cancellationToken))
         {
-            return ValueTask.FromCanceled<bool>(cancellationToken);
+            return ValueTask.FromCanceled<long>(cancellationToken);
         }
 
         var stored = _ns.Stored(key);
         lock (_table.Sync)
         {
             // A lock that already expired is never revived.
+            var now = NowMs;
             if (_table.Rows.TryGetValue(stored, out var row) && now < row.ExpiresAtMs && string.Equals(row.Owner, owner, StringComparison.Ordinal))
             {
+                var expiresAt = Ttl.LockExpiresAt(ttlMs, now);
                 _table.Rows[stored] = row with { ExpiresAtMs = expiresAt };
-                return new ValueTask<bool>(true);
+                return new ValueTask<long>(expiresAt);
             }
         }
 
-        return new ValueTask<bool>(false);
+        return new ValueTask<long>(0L);
     }
 
     public ValueTask ForceReleaseAsync(string key, CancellationToken cancellationToken = default)
@@ -110,8 +126,25 @@ internal sealed class InMemoryLockProvider : InMemoryProvider, ILockProvider, IL
         lock (_table.Sync)
         {
             return new ValueTask<LockInfo?>(_table.Rows.TryGetValue(_ns.Stored(key), out var row) && now < row.ExpiresAtMs
-                ? new LockInfo(key, row.Owner, Ttl.FromUnixMs(row.ExpiresAtMs), row.FencingToken)
+                ? new LockInfo(key, row.Owner, Ttl.FromUnixMs(row.ExpiresAtMs), row.FencingToken) { Holder = HolderIdentity.Self }
                 : null);
+        }
+    }
+
+    public ValueTask<long> HeldUntilAsync(string key, string owner, CancellationToken cancellationToken)
+    {
+        if (!Adapter.IsConnected)
+        {
+            return new ValueTask<long>(0L);
+        }
+
+        var now = NowMs;
+        lock (_table.Sync)
+        {
+            return new ValueTask<long>(
+                _table.Rows.TryGetValue(_ns.Stored(key), out var row) && now < row.ExpiresAtMs && string.Equals(row.Owner, owner, StringComparison.Ordinal)
+                    ? row.ExpiresAtMs
+                    : 0L);
         }
     }
 

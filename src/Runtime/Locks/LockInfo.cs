@@ -5,4 +5,12 @@ namespace NativeAotPersistence;
 /// <param name="Owner">The owner that holds it.</param>
 /// <param name="ExpiresAt">When it expires unless extended.</param>
 /// <param name="FencingToken">The token handed to this holder.</param>
-public sealed record LockInfo(string Key, string Owner, DateTimeOffset ExpiresAt, long FencingToken);
+public sealed record LockInfo(string Key, string Owner, DateTimeOffset ExpiresAt, long FencingToken)
+{
+    /// <summary>
+    /// Gets the process that holds the lock, as its row records it: <see cref="LockScope.Database"/> locks taken on
+    /// Linux. <see langword="null"/> for <see cref="LockScope.Process"/> and in-memory locks, and for rows that
+    /// recorded no holder (another platform, or a file written before holders were recorded).
+    /// </summary>
+    public LockHolder? Holder { get; init; }
+}

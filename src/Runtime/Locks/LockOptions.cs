@@ -10,8 +10,11 @@ public sealed class LockOptions
     public TimeSpan Wait { get; init; }
 
     /// <summary>
-    /// Gets whether the lock is renewed in the background every third of its TTL until released. When a renewal
-    /// fails or finds the lock taken over, <see cref="ILockHandle.HandleLost"/> fires and renewing stops.
+    /// Gets whether the lock is renewed in the background a third of its TTL after each grant until released. A
+    /// renewal must be through before two thirds of the TTL have passed: when it is not (a busy database, a lost
+    /// connection), when it fails, or when it finds the lock taken over, <see cref="ILockHandle.HandleLost"/> fires
+    /// (while no other owner can have the lock yet, in the first case) and renewing stops. Every loss is reported to
+    /// <see cref="PersistenceEvents"/> with its reason.
     /// </summary>
     public bool AutoExtend { get; init; }
 
@@ -19,8 +22,9 @@ public sealed class LockOptions
     public string? Owner { get; init; }
 
     /// <summary>
-    /// Gets the clock for waiting and renewing. Use the adapter's <see cref="PersistenceAdapterOptions.TimeProvider"/>
-    /// so expiry and renewal agree. The default is <see cref="TimeProvider.System"/>.
+    /// Gets the clock for waiting and renewing. The default, <see langword="null"/>, is the adapter's
+    /// <see cref="PersistenceAdapterOptions.TimeProvider"/> (the one clock that decides every expiry of the store);
+    /// <see cref="TimeProvider.System"/> for a lock provider that is not one of this library's.
     /// </summary>
-    public TimeProvider TimeProvider { get; init; } = TimeProvider.System;
+    public TimeProvider? TimeProvider { get; init; }
 }

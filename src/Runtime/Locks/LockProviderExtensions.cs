@@ -12,7 +12,7 @@ public static class LockProviderExtensions
     /// </summary>
     /// <param name="locks">The lock provider.</param>
     /// <param name="key">The lock's key.</param>
-    /// <param name="ttl">How long the lock is held unless extended; finite and positive.</param>
+    /// <param name="ttl">How long the lock is held unless extended: finite, positive, at most 30 days.</param>
     /// <param name="wait">How long to wait; zero tries once.</param>
     /// <param name="cancellationToken">Ends the wait with <see cref="OperationCanceledException"/>.</param>
     /// <returns>A handle, or <see langword="null"/> if the wait ran out.</returns>
@@ -25,6 +25,13 @@ public static class LockProviderExtensions
     /// <param name="options">How to wait and hold.</param>
     /// <param name="cancellationToken">Ends the wait with <see cref="OperationCanceledException"/>.</param>
     /// <returns>A handle, or <see langword="null"/> if the wait ran out.</returns>
+    /// <remarks>
+    /// A handle is never returned already expired: the lease counts from the moment the store granted it, and one
+    /// handed over too late to be renewed in time is renewed at once (or granted again). With
+    /// <see cref="LockOptions.AutoExtend"/>, <see cref="ILockHandle.HandleLost"/> fires when a renewal is overdue,
+    /// fails or finds the lock taken over; a process stopped for longer than the TTL (SIGSTOP, a long GC pause, a
+    /// suspended VM) cannot be told in time, so pass <see cref="ILockHandle.FencingToken"/> to whatever the lock guards.
+    /// </remarks>
     public static async ValueTask<ILockHandle?> AcquireAsync(this ILockProvider locks, string key, LockOptions options, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(locks);
@@ -35,21 +42,23 @@ public static class LockProviderExtensions
         }
 
         var ttl = options.Ttl ?? locks.DefaultTtl;
-        var time = options.TimeProvider;
+        Ttl.ValidateLock(ttl, nameof(options));
+        var store = locks as ILeaseStore;
+        var time = options.TimeProvider ?? store?.Time ?? TimeProvider.System;
+        var owner = options.Owner;
         var deadline = options.Wait == Timeout.InfiniteTimeSpan ? DateTimeOffset.MaxValue : time.GetUtcNow() + options.Wait;
         var delay = s_firstDelay;
         var started = time.GetTimestamp();
         using var activity = options.Wait == TimeSpan.Zero ? null : PersistenceTelemetry.StartActivity("nap.lock.wait");
         activity?.SetTag("nap.lock.key", key);
-        ILockHandle? handle;
         while (true)
         {
-            handle = await locks.AcquireAsync(key, ttl, options.Owner, cancellationToken).ConfigureAwait(false);
+            var handle = await TryAcquireAsync(locks, store, time, key, ttl, owner, options.AutoExtend, cancellationToken).ConfigureAwait(false);
             if (handle is not null)
             {
                 RecordWait(time, started, "acquired");
                 activity?.SetTag("nap.outcome", "acquired");
-                break;
+                return handle;
             }
 
             var remaining = deadline - time.GetUtcNow();
@@ -60,12 +69,25 @@ public static class LockProviderExtensions
                 return null;
             }
 
-            var jittered = delay * (0.5 + (Random.Shared.NextDouble() * 0.5));
+            var jittered = Backoff.Jitter(delay);
             await Task.Delay(jittered < remaining ? jittered : remaining, time, cancellationToken).ConfigureAwait(false);
-            delay = delay * 2 < s_maxDelay ? delay * 2 : s_maxDelay;
+            delay = Backoff.Next(delay, s_maxDelay);
+        }
+    }
+
+    /// <summary>One attempt: a lease from this library's stores, or a foreign provider's handle wrapped to renew like one.</summary>
+    private static async ValueTask<ILockHandle?> TryAcquireAsync(
+        ILockProvider locks, ILeaseStore? store, TimeProvider time, string key, TimeSpan ttl, string? owner, bool autoRenew, CancellationToken cancellationToken)
+    {
+        if (store is not null)
+        {
+            Keys.Validate(key);
+            return await Lease.AcquireAsync(store, key, LockOwners.Validate(owner), ttl, autoRenew, cancellationToken).ConfigureAwait(false);
         }
 
-        return options.AutoExtend ? new AutoExtendingLockHandle(handle, ttl, time) : handle;
+        var before = Ttl.NowMs(time);
+        var handle = await locks.AcquireAsync(key, ttl, owner, cancellationToken).ConfigureAwait(false);
+        return handle is not null && autoRenew ? Lease.Wrap(locks, handle, time, before, ttl) : handle;
     }
 
     private static void RecordWait(TimeProvider time, long started, string outcome)

@@ -1,43 +1,57 @@
 namespace NativeAotPersistence;
 
 /// <summary><see cref="LockScope.Process"/> locks for any backend: in memory, per adapter, completed synchronously.</summary>
-internal sealed class ProcessLockProvider : ILockProvider, ILockReleaser
+internal sealed class ProcessLockProvider : ILockProvider, ILeaseStore
 {
     private readonly IAdapterLifecycle _adapter;
     private readonly TimeProvider _time;
 
-    public ProcessLockProvider(IAdapterLifecycle adapter, PersistenceAdapterOptions options)
+    public ProcessLockProvider(IAdapterLifecycle adapter, PersistenceAdapterOptions options, string? dataSource)
     {
         _adapter = adapter;
         _time = options.TimeProvider;
         DefaultTtl = options.DefaultLockTtl;
+        DataSource = dataSource;
     }
 
     public TimeSpan DefaultTtl { get; }
 
     public ProcessLockTable Table { get; } = new();
 
-    public ValueTask<ILockHandle?> AcquireAsync(string key, TimeSpan ttl, string? owner = null, CancellationToken cancellationToken = default)
+    public TimeProvider Time => _time;
+
+    public string? DataSource { get; }
+
+    public async ValueTask<ILockHandle?> AcquireAsync(string key, TimeSpan ttl, string? owner = null, CancellationToken cancellationToken = default)
     {
         Keys.Validate(key);
-        var now = Ttl.NowMs(_time);
-        var expiresAt = Ttl.LockExpiresAt(ttl, now);
+        Ttl.ValidateLock(ttl);
         owner = LockOwners.Validate(owner);
         cancellationToken.ThrowIfCancellationRequested();
         _adapter.EnsureConnected();
-        var (acquired, token) = Table.TryAcquire(key, owner, now, expiresAt);
-        return new ValueTask<ILockHandle?>(acquired ? new LockHandle(this, this, _time, key, owner, token, expiresAt) : null);
+        return await Lease.AcquireAsync(this, key, owner, ttl, autoRenew: false, cancellationToken).ConfigureAwait(false);
+    }
+
+    public ValueTask<LeaseGrant> GrantAsync(string key, string owner, long ttlMs, CancellationToken cancellationToken)
+    {
+        _adapter.EnsureConnected();
+        return new ValueTask<LeaseGrant>(Table.TryAcquire(key, owner, Ttl.NowMs(_time), ttlMs));
     }
 
     public ValueTask<bool> ExtendAsync(string key, TimeSpan ttl, string owner, CancellationToken cancellationToken = default)
     {
         Keys.Validate(key);
         Keys.Validate(owner);
-        var now = Ttl.NowMs(_time);
-        var expiresAt = Ttl.LockExpiresAt(ttl, now);
+        var ttlMs = Ttl.ValidateLock(ttl);
         cancellationToken.ThrowIfCancellationRequested();
         _adapter.EnsureConnected();
-        return new ValueTask<bool>(Table.Extend(key, owner, now, expiresAt));
+        return new ValueTask<bool>(Table.Extend(key, owner, Ttl.NowMs(_time), ttlMs) != 0);
+    }
+
+    public ValueTask<long> RenewAsync(string key, string owner, long ttlMs, CancellationToken cancellationToken)
+    {
+        _adapter.EnsureConnected();
+        return new ValueTask<long>(Table.Extend(key, owner, Ttl.NowMs(_time), ttlMs));
     }
 
     public ValueTask ForceReleaseAsync(string key, CancellationToken cancellationToken = default)
@@ -56,6 +70,11 @@ internal sealed class ProcessLockProvider : ILockProvider, ILockReleaser
         _adapter.EnsureConnected();
         return new ValueTask<LockInfo?>(Table.Info(key, Ttl.NowMs(_time)));
     }
+
+    public ValueTask<long> HeldUntilAsync(string key, string owner, CancellationToken cancellationToken) =>
+        new(Table.Info(key, Ttl.NowMs(_time)) is { } info && string.Equals(info.Owner, owner, StringComparison.Ordinal)
+            ? info.ExpiresAt.ToUnixTimeMilliseconds()
+            : 0);
 
     public ValueTask<bool> ReleaseAsync(string key, string owner, CancellationToken cancellationToken)
     {

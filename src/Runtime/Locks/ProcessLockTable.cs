@@ -9,39 +9,45 @@ internal sealed class ProcessLockTable
     private readonly Lock _sync = new();
     private long _fencingCounter;
 
-    /// <summary>Acquires for <paramref name="owner"/>: a new holder gets a new token; the same owner keeps its token.</summary>
-    public (bool Acquired, long Token) TryAcquire(string key, string owner, long nowMs, long expiresAtMs)
+    /// <summary>
+    /// Grants <paramref name="key"/> to <paramref name="owner"/> for <paramref name="ttlMs"/> from now: a new holder gets
+    /// a new token; the same owner keeps its token.
+    /// </summary>
+    public LeaseGrant TryAcquire(string key, string owner, long nowMs, long ttlMs)
     {
+        var expiresAtMs = Ttl.LockExpiresAt(ttlMs, nowMs);
         lock (_sync)
         {
             if (_entries.TryGetValue(key, out var entry) && nowMs < entry.ExpiresAtMs)
             {
                 if (!string.Equals(entry.Owner, owner, StringComparison.Ordinal))
                 {
-                    return (false, 0);
+                    return LeaseGrant.Refused;
                 }
 
                 _entries[key] = entry with { ExpiresAtMs = expiresAtMs };
-                return (true, entry.Token);
+                return new LeaseGrant(entry.Token, expiresAtMs);
             }
 
             var token = ++_fencingCounter;
             _entries[key] = new Entry(owner, expiresAtMs, token);
-            return (true, token);
+            return new LeaseGrant(token, expiresAtMs);
         }
     }
 
-    public bool Extend(string key, string owner, long nowMs, long expiresAtMs)
+    /// <summary>Sets a live lock's expiry to now + <paramref name="ttlMs"/>; returns it, or 0 when the owner holds no live lock.</summary>
+    public long Extend(string key, string owner, long nowMs, long ttlMs)
     {
         lock (_sync)
         {
             if (_entries.TryGetValue(key, out var entry) && nowMs < entry.ExpiresAtMs && string.Equals(entry.Owner, owner, StringComparison.Ordinal))
             {
+                var expiresAtMs = Ttl.LockExpiresAt(ttlMs, nowMs);
                 _entries[key] = entry with { ExpiresAtMs = expiresAtMs };
-                return true;
+                return expiresAtMs;
             }
 
-            return false;
+            return 0;
         }
     }
 

@@ -6,9 +6,11 @@ namespace NativeAotPersistence;
 /// <summary>
 /// <see cref="LockScope.Database"/> locks on SQLite: a row of <c>go_goscope_locks</c> per held key, taken in one
 /// <c>BEGIN IMMEDIATE</c> transaction together with the database-wide fencing counter, so two processes on the same
-/// file never both hold a key.
+/// file never both hold a key. Every expiry is computed inside the writing transaction, from the clock read once the
+/// writer was free, so a lease counts from its grant. Each row records its holder (<see cref="HolderIdentity"/>), so a
+/// holder that died on this host is taken over at once.
 /// </summary>
-internal sealed class SqliteLockProvider : SqliteProvider, ILockProvider, ILockReleaser
+internal sealed class SqliteLockProvider : SqliteProvider, ILockProvider, ILeaseStore
 {
     private readonly KeyNamespace _ns;
 
@@ -21,30 +23,50 @@ internal sealed class SqliteLockProvider : SqliteProvider, ILockProvider, ILockR
 
     public TimeSpan DefaultTtl { get; }
 
-    public ValueTask<ILockHandle?> AcquireAsync(string key, TimeSpan ttl, string? owner = null, CancellationToken cancellationToken = default)
+    TimeProvider ILeaseStore.Time => Time;
+
+    string? ILeaseStore.DataSource => Adapter.DataSource;
+
+    public async ValueTask<ILockHandle?> AcquireAsync(string key, TimeSpan ttl, string? owner = null, CancellationToken cancellationToken = default)
     {
         Keys.Validate(key);
-        var now = NowMs;
-        var expiresAt = Ttl.LockExpiresAt(ttl, now);
-        owner = LockOwners.Validate(owner);
-        var acquired = Pool.WriteAsync("lock.acquire", (_ns, key, owner, now, expiresAt), static (c, s) =>
+        Ttl.ValidateLock(ttl);
+        return await Lease.AcquireAsync(this, key, LockOwners.Validate(owner), ttl, autoRenew: false, cancellationToken).ConfigureAwait(false);
+    }
+
+    public ValueTask<LeaseGrant> GrantAsync(string key, string owner, long ttlMs, CancellationToken cancellationToken) =>
+        Pool.WriteAsync("lock.acquire", (_ns, key, owner, ttlMs, Time), static (c, s) =>
             c.InTransaction(s, static (c, s) =>
             {
                 const string op = "lock.acquire";
+
+                // Read now, with the writer held: whatever the wait for it, the lease counts from here.
+                var now = Ttl.NowMs(s.Time);
                 long token;
+                string? tookOverFrom = null;
                 var select = c.Statement(SqlId.LockSelect, op);
                 try
                 {
                     c.BindKey(select, 1, s._ns, s.key, op);
-                    if (c.Check(Sqlite3.Step(select), op) == SQLITE_ROW && s.now < Sqlite3.ColumnInt64(select, 1))
+                    if (c.Check(Sqlite3.Step(select), op) == SQLITE_ROW && now < Sqlite3.ColumnInt64(select, 1))
                     {
-                        if (!sqlite3_column_blob(select, 0).SequenceEqual(System.Text.Encoding.UTF8.GetBytes(s.owner)))
+                        if (!SqliteConnection.TextEquals(select, 0, s.owner))
                         {
-                            return 0L;
-                        }
+                            if (!HolderIdentity.IsGone(
+                                SqliteConnection.ReadNullableText(select, 3), SqliteConnection.ReadNullableInt64(select, 4), SqliteConnection.ReadNullableInt64(select, 5)))
+                            {
+                                return LeaseGrant.Refused;
+                            }
 
-                        // Re-entrant: the same owner gets a fresh TTL and keeps its token.
-                        token = Sqlite3.ColumnInt64(select, 2);
+                            // Its holder process is gone (same host): taken over now, as a new holder.
+                            tookOverFrom = SqliteConnection.ReadText(select, 0);
+                            token = 0;
+                        }
+                        else
+                        {
+                            // Re-entrant: the same owner gets a fresh TTL and keeps its token.
+                            token = Sqlite3.ColumnInt64(select, 2);
+                        }
                     }
                     else
                     {
@@ -61,13 +83,18 @@ internal sealed class SqliteLockProvider : SqliteProvider, ILockProvider, ILockR
                     token = NextToken(c, op);
                 }
 
+                var expiresAt = Ttl.LockExpiresAt(s.ttlMs, now);
+                var holder = HolderIdentity.Current;
                 var upsert = c.Statement(SqlId.LockUpsert, op);
                 try
                 {
                     c.BindKey(upsert, 1, s._ns, s.key, op);
                     c.BindText(upsert, 2, s.owner, op);
-                    c.BindInt64(upsert, 3, s.expiresAt, op);
+                    c.BindInt64(upsert, 3, expiresAt, op);
                     c.BindInt64(upsert, 4, token, op);
+                    c.BindNullableText(upsert, 5, holder?.Host, op);
+                    c.BindInt64(upsert, 6, holder?.ProcessId, op);
+                    c.BindInt64(upsert, 7, holder?.StartTime, op);
                     c.Check(Sqlite3.Step(upsert), op);
                 }
                 finally
@@ -75,37 +102,38 @@ internal sealed class SqliteLockProvider : SqliteProvider, ILockProvider, ILockR
                     c.Reset(upsert);
                 }
 
-                return token;
+                return new LeaseGrant(token, expiresAt, tookOverFrom);
             }, "lock.acquire"), cancellationToken);
 
-        return Map(acquired, token => token == 0 ? null : (ILockHandle)new LockHandle(this, this, Time, key, owner, token, expiresAt));
-    }
-
-    public ValueTask<bool> ExtendAsync(string key, TimeSpan ttl, string owner, CancellationToken cancellationToken = default)
+    public async ValueTask<bool> ExtendAsync(string key, TimeSpan ttl, string owner, CancellationToken cancellationToken = default)
     {
         Keys.Validate(key);
         Keys.Validate(owner);
-        var now = NowMs;
-        var expiresAt = Ttl.LockExpiresAt(ttl, now);
-        return Pool.WriteAsync("lock.extend", (_ns, key, owner, now, expiresAt), static (c, s) =>
+        var ttlMs = Ttl.ValidateLock(ttl);
+        return await RenewAsync(key, owner, ttlMs, cancellationToken).ConfigureAwait(false) != 0;
+    }
+
+    public ValueTask<long> RenewAsync(string key, string owner, long ttlMs, CancellationToken cancellationToken) =>
+        Pool.WriteAsync("lock.extend", (_ns, key, owner, ttlMs, Time), static (c, s) =>
         {
             const string op = "lock.extend";
+            var now = Ttl.NowMs(s.Time);
+            var expiresAt = Ttl.LockExpiresAt(s.ttlMs, now);
             var statement = c.Statement(SqlId.LockExtend, op);
             try
             {
                 c.BindKey(statement, 1, s._ns, s.key, op);
                 c.BindText(statement, 2, s.owner, op);
-                c.BindInt64(statement, 3, s.now, op);
-                c.BindInt64(statement, 4, s.expiresAt, op);
+                c.BindInt64(statement, 3, now, op);
+                c.BindInt64(statement, 4, expiresAt, op);
                 c.Check(Sqlite3.Step(statement), op);
-                return Sqlite3.Changes(c.Handle) == 1;
+                return Sqlite3.Changes(c.Handle) == 1 ? expiresAt : 0;
             }
             finally
             {
                 c.Reset(statement);
             }
         }, cancellationToken);
-    }
 
     public ValueTask ForceReleaseAsync(string key, CancellationToken cancellationToken = default)
     {
@@ -129,17 +157,15 @@ internal sealed class SqliteLockProvider : SqliteProvider, ILockProvider, ILockR
     public ValueTask<LockInfo?> GetInfoAsync(string key, CancellationToken cancellationToken = default)
     {
         Keys.Validate(key);
-        return Pool.ReadAsync("lock.info", (_ns, key, NowMs), static (c, s) =>
+        return Pool.ReadAsync("lock.info", (_ns, key, now: NowMs), static (c, s) =>
         {
             const string op = "lock.info";
             var statement = c.Statement(SqlId.LockInfo, op);
             try
             {
                 c.BindKey(statement, 1, s._ns, s.key, op);
-                c.BindInt64(statement, 2, s.Item3, op);
-                return c.Check(Sqlite3.Step(statement), op) == SQLITE_ROW
-                    ? new LockInfo(s.key, SqliteConnection.ReadText(statement, 0), Ttl.FromUnixMs(Sqlite3.ColumnInt64(statement, 1)), Sqlite3.ColumnInt64(statement, 2))
-                    : null;
+                c.BindInt64(statement, 2, s.now, op);
+                return c.Check(Sqlite3.Step(statement), op) == SQLITE_ROW ? ReadInfo(c, statement, s.key, 0, op) : null;
             }
             finally
             {
@@ -147,6 +173,11 @@ internal sealed class SqliteLockProvider : SqliteProvider, ILockProvider, ILockR
             }
         }, cancellationToken);
     }
+
+    public async ValueTask<long> HeldUntilAsync(string key, string owner, CancellationToken cancellationToken) =>
+        await GetInfoAsync(key, cancellationToken).ConfigureAwait(false) is { } info && string.Equals(info.Owner, owner, StringComparison.Ordinal)
+            ? info.ExpiresAt.ToUnixTimeMilliseconds()
+            : 0;
 
     public ValueTask<bool> ReleaseAsync(string key, string owner, CancellationToken cancellationToken)
     {
@@ -175,14 +206,14 @@ internal sealed class SqliteLockProvider : SqliteProvider, ILockProvider, ILockR
     }
 
     internal ValueTask<int> PruneAsync(CancellationToken cancellationToken) =>
-        Pool.WriteAsync("lock.prune", (_ns, NowMs), static (c, s) =>
+        Pool.WriteAsync("lock.prune", (_ns, now: NowMs), static (c, s) =>
         {
             const string op = "lock.prune";
             var statement = c.Statement(SqlId.LockSweep, op);
             try
             {
                 c.BindRange(statement, s._ns, default, op);
-                c.BindInt64(statement, 3, s.NowMs, op);
+                c.BindInt64(statement, 3, s.now, op);
                 c.Check(Sqlite3.Step(statement), op);
                 return Sqlite3.Changes(c.Handle);
             }
@@ -191,6 +222,16 @@ internal sealed class SqliteLockProvider : SqliteProvider, ILockProvider, ILockR
                 c.Reset(statement);
             }
         }, cancellationToken);
+
+    /// <summary>Reads owner, expiry, token and holder from <paramref name="first"/> on (the lock info and admin listing columns).</summary>
+    internal static LockInfo ReadInfo(SqliteConnection c, SQLitePCL.sqlite3_stmt statement, string key, int first, string op) =>
+        new(key, SqliteConnection.ReadText(statement, first), c.ReadTime(statement, first + 1, "go_goscope_locks", key, op), Sqlite3.ColumnInt64(statement, first + 2))
+        {
+            Holder = HolderIdentity.Describe(
+                SqliteConnection.ReadNullableText(statement, first + 3),
+                SqliteConnection.ReadNullableInt64(statement, first + 4),
+                SqliteConnection.ReadNullableInt64(statement, first + 5)),
+        };
 
     private static long NextToken(SqliteConnection c, string op)
     {

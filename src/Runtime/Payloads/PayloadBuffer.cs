@@ -10,18 +10,23 @@ namespace NativeAotPersistence;
 /// </summary>
 internal sealed class PayloadBuffer : IBufferWriter<byte>
 {
+    /// <summary>How deep a stored value may nest: what the reader accepts (as System.Text.Json's default, 64).</summary>
+    internal const int MaxDepth = 64;
+
+    // The writer refuses what the reader could not read back: nothing deeper than MaxDepth is ever stored.
     internal static readonly JsonWriterOptions WriterOptions = new()
     {
         Encoder = JavaScriptEncoder.Default,
         Indented = false,
         SkipValidation = false,
+        MaxDepth = MaxDepth,
     };
 
     internal static readonly JsonReaderOptions ReaderOptions = new()
     {
         CommentHandling = JsonCommentHandling.Disallow,
         AllowTrailingCommas = false,
-        MaxDepth = 64,
+        MaxDepth = MaxDepth,
     };
 
     private const int InitialSize = 1024;

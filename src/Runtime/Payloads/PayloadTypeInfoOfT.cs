@@ -27,6 +27,8 @@ public abstract class PayloadTypeInfo<T> : PayloadTypeInfo
     /// <summary>Serializes <paramref name="value"/> to UTF-8 JSON.</summary>
     /// <param name="value">The value.</param>
     /// <returns>The UTF-8 JSON bytes.</returns>
+    /// <exception cref="JsonException">The value nests deeper than 64 levels (or holds a cycle): it could not be read back.</exception>
+    /// <exception cref="ArgumentException">The value holds a number JSON cannot represent (NaN or an infinity).</exception>
     public byte[] Serialize(T value)
     {
         var buffer = PayloadBuffer.Rent();
@@ -40,16 +42,34 @@ public abstract class PayloadTypeInfo<T> : PayloadTypeInfo
         }
     }
 
+    /// <summary>
+    /// Serializes a value a provider is about to store under <paramref name="key"/>: a value that could not be read
+    /// back is an <see cref="ArgumentException"/> naming the key (<see cref="PayloadErrors.Unwritable"/>).
+    /// </summary>
+    internal byte[] SerializeFor(string key, T value)
+    {
+        try
+        {
+            return Serialize(value);
+        }
+        catch (Exception e) when (e is JsonException or ArgumentException)
+        {
+            throw PayloadErrors.Unwritable(e, key, typeof(T));
+        }
+    }
+
     /// <summary>Serializes <paramref name="value"/> as UTF-8 JSON into <paramref name="destination"/>.</summary>
     /// <param name="destination">Where the bytes go.</param>
     /// <param name="value">The value.</param>
+    /// <exception cref="JsonException">The value nests deeper than 64 levels (or holds a cycle): it could not be read back.</exception>
+    /// <exception cref="ArgumentException">The value holds a number JSON cannot represent (NaN or an infinity).</exception>
     public void Serialize(IBufferWriter<byte> destination, T value)
     {
         ArgumentNullException.ThrowIfNull(destination);
         var writer = PayloadBuffer.RentWriter(destination);
         try
         {
-            Write(writer, value);
+            WriteChecked(writer, value);
             writer.Flush();
         }
         finally
@@ -82,8 +102,30 @@ public abstract class PayloadTypeInfo<T> : PayloadTypeInfo
     /// <summary>Writes <paramref name="value"/> into a pooled buffer and returns the written bytes.</summary>
     internal ReadOnlyMemory<byte> Write(PayloadBuffer buffer, T value)
     {
-        Write(buffer.Writer, value);
+        WriteChecked(buffer.Writer, value);
         buffer.Writer.Flush();
         return buffer.WrittenMemory;
+    }
+
+    /// <summary>
+    /// Runs <see cref="Write(Utf8JsonWriter, T)"/> on one of the library's writers (which refuse to nest deeper than the
+    /// reader reads), turning what the writer throws into what System.Text.Json's serializer throws: a
+    /// <see cref="JsonException"/> past the maximum depth, and an <see cref="ArgumentException"/> that says what to do
+    /// for a NaN or an infinity.
+    /// </summary>
+    internal void WriteChecked(Utf8JsonWriter writer, T value)
+    {
+        try
+        {
+            Write(writer, value);
+        }
+        catch (InvalidOperationException e) when (writer.CurrentDepth >= PayloadBuffer.MaxDepth)
+        {
+            throw PayloadErrors.TooDeep(e, typeof(T));
+        }
+        catch (ArgumentException e) when (PayloadErrors.IsNonFiniteNumber(e))
+        {
+            throw PayloadErrors.NonFiniteNumber(e, typeof(T));
+        }
     }
 }

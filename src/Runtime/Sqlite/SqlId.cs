@@ -42,6 +42,7 @@ internal enum SqlId
     IdempotencyGet,
     IdempotencySet,
     IdempotencyDelete,
+    IdempotencyAdd,
     IdempotencySweep,
 
     LockSelect,

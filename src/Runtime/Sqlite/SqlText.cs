@@ -142,6 +142,13 @@ internal static class SqlText
             INSERT INTO go_goscope_idempotency(key, value, expires_at, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?4)
             ON CONFLICT(key) DO UPDATE SET value = excluded.value, expires_at = excluded.expires_at, updated_at = excluded.updated_at
             """u8,
+        // ?1 key, ?2 value, ?3 expires_at, ?4 now: stores only where no live record exists (the first stored result wins).
+        SqlId.IdempotencyAdd => """
+            INSERT INTO go_goscope_idempotency(key, value, expires_at, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?4)
+            ON CONFLICT(key) DO UPDATE SET value = excluded.value, expires_at = excluded.expires_at, created_at = excluded.created_at,
+              updated_at = excluded.updated_at
+            WHERE go_goscope_idempotency.expires_at IS NOT NULL AND go_goscope_idempotency.expires_at <= excluded.created_at
+            """u8,
         SqlId.IdempotencyDelete => "DELETE FROM go_goscope_idempotency WHERE key = ?1 RETURNING expires_at IS NULL OR expires_at > ?2"u8,
 
         // ?1 lo, ?2 hi, ?3 now, ?4 limit
@@ -152,7 +159,7 @@ internal static class SqlText
             """u8,
 
         // ?1 key
-        SqlId.LockSelect => "SELECT owner, expires_at, fencing_token FROM go_goscope_locks WHERE key = ?1"u8,
+        SqlId.LockSelect => "SELECT owner, expires_at, fencing_token, holder_host, holder_pid, holder_start FROM go_goscope_locks WHERE key = ?1"u8,
 
         // One counter for the whole database, so pruning lock rows never reuses a token.
         SqlId.LockNextToken => """
@@ -160,10 +167,11 @@ internal static class SqlText
             RETURNING CAST(value AS INTEGER)
             """u8,
 
-        // ?1 key, ?2 owner, ?3 expires_at, ?4 fencing_token
+        // ?1 key, ?2 owner, ?3 expires_at, ?4 fencing_token, ?5 holder_host, ?6 holder_pid, ?7 holder_start
         SqlId.LockUpsert => """
-            INSERT INTO go_goscope_locks(key, owner, expires_at, fencing_token) VALUES (?1, ?2, ?3, ?4)
-            ON CONFLICT(key) DO UPDATE SET owner = excluded.owner, expires_at = excluded.expires_at, fencing_token = excluded.fencing_token
+            INSERT INTO go_goscope_locks(key, owner, expires_at, fencing_token, holder_host, holder_pid, holder_start) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+            ON CONFLICT(key) DO UPDATE SET owner = excluded.owner, expires_at = excluded.expires_at, fencing_token = excluded.fencing_token,
+              holder_host = excluded.holder_host, holder_pid = excluded.holder_pid, holder_start = excluded.holder_start
             """u8,
 
         // ?1 key, ?2 owner, ?3 now, ?4 new expires_at: a lock that already expired is never revived.
@@ -172,7 +180,7 @@ internal static class SqlText
         SqlId.LockForceRelease => "DELETE FROM go_goscope_locks WHERE key = ?1"u8,
 
         // ?1 key, ?2 now
-        SqlId.LockInfo => "SELECT owner, expires_at, fencing_token FROM go_goscope_locks WHERE key = ?1 AND expires_at > ?2"u8,
+        SqlId.LockInfo => "SELECT owner, expires_at, fencing_token, holder_host, holder_pid, holder_start FROM go_goscope_locks WHERE key = ?1 AND expires_at > ?2"u8,
 
         // ?1 lo, ?2 hi, ?3 now
         SqlId.LockSweep => "DELETE FROM go_goscope_locks WHERE expires_at <= ?3 AND key >= ?1 AND key < ?2"u8,
@@ -195,7 +203,10 @@ internal static class SqlText
             SELECT task_id, count(*), max(sequence), progress, estimated_time_remaining, timestamp FROM go_goscope_checkpoints
             WHERE task_id >= ?1 AND task_id < ?2 GROUP BY task_id
             """u8,
-        SqlId.AdminLocks => "SELECT key, owner, expires_at, fencing_token FROM go_goscope_locks WHERE key >= ?1 AND key < ?2 AND expires_at > ?3"u8,
+        SqlId.AdminLocks => """
+            SELECT key, owner, expires_at, fencing_token, holder_host, holder_pid, holder_start FROM go_goscope_locks
+            WHERE key >= ?1 AND key < ?2 AND expires_at > ?3
+            """u8,
         SqlId.AdminIdempotency => """
             SELECT key, expires_at, created_at, length(CAST(value AS BLOB)) FROM go_goscope_idempotency
             WHERE key >= ?1 AND key < ?2 AND (expires_at IS NULL OR expires_at > ?3)

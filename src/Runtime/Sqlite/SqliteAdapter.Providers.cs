@@ -1,8 +1,20 @@
+using NativeAotPersistence.Sqlite;
+
 namespace NativeAotPersistence;
 
 public sealed partial class SqliteAdapter : IAdapterLifecycle
 {
+    private static long s_lastMemoryId;
     private SqliteAdmin? _admin;
+    private string? _storeIdentity;
+
+    /// <summary>
+    /// Gets what tells this adapter's database from every other of the process: the file SQLite opened (its full path,
+    /// as SQLite resolves it), or a number of this adapter's own for a private <c>:memory:</c> database.
+    /// </summary>
+    internal string StoreIdentity => _storeIdentity ??= SqliteNative.DataSourceOf(Pool.Writer.Handle) is var file && file != ":memory:"
+        ? file
+        : ":memory:#" + Interlocked.Increment(ref s_lastMemoryId).ToString(System.Globalization.CultureInfo.InvariantCulture);
 
     /// <inheritdoc />
     public async ValueTask<PruneResult> PruneAsync(CancellationToken cancellationToken = default)
@@ -27,7 +39,7 @@ public sealed partial class SqliteAdapter : IAdapterLifecycle
     private (ICacheProvider, ILockProvider, ICircuitBreakerStateProvider, ICheckpointProvider, IIdempotencyProvider) CreateProviders() =>
     (
         new SqliteCacheProvider(this),
-        Options.LockScope == LockScope.Database ? new SqliteLockProvider(this) : new ProcessLockProvider(this, Options),
+        Options.LockScope == LockScope.Database ? new SqliteLockProvider(this) : new ProcessLockProvider(this, Options, DataSource),
         new SqliteCircuitBreakerStateProvider(this),
         new SqliteCheckpointProvider(this),
         new SqliteIdempotencyProvider(this)

@@ -53,12 +53,24 @@ internal sealed partial class SqliteConnection
     public void BindText(sqlite3_stmt statement, int index, string text, string operation) =>
         Check(Sqlite3.BindText(statement, index, Encode([], text, 0)), operation);
 
-    /// <summary>Serializes <paramref name="value"/> into <see cref="Payload"/> and binds it as UTF-8 JSON text.</summary>
-    public void BindPayload<T>(sqlite3_stmt statement, int index, PayloadTypeInfo<T> typeInfo, T value, string operation)
+    /// <summary>
+    /// Serializes <paramref name="value"/> into <see cref="Payload"/> and binds it as UTF-8 JSON text. A value that could
+    /// not be read back (too deep, NaN) is an <see cref="ArgumentException"/> naming <paramref name="key"/>.
+    /// </summary>
+    public void BindPayload<T>(sqlite3_stmt statement, int index, PayloadTypeInfo<T> typeInfo, T value, string operation, string key)
     {
         var buffer = Payload;
         buffer.Clear();
-        typeInfo.Write(buffer.Writer, value);
+        try
+        {
+            typeInfo.WriteChecked(buffer.Writer, value);
+        }
+        catch (Exception e) when (e is JsonException or ArgumentException)
+        {
+            buffer.Clear();
+            throw PayloadErrors.Unwritable(e, key, typeof(T));
+        }
+
         buffer.Writer.Flush();
         _payloadBound = true;
         Check(Sqlite3.BindText(statement, index, buffer.WrittenSpan), operation);
@@ -92,6 +104,27 @@ internal sealed partial class SqliteConnection
             throw PayloadErrors.Format(e, key, typeof(T), operation, DataSource);
         }
     }
+
+    /// <summary>Binds text, or NULL.</summary>
+    public void BindNullableText(sqlite3_stmt statement, int index, string? text, string operation) =>
+        Check(text is null ? Sqlite3.BindNull(statement, index) : Sqlite3.BindText(statement, index, Encode([], text, 0)), operation);
+
+    /// <summary>Reads a stored time column (Unix milliseconds); a value out of range is a <see cref="PersistenceErrorKind.Corrupt"/> error.</summary>
+    public DateTimeOffset ReadTime(sqlite3_stmt statement, int column, string table, string key, string operation) =>
+        Ttl.FromStoredMs(Sqlite3.ColumnInt64(statement, column), table, ColumnName(statement, column), key, operation, DataSource);
+
+    /// <summary>Reads a nullable stored time column; a value out of range is a <see cref="PersistenceErrorKind.Corrupt"/> error.</summary>
+    public DateTimeOffset? ReadNullableTime(sqlite3_stmt statement, int column, string table, string key, string operation) =>
+        Sqlite3.ColumnType(statement, column) == SQLITE_NULL ? null : ReadTime(statement, column, table, key, operation);
+
+    private static string ColumnName(sqlite3_stmt statement, int column) => sqlite3_column_name(statement, column).utf8_to_string() ?? $"column {column}";
+
+    public static string? ReadNullableText(sqlite3_stmt statement, int column) =>
+        Sqlite3.ColumnType(statement, column) == SQLITE_NULL ? null : ReadText(statement, column);
+
+    /// <summary>Whether a text column holds exactly <paramref name="text"/> (UTF-8, byte for byte).</summary>
+    public static bool TextEquals(sqlite3_stmt statement, int column, string text) =>
+        string.Equals(ReadText(statement, column), text, StringComparison.Ordinal);
 
     public static long? ReadNullableInt64(sqlite3_stmt statement, int column) =>
         Sqlite3.ColumnType(statement, column) == SQLITE_NULL ? null : Sqlite3.ColumnInt64(statement, column);

@@ -253,10 +253,10 @@ internal sealed class SqliteConnectionPool : IDisposable
             }
 
             // Jittered exponential backoff, never past the budget.
-            var jittered = delay * (0.5 + (Random.Shared.NextDouble() * 0.5));
+            var jittered = Backoff.Jitter(delay);
             var remaining = _busyTimeout - waited;
             await Task.Delay(jittered < remaining ? jittered : remaining, cancellationToken).ConfigureAwait(false);
-            delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, TimeSpan.FromMilliseconds(50).Ticks));
+            delay = Backoff.Next(delay, TimeSpan.FromMilliseconds(50));
         }
     }
 

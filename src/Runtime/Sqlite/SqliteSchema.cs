@@ -9,7 +9,7 @@ internal static class SqliteSchema
     /// <summary>The schema version this library writes; a file with a higher one is refused.</summary>
     public const int CurrentVersion = SchemaRules.CurrentVersion;
 
-    private const string CurrentVersionText = "2";
+    private const string CurrentVersionText = "3";
 
     public const string MetaTable = "go_goscope_meta";
 
@@ -71,7 +71,10 @@ internal static class SqliteSchema
           key TEXT PRIMARY KEY,
           owner TEXT NOT NULL,
           expires_at INTEGER NOT NULL,
-          fencing_token INTEGER NOT NULL
+          fencing_token INTEGER NOT NULL,
+          holder_host TEXT,
+          holder_pid INTEGER,
+          holder_start INTEGER
         );
         INSERT INTO go_goscope_meta(key, value) VALUES ('lock_fencing_counter', '0') ON CONFLICT(key) DO NOTHING;
         """;
@@ -80,6 +83,16 @@ internal static class SqliteSchema
     private const string MigrateFrom1Script = """
         ALTER TABLE go_goscope_cache ADD COLUMN sliding_ms INTEGER;
         ALTER TABLE go_goscope_cache ADD COLUMN absolute_expires_at INTEGER;
+        """;
+
+    /// <summary>
+    /// Version 2 → 3: who holds each lock (host identity, process id and start time), so a holder that died on the same
+    /// host is taken over at once. Existing rows have no holder and are judged by their TTL.
+    /// </summary>
+    private const string MigrateFrom2Script = """
+        ALTER TABLE go_goscope_locks ADD COLUMN holder_host TEXT;
+        ALTER TABLE go_goscope_locks ADD COLUMN holder_pid INTEGER;
+        ALTER TABLE go_goscope_locks ADD COLUMN holder_start INTEGER;
         """;
 
     private const string RecordVersionScript =
@@ -165,12 +178,18 @@ internal static class SqliteSchema
                 return false;
             }
 
-            // A cache table from version 1 (or from the unversioned original) gains the version 2 columns.
+            // Tables of an older version (or of the unversioned original) gain the columns added since.
             var cacheExisted = !state.MissingTables.Contains("go_goscope_cache");
+            var locksExisted = !state.MissingTables.Contains("go_goscope_locks");
             c.ExecuteScript(CreateScript, operation);
             if (cacheExisted && (state.Version ?? 1) < 2)
             {
                 c.ExecuteScript(MigrateFrom1Script, operation);
+            }
+
+            if (locksExisted && (state.Version ?? 1) < 3)
+            {
+                c.ExecuteScript(MigrateFrom2Script, operation);
             }
 
             c.ExecuteScript(RecordVersionScript, operation);

@@ -40,7 +40,7 @@ public sealed class SqliteAdminTests : IAsyncLifetime
 
         var stats = await _adapter.Admin.GetStatsAsync();
 
-        Assert.Equal(2, stats.SchemaVersion);
+        Assert.Equal(SchemaRules.CurrentVersion, stats.SchemaVersion);
         Assert.Equal(_adapter.DataSource, stats.DataSource);
         Assert.True(stats.SizeOnDisk > 0);
         Assert.True(stats.PageSize > 0 && stats.PageCount > 0);

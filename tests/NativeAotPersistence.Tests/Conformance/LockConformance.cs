@@ -19,7 +19,10 @@ public abstract class LockConformance<TBackend> : ConformanceTests<TBackend>
         Assert.True(handle.FencingToken > 0);
         Assert.True(await handle.IsValidAsync(Ct));
         var info = await p.Locks.GetInfoAsync("job", Ct);
-        Assert.Equal(new LockInfo("job", "me", Conformance.Backend.Start.AddMilliseconds(100), handle.FencingToken), info);
+        Assert.Equal(new LockInfo("job", "me", Conformance.Backend.Start.AddMilliseconds(100), handle.FencingToken), info! with { Holder = null });
+
+        // Database-scope rows record the holder process (this one); Process-scope locks have no row to record it in.
+        Assert.Equal(scope == LockScope.Database ? new LockHolder(Environment.ProcessId, true, false) : null, info.Holder);
         Assert.Null(await p.Locks.GetInfoAsync("other", Ct));
         Assert.Equal(TimeSpan.FromSeconds(30), p.Locks.DefaultTtl);
     }
@@ -432,16 +435,47 @@ public abstract class LockConformance<TBackend> : ConformanceTests<TBackend>
     [Theory]
     [InlineData(LockScope.Process)]
     [InlineData(LockScope.Database)]
-    public async Task HandleLost_WorksForLongTtls_OnTheSystemClock(LockScope scope)
+    public async Task HandleLost_WorksForTheLongestTtl_OnTheSystemClock(LockScope scope)
     {
-        // System timers cannot be due later than ~49.7 days; a longer lock must still give a HandleLost token.
+        // 30 days, the cap, on the system clock: the handle's timer must take it (system timers stop at ~49.7 days).
         var p = await Backend.OpenAsync(Backend.Options(lockScope: scope, time: TimeProvider.System));
-        var handle = await p.Locks.AcquireAsync("long", TimeSpan.FromDays(400), "me", Ct);
+        var handle = await p.Locks.AcquireAsync("long", TimeSpan.FromDays(30), "me", Ct);
         Assert.False(handle!.HandleLost.IsCancellationRequested);
-        Assert.True(await handle.ExtendAsync(TimeSpan.FromDays(3650), Ct));
+        Assert.True(await handle.ExtendAsync(TimeSpan.FromDays(30), Ct));
         Assert.False(handle.HandleLost.IsCancellationRequested);
         await handle.ReleaseAsync(Ct);
         Assert.True(handle.HandleLost.IsCancellationRequested);
+    }
+
+    [Theory]
+    [InlineData(LockScope.Process, 0)]
+    [InlineData(LockScope.Database, 1)]
+    [InlineData(LockScope.Database, 2)]
+    [InlineData(LockScope.Process, 3)]
+    [InlineData(LockScope.Database, 4)]
+    public async Task TtlsOverThirtyDays_AreRefused_AndNothingIsHeld(LockScope scope, int which)
+    {
+        TimeSpan[] tooLong =
+        [
+            TimeSpan.FromDays(30) + TimeSpan.FromTicks(1),
+            TimeSpan.FromDays(30) + TimeSpan.FromMilliseconds(1),
+            TimeSpan.FromDays(365 * 10_000),
+            TimeSpan.MaxValue - TimeSpan.FromTicks(1),
+            TimeSpan.MaxValue,
+        ];
+        var ttl = tooLong[which];
+        var p = await OpenAsync(lockScope: scope);
+        var error = await Assert.ThrowsAsync<ArgumentOutOfRangeException>(async () => await p.Locks.AcquireAsync("long", ttl, "me", Ct));
+        Assert.Contains("30 days", error.Message, StringComparison.Ordinal);
+        Assert.Null(await p.Locks.GetInfoAsync("long", Ct));
+        await Assert.ThrowsAsync<ArgumentOutOfRangeException>(async () => await p.Locks.AcquireAsync("long", new LockOptions { Ttl = ttl }, Ct));
+
+        var handle = await p.Locks.AcquireAsync("long", TimeSpan.FromDays(30), "me", Ct);
+        await Assert.ThrowsAsync<ArgumentOutOfRangeException>(async () => await handle!.ExtendAsync(ttl, Ct));
+        await Assert.ThrowsAsync<ArgumentOutOfRangeException>(async () => await p.Locks.ExtendAsync("long", ttl, "me", Ct));
+        Assert.Equal(Conformance.Backend.Start.AddDays(30), (await p.Locks.GetInfoAsync("long", Ct))!.ExpiresAt);
+        Assert.Throws<ArgumentOutOfRangeException>(() => new InMemoryPersistence(new PersistenceAdapterOptions { DefaultLockTtl = ttl }));
+        Assert.Throws<ArgumentOutOfRangeException>(() => SqliteAdapter.Create(":memory:", new PersistenceAdapterOptions { DefaultLockTtl = ttl }));
     }
 
     private static void InterlockedMax(ref int target, int value)

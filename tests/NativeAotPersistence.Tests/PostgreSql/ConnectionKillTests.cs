@@ -378,7 +378,7 @@ public sealed class ConnectionKillTests
 
         public async Task LockAsync(Random random)
         {
-            var releaser = (ILockReleaser)adapter.Locks;
+            var releaser = (ILeaseStore)adapter.Locks;
             if (_held ?? random.Next(2) == 0)
             {
                 var (ok, released) = await TryAsync(async () => await releaser.ReleaseAsync(_lockKey, _owner, CancellationToken.None));

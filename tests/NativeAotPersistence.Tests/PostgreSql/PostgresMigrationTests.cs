@@ -33,12 +33,12 @@ public sealed class PostgresMigrationTests
         var refused = await Assert.ThrowsAsync<PersistenceException>(async () =>
             await PostgresAdapter.OpenAsync(cs, new PersistenceAdapterOptions { CreateTables = false }));
         Assert.Equal(PersistenceErrorKind.SchemaMissing, refused.Kind);
-        Assert.Contains("schema version 1 must be migrated to 2", refused.Message, StringComparison.Ordinal);
+        Assert.Contains("schema version 1 must be migrated to 3", refused.Message, StringComparison.Ordinal);
 
         await using (var p = await PostgresAdapter.OpenAsync(cs, new PersistenceAdapterOptions { KeyPrefix = "app:" }))
         {
             Assert.Equal("kept", await p.Cache.GetAsync<string>("old", Ct));
-            Assert.Equal(2, (await p.Admin.GetStatsAsync(Ct)).SchemaVersion);
+            Assert.Equal(SchemaRules.CurrentVersion, (await p.Admin.GetStatsAsync(Ct)).SchemaVersion);
             await p.Cache.SetAsync("new", 1, new CacheEntryOptions { SlidingExpiration = TimeSpan.FromMinutes(1) }, Ct);
             Assert.Equal(1, await p.Cache.GetAsync<int>("new", Ct));
         }

@@ -25,7 +25,7 @@ public sealed class SampleInspectTests : IDisposable
         Assert.Equal(Path.GetFullPath(db), root.GetProperty("dataSource").GetString());
         Assert.Equal("aotconsole:", root.GetProperty("keyPrefix").GetString());
         Assert.Equal(JsonValueKind.Null, root.GetProperty("pattern").ValueKind);
-        Assert.Equal(2, root.GetProperty("schemaVersion").GetInt32());
+        Assert.Equal(SchemaRules.CurrentVersion, root.GetProperty("schemaVersion").GetInt32());
         Assert.True(root.GetProperty("sizeOnDisk").GetInt64() > 0);
         Assert.True(root.GetProperty("pageCount").GetInt64() > 0);
 

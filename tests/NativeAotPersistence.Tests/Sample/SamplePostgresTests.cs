@@ -42,7 +42,7 @@ public sealed class SamplePostgresTests : IDisposable
             using var json = JsonDocument.Parse(string.Join('\n', inspect.Output));
             var root = json.RootElement;
             Assert.StartsWith("127.0.0.1:", root.GetProperty("dataSource").GetString(), StringComparison.Ordinal);
-            Assert.Equal(2, root.GetProperty("schemaVersion").GetInt32());
+            Assert.Equal(SchemaRules.CurrentVersion, root.GetProperty("schemaVersion").GetInt32());
             Assert.True(root.GetProperty("sizeOnDisk").GetInt64() > 0);
             Assert.Equal(40, root.GetProperty("counts").GetProperty("idempotency").GetProperty("live").GetInt32());
             var circuit = Assert.Single(root.GetProperty("circuits").EnumerateArray());

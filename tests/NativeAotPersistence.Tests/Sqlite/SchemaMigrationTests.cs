@@ -40,7 +40,7 @@ public sealed class SchemaMigrationTests : IDisposable
         await using (var p = await SqliteAdapter.OpenAsync(_path, new PersistenceAdapterOptions { KeyPrefix = "aotconsole:", TimeProvider = time }))
         {
             Assert.Equal(cacheKeys, await p.Cache.KeysAsync(cancellationToken: Ct));
-            Assert.Equal(2, (await p.Admin.GetStatsAsync(Ct)).SchemaVersion);
+            Assert.Equal(SchemaRules.CurrentVersion, (await p.Admin.GetStatsAsync(Ct)).SchemaVersion);
             Assert.Single(await p.Admin.ListIdempotencyKeysAsync(cancellationToken: Ct));
 
             // Rows from version 1 keep their expiry: 10 s after they were written, they are gone.
@@ -57,7 +57,7 @@ public sealed class SchemaMigrationTests : IDisposable
 
         using (var raw = new RawSqlite(_path))
         {
-            Assert.Equal("2", raw.Scalar("SELECT value FROM go_goscope_meta WHERE key = 'schema_version'"));
+            Assert.Equal("3", raw.Scalar("SELECT value FROM go_goscope_meta WHERE key = 'schema_version'"));
             Assert.Equal("2", raw.Scalar("SELECT count(*) FROM pragma_table_info('go_goscope_cache') WHERE name IN ('sliding_ms', 'absolute_expires_at')"));
             Assert.Equal("40", raw.Scalar("SELECT count(*) FROM go_goscope_cache"));
             Assert.Equal("ok", raw.Scalar("PRAGMA integrity_check"));
@@ -71,7 +71,7 @@ public sealed class SchemaMigrationTests : IDisposable
         var e = await Assert.ThrowsAsync<PersistenceException>(async () =>
             await SqliteAdapter.OpenAsync(_path, new PersistenceAdapterOptions { CreateTables = false }));
         Assert.Equal(PersistenceErrorKind.SchemaMissing, e.Kind);
-        Assert.Contains("schema version 1 must be migrated to 2", e.Message, StringComparison.Ordinal);
+        Assert.Contains("schema version 1 must be migrated to 3", e.Message, StringComparison.Ordinal);
         Assert.Equal(before, await File.ReadAllBytesAsync(_path, Ct));
     }
 
@@ -89,7 +89,7 @@ public sealed class SchemaMigrationTests : IDisposable
         }
 
         using var raw = new RawSqlite(_path);
-        Assert.Equal("2", raw.Scalar("SELECT value FROM go_goscope_meta WHERE key = 'schema_version'"));
+        Assert.Equal("3", raw.Scalar("SELECT value FROM go_goscope_meta WHERE key = 'schema_version'"));
     }
 
     [Fact]
@@ -119,7 +119,7 @@ public sealed class SchemaMigrationTests : IDisposable
 
         await using (var p = await SqliteAdapter.OpenAsync(original))
         {
-            Assert.Equal(2, (await p.Admin.GetStatsAsync(Ct)).SchemaVersion);
+            Assert.Equal(SchemaRules.CurrentVersion, (await p.Admin.GetStatsAsync(Ct)).SchemaVersion);
             await p.Cache.SetAsync("slides", 1, new CacheEntryOptions { SlidingExpiration = TimeSpan.FromMinutes(1) }, Ct);
             Assert.Equal(1, await p.Cache.GetAsync<int>("slides", Ct));
             Assert.Equal(1, await p.CircuitBreakers.RecordFailureAsync("mine", 3, Ct));
@@ -133,7 +133,7 @@ public sealed class SchemaMigrationTests : IDisposable
 
         using (var raw = new RawSqlite(original))
         {
-            Assert.Equal("2", raw.Scalar("SELECT value FROM go_goscope_meta WHERE key = 'schema_version'"));
+            Assert.Equal("3", raw.Scalar("SELECT value FROM go_goscope_meta WHERE key = 'schema_version'"));
             Assert.Equal(2, raw.Count("SELECT count(*) FROM pragma_table_info('go_goscope_cache') WHERE name IN ('sliding_ms', 'absolute_expires_at')"));
             Assert.Equal(1, raw.Count("SELECT count(*) FROM sqlite_master WHERE name = 'go_goscope_idempotency'"));
             Assert.Equal(1, raw.Count("SELECT count(*) FROM sqlite_master WHERE name = 'go_goscope_locks'"));

@@ -1,0 +1,630 @@
+namespace NativeAotPersistence;
+
+/// <summary>
+/// A held lease, the one implementation behind every lock handle, auto-renewed lock and ExecuteOnce: its expiry as
+/// the store granted it, renewal on the store's clock, and loss detection that fires <see cref="HandleLost"/>.
+/// </summary>
+/// <remarks>
+/// <para>
+/// A lease counts from its grant: the store reads the clock inside the granting statement, and a grant that would be
+/// handed over already expired (or, when renewed, already due for renewal) is renewed at once or granted again, never
+/// returned. A lease that is not renewed automatically is lost at its expiry, unless the store shows the same owner
+/// renewed it through another handle (a re-entrant acquisition).
+/// </para>
+/// <para>
+/// An auto-renewed lease is renewed a third of its TTL after each grant, and the renewal must be through before two
+/// thirds have passed. When it is not (a busy database, a stalled connection), the lease is given up then, a third of
+/// the TTL before any other owner could take the key, so <see cref="HandleLost"/> fires while the lease still holds. A
+/// renewal that completes after that releases the key again. A renewal that fails, or finds the key no longer held,
+/// loses the lease at once. Every loss is reported (<see cref="PersistenceEvents"/>, with its reason and error).
+/// </para>
+/// </remarks>
+internal sealed class Lease : ILockHandle
+{
+    private const int MaxGrantAttempts = 8;
+    private const long MaxTimerDueMs = uint.MaxValue - 1;
+
+    private readonly ILeaseStore _store;
+    private readonly TimeProvider _time;
+    private readonly long _renewTtlMs;
+    private readonly Lock _sync = new();
+    private long _expiresAtMs;
+    private LeaseState _state;
+    private bool _renewing;
+    private CancellationTokenSource? _lost;
+    private ITimer? _timer;
+
+    private Lease(ILeaseStore store, string key, string owner, long fencingToken, long expiresAtMs, long renewTtlMs)
+    {
+        _store = store;
+        _time = store.Time;
+        Key = key;
+        Owner = owner;
+        FencingToken = fencingToken;
+        _expiresAtMs = expiresAtMs;
+        _renewTtlMs = renewTtlMs;
+    }
+
+    private enum LeaseState
+    {
+        Held,
+        Released,
+        Lost,
+    }
+
+    public string Key { get; }
+
+    public string Owner { get; }
+
+    public long FencingToken { get; }
+
+    /// <summary>Gets whether the lease renews itself.</summary>
+    public bool IsAutoRenewed => _renewTtlMs > 0;
+
+    /// <summary>Gets whether a renewal is under way (for tests that must not advance a fake clock in the middle of one).</summary>
+    internal bool IsRenewing
+    {
+        get
+        {
+            lock (_sync)
+            {
+                return _renewing;
+            }
+        }
+    }
+
+    /// <summary>Gets the expiry as this process last knew it from the store, in Unix milliseconds.</summary>
+    internal long ExpiresAtMs
+    {
+        get
+        {
+            lock (_sync)
+            {
+                return _expiresAtMs;
+            }
+        }
+    }
+
+    public CancellationToken HandleLost
+    {
+        get
+        {
+            lock (_sync)
+            {
+                if (_lost is null)
+                {
+                    // Created on first use for a lease nobody renews, so handles nobody watches cost no timer.
+                    _lost = new CancellationTokenSource();
+                    if (_state != LeaseState.Held)
+                    {
+                        _lost.Cancel();
+                    }
+                    else
+                    {
+                        ScheduleLocked();
+                    }
+                }
+
+                return _lost.Token;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Acquires a lease of <paramref name="ttl"/> on <paramref name="key"/> for <paramref name="owner"/>, once: never
+    /// handed over expired (see the remarks on <see cref="Lease"/>).
+    /// </summary>
+    /// <returns>The lease, or <see langword="null"/> when another owner holds the key.</returns>
+    public static async ValueTask<Lease?> AcquireAsync(
+        ILeaseStore store, string key, string owner, TimeSpan ttl, bool autoRenew, CancellationToken cancellationToken)
+    {
+        var ttlMs = Ttl.ValidateLock(ttl);
+        for (var attempt = 1; ; attempt++)
+        {
+            var grant = await store.GrantAsync(key, owner, ttlMs, cancellationToken).ConfigureAwait(false);
+            if (grant.Token == 0)
+            {
+                return null;
+            }
+
+            if (grant.TookOverFrom is { } previous)
+            {
+                ReportTakeover(key, previous, owner, grant.Token);
+            }
+
+            var lease = new Lease(store, key, owner, grant.Token, grant.ExpiresAtMs, autoRenew ? ttlMs : 0);
+            if (await lease.TryStartAsync(cancellationToken).ConfigureAwait(false))
+            {
+                return lease;
+            }
+
+            if (attempt == MaxGrantAttempts)
+            {
+                throw new PersistenceException(
+                    $"The lock '{key}' was granted {MaxGrantAttempts} times, but each lease of {ttlMs} ms had ended (or was due for renewal) before " +
+                    "it could be handed over. Use a TTL well above the time an acquisition takes on this store.",
+                    PersistenceErrorKind.Busy,
+                    "lock.acquire",
+                    store.DataSource);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Wraps a handle of a lock provider this library did not write, so that it renews (and is lost) like any lease.
+    /// </summary>
+    public static Lease Wrap(ILockProvider locks, ILockHandle inner, TimeProvider time, long grantedAtMs, TimeSpan ttl)
+    {
+        var ttlMs = Ttl.ValidateLock(ttl);
+        var lease = new Lease(new ForeignLeaseStore(locks, inner, time), inner.Key, inner.Owner, inner.FencingToken, Ttl.LockExpiresAt(ttlMs, grantedAtMs), ttlMs);
+        lease.Start();
+
+        // Last, once the lease is whole: a registration on a token already cancelled runs at once.
+        inner.HandleLost.UnsafeRegister(static s => ((Lease)s!).Lose(LockLossReason.NotHeld, null), lease);
+        return lease;
+    }
+
+    public async ValueTask ReleaseAsync(CancellationToken cancellationToken = default)
+    {
+        lock (_sync)
+        {
+            if (_state == LeaseState.Released)
+            {
+                return;
+            }
+
+            _state = LeaseState.Released;
+            StopTimerLocked();
+        }
+
+        try
+        {
+            // Also after a loss: a renewal given up as overdue may still have gone through. The release is owner-checked.
+            await _store.ReleaseAsync(Key, Owner, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            CancelLost();
+        }
+    }
+
+    public async ValueTask<bool> ExtendAsync(TimeSpan ttl, CancellationToken cancellationToken = default)
+    {
+        var ttlMs = Ttl.ValidateLock(ttl);
+        if (!IsHeld)
+        {
+            return false;
+        }
+
+        var expiresAt = await _store.RenewAsync(Key, Owner, ttlMs, cancellationToken).ConfigureAwait(false);
+        if (expiresAt == 0)
+        {
+            Lose(LockLossReason.NotHeld, null);
+            return false;
+        }
+
+        if (!TryAdopt(expiresAt))
+        {
+            // Lost (or released) while extending: the extension must not keep the key from others.
+            ReleaseLate();
+            return false;
+        }
+
+        return true;
+    }
+
+    public async ValueTask<bool> IsValidAsync(CancellationToken cancellationToken = default)
+    {
+        if (!IsHeld)
+        {
+            return false;
+        }
+
+        var heldUntil = await _store.HeldUntilAsync(Key, Owner, cancellationToken).ConfigureAwait(false);
+        if (heldUntil > Ttl.NowMs(_time))
+        {
+            return IsHeld;
+        }
+
+        Lose(LockLossReason.NotHeld, null);
+        return false;
+    }
+
+    public ValueTask DisposeAsync() => ReleaseAsync(CancellationToken.None);
+
+    private bool IsHeld
+    {
+        get
+        {
+            lock (_sync)
+            {
+                return _state == LeaseState.Held;
+            }
+        }
+    }
+
+    private static void ReportTakeover(string key, string previousOwner, string owner, long token)
+    {
+        PersistenceTelemetry.LockTakenOver();
+        if (PersistenceEvents.IsEnabled)
+        {
+            PersistenceEvents.LockTakenOver(new PersistenceLockTakenOver(key, previousOwner, owner, token));
+        }
+    }
+
+    /// <summary>The renewal due time and the time by which it must be through, for an auto-renewed lease.</summary>
+    private (long Due, long Deadline) RenewalWindowLocked()
+    {
+        var third = _renewTtlMs / 3;
+        return (_expiresAtMs - (_renewTtlMs - third), _expiresAtMs - third);
+    }
+
+    /// <summary>
+    /// Starts a freshly granted lease if it is still fresh, renewing it at once when it is already due; returns
+    /// <see langword="false"/> when it ended before it could be handed over (the caller grants again).
+    /// </summary>
+    private async ValueTask<bool> TryStartAsync(CancellationToken cancellationToken)
+    {
+        var now = Ttl.NowMs(_time);
+        if (_renewTtlMs == 0)
+        {
+            return now < _expiresAtMs;
+        }
+
+        if (now >= _expiresAtMs)
+        {
+            return false;
+        }
+
+        if (now >= RenewalWindowLocked().Due)
+        {
+            // Handed over late (a slow acknowledgment, a stall): renew now rather than start with a renewal overdue.
+            var renewed = await _store.RenewAsync(Key, Owner, _renewTtlMs, cancellationToken).ConfigureAwait(false);
+            if (renewed == 0 || Ttl.NowMs(_time) >= renewed - (_renewTtlMs - (_renewTtlMs / 3)))
+            {
+                return false;
+            }
+
+            _expiresAtMs = renewed;
+        }
+
+        Start();
+        return true;
+    }
+
+    /// <summary>Creates the loss token and the timer of an auto-renewed lease, before anything can fire.</summary>
+    private void Start()
+    {
+        lock (_sync)
+        {
+            _lost ??= new CancellationTokenSource();
+            ScheduleLocked();
+        }
+    }
+
+    /// <summary>Sets the timer for the lease's next event: a renewal due, a renewal's deadline, or the expiry.</summary>
+    private void ScheduleLocked()
+    {
+        if (_state != LeaseState.Held)
+        {
+            return;
+        }
+
+        long at;
+        if (_renewTtlMs > 0)
+        {
+            var (due, deadline) = RenewalWindowLocked();
+            at = _renewing ? deadline : due;
+        }
+        else
+        {
+            at = _expiresAtMs;
+        }
+
+        _timer ??= _time.CreateTimer(static s => ((Lease)s!).OnTimer(), this, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+
+        // System timers cannot be due later than ~49.7 days; a lock TTL is at most 30.
+        _timer.Change(TimeSpan.FromMilliseconds(Math.Clamp(at - Ttl.NowMs(_time), 0, MaxTimerDueMs)), Timeout.InfiniteTimeSpan);
+    }
+
+    private void StopTimerLocked()
+    {
+        _timer?.Dispose();
+        _timer = null;
+    }
+
+    private void OnTimer()
+    {
+        LockLossReason? loss = null;
+        var work = TimerWork.None;
+        lock (_sync)
+        {
+            if (_state != LeaseState.Held)
+            {
+                return;
+            }
+
+            var now = Ttl.NowMs(_time);
+            if (_renewTtlMs > 0)
+            {
+                var (due, deadline) = RenewalWindowLocked();
+                if (now >= deadline)
+                {
+                    // Not renewed with a third of the TTL left: give the lease up while no other owner can have it yet.
+                    loss = now >= _expiresAtMs && !_renewing ? LockLossReason.Expired : LockLossReason.RenewalOverdue;
+                }
+                else if (!_renewing && now >= due)
+                {
+                    _renewing = true;
+                    work = TimerWork.Renew;
+                }
+
+                if (loss is null)
+                {
+                    ScheduleLocked();
+                }
+            }
+            else if (now < _expiresAtMs)
+            {
+                ScheduleLocked();
+            }
+            else
+            {
+                work = TimerWork.Check;
+            }
+        }
+
+        if (loss is { } reason)
+        {
+            Lose(reason, null);
+        }
+        else if (work == TimerWork.Renew)
+        {
+            Renew();
+        }
+        else if (work == TimerWork.Check)
+        {
+            Check();
+        }
+    }
+
+    private void Renew()
+    {
+        ValueTask<long> renewal;
+        try
+        {
+            renewal = _store.RenewAsync(Key, Owner, _renewTtlMs, CancellationToken.None);
+        }
+        catch (Exception e)
+        {
+            OnRenewed(0, e);
+            return;
+        }
+
+        if (renewal.IsCompleted)
+        {
+            OnRenewed(renewal);
+        }
+        else
+        {
+            renewal.AsTask().ContinueWith(
+                static (t, s) => ((Lease)s!).OnRenewed(new ValueTask<long>(t)),
+                this,
+                CancellationToken.None,
+                TaskContinuationOptions.ExecuteSynchronously,
+                TaskScheduler.Default);
+        }
+    }
+
+    private void OnRenewed(ValueTask<long> renewal)
+    {
+        long expiresAt;
+        try
+        {
+            expiresAt = renewal.GetAwaiter().GetResult();
+        }
+        catch (Exception e)
+        {
+            OnRenewed(0, e);
+            return;
+        }
+
+        OnRenewed(expiresAt, null);
+    }
+
+    private void OnRenewed(long expiresAt, Exception? error)
+    {
+        bool releaseLate;
+        lock (_sync)
+        {
+            _renewing = false;
+            releaseLate = _state == LeaseState.Lost && expiresAt > 0;
+            if (_state == LeaseState.Held && error is null && expiresAt > 0)
+            {
+                _expiresAtMs = expiresAt;
+                ScheduleLocked();
+                return;
+            }
+        }
+
+        if (releaseLate)
+        {
+            // Given up as overdue, then renewed after all: nobody uses the key, so let others have it now.
+            ReleaseLate();
+        }
+        else if (error is not null)
+        {
+            Lose(LockLossReason.RenewalFailed, error);
+        }
+        else
+        {
+            Lose(LockLossReason.NotHeld, null);
+        }
+    }
+
+    /// <summary>A lease not renewed automatically reached its expiry: lost, unless the store shows it renewed.</summary>
+    private void Check()
+    {
+        ValueTask<long> lookup;
+        try
+        {
+            lookup = _store.HeldUntilAsync(Key, Owner, CancellationToken.None);
+        }
+        catch (Exception)
+        {
+            Lose(LockLossReason.Expired, null);
+            return;
+        }
+
+        if (lookup.IsCompleted)
+        {
+            OnChecked(lookup);
+        }
+        else
+        {
+            lookup.AsTask().ContinueWith(
+                static (t, s) => ((Lease)s!).OnChecked(new ValueTask<long>(t)),
+                this,
+                CancellationToken.None,
+                TaskContinuationOptions.ExecuteSynchronously,
+                TaskScheduler.Default);
+        }
+    }
+
+    private void OnChecked(ValueTask<long> lookup)
+    {
+        long heldUntil;
+        try
+        {
+            heldUntil = lookup.GetAwaiter().GetResult();
+        }
+        catch (Exception)
+        {
+            heldUntil = 0;
+        }
+
+        // The same owner may have renewed the lease through another handle (a re-entrant acquisition).
+        if (heldUntil <= Ttl.NowMs(_time) || !TryAdopt(heldUntil))
+        {
+            Lose(LockLossReason.Expired, null);
+        }
+    }
+
+    /// <summary>Takes a later expiry the store confirmed; <see langword="false"/> when the lease is no longer held here.</summary>
+    private bool TryAdopt(long expiresAtMs)
+    {
+        lock (_sync)
+        {
+            if (_state != LeaseState.Held)
+            {
+                return false;
+            }
+
+            _expiresAtMs = expiresAtMs;
+            if (_timer is not null || _renewTtlMs > 0)
+            {
+                ScheduleLocked();
+            }
+
+            return true;
+        }
+    }
+
+    private void ReleaseLate()
+    {
+        try
+        {
+            _ = _store.ReleaseAsync(Key, Owner, CancellationToken.None).AsTask().ContinueWith(
+                static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
+        }
+#pragma warning disable CA1031 // Best effort: the row expires by its TTL anyway.
+        catch (Exception)
+#pragma warning restore CA1031
+        {
+        }
+    }
+
+    /// <summary>Marks the lease lost, reports why, and fires <see cref="HandleLost"/>.</summary>
+    private void Lose(LockLossReason reason, Exception? error)
+    {
+        lock (_sync)
+        {
+            if (_state != LeaseState.Held)
+            {
+                return;
+            }
+
+            _state = LeaseState.Lost;
+            StopTimerLocked();
+            _lost ??= new CancellationTokenSource();
+        }
+
+        PersistenceTelemetry.LockLost();
+        if (PersistenceEvents.IsEnabled)
+        {
+            PersistenceEvents.LockLost(new PersistenceLockLost(Key, Owner, FencingToken, reason, error));
+        }
+
+        CancelLost();
+    }
+
+    private void CancelLost()
+    {
+        CancellationTokenSource? lost;
+        lock (_sync)
+        {
+            lost = _lost;
+            _lost ??= CreateCancelled();
+        }
+
+        if (lost is not null && !lost.IsCancellationRequested)
+        {
+            lost.Cancel();
+        }
+    }
+
+    private static CancellationTokenSource CreateCancelled()
+    {
+        var source = new CancellationTokenSource();
+        source.Cancel();
+        return source;
+    }
+
+    private enum TimerWork
+    {
+        None,
+        Renew,
+        Check,
+    }
+
+    /// <summary>The store of a lock provider this library did not write, reached through its public API.</summary>
+    private sealed class ForeignLeaseStore(ILockProvider locks, ILockHandle inner, TimeProvider time) : ILeaseStore
+    {
+        public TimeProvider Time => time;
+
+        public string? DataSource => null;
+
+        public ValueTask<LeaseGrant> GrantAsync(string key, string owner, long ttlMs, CancellationToken cancellationToken) =>
+            throw new NotSupportedException("A wrapped handle is granted by its own provider.");
+
+        public async ValueTask<long> RenewAsync(string key, string owner, long ttlMs, CancellationToken cancellationToken)
+        {
+            // The provider does not say when its statement ran: count from before the call, which can only shorten the lease.
+            var before = Ttl.NowMs(time);
+            return await inner.ExtendAsync(TimeSpan.FromMilliseconds(ttlMs), cancellationToken).ConfigureAwait(false)
+                ? Ttl.LockExpiresAt(ttlMs, before)
+                : 0;
+        }
+
+        public async ValueTask<bool> ReleaseAsync(string key, string owner, CancellationToken cancellationToken)
+        {
+            await inner.ReleaseAsync(cancellationToken).ConfigureAwait(false);
+            return true;
+        }
+
+        public async ValueTask<long> HeldUntilAsync(string key, string owner, CancellationToken cancellationToken) =>
+            await locks.GetInfoAsync(key, cancellationToken).ConfigureAwait(false) is { } info && string.Equals(info.Owner, owner, StringComparison.Ordinal)
+                ? info.ExpiresAt.ToUnixTimeMilliseconds()
+                : 0;
+    }
+}
