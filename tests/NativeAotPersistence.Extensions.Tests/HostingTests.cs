@@ -199,7 +199,7 @@ public sealed class HostingTests : IDisposable
         var error = await Assert.ThrowsAsync<OptionsValidationException>(() => host.StartAsync(Ct));
 
         Assert.Equal(5, error.Failures.Count());
-        foreach (var name in new[] { "DefaultLockTtl must be finite and positive", "BusyTimeout must be", "ReaderConnections must be zero or more", "KeyPrefix contains a lone surrogate", "LockScope '42'" })
+        foreach (var name in new[] { "DefaultLockTtl must be finite, positive and at most 30 days", "BusyTimeout must be", "ReaderConnections must be zero or more", "KeyPrefix contains a lone surrogate", "LockScope '42'" })
         {
             Assert.Contains(error.Failures, f => f.Contains(name, StringComparison.Ordinal));
         }
@@ -229,7 +229,7 @@ public sealed class HostingTests : IDisposable
         {
             ["Persistence:Path"] = _temp.File("configured.db"),
             ["Persistence:KeyPrefix"] = "cfg:",
-            ["Persistence:LockScope"] = "Database",
+            ["Persistence:LockScope"] = "Process",
             ["Persistence:DefaultLockTtl"] = "00:00:12",
             ["Persistence:BusyTimeout"] = "00:00:01.500",
             ["Persistence:CreateTables"] = "true",
@@ -244,7 +244,7 @@ public sealed class HostingTests : IDisposable
         var options = host.Services.GetRequiredService<IOptions<NativeAotPersistenceOptions>>().Value;
         Assert.Equal(_temp.File("configured.db"), options.Path);
         Assert.Equal("cfg:", options.KeyPrefix);
-        Assert.Equal(LockScope.Database, options.LockScope);
+        Assert.Equal(LockScope.Process, options.LockScope);
         Assert.Equal(TimeSpan.FromSeconds(12), options.DefaultLockTtl);
         Assert.Equal(TimeSpan.FromMilliseconds(1500), options.BusyTimeout);
         Assert.Equal(SqliteDurability.Full, options.Durability);
@@ -257,7 +257,29 @@ public sealed class HostingTests : IDisposable
         await host.StartAsync(Ct);
         var adapter = (SqliteAdapter)host.Services.GetRequiredService<IPersistenceAdapter>();
         Assert.Equal("cfg:", adapter.Options.KeyPrefix);
+        Assert.Equal(LockScope.Process, adapter.Options.LockScope);
+        await host.StopAsync(Ct);
+    }
+
+    [Fact]
+    public async Task LockScope_defaults_to_Database_when_configuration_does_not_name_it()
+    {
+        var builder = TestHosts.Builder(_temp.Path);
+        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?> { ["Persistence:Path"] = _temp.File("default.db") });
+        builder.Services.Configure<NativeAotPersistenceOptions>(builder.Configuration.GetSection("Persistence"));
+        builder.Services.AddNativeAotPersistence();
+        using var host = builder.Build();
+
+        Assert.Equal(LockScope.Database, host.Services.GetRequiredService<IOptions<NativeAotPersistenceOptions>>().Value.LockScope);
+        await host.StartAsync(Ct);
+        var adapter = (SqliteAdapter)host.Services.GetRequiredService<IPersistenceAdapter>();
         Assert.Equal(LockScope.Database, adapter.Options.LockScope);
+
+        // Shared: a second adapter on the same file (another process, as far as the lock is concerned) is excluded.
+        await using var other = await SqliteAdapter.OpenAsync(_temp.File("default.db"));
+        await using var held = await adapter.Locks.AcquireAsync("job", TimeSpan.FromMinutes(1), cancellationToken: Ct);
+        Assert.NotNull(held);
+        Assert.Null(await other.Locks.AcquireAsync("job", TimeSpan.FromMinutes(1), cancellationToken: Ct));
         await host.StopAsync(Ct);
     }
 

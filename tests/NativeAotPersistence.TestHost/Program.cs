@@ -2,7 +2,8 @@ using NativeAotPersistence;
 
 // Usage: TestHost <command> <database> [args...]. Prints one line per result: "OK <value>" or "ERR <Kind> <message>".
 // Commands: get-then-set, execute-once (the original two) and the reliability suite's crash-writer, record-failures,
-// lock-counter, execute-once-threads, breaker, hold-write, write-all; and sqlite-calls (direct e_sqlite3 calls or not).
+// lock-counter, execute-once-threads, breaker, hold-write, write-all; sqlite-calls (direct e_sqlite3 calls or not); and
+// the edge cases of locks and group commit: starved-pool (StarvedPool.cs).
 // <database> is a SQLite file path, or "pg:<Npgsql connection string>" for a PostgresAdapter (execute-once,
 // record-failures, lock-counter, execute-once-threads and breaker take either: the multi-node tests run them as "machines").
 // Exit code 0 unless the arguments are wrong (2).
@@ -201,6 +202,12 @@ try
             }
 
             Report("STATE " + await breaker.GetStateAsync());
+            break;
+        }
+
+        case "starved-pool":
+        {
+            Report(await StarvedPool.RunAsync(path, Int(args[2]), Int(args[3])));
             break;
         }
 

@@ -1,37 +1,66 @@
 using System.Diagnostics;
-using System.Runtime.ExceptionServices;
 using static SQLitePCL.raw;
 
 namespace NativeAotPersistence.Sqlite;
 
 /// <summary>
 /// Group commit for the writer connection. A write that finds the writer free runs and commits inline; writes that
-/// arrive while it is busy queue up, and one drainer takes the whole queue into one transaction and completes each
-/// caller only after the commit. When a write of the group fails, the transaction rolls back and the group runs again
-/// with one savepoint per write, so the failing write rolls back alone.
+/// arrive while it is busy queue up, and the committing thread takes the whole queue into one transaction and hands
+/// each caller its outcome only after the commit. When a write of the group fails, the transaction rolls back and the
+/// group runs again with one savepoint per write, so the failing write rolls back alone.
 /// </summary>
 /// <remarks>
-/// After a commit the drainer completes its callers itself, one after another, each continuation running inline up to
-/// its next await. A caller that writes again only queues (the drainer is still active), so when the last caller has
-/// run the queue holds the next group whole: no thread hop per write, and no two half-size groups alternating, which is
-/// what handing each continuation to the thread pool gave. Should a continuation hold the drainer (it blocks on another
-/// write, or computes for long), a timer hands the callers not yet completed and the queue to a new drainer after
-/// <see cref="RescueAfter"/> (one timer tick: about 1 ms on Linux, up to ~15 ms on Windows, and a free thread-pool
-/// thread): no write, and no acknowledgment, waits on another caller's continuation for longer than that.
+/// <para>
+/// The committing thread is a thread of this adapter's own, started when the first write queues and ended when the
+/// writer has been idle for a while, so it commits even when the thread pool is starved. It never runs a caller's
+/// code: every outcome is delivered through the thread pool, and the caller's continuation runs there, as with
+/// <c>RunContinuationsAsynchronously</c>. Should the pool not pick a delivery up within <see cref="RescueAfter"/> (a pool
+/// starved by callers that block on their own writes), a rescue thread delivers it, so a starved pool slows only its
+/// own callers and never deadlocks them.
+/// </para>
+/// <para>
+/// Batching: callers that write in a loop come back with their next write soon after their outcome is delivered.
+/// After a group, the committing thread lingers while the queue still grows, until as many writes are queued as the
+/// last group had, the queue stops growing for <see cref="QuietAfter"/>, or <see cref="MaxLinger"/> has passed, so the
+/// next group forms whole instead of as a trickle.
+/// </para>
 /// </remarks>
-internal sealed class GroupCommit
+internal sealed class GroupCommit : IDisposable
 {
+    /// <summary>How long a delivery may wait for a thread-pool thread before a rescue thread delivers it.</summary>
+    internal static readonly TimeSpan RescueAfter = TimeSpan.FromMilliseconds(10);
+
+    /// <summary>How long the queue may stay unchanged before the committing thread stops lingering.</summary>
+    private static readonly long QuietAfter = Stopwatch.Frequency / 20_000; // 50 µs
+
+    /// <summary>The most the committing thread lingers for a group to form.</summary>
+    private static readonly long MaxLinger = Stopwatch.Frequency / 1_000; // 1 ms
+
+    /// <summary>How often the committing thread looks for deliveries the pool has not picked up.</summary>
+    private static readonly long WatchEvery = Stopwatch.Frequency / 1_000; // 1 ms
+
+    /// <summary>How long an idle committing thread waits for work before it ends.</summary>
+    private static readonly TimeSpan IdleExit = TimeSpan.FromSeconds(2);
+
+    /// <summary>At most this many rescue threads at once: each may be held by a caller's continuation that blocks.</summary>
+    private const int MaxRescuers = 16;
+
     private readonly SqliteConnection _writer;
     private readonly TimeSpan _busyTimeout;
     private readonly Lock _sync = new();
+    private readonly SemaphoreSlim _work = new(0, int.MaxValue);
     private List<IQueuedWrite> _queue = [];
     private List<IQueuedWrite> _spare = [];
+    private volatile int _queued;
     private volatile bool _draining;
+    private bool _threadRunning;
+    private bool _disposed;
 
-    // Only the drainer of generation _generation acknowledges and drains; a rescue starts the next generation.
-    private int _generation;
-    private Acknowledgments? _acknowledging;
-    private Timer? _rescue;
+    // Deliveries handed to the thread pool and not yet known to be picked up: (write, ticket, when).
+    // Only the committing thread reads or changes it.
+    private readonly List<(IQueuedWrite Write, long Ticket, long At)> _deliveries = [];
+    private long _lastWatch;
+    private int _rescuers;
 
     public GroupCommit(SqliteConnection writer, TimeSpan busyTimeout)
     {
@@ -40,57 +69,135 @@ internal sealed class GroupCommit
     }
 
     /// <summary>
-    /// Gets or sets how long callers' continuations may hold the drainer before a new one takes the rest over (1 ms;
-    /// tests lengthen it to make group boundaries deterministic).
-    /// </summary>
-    internal TimeSpan RescueAfter { get; set; } = TimeSpan.FromMilliseconds(1);
-
-    /// <summary>Gets how many transactions the queue committed, a group's or a lone write's (for tests).</summary>
-    internal int TransactionsCommitted { get; private set; }
-
-    /// <summary>
-    /// Gets whether no write is queued, being drained or being acknowledged, so a new write may run inline without
-    /// overtaking. While a group's callers are being completed their next writes queue, and form the next group.
-    /// (After a hand-over the previous drainer may still be completing callers of a group already committed.)
+    /// Gets whether no write is queued or being committed (or lingered for), so a new write may run inline without
+    /// overtaking one queued before it.
     /// </summary>
     public bool IsIdle => !_draining;
+
+    [ThreadStatic]
+    private static bool t_committing;
+
+    /// <summary>Gets the committing thread's managed id while it runs (for tests that check where code runs).</summary>
+    internal int CommittingThreadId { get; private set; }
+
+    /// <summary>Gets whether the calling thread is a committing thread (of any adapter): no caller's code may ever see <see langword="true"/>.</summary>
+    internal static bool OnCommittingThread => t_committing;
 
     public ValueTask<TResult> Enqueue<TState, TResult>(string operation, TState state, Func<SqliteConnection, TState, TResult> body, CancellationToken cancellationToken)
     {
         var item = QueuedWrite<TState, TResult>.Rent(operation, state, body, cancellationToken);
         var task = item.Task;
+        bool wake;
         bool start;
-        int generation;
         lock (_sync)
         {
             _queue.Add(item);
-            start = !_draining;
+            _queued = _queue.Count;
+            wake = !_draining;
             _draining = true;
-            generation = _generation;
+            start = wake && !_threadRunning;
+            _threadRunning |= start;
         }
 
         if (start)
         {
-            StartDrainer(generation);
+            new Thread(static s => ((GroupCommit)s!).Run(), maxStackSize: 256 * 1024) { IsBackground = true, Name = "nap group commit" }.UnsafeStart(this);
+        }
+        else if (wake)
+        {
+            _work.Release();
         }
 
         return task;
     }
 
-    private void StartDrainer(int generation, Acknowledgments? inherited = null) =>
-        ThreadPool.UnsafeQueueUserWorkItem(
-            static s => _ = s.Owner.DrainAsync(s.Generation, s.Inherited), (Owner: this, Generation: generation, Inherited: inherited), preferLocal: false);
-
-    private async Task DrainAsync(int generation, Acknowledgments? inherited)
+    /// <summary>Ends the committing thread once it is idle (the adapter disconnected).</summary>
+    public void Dispose()
     {
-        if (inherited is not null && !Acknowledge(inherited, generation))
+        lock (_sync)
         {
-            return;
+            _disposed = true;
         }
 
-        var committed = new Acknowledgments();
+        _work.Release();
+    }
+
+    /// <summary>Reports a delivered write's group size and busy wait, on the thread the caller resumes on (never the committing one).</summary>
+    internal static void Report(string operation, in WriteReport report)
+    {
+        try
+        {
+            if (report.GroupSize > 0)
+            {
+                PersistenceTelemetry.GroupCommitted(report.GroupSize);
+            }
+
+            if (report.BusyWait > TimeSpan.Zero)
+            {
+                PersistenceTelemetry.BusyWait("sqlite", operation);
+                SqliteConnectionPool.ReportBusyWait(operation, report.DataSource ?? "", report.BusyWait, report.GaveUp);
+            }
+        }
+#pragma warning disable CA1031 // A listener's failure must never fail a write that committed.
+        catch (Exception)
+#pragma warning restore CA1031
+        {
+        }
+    }
+
+    private void Run()
+    {
+        t_committing = true;
+        CommittingThreadId = Environment.CurrentManagedThreadId;
+        var idleSince = Stopwatch.GetTimestamp();
         while (true)
         {
+            if (_queued > 0)
+            {
+                Drain();
+                idleSince = Stopwatch.GetTimestamp();
+                continue;
+            }
+
+            // Idle: watch the deliveries still waiting for the pool (briefly), or wait for work.
+            var watching = WatchDeliveries(force: true);
+            if (!_work.Wait(watching ? TimeSpan.FromMilliseconds(1) : IdleExit) && !watching
+                && Stopwatch.GetElapsedTime(idleSince) >= IdleExit)
+            {
+                lock (_sync)
+                {
+                    if (_queue.Count == 0 && _deliveries.Count == 0)
+                    {
+                        _threadRunning = false;
+                        return;
+                    }
+                }
+            }
+
+            lock (_sync)
+            {
+                if (_disposed && _queue.Count == 0 && _deliveries.Count == 0)
+                {
+                    _threadRunning = false;
+                    return;
+                }
+            }
+        }
+    }
+
+    /// <summary>Commits group after group until the queue is empty.</summary>
+    private void Drain()
+    {
+        var lastGroup = 0;
+        while (true)
+        {
+            // The callers of the last group come back with their next writes soon after their outcomes went out: wait for
+            // the first of them (briefly) rather than stop draining, which would let the others write one at a time.
+            if (lastGroup > 1 && _queued == 0)
+            {
+                WaitForArrival(Stopwatch.GetTimestamp());
+            }
+
             List<IQueuedWrite> batch;
             lock (_sync)
             {
@@ -102,96 +209,96 @@ internal sealed class GroupCommit
 
                 batch = _queue;
                 _queue = _spare;
+                _queued = 0;
             }
 
-            await RunBatchAsync(batch, committed.Writes).ConfigureAwait(false);
+            lastGroup = RunBatch(batch, lastGroup);
             batch.Clear();
             lock (_sync)
             {
                 _spare = batch;
             }
 
-            if (committed.Writes.Count > 0)
-            {
-                if (!Acknowledge(committed, generation))
-                {
-                    // A rescue took the rest over while a caller's code ran here.
-                    return;
-                }
-
-                committed.Reset();
-            }
+            WatchDeliveries();
         }
     }
 
     /// <summary>
-    /// Completes the committed writes in order, each caller's continuation running inline here; returns whether this
-    /// drainer is still the one (no rescue took over meanwhile).
+    /// While a group's transaction is open, moves the writes that arrive (the callers of the last group coming back with
+    /// their next writes) to the end of <paramref name="batch"/>, spinning between looks: until the group has
+    /// <paramref name="expected"/> writes, the queue stays empty for <see cref="QuietAfter"/>, or <see cref="MaxLinger"/>
+    /// passed since <paramref name="started"/>. Returns whether any arrived.
     /// </summary>
-    private bool Acknowledge(Acknowledgments committed, int generation)
+    private bool TakeArrivals(List<IQueuedWrite> batch, int expected, long started)
     {
-        Timer rescue;
-        lock (_sync)
+        if (batch.Count >= expected)
         {
-            _acknowledging = committed;
-            rescue = _rescue ??= new Timer(static s => ((GroupCommit)s!).Rescue(), this, Timeout.Infinite, Timeout.Infinite);
+            return false;
         }
 
-        rescue.Change(RescueAfter, Timeout.InfiniteTimeSpan);
-        committed.Run();
+        if (!WaitForArrival(started))
+        {
+            return false;
+        }
+
         lock (_sync)
         {
-            if (generation != _generation)
+            batch.AddRange(_queue);
+            _queue.Clear();
+            _queued = 0;
+        }
+
+        return true;
+    }
+
+    /// <summary>
+    /// Spins until a write is queued (<see langword="true"/>), the queue stays empty for <see cref="QuietAfter"/>, or
+    /// <see cref="MaxLinger"/> passed since <paramref name="started"/>.
+    /// </summary>
+    private bool WaitForArrival(long started)
+    {
+        var quietSince = Stopwatch.GetTimestamp();
+        var spinner = default(SpinWait);
+        while (_queued == 0)
+        {
+            var now = Stopwatch.GetTimestamp();
+            if (now - quietSince >= QuietAfter || now - started >= MaxLinger)
             {
                 return false;
             }
 
-            _acknowledging = null;
-            return true;
+            spinner.SpinOnce(sleep1Threshold: -1);
         }
+
+        return true;
     }
 
     /// <summary>
-    /// The timer's turn while callers' continuations still hold the drainer: when writes wait, or callers wait for
-    /// their acknowledgment, a new drainer takes both over; otherwise look again later.
+    /// Runs one group to its end (committed, or failed write by write), taking in writes that arrive meanwhile up to
+    /// <paramref name="expected"/>; returns how many writes committed.
     /// </summary>
-    private void Rescue()
-    {
-        int generation;
-        Acknowledgments held;
-        lock (_sync)
-        {
-            if (_acknowledging is not { } acknowledging)
-            {
-                return;
-            }
-
-            if (_queue.Count == 0 && !acknowledging.HasPending)
-            {
-                _rescue?.Change(RescueAfter, Timeout.InfiniteTimeSpan);
-                return;
-            }
-
-            held = acknowledging;
-            _acknowledging = null;
-            generation = ++_generation;
-        }
-
-        StartDrainer(generation, held);
-    }
-
-    private async Task RunBatchAsync(List<IQueuedWrite> batch, List<IQueuedWrite> committed)
+    private int RunBatch(List<IQueuedWrite> batch, int expected)
     {
         var started = Stopwatch.GetTimestamp();
         var delay = TimeSpan.FromMilliseconds(1);
-        var waitedBefore = false;
+        var committed = 0;
+        TimeSpan waited = default;
         while (true)
         {
-            await _writer.Gate.WaitAsync().ConfigureAwait(false);
+            _writer.Gate.Wait();
             Outcome outcome;
             try
             {
-                outcome = _writer.IsClosed ? Outcome.Closed : Execute(batch);
+                outcome = _writer.IsClosed ? Outcome.Closed : Execute(batch, expected, ref committed, waited);
+            }
+#pragma warning disable CA1031 // Nothing may end the committing thread: what could not be handled fails the writes still waiting.
+            catch (Exception e)
+#pragma warning restore CA1031
+            {
+                Rollback();
+                batch.RemoveAll(static item => item is null);
+                Fail(batch, e, waited);
+                return committed;
             }
             finally
             {
@@ -201,31 +308,19 @@ internal sealed class GroupCommit
             switch (outcome)
             {
                 case Outcome.Committed:
-                    foreach (var item in batch)
-                    {
-                        if (item is not null)
-                        {
-                            committed.Add(item);
-                        }
-                    }
-
-                    if (waitedBefore)
-                    {
-                        ReportBusyWaits(committed, Stopwatch.GetElapsedTime(started), gaveUp: false);
-                    }
-
-                    return;
+                    return committed;
                 case Outcome.Closed:
-                    FailAll(batch, new InvalidOperationException("The adapter was disconnected while writes were queued; call ConnectAsync before using its providers."));
-                    return;
+                    Fail(batch, new InvalidOperationException("The adapter was disconnected while writes were queued; call ConnectAsync before using its providers."), waited);
+                    return committed;
             }
 
-            // Busy: nothing was written. Cancelled callers leave now; the rest wait, with backoff, within the budget.
+            // Busy: nothing of what is left was written. Cancelled callers leave now; the rest wait, with backoff, within the budget.
+            waited = Stopwatch.GetElapsedTime(started);
             for (var i = 0; i < batch.Count; i++)
             {
-                if (batch[i] is { CancellationToken.IsCancellationRequested: true } cancelled)
+                if (batch[i].CancellationToken.IsCancellationRequested)
                 {
-                    cancelled.Fail(new OperationCanceledException(cancelled.CancellationToken));
+                    Deliver(batch[i], new OperationCanceledException(batch[i].CancellationToken), 0, waited, gaveUp: false);
                     batch[i] = null!;
                 }
             }
@@ -233,114 +328,115 @@ internal sealed class GroupCommit
             batch.RemoveAll(static item => item is null);
             if (batch.Count == 0)
             {
-                return;
+                return committed;
             }
 
-            waitedBefore = true;
-            Observe(CountBusyWaits, batch);
-            var waited = Stopwatch.GetElapsedTime(started);
             if (waited >= _busyTimeout)
             {
-                ReportBusyWaits(batch, waited, gaveUp: true);
                 var busy = new SqliteBusyException(SQLITE_BUSY, "database is locked");
                 foreach (var item in batch)
                 {
-                    item.Fail(SqliteErrors.BusyTimeout(busy, waited, item.Operation, _writer.DataSource));
+                    Deliver(item, SqliteErrors.BusyTimeout(busy, waited, item.Operation, _writer.DataSource), 0, waited, gaveUp: true);
                 }
 
-                return;
+                return committed;
             }
 
             var jittered = Backoff.Jitter(delay);
             var remaining = _busyTimeout - waited;
-            await Task.Delay(jittered < remaining ? jittered : remaining).ConfigureAwait(false);
+            Thread.Sleep(jittered < remaining ? jittered : remaining);
             delay = Backoff.Next(delay, TimeSpan.FromMilliseconds(50));
         }
     }
 
-    private static void CountBusyWaits(List<IQueuedWrite> writes)
-    {
-        foreach (var write in writes)
-        {
-            PersistenceTelemetry.BusyWait("sqlite", write.Operation);
-        }
-    }
-
-    /// <summary>Reports each write's busy wait once it ended, as a read's is (events never throw).</summary>
-    private void ReportBusyWaits(List<IQueuedWrite> writes, TimeSpan waited, bool gaveUp)
-    {
-        foreach (var write in writes)
-        {
-            SqliteConnectionPool.ReportBusyWait(write.Operation, _writer.DataSource, waited, gaveUp);
-        }
-    }
-
     /// <summary>
-    /// Runs the batch on the writer (whose gate the caller holds). Failed writes are completed here with their error;
-    /// committed ones are left for the caller to complete after releasing the gate.
+    /// Runs the batch on the writer (whose gate the caller holds) and delivers every write that ended: committed ones
+    /// only after their commit. On <see cref="Outcome.Busy"/> the writes still in <paramref name="batch"/> wrote nothing.
     /// </summary>
-    private Outcome Execute(List<IQueuedWrite> batch)
+    private Outcome Execute(List<IQueuedWrite> batch, int expected, ref int committed, TimeSpan waited)
     {
-        for (var i = 0; i < batch.Count; i++)
-        {
-            if (batch[i].CancellationToken.IsCancellationRequested)
-            {
-                batch[i].Fail(new OperationCanceledException(batch[i].CancellationToken));
-                batch[i] = null!;
-            }
-        }
-
-        batch.RemoveAll(static item => item is null);
+        RemoveCancelled(batch, waited);
         if (batch.Count == 0)
         {
             return Outcome.Committed;
         }
 
-        if (batch.Count == 1)
+        if (batch.Count == 1 && expected <= 1)
         {
-            return RunAlone(batch, 0);
+            // A lone write, and nobody coming back: its own statement, no transaction around it.
+            var alone = RunAlone(batch, 0, ref committed, waited);
+            batch.RemoveAll(static item => item is null);
+            return alone;
         }
 
         // First without savepoints: a savepoint and its release cost about as much as the write itself when commits
         // are cheap (synchronous=NORMAL). Writes rarely fail; when one does, the whole transaction rolls back (nothing
-        // was committed or acknowledged) and the batch runs again with a savepoint per write.
-        var optimistic = TryBegin(batch);
+        // was committed or delivered) and the group runs again with a savepoint per write.
+        var optimistic = TryBegin(batch, waited);
         if (optimistic != Outcome.Committed || batch.Count == 0)
         {
             return optimistic;
         }
 
-        var failed = false;
-        for (var i = 0; i < batch.Count; i++)
+        // Each write runs as it is taken in, so the callers still coming back (on the thread pool) overlap with the
+        // writes already here (on this thread), and the group commits once it is whole.
+        var started = Stopwatch.GetTimestamp();
+        var failed = RunEach(batch, 0);
+        var first = batch.Count;
+        while (!failed && TakeArrivals(batch, expected, started))
+        {
+            RemoveCancelled(batch, waited, first);
+            failed = RunEach(batch, first);
+            first = batch.Count;
+        }
+
+        if (!failed)
+        {
+            return Commit(batch, ref committed, waited);
+        }
+
+        Rollback();
+        return ExecuteWithSavepoints(batch, ref committed, waited);
+    }
+
+    /// <summary>Runs the writes of <paramref name="batch"/> from <paramref name="first"/> on; returns whether one failed (the rest did not run).</summary>
+    private bool RunEach(List<IQueuedWrite> batch, int first)
+    {
+        for (var i = first; i < batch.Count; i++)
         {
             try
             {
                 batch[i].Run(_writer);
             }
+#pragma warning disable CA1031 // Any failure sends the group down the savepoint path, where the write fails alone.
             catch (Exception)
+#pragma warning restore CA1031
             {
-                failed = true;
-                break;
+                return true;
             }
         }
 
-        if (!failed)
+        return false;
+    }
+
+    private void RemoveCancelled(List<IQueuedWrite> batch, TimeSpan waited, int first = 0)
+    {
+        for (var i = first; i < batch.Count; i++)
         {
-            return Commit(batch);
+            if (batch[i].CancellationToken.IsCancellationRequested)
+            {
+                Deliver(batch[i], new OperationCanceledException(batch[i].CancellationToken), 0, waited, gaveUp: false);
+                batch[i] = null!;
+            }
         }
 
-        if (_writer.InTransactionNow)
-        {
-            sqlite3_exec(_writer.Handle, "ROLLBACK");
-        }
-
-        return ExecuteWithSavepoints(batch);
+        batch.RemoveAll(static item => item is null);
     }
 
     /// <summary>Runs the batch in one transaction with a savepoint around each write, so a failing write rolls back alone.</summary>
-    private Outcome ExecuteWithSavepoints(List<IQueuedWrite> batch)
+    private Outcome ExecuteWithSavepoints(List<IQueuedWrite> batch, ref int committed, TimeSpan waited)
     {
-        var begun = TryBegin(batch);
+        var begun = TryBegin(batch, waited);
         if (begun != Outcome.Committed || batch.Count == 0)
         {
             return begun;
@@ -357,27 +453,25 @@ internal sealed class GroupCommit
             }
             catch (Exception e) when (_writer.InTransactionNow && e is not SqliteBusyException)
             {
-                // This write rolls back alone; its neighbors stay in the transaction.
-                sqlite3_exec(_writer.Handle, "ROLLBACK TO nap_write; RELEASE nap_write;");
-                item.Fail(e);
+                // This write rolls back alone, whatever it changed before it failed; its neighbors stay in the
+                // transaction. Nothing of it is left to commit, so its caller may hear of it now.
+                _writer.Execute(SqlId.RollbackToWrite, item.Operation);
+                _writer.Execute(SqlId.ReleaseWrite, item.Operation);
+                Deliver(item, e, 0, waited, gaveUp: false);
                 batch[i] = null!;
             }
             catch (Exception)
             {
                 // SQLite rolled the whole transaction back (a full disk, an I/O error) or the database turned busy:
                 // nothing of this batch is committed, so run each write on its own, each failing or committing alone.
-                if (_writer.InTransactionNow)
-                {
-                    sqlite3_exec(_writer.Handle, "ROLLBACK");
-                }
-
+                Rollback();
                 batch.RemoveAll(static item => item is null);
-                return RunEachAlone(batch);
+                return RunEachAlone(batch, ref committed, waited);
             }
         }
 
         batch.RemoveAll(static item => item is null);
-        return Commit(batch);
+        return Commit(batch, ref committed, waited);
     }
 
     /// <summary>
@@ -385,7 +479,7 @@ internal sealed class GroupCommit
     /// database is locked; any other failure fails (and removes) every write, and returns <see cref="Outcome.Committed"/>
     /// with an empty batch.
     /// </summary>
-    private Outcome TryBegin(List<IQueuedWrite> batch)
+    private Outcome TryBegin(List<IQueuedWrite> batch, TimeSpan waited)
     {
         try
         {
@@ -398,13 +492,13 @@ internal sealed class GroupCommit
         }
         catch (Exception e)
         {
-            FailAll(batch, e);
+            Fail(batch, e, waited);
             batch.Clear();
             return Outcome.Committed;
         }
     }
 
-    private Outcome Commit(List<IQueuedWrite> batch)
+    private Outcome Commit(List<IQueuedWrite> batch, ref int committed, TimeSpan waited)
     {
         try
         {
@@ -412,66 +506,50 @@ internal sealed class GroupCommit
         }
         catch (Exception)
         {
-            if (_writer.InTransactionNow)
-            {
-                sqlite3_exec(_writer.Handle, "ROLLBACK");
-            }
-
-            return RunEachAlone(batch);
+            Rollback();
+            return RunEachAlone(batch, ref committed, waited);
         }
 
         // Committed: from here nothing may send the group down the failure path again (it would run twice).
-        TransactionsCommitted++;
-        Observe(static writes => PersistenceTelemetry.GroupCommitted(writes.Count), batch);
+        committed += batch.Count;
+        for (var i = 0; i < batch.Count; i++)
+        {
+            // The group's size is reported once, by its first caller, on that caller's thread.
+            Deliver(batch[i], null, i == 0 ? batch.Count : 0, waited, gaveUp: false);
+        }
+
+        batch.Clear();
         return Outcome.Committed;
     }
 
-    /// <summary>
-    /// Reports to meters and observers from the drainer: a listener's callback that throws must neither fail writes
-    /// that committed nor stop the drainer.
-    /// </summary>
-    private static void Observe<TState>(Action<TState> report, TState state)
-    {
-        try
-        {
-            report(state);
-        }
-#pragma warning disable CA1031 // A listener's failure must never fail the writes or the drainer.
-        catch (Exception)
-#pragma warning restore CA1031
-        {
-        }
-    }
-
-    private Outcome RunEachAlone(List<IQueuedWrite> batch)
+    private Outcome RunEachAlone(List<IQueuedWrite> batch, ref int committed, TimeSpan waited)
     {
         for (var i = 0; i < batch.Count; i++)
         {
-            if (RunAlone(batch, i) == Outcome.Busy)
+            if (batch[i] is null)
             {
-                // Keep the writes not yet run in order. The committed ones are acknowledged now, on the thread pool: the
-                // rest may wait out a busy database first.
-                for (var done = 0; done < i; done++)
-                {
-                    batch[done]?.Complete(inline: false);
-                }
+                continue;
+            }
 
+            if (RunAlone(batch, i, ref committed, waited) == Outcome.Busy)
+            {
+                // Keep the writes not yet run, in order; the ones before were delivered.
                 batch.RemoveRange(0, i);
+                batch.RemoveAll(static item => item is null);
                 return Outcome.Busy;
             }
         }
 
+        batch.Clear();
         return Outcome.Committed;
     }
 
-    private Outcome RunAlone(List<IQueuedWrite> batch, int index)
+    private Outcome RunAlone(List<IQueuedWrite> batch, int index, ref int committed, TimeSpan waited)
     {
         var item = batch[index];
         try
         {
             item.Run(_writer);
-            TransactionsCommitted++;
-            return Outcome.Committed;
         }
         catch (SqliteBusyException)
         {
@@ -479,56 +557,116 @@ internal sealed class GroupCommit
         }
         catch (Exception e)
         {
-            item.Fail(e);
+            Deliver(item, e, 0, waited, gaveUp: false);
             batch[index] = null!;
             return Outcome.Committed;
         }
+
+        committed++;
+        Deliver(item, null, 1, waited, gaveUp: false);
+        batch[index] = null!;
+        return Outcome.Committed;
     }
 
-    private static void FailAll(List<IQueuedWrite> batch, Exception exception)
+    private void Rollback()
+    {
+        if (_writer.InTransactionNow)
+        {
+            sqlite3_exec(_writer.Handle, "ROLLBACK");
+        }
+    }
+
+    private void Fail(List<IQueuedWrite> batch, Exception exception, TimeSpan waited)
     {
         foreach (var item in batch)
         {
-            item?.Fail(exception);
+            if (item is not null)
+            {
+                Deliver(item, exception, 0, waited, gaveUp: false);
+            }
+        }
+    }
+
+    /// <summary>Hands a write's outcome to the thread pool, and keeps an eye on it until the pool picked it up.</summary>
+    private void Deliver(IQueuedWrite write, Exception? error, int groupSize, TimeSpan waited, bool gaveUp)
+    {
+        write.Deliver(error, new WriteReport(groupSize, waited, gaveUp, waited > TimeSpan.Zero ? _writer.DataSource : null));
+        var ticket = write.Ticket;
+        if (ticket != 0)
+        {
+            // Only the committing thread touches this list.
+            _deliveries.Add((write, ticket, Stopwatch.GetTimestamp()));
         }
     }
 
     /// <summary>
-    /// The committed writes of one group, acknowledged in order. A drainer held by a caller's continuation and the
-    /// drainer that rescues it may both work through the list: each write is claimed once.
+    /// Forgets deliveries the pool picked up; those it has not picked up within <see cref="RescueAfter"/> go to a rescue
+    /// thread. Looks at most every <see cref="WatchEvery"/> unless <paramref name="force"/>d. Returns whether any
+    /// delivery is still waiting.
     /// </summary>
-    private sealed class Acknowledgments
+    private bool WatchDeliveries(bool force = false)
     {
-        private int _next;
-
-        public List<IQueuedWrite> Writes { get; } = [];
-
-        public bool HasPending => Volatile.Read(ref _next) < Writes.Count;
-
-        public void Run()
+        if (_deliveries.Count == 0)
         {
-            int index;
-            while ((index = Interlocked.Increment(ref _next) - 1) < Writes.Count)
-            {
-                try
-                {
-                    Writes[index].Complete(inline: true);
-                }
-                catch (Exception e)
-                {
-                    // An await never throws here; a hand-written continuation might. It fails on the thread pool, as
-                    // it would have had it run there, and the others are still acknowledged.
-                    var thrown = ExceptionDispatchInfo.Capture(e);
-                    ThreadPool.UnsafeQueueUserWorkItem(static t => t.Throw(), thrown, preferLocal: false);
-                }
-            }
+            return false;
         }
 
-        /// <summary>Empties the list for the next group; only its drainer calls this, and only when no rescue took it.</summary>
-        public void Reset()
+        var now = Stopwatch.GetTimestamp();
+        if (!force && now - _lastWatch < WatchEvery)
         {
-            Writes.Clear();
-            _next = 0;
+            return true;
+        }
+
+        _lastWatch = now;
+        List<(IQueuedWrite Write, long Ticket)>? stale = null;
+        var rescueAfter = (long)(RescueAfter.TotalSeconds * Stopwatch.Frequency);
+        var canRescue = Volatile.Read(ref _rescuers) < MaxRescuers;
+        var kept = 0;
+        for (var i = 0; i < _deliveries.Count; i++)
+        {
+            var d = _deliveries[i];
+            if (d.Write.Ticket != d.Ticket)
+            {
+                continue; // picked up
+            }
+
+            if (canRescue && now - d.At >= rescueAfter)
+            {
+                (stale ??= []).Add((d.Write, d.Ticket));
+                continue;
+            }
+
+            _deliveries[kept++] = d;
+        }
+
+        _deliveries.RemoveRange(kept, _deliveries.Count - kept);
+        if (stale is null)
+        {
+            return kept > 0;
+        }
+
+        // A thread of its own, never this one: what it delivers runs the callers' continuations.
+        Interlocked.Increment(ref _rescuers);
+        new Thread(static s => Rescue(((GroupCommit Owner, List<(IQueuedWrite Write, long Ticket)> Stale))s!), maxStackSize: 256 * 1024)
+        {
+            IsBackground = true,
+            Name = "nap group commit rescue",
+        }.UnsafeStart((this, stale));
+        return true;
+    }
+
+    private static void Rescue((GroupCommit Owner, List<(IQueuedWrite Write, long Ticket)> Stale) work)
+    {
+        try
+        {
+            foreach (var (write, ticket) in work.Stale)
+            {
+                write.TryDeliverHere(ticket);
+            }
+        }
+        finally
+        {
+            Interlocked.Decrement(ref work.Owner._rescuers);
         }
     }
 

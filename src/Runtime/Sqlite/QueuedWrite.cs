@@ -2,7 +2,7 @@ using System.Threading.Tasks.Sources;
 
 namespace NativeAotPersistence.Sqlite;
 
-/// <summary>A write waiting for the next group commit, as the batch runner sees it.</summary>
+/// <summary>A write waiting for the next group commit, as the committing thread sees it.</summary>
 internal interface IQueuedWrite
 {
     string Operation { get; }
@@ -13,37 +13,52 @@ internal interface IQueuedWrite
     void Run(SqliteConnection connection);
 
     /// <summary>
-    /// Publishes the kept result: called only after the transaction that holds the write committed. With
-    /// <paramref name="inline"/> the caller's continuation runs on this thread before the call returns; otherwise
-    /// on the thread pool.
+    /// Hands the caller its outcome (the kept result, or <paramref name="error"/>) on the thread pool, never on the
+    /// calling thread. <paramref name="report"/> is measured and reported on that thread too, before the caller resumes.
     /// </summary>
-    void Complete(bool inline);
+    void Deliver(Exception? error, in WriteReport report);
 
-    /// <summary>Fails the write; the caller's continuation runs on the thread pool, never on the failing thread.</summary>
-    void Fail(Exception exception);
+    /// <summary>
+    /// Delivers the outcome on this thread, if the thread pool has not yet: the rescue of a starved pool. Returns
+    /// whether this call delivered it.
+    /// </summary>
+    bool TryDeliverHere(long ticket);
+
+    /// <summary>Gets the ticket of the delivery under way (0 when none), to rescue exactly that one later.</summary>
+    long Ticket { get; }
 }
 
+/// <summary>What a write's delivery reports, on the caller's side: its group's size and its wait for a busy database.</summary>
+internal readonly record struct WriteReport(int GroupSize, TimeSpan BusyWait, bool GaveUp, string? DataSource);
+
 /// <summary>
-/// A queued write and the <see cref="IValueTaskSource{TResult}"/> its caller awaits; pooled per type, so a queued
-/// write allocates nothing once warm. A failure's continuation runs on the thread pool; a commit's runs where
-/// <see cref="GroupCommit"/> asks, inline on its drainer after the writer is released, or on the thread pool.
+/// A queued write and the <see cref="IValueTaskSource{TResult}"/> its caller awaits; pooled per type, so a queued write
+/// allocates nothing once warm. Its outcome is delivered by a thread-pool work item that sets it inline, so the
+/// caller's continuation runs on a thread-pool thread, exactly as with <c>RunContinuationsAsynchronously</c>; should the
+/// pool be starved, <see cref="GroupCommit"/> delivers it on a rescue thread instead (see <see cref="TryDeliverHere"/>).
 /// </summary>
-internal sealed class QueuedWrite<TState, TResult> : IQueuedWrite, IValueTaskSource<TResult>
+internal sealed class QueuedWrite<TState, TResult> : IQueuedWrite, IValueTaskSource<TResult>, IThreadPoolWorkItem
 {
     private const int MaxPooled = 64;
     private static readonly Lock s_poolSync = new();
     private static readonly Stack<QueuedWrite<TState, TResult>> s_pool = new();
+    private static long s_lastTicket;
 
-    private ManualResetValueTaskSourceCore<TResult> _core = new() { RunContinuationsAsynchronously = true };
+    private ManualResetValueTaskSourceCore<TResult> _core = new() { RunContinuationsAsynchronously = false };
     private TState _state = default!;
     private Func<SqliteConnection, TState, TResult> _body = null!;
     private TResult _result = default!;
+    private Exception? _error;
+    private WriteReport _report;
+    private long _ticket;
 
     public string Operation { get; private set; } = "";
 
     public CancellationToken CancellationToken { get; private set; }
 
     public ValueTask<TResult> Task => new(this, _core.Version);
+
+    public long Ticket => Volatile.Read(ref _ticket);
 
     public static QueuedWrite<TState, TResult> Rent(string operation, TState state, Func<SqliteConnection, TState, TResult> body, CancellationToken cancellationToken)
     {
@@ -63,16 +78,34 @@ internal sealed class QueuedWrite<TState, TResult> : IQueuedWrite, IValueTaskSou
 
     public void Run(SqliteConnection connection) => _result = _body(connection, _state);
 
-    public void Complete(bool inline)
+    public void Deliver(Exception? error, in WriteReport report)
     {
-        _core.RunContinuationsAsynchronously = !inline;
-        _core.SetResult(_result);
+        _error = error;
+        _report = report;
+
+        // A ticket no other delivery ever had: a rescue that comes late finds it taken (or replaced) and does nothing.
+        Volatile.Write(ref _ticket, Interlocked.Increment(ref s_lastTicket));
+        ThreadPool.UnsafeQueueUserWorkItem(this, preferLocal: false);
     }
 
-    public void Fail(Exception exception)
+    public bool TryDeliverHere(long ticket)
     {
-        _core.RunContinuationsAsynchronously = true;
-        _core.SetException(exception);
+        if (ticket == 0 || Interlocked.CompareExchange(ref _ticket, 0, ticket) != ticket)
+        {
+            return false;
+        }
+
+        SetOutcome();
+        return true;
+    }
+
+    void IThreadPoolWorkItem.Execute()
+    {
+        var ticket = Volatile.Read(ref _ticket);
+        if (ticket != 0 && Interlocked.CompareExchange(ref _ticket, 0, ticket) == ticket)
+        {
+            SetOutcome();
+        }
     }
 
     public TResult GetResult(short token)
@@ -92,12 +125,29 @@ internal sealed class QueuedWrite<TState, TResult> : IQueuedWrite, IValueTaskSou
     public void OnCompleted(Action<object?> continuation, object? state, short token, ValueTaskSourceOnCompletedFlags flags) =>
         _core.OnCompleted(continuation, state, token, flags);
 
+    /// <summary>Reports, then completes the caller inline: on the thread that claimed the delivery, never the committing one.</summary>
+    private void SetOutcome()
+    {
+        GroupCommit.Report(Operation, _report);
+        if (_error is { } error)
+        {
+            _error = null;
+            _core.SetException(error);
+        }
+        else
+        {
+            _core.SetResult(_result);
+        }
+    }
+
     private void Return()
     {
         _core.Reset();
         _state = default!;
         _body = null!;
         _result = default!;
+        _error = null;
+        _report = default;
         CancellationToken = default;
         lock (s_poolSync)
         {

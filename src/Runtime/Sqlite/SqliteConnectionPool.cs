@@ -117,6 +117,7 @@ internal sealed class SqliteConnectionPool : IDisposable
     /// <summary>Waits for every connection to be free, then closes them all.</summary>
     public async ValueTask CloseAsync(CancellationToken cancellationToken)
     {
+        _groupCommit.Dispose();
         var all = AllConnections();
         foreach (var connection in all)
         {
@@ -147,6 +148,7 @@ internal sealed class SqliteConnectionPool : IDisposable
 
     public void Dispose()
     {
+        _groupCommit.Dispose();
         foreach (var connection in AllConnections())
         {
             connection.Gate.Wait();

@@ -1,4 +1,6 @@
 using System.Text.Json;
+using NativeAotPersistence.Sqlite;
+using NativeAotPersistence.Tests.Conformance;
 
 namespace NativeAotPersistence.Tests.Sqlite;
 
@@ -37,11 +39,14 @@ public sealed class GroupCommitTests : IAsyncLifetime
     [Fact]
     public async Task QueuedWrites_CommitTogether_AndEachCallerCompletesAfterTheCommit()
     {
-        var writes = await WhileWriterHeld(() => Enumerable.Range(0, 50)
-            .Select(i => _adapter.Cache.SetAsync("key" + i, i).AsTask())
-            .ToArray());
+        // Checked while the writer is still held: once it is released the committing thread may finish them any moment.
+        var (writes, completedWhileHeld) = await WhileWriterHeld(() =>
+        {
+            var issued = Enumerable.Range(0, 50).Select(i => _adapter.Cache.SetAsync("key" + i, i).AsTask()).ToArray();
+            return (issued, issued.Count(w => w.IsCompleted));
+        });
 
-        Assert.All(writes, w => Assert.False(w.IsCompleted));
+        Assert.Equal(0, completedWhileHeld);
         await Task.WhenAll(writes);
 
         using var raw = new RawSqlite(_dir.File("group.db"));
@@ -151,29 +156,90 @@ public sealed class GroupCommitTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task CallersWritingAgainWhenAcknowledged_FormTheNextGroupWhole()
+    public async Task AWriteThatFailsAfterItChangedSomething_RollsBackAlone_AndItsNeighborsCommit()
     {
-        // A caller's continuation runs on the drainer as it is acknowledged: the writes it issues queue behind it and
-        // commit together as the next group, rather than trickling in as the thread pool gets to each caller.
-        var groupCommit = _adapter.Pool.GroupCommit;
-        groupCommit.RescueAfter = TimeSpan.FromMinutes(1);
-        var fanOut = new TaskCompletionSource<(Task[] Writes, int CompletedAtIssue)>(TaskCreationOptions.RunContinuationsAsynchronously);
-        var before = await WhileWriterHeld(() =>
+        // Every 32nd write of a provider also reclaims expired rows. A trigger makes that reclaim fail on one row, after
+        // the write's own upsert went through: the write changed something, then failed. Its group must roll back
+        // exactly that write (to its savepoint) and commit every neighbor.
+        var time = new Microsoft.Extensions.Time.Testing.FakeTimeProvider(new DateTimeOffset(2026, 12, 1, 0, 0, 0, TimeSpan.Zero));
+        await using var adapter = await SqliteAdapter.OpenAsync(_dir.File("sweep.db"), new PersistenceAdapterOptions { TimeProvider = time });
+        await adapter.Cache.SetAsync("keep-me", 0, TimeSpan.FromMilliseconds(1));
+        time.Advance(TimeSpan.FromSeconds(1));
+        await SqliteBackend.ExecuteAsync(adapter, """
+            CREATE TRIGGER refuse_reclaim BEFORE DELETE ON go_goscope_cache WHEN old.key LIKE '%keep-me' BEGIN SELECT RAISE(ABORT, 'refused by a trigger'); END
+            """);
+
+        // Writes 2 to 32 of this provider, the last of which sweeps; the writer is held, so they form one group.
+        var gate = adapter.Pool.Writer.Gate;
+        await gate.WaitAsync(TestContext.Current.CancellationToken);
+        Task[] writes;
+        try
         {
-            WhenAcknowledged(_adapter.Cache.SetAsync("first", 0), () =>
+            writes = Enumerable.Range(2, 31).Select(i => adapter.Cache.SetAsync("w" + i, i, TimeSpan.FromMinutes(1)).AsTask()).ToArray();
+        }
+        finally
+        {
+            gate.Release();
+        }
+
+        var failure = await Assert.ThrowsAsync<PersistenceException>(() => writes[^1]);
+        Assert.Equal(PersistenceErrorKind.Constraint, failure.Kind);
+        await Task.WhenAll(writes[..^1]);
+
+        // The failing write's own upsert is gone with it; the 30 before it committed; the row it could not reclaim stays.
+        Assert.False(await adapter.Cache.HasAsync("w32"));
+        Assert.Equal(Enumerable.Range(2, 30).Select(i => "w" + i).Order(StringComparer.Ordinal), await adapter.Cache.KeysAsync("w*"));
+        Assert.Equal(1, await SqliteBackend.ExecuteAsync(adapter, "SELECT count(*) FROM go_goscope_cache WHERE key = 'cache:keep-me'"));
+    }
+
+    [Fact]
+    public async Task NoCallersContinuation_EverRunsOnTheCommittingThread()
+    {
+        // 32 writers in a loop keep the writer contended, so most writes queue and are committed by the committing thread;
+        // each records the thread its code resumes on after every awaited write.
+        var resumedOn = new System.Collections.Concurrent.ConcurrentBag<int>();
+        var writers = Enumerable.Range(0, 32).Select(w => Task.Run(async () =>
+        {
+            for (var i = 0; i < 100; i++)
             {
-                var writes = Enumerable.Range(0, 8).Select(i => (Task)_adapter.Cache.SetAsync("next" + i, i).AsTask()).ToArray();
-                fanOut.SetResult((writes, writes.Count(w => w.IsCompleted)));
+                await _adapter.Cache.SetAsync($"w{w}", i).ConfigureAwait(false);
+                resumedOn.Add(GroupCommit.OnCommittingThread ? -1 : Environment.CurrentManagedThreadId);
+            }
+        })).ToArray();
+
+        // And continuations attached the way code after an await runs (inline on whichever thread completes the write).
+        var inline = new System.Collections.Concurrent.ConcurrentBag<int>();
+        var attached = await WhileWriterHeld(() => Enumerable.Range(0, 20).Select(i =>
+        {
+            var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            WhenAcknowledged(_adapter.Cache.SetAsync("inline" + i, i), () =>
+            {
+                inline.Add(GroupCommit.OnCommittingThread ? -1 : Environment.CurrentManagedThreadId);
+                done.SetResult();
             });
-            return groupCommit.TransactionsCommitted;
-        });
+            return done.Task;
+        }).ToArray());
 
-        var (next, completedAtIssue) = await fanOut.Task.WaitAsync(DeadlockGuard, TestContext.Current.CancellationToken);
-        await Task.WhenAll(next).WaitAsync(DeadlockGuard, TestContext.Current.CancellationToken);
+        await Task.WhenAll(writers).WaitAsync(DeadlockGuard, TestContext.Current.CancellationToken);
+        await Task.WhenAll(attached).WaitAsync(DeadlockGuard, TestContext.Current.CancellationToken);
+        var committing = _adapter.Pool.GroupCommit.CommittingThreadId;
+        Assert.NotEqual(0, committing);
+        Assert.Equal(3200, resumedOn.Count);
+        Assert.DoesNotContain(committing, resumedOn);
+        Assert.DoesNotContain(-1, resumedOn);
+        Assert.Equal(20, inline.Count);
+        Assert.DoesNotContain(committing, inline);
+        Assert.DoesNotContain(-1, inline);
+    }
 
-        Assert.Equal(0, completedAtIssue);
-        Assert.Equal(before + 2, groupCommit.TransactionsCommitted);
-        Assert.Equal(8, (await _adapter.Cache.KeysAsync("next*")).Count);
+    [Fact]
+    public async Task AStarvedThreadPool_StillGetsEveryWriteAcknowledged()
+    {
+        // In a child process (the pool's limits are process-wide): at most 4 pool threads, and 16 pool tasks that each wait
+        // synchronously on their writes, so every pool thread blocks on a write whose acknowledgment needs... a thread.
+        var (exit, lines, error) = await ChildProcess.RunTestHostAsync(["starved-pool", _dir.File("starved.db"), "16", "50"], timeout: TimeSpan.FromMinutes(2));
+        Assert.True(exit == 0, error);
+        Assert.Equal("OK 800 writes, 800 rows", Assert.Single(lines));
     }
 
     [Fact]
@@ -209,8 +275,8 @@ public sealed class GroupCommitTests : IAsyncLifetime
     [Fact]
     public async Task ACallerThatWaitsSynchronouslyForAnotherWrite_DoesNotDeadlock()
     {
-        // Sync over async inside an acknowledged caller's continuation: that continuation runs on the drainer, so the
-        // inner write commits only because a new drainer takes the queue over.
+        // Sync over async inside an acknowledged caller's continuation: it runs on a thread-pool thread, and the inner write
+        // is committed by the committing thread, which no continuation ever holds.
         var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         await WhileWriterHeld(() =>
         {
@@ -243,7 +309,8 @@ public sealed class GroupCommitTests : IAsyncLifetime
 
     /// <summary>
     /// Runs <paramref name="then"/> as the write's continuation, the way code after an <c>await</c> (without a
-    /// synchronization context) runs: inline on whichever thread completes the write.
+    /// synchronization context) runs: inline on whichever thread completes the write (a thread-pool thread, never the
+    /// committing one).
     /// </summary>
     private static void WhenAcknowledged(ValueTask write, Action then)
     {
