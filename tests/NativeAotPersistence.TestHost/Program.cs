@@ -3,7 +3,8 @@ using NativeAotPersistence;
 // Usage: TestHost <command> <database> [args...]. Prints one line per result: "OK <value>" or "ERR <Kind> <message>".
 // Commands: get-then-set, execute-once (the original two) and the reliability suite's crash-writer, record-failures,
 // lock-counter, execute-once-threads, breaker, hold-write, write-all; sqlite-calls (direct e_sqlite3 calls or not); and
-// the edge cases of locks and group commit: starved-pool (StarvedPool.cs).
+// the edge cases of locks and group commit: hold-lock, lease-storm, block-writer, execute-once-stall (Leases.cs) and
+// starved-pool (StarvedPool.cs).
 // <database> is a SQLite file path, or "pg:<Npgsql connection string>" for a PostgresAdapter (execute-once,
 // record-failures, lock-counter, execute-once-threads and breaker take either: the multi-node tests run them as "machines").
 // Exit code 0 unless the arguments are wrong (2).
@@ -204,6 +205,26 @@ try
             Report("STATE " + await breaker.GetStateAsync());
             break;
         }
+
+        case "hold-lock":
+            Report(await Leases.HoldAsync(path, args[2], Int(args[3]), OpenAsync));
+            break;
+
+        case "lease-storm":
+            Report(await Leases.StormAsync(path, args[2], Int(args[3]), Int(args[4]), Int(args[5]), Int(args[6]), OpenAsync, () => BarrierAsync(args, 7)));
+            break;
+
+        case "block-writer":
+            Report(await Leases.BlockWriterAsync(path, Int(args[2]), Int(args[3]), Int(args[4]), () => BarrierAsync(args, 5)));
+            break;
+
+        case "execute-once-stall":
+            foreach (var line in await Leases.ExecuteOnceStallAsync(path, args[2], args[3], Int(args[4]), Int(args[5]), Int(args[6]), OpenAsync, () => BarrierAsync(args, 7)))
+            {
+                Report(line);
+            }
+
+            break;
 
         case "starved-pool":
         {

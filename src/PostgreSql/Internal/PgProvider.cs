@@ -1,7 +1,7 @@
 namespace NativeAotPersistence.PostgreSql;
 
 /// <summary>What every PostgreSQL provider shares: its adapter's database, clock and payload context.</summary>
-internal abstract class PgProvider : IPayloadContextOwner
+internal abstract class PgProvider : IPayloadContextOwner, IClockOwner
 {
     protected PgProvider(PostgresAdapter adapter)
     {
@@ -13,6 +13,8 @@ internal abstract class PgProvider : IPayloadContextOwner
     protected PostgresAdapter Adapter { get; }
 
     protected TimeProvider Time { get; }
+
+    TimeProvider IClockOwner.Time => Time;
 
     protected string Prefix { get; }
 

@@ -16,6 +16,7 @@ public sealed class CircuitBreaker
 {
     private readonly ICircuitBreakerStateProvider _provider;
     private readonly CircuitBreakerOptions _options;
+    private readonly TimeProvider _time;
     private readonly Lock _sync = new();
     private int _trialsInFlight;
     private int _trialSuccesses;
@@ -32,6 +33,7 @@ public sealed class CircuitBreaker
         Key = key;
         _options = options ?? new CircuitBreakerOptions();
         _options.Validate();
+        _time = _options.TimeProvider ?? (provider as IClockOwner)?.Time ?? TimeProvider.System;
     }
 
     /// <summary>Raised on every transition this process causes or observes.</summary>
@@ -147,7 +149,7 @@ public sealed class CircuitBreaker
         {
             if (_trialsInFlight >= _options.HalfOpenMaxTrials)
             {
-                return new CircuitAdmission(stored, Admitted: false, Trial: false, _options.TimeProvider.GetUtcNow(), transition);
+                return new CircuitAdmission(stored, Admitted: false, Trial: false, _time.GetUtcNow(), transition);
             }
 
             _trialsInFlight++;
@@ -223,7 +225,7 @@ public sealed class CircuitBreaker
     }
 
     private bool ResetTimeoutPassed(CircuitBreakerPersistedState stored) =>
-        _options.TimeProvider.GetUtcNow() >= RetryAfter(stored);
+        _time.GetUtcNow() >= RetryAfter(stored);
 
     // An open state stored without a failure time (by SetStateAsync) may be tried at once.
     private DateTimeOffset RetryAfter(CircuitBreakerPersistedState stored) =>
@@ -235,7 +237,7 @@ public sealed class CircuitBreaker
     {
         PersistenceTelemetry.CircuitTransition(CircuitStates.ToText(from), CircuitStates.ToText(to));
 
-        var transition = new CircuitBreakerTransition(Key, from, to, _options.TimeProvider.GetUtcNow());
+        var transition = new CircuitBreakerTransition(Key, from, to, _time.GetUtcNow());
         if (PersistenceEvents.IsEnabled)
         {
             PersistenceEvents.CircuitTransition(transition);

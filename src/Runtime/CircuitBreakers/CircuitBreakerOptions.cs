@@ -21,8 +21,12 @@ public sealed class CircuitBreakerOptions
     /// </summary>
     public Func<Exception, bool>? ShouldHandle { get; init; }
 
-    /// <summary>Gets the clock that decides when the reset timeout has passed. The default is <see cref="TimeProvider.System"/>.</summary>
-    public TimeProvider TimeProvider { get; init; } = TimeProvider.System;
+    /// <summary>
+    /// Gets the clock that decides when the reset timeout has passed. The default, <see langword="null"/>, is the
+    /// adapter's <see cref="PersistenceAdapterOptions.TimeProvider"/> (the one clock of the store);
+    /// <see cref="TimeProvider.System"/> for a state provider that is not one of this library's.
+    /// </summary>
+    public TimeProvider? TimeProvider { get; init; }
 
     /// <summary>Gets a callback invoked on every transition this process causes or observes.</summary>
     public Action<CircuitBreakerTransition>? OnStateChanged { get; init; }
@@ -36,7 +40,5 @@ public sealed class CircuitBreakerOptions
         {
             throw new ArgumentOutOfRangeException(nameof(ResetTimeout), ResetTimeout, "ResetTimeout must be finite and positive.");
         }
-
-        ArgumentNullException.ThrowIfNull(TimeProvider, nameof(TimeProvider));
     }
 }

@@ -3,7 +3,7 @@ using System.Text.Json;
 namespace NativeAotPersistence.InMemory;
 
 /// <summary>What every in-memory provider shares: its adapter's store, clock, prefix and payload context.</summary>
-internal abstract class InMemoryProvider : IPayloadContextOwner
+internal abstract class InMemoryProvider : IPayloadContextOwner, IClockOwner
 {
     protected InMemoryProvider(InMemoryPersistence adapter)
     {
@@ -18,6 +18,8 @@ internal abstract class InMemoryProvider : IPayloadContextOwner
     protected InMemoryStore Store { get; }
 
     protected TimeProvider Time { get; }
+
+    TimeProvider IClockOwner.Time => Time;
 
     protected string Prefix { get; }
 

@@ -22,6 +22,9 @@ namespace NativeAotPersistence;
 internal sealed class Lease : ILockHandle
 {
     private const int MaxGrantAttempts = 8;
+
+    /// <summary>The shortest TTL an auto-renewed lease may have: thirds of a millisecond cannot be scheduled.</summary>
+    internal const long MinRenewedTtlMs = 3;
     private const long MaxTimerDueMs = uint.MaxValue - 1;
 
     private readonly ILeaseStore _store;
@@ -118,7 +121,7 @@ internal sealed class Lease : ILockHandle
     public static async ValueTask<Lease?> AcquireAsync(
         ILeaseStore store, string key, string owner, TimeSpan ttl, bool autoRenew, CancellationToken cancellationToken)
     {
-        var ttlMs = Ttl.ValidateLock(ttl);
+        var ttlMs = autoRenew ? ValidateRenewedTtl(ttl) : Ttl.ValidateLock(ttl);
         for (var attempt = 1; ; attempt++)
         {
             var grant = await store.GrantAsync(key, owner, ttlMs, cancellationToken).ConfigureAwait(false);
@@ -150,12 +153,27 @@ internal sealed class Lease : ILockHandle
         }
     }
 
+    /// <summary>Validates the TTL of an auto-renewed lease (a lock TTL of at least <see cref="MinRenewedTtlMs"/>); returns it in milliseconds.</summary>
+    public static long ValidateRenewedTtl(TimeSpan ttl, string paramName = "ttl")
+    {
+        var ttlMs = Ttl.ValidateLock(ttl, paramName);
+        if (ttlMs < MinRenewedTtlMs)
+        {
+            throw new ArgumentOutOfRangeException(
+                paramName,
+                ttl,
+                $"An auto-renewed lock needs a TTL of at least {MinRenewedTtlMs} ms: it is renewed a third of its TTL after each grant, and that renewal must be through before two thirds have passed.");
+        }
+
+        return ttlMs;
+    }
+
     /// <summary>
     /// Wraps a handle of a lock provider this library did not write, so that it renews (and is lost) like any lease.
     /// </summary>
     public static Lease Wrap(ILockProvider locks, ILockHandle inner, TimeProvider time, long grantedAtMs, TimeSpan ttl)
     {
-        var ttlMs = Ttl.ValidateLock(ttl);
+        var ttlMs = ValidateRenewedTtl(ttl);
         var lease = new Lease(new ForeignLeaseStore(locks, inner, time), inner.Key, inner.Owner, inner.FencingToken, Ttl.LockExpiresAt(ttlMs, grantedAtMs), ttlMs);
         lease.Start();
 

@@ -14,7 +14,7 @@ public sealed class LockOptions
     /// renewal must be through before two thirds of the TTL have passed: when it is not (a busy database, a lost
     /// connection), when it fails, or when it finds the lock taken over, <see cref="ILockHandle.HandleLost"/> fires
     /// (while no other owner can have the lock yet, in the first case) and renewing stops. Every loss is reported to
-    /// <see cref="PersistenceEvents"/> with its reason.
+    /// <see cref="PersistenceEvents"/> with its reason. An auto-renewed lock needs a TTL of at least 3 ms.
     /// </summary>
     public bool AutoExtend { get; init; }
 

@@ -42,7 +42,7 @@ public static class LockProviderExtensions
         }
 
         var ttl = options.Ttl ?? locks.DefaultTtl;
-        Ttl.ValidateLock(ttl, nameof(options));
+        _ = options.AutoExtend ? Lease.ValidateRenewedTtl(ttl, nameof(options)) : Ttl.ValidateLock(ttl, nameof(options));
         var store = locks as ILeaseStore;
         var time = options.TimeProvider ?? store?.Time ?? TimeProvider.System;
         var owner = options.Owner;

@@ -20,7 +20,7 @@ public sealed partial class SqliteAdapter
         var pool = Pool;
         var target = Path.GetFullPath(destinationPath);
         SqliteNative.EnsureInitialized();
-        SqliteNative.CreateOwnerOnlyFile(target);
+        SqliteNative.CreateOwnerOnlyFile(target, "backup");
         using var destination = SqliteNative.Open(target, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, "backup");
         var backup = await pool.WriteAsync("backup", destination, static (c, d) =>
         {

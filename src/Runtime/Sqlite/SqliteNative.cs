@@ -43,31 +43,81 @@ internal static class SqliteNative
 
     /// <summary>
     /// Creates an empty database file readable and writable by its owner only (0600), so SQLite (which gives the
-    /// -wal and -shm files the database file's mode) never exposes data to other users.
+    /// -wal and -shm files the database file's mode) never exposes data to other users. A path that is a symbolic link
+    /// (dangling or not) is followed: the file is created owner-only at the link's final target. An existing file is
+    /// left as it is (a caller who wants other permissions creates the file first).
     /// </summary>
-    public static void CreateOwnerOnlyFile(string path)
+    /// <exception cref="PersistenceException">The link cannot be followed (a loop), or the file cannot be created.</exception>
+    public static void CreateOwnerOnlyFile(string path, string operation = "connect")
     {
-        if (OperatingSystem.IsWindows() || File.Exists(path))
+        if (OperatingSystem.IsWindows())
         {
+            return;
+        }
+
+        var target = FinalTarget(path, operation);
+        if (File.Exists(target) || Directory.Exists(target))
+        {
+            // A directory is SQLite's to refuse, with the path and the cause.
             return;
         }
 
         try
         {
-            using var _ = new FileStream(path, new FileStreamOptions
+            using var _ = new FileStream(target, new FileStreamOptions
             {
                 Mode = FileMode.CreateNew,
                 Access = FileAccess.Write,
                 UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite,
             });
         }
-        catch (IOException)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            // Created by someone else meanwhile, or the directory is missing: SQLite's open reports the latter.
+            if (File.Exists(target))
+            {
+                // Created by someone else meanwhile: theirs to have given a mode.
+                return;
+            }
+
+            // Never let SQLite create it instead: it would, with the umask's mode (0644 as a rule).
+            throw new PersistenceException(
+                $"The database file '{target}'{(target == path ? "" : $" (the target of the link '{path}')")} could not be created owner-only (0600): {e.Message} " +
+                "Check that its directory exists and that this user may create files in it.",
+                e is UnauthorizedAccessException ? PersistenceErrorKind.ReadOnly : PersistenceErrorKind.CannotOpen,
+                operation,
+                path,
+                innerException: e);
         }
-        catch (UnauthorizedAccessException)
+    }
+
+    /// <summary>Follows a chain of symbolic links at <paramref name="path"/> (the last component) to the path it ends at.</summary>
+    private static string FinalTarget(string path, string operation)
+    {
+        var current = Path.GetFullPath(path);
+        for (var hops = 0; hops < 40; hops++)
         {
-            // SQLite's open reports it with the path and the cause.
+            string? link;
+            try
+            {
+                link = new FileInfo(current).LinkTarget;
+            }
+            catch (IOException)
+            {
+                return current;
+            }
+
+            if (link is null)
+            {
+                return current;
+            }
+
+            current = Path.GetFullPath(link, Path.GetDirectoryName(current)!);
         }
+
+        throw new PersistenceException(
+            $"The database path '{path}' is a symbolic link that leads through more than 40 links (a loop?); point it at a file.",
+            PersistenceErrorKind.CannotOpen,
+            operation,
+            path);
     }
 }

@@ -1,7 +1,7 @@
 namespace NativeAotPersistence.Sqlite;
 
 /// <summary>What every SQLite provider shares: its adapter's connections, clock and payload context.</summary>
-internal abstract class SqliteProvider : IPayloadContextOwner
+internal abstract class SqliteProvider : IPayloadContextOwner, IClockOwner
 {
     protected SqliteProvider(SqliteAdapter adapter)
     {
@@ -13,6 +13,8 @@ internal abstract class SqliteProvider : IPayloadContextOwner
     protected SqliteAdapter Adapter { get; }
 
     protected TimeProvider Time { get; }
+
+    TimeProvider IClockOwner.Time => Time;
 
     protected string Prefix { get; }
 

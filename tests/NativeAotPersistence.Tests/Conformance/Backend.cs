@@ -28,7 +28,7 @@ public abstract class Backend : IAsyncDisposable
     public bool IsSqlite => this is not InMemoryBackend;
 
     public PersistenceAdapterOptions Options(
-        string prefix = "", LockScope lockScope = LockScope.Process, TimeProvider? time = null, PayloadContext? payloads = null) => new()
+        string prefix = "", LockScope lockScope = LockScope.Database, TimeProvider? time = null, PayloadContext? payloads = null) => new()
     {
         KeyPrefix = prefix,
         LockScope = lockScope,
@@ -39,7 +39,7 @@ public abstract class Backend : IAsyncDisposable
 
     /// <summary>A connected adapter on this test's database; a second one models another process on it.</summary>
     public ValueTask<IPersistenceAdapter> OpenAsync(
-        string prefix = "", LockScope lockScope = LockScope.Process, TimeProvider? time = null, PayloadContext? payloads = null) =>
+        string prefix = "", LockScope lockScope = LockScope.Database, TimeProvider? time = null, PayloadContext? payloads = null) =>
         OpenAsync(Options(prefix, lockScope, time, payloads));
 
     public async ValueTask<IPersistenceAdapter> OpenAsync(PersistenceAdapterOptions options)

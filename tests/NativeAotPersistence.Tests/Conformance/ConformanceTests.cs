@@ -21,11 +21,11 @@ public abstract class ConformanceTests<TBackend> : IAsyncLifetime
     }
 
     protected ValueTask<IPersistenceAdapter> OpenAsync(
-        string prefix = "", LockScope lockScope = LockScope.Process, TimeProvider? time = null, PayloadContext? payloads = null) =>
+        string prefix = "", LockScope lockScope = LockScope.Database, TimeProvider? time = null, PayloadContext? payloads = null) =>
         Backend.OpenAsync(prefix, lockScope, time, payloads);
 
     /// <summary>A second adapter on the same database (skips the test on <c>:memory:</c>).</summary>
-    protected ValueTask<IPersistenceAdapter> OpenSecondAsync(string prefix = "", LockScope lockScope = LockScope.Process)
+    protected ValueTask<IPersistenceAdapter> OpenSecondAsync(string prefix = "", LockScope lockScope = LockScope.Database)
     {
         Backend.RequireSecondAdapter();
         return Backend.OpenAsync(prefix, lockScope);

@@ -34,7 +34,7 @@ public abstract class LifecycleConformance<TBackend> : ConformanceTests<TBackend
     [Fact]
     public async Task Reconnect_KeepsTheData_ButNotProcessLocks()
     {
-        var p = Backend.CreateUnconnected(Backend.Options());
+        var p = Backend.CreateUnconnected(Backend.Options(lockScope: LockScope.Process));
         await p.ConnectAsync(Ct);
         await p.ConnectAsync(Ct);
         await p.Cache.SetAsync("k", 1, cancellationToken: Ct);
@@ -43,6 +43,17 @@ public abstract class LifecycleConformance<TBackend> : ConformanceTests<TBackend
         await p.ConnectAsync(Ct);
         Assert.Equal(1, await p.Cache.GetAsync<int>("k", Ct));
         Assert.Null(await p.Locks.GetInfoAsync("l", Ct));
+    }
+
+    [Fact]
+    public async Task Reconnect_KeepsDatabaseLocks_TheDefault()
+    {
+        var p = Backend.CreateUnconnected(new PersistenceAdapterOptions { TimeProvider = Time });
+        await p.ConnectAsync(Ct);
+        await p.Locks.AcquireAsync("l", TimeSpan.FromMinutes(1), "me", Ct);
+        await p.DisconnectAsync(Ct);
+        await p.ConnectAsync(Ct);
+        Assert.Equal("me", (await p.Locks.GetInfoAsync("l", Ct))?.Owner);
     }
 
     [Fact]

@@ -44,16 +44,30 @@ public sealed class HostProcess : IDisposable
 
     public bool HasExited => _process.HasExited;
 
-    public static HostProcess Start(params string[] args)
+    public static HostProcess Start(params string[] args) => StartUnder([], args);
+
+    /// <summary>Starts the test host under a wrapper command (such as <c>unshare --pid --fork</c>).</summary>
+    public static HostProcess StartUnder(string[] wrapper, params string[] args)
     {
+        var dotnet = Environment.ProcessPath is { } path && Path.GetFileNameWithoutExtension(path) == "dotnet" ? path : "dotnet";
         var start = new ProcessStartInfo
         {
-            FileName = Environment.ProcessPath is { } path && Path.GetFileNameWithoutExtension(path) == "dotnet" ? path : "dotnet",
+            FileName = wrapper.Length > 0 ? wrapper[0] : dotnet,
             RedirectStandardInput = true,
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
         };
+        foreach (var w in wrapper.Skip(1))
+        {
+            start.ArgumentList.Add(w);
+        }
+
+        if (wrapper.Length > 0)
+        {
+            start.ArgumentList.Add(dotnet);
+        }
+
         start.ArgumentList.Add(ChildProcess.TestHostDll);
         foreach (var a in args)
         {

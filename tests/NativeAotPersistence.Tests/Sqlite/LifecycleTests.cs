@@ -197,6 +197,51 @@ public class LifecycleTests
     }
 
     [Fact]
+    public async Task ADanglingSymlinkAtThePath_IsFollowed_AndItsTargetCreatedOwnerOnly()
+    {
+        Assert.SkipWhen(OperatingSystem.IsWindows(), "Unix file modes only.");
+        using var dir = new TempDirectory();
+        Directory.CreateDirectory(dir.File("data"));
+        var target = dir.File("data/real.db");
+        var link = dir.File("app.db");
+        File.CreateSymbolicLink(link, "data/real.db");
+        Assert.False(File.Exists(target));
+
+        await using (var adapter = await SqliteAdapter.OpenAsync(link))
+        {
+            await adapter.Cache.SetAsync("k", "v");
+            foreach (var file in new[] { target, target + "-wal", target + "-shm" })
+            {
+                Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(file));
+            }
+
+            // A backup through a dangling link is owner-only too.
+            var backupTarget = dir.File("data/copy.db");
+            File.CreateSymbolicLink(dir.File("copy-link.db"), backupTarget);
+            await adapter.BackupAsync(dir.File("copy-link.db"));
+            Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(backupTarget));
+        }
+
+        Assert.NotNull(new FileInfo(link).LinkTarget);
+        await using var again = await SqliteAdapter.OpenAsync(target);
+        Assert.Equal("v", await again.Cache.GetAsync<string>("k"));
+    }
+
+    [Fact]
+    public async Task ASymlinkLoopAtThePath_IsAClearError_AndNothingIsCreated()
+    {
+        Assert.SkipWhen(OperatingSystem.IsWindows(), "Unix links only.");
+        using var dir = new TempDirectory();
+        File.CreateSymbolicLink(dir.File("a.db"), dir.File("b.db"));
+        File.CreateSymbolicLink(dir.File("b.db"), dir.File("a.db"));
+
+        var error = await Assert.ThrowsAsync<PersistenceException>(async () => await SqliteAdapter.OpenAsync(dir.File("a.db")));
+        Assert.Equal(PersistenceErrorKind.CannotOpen, error.Kind);
+        Assert.Contains("symbolic link", error.Message, StringComparison.Ordinal);
+        Assert.Equal(2, Directory.GetFileSystemEntries(dir.Path).Length);
+    }
+
+    [Fact]
     public async Task AnExistingFile_KeepsItsMode()
     {
         Assert.SkipWhen(OperatingSystem.IsWindows(), "Unix file modes only.");
