@@ -1,7 +1,7 @@
 namespace NativeAotPersistence.Tests.Conformance;
 
 /// <summary>The idempotency contract (SPEC.md "Idempotency"), the same on every backend.</summary>
-public abstract class IdempotencyConformance<TBackend> : ConformanceTests<TBackend>
+public abstract partial class IdempotencyConformance<TBackend> : ConformanceTests<TBackend>
     where TBackend : Backend, new()
 {
     [Fact]

@@ -45,4 +45,53 @@ public abstract class StorageConformance<TBackend> : ConformanceTests<TBackend>
         Assert.Equal(2, await ab.Cache.GetAsync<int>("c", Ct));
         Assert.Equal(2, await Backend.CountRowsAsync(a, "go_goscope_cache"));
     }
+
+    [Fact]
+    public async Task AValueTooDeepToReadBack_IsRefusedOnWrite_NamingTheKeyAndTheLimit_AndNothingIsStored()
+    {
+        var p = await OpenAsync();
+
+        // 64 levels: what readers accept (System.Text.Json's default), stored and read back.
+        await p.Cache.SetAsync("deepest", Nest.Of(64), null, NestInfo.Instance, Ct);
+        Assert.Equal(64, (await p.Cache.GetAsync("deepest", NestInfo.Instance, Ct))!.Depth);
+
+        foreach (var depth in new[] { 65, 1000 })
+        {
+            var deep = Nest.Of(depth);
+            var refusals = new List<ArgumentException>
+            {
+                await Assert.ThrowsAsync<ArgumentException>(async () => await p.Cache.SetAsync("deep", deep, null, NestInfo.Instance, Ct)),
+                await Assert.ThrowsAsync<ArgumentException>(async () => await p.Cache.AddAsync("deep", deep, null, NestInfo.Instance, Ct)),
+                await Assert.ThrowsAsync<ArgumentException>(async () => await p.Idempotency.SetAsync("deep", deep, null, NestInfo.Instance, Ct)),
+                await Assert.ThrowsAsync<ArgumentException>(async () =>
+                    await p.Checkpoints.SaveAsync(new Checkpoint<Nest>("deep", "task", 1, Conformance.Backend.Start, 0, deep), NestInfo.Instance, Ct)),
+            };
+            Assert.All(refusals, e =>
+            {
+                Assert.Contains("'deep'", e.Message, StringComparison.Ordinal);
+                Assert.Contains("64", e.Message, StringComparison.Ordinal);
+                Assert.IsType<System.Text.Json.JsonException>(e.InnerException);
+            });
+            Assert.False(await p.Cache.HasAsync("deep", Ct));
+            Assert.Null(await p.Idempotency.GetAsync("deep", NestInfo.Instance, Ct));
+            Assert.Empty(await p.Checkpoints.ListAsync("task", Ct));
+        }
+    }
+
+    [Fact]
+    public async Task NaNAndInfinities_AreRefused_WithAdviceTheCallerCanFollow()
+    {
+        var p = await OpenAsync();
+        foreach (var value in new[] { double.NaN, double.PositiveInfinity, double.NegativeInfinity })
+        {
+            var error = await Assert.ThrowsAsync<ArgumentException>(async () => await p.Cache.SetAsync("n", value, cancellationToken: Ct));
+            Assert.Contains("'n'", error.Message, StringComparison.Ordinal);
+            Assert.Contains("NaN or an infinity", error.Message, StringComparison.Ordinal);
+            Assert.DoesNotContain("JsonNumberHandling", error.Message, StringComparison.Ordinal);
+            Assert.False(await p.Cache.HasAsync("n", Ct));
+        }
+
+        await Assert.ThrowsAsync<ArgumentException>(async () => await p.Idempotency.SetAsync("f", float.NaN, cancellationToken: Ct));
+        Assert.Null(await p.Idempotency.GetAsync<float>("f", Ct));
+    }
 }

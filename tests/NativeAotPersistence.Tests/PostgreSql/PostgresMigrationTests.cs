@@ -2,7 +2,10 @@ using Npgsql;
 
 namespace NativeAotPersistence.Tests.PostgreSql;
 
-/// <summary>Schema version 1 → 2 on PostgreSQL: the version 1 tables (as the first PostgreSQL release wrote them) gain the sliding-expiry columns on connect.</summary>
+/// <summary>
+/// Schema migrations on PostgreSQL: version 1 tables (as the first PostgreSQL release wrote them) gain the sliding-expiry
+/// columns, and version 2 lock tables the holder columns, on connect.
+/// </summary>
 public sealed class PostgresMigrationTests
 {
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
@@ -48,6 +51,41 @@ public sealed class PostgresMigrationTests
             await using var command = source.CreateCommand(
                 "SELECT count(*) FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = 'go_goscope_cache' AND column_name IN ('sliding_ms', 'absolute_expires_at')");
             Assert.Equal(2L, await command.ExecuteScalarAsync(Ct));
+        }
+    }
+
+    [Fact]
+    public async Task Version2Locks_GainTheHolderColumns_AndTheirRowsAreJudgedByTheirTtl()
+    {
+        var cs = await PostgresServer.CreateSchemaAsync();
+        var far = DateTimeOffset.UtcNow.AddMinutes(10).ToUnixTimeMilliseconds();
+        await (await PostgresAdapter.OpenAsync(cs)).DisposeAsync();
+        await using (var source = NpgsqlDataSource.Create(cs))
+        {
+            // A version 2 database: no holder columns, and a lock a version 2 process holds.
+            await using var command = source.CreateCommand($"""
+                ALTER TABLE go_goscope_locks DROP COLUMN holder_host, DROP COLUMN holder_pid, DROP COLUMN holder_start;
+                UPDATE go_goscope_meta SET value = '2' WHERE key = 'schema_version';
+                INSERT INTO go_goscope_locks VALUES (convert_to('lock:job', 'UTF8'), convert_to('legacy', 'UTF8'), {far}, 7);
+                """);
+            await command.ExecuteNonQueryAsync(Ct);
+        }
+
+        await using (var p = await PostgresAdapter.OpenAsync(cs))
+        {
+            Assert.Equal(SchemaRules.CurrentVersion, (await p.Admin.GetStatsAsync(Ct)).SchemaVersion);
+            var info = await p.Locks.GetInfoAsync("job", Ct);
+            Assert.Equal(("legacy", 7L, (LockHolder?)null), (info!.Owner, info.FencingToken, info.Holder));
+            Assert.Null(await p.Locks.AcquireAsync("job", TimeSpan.FromMinutes(1), "next", Ct));
+            await using var other = await p.Locks.AcquireAsync("other", TimeSpan.FromMinutes(1), "next", Ct);
+            Assert.Equal(Environment.ProcessId, (await p.Locks.GetInfoAsync("other", Ct))!.Holder!.ProcessId);
+        }
+
+        await using (var source = NpgsqlDataSource.Create(cs))
+        {
+            await using var command = source.CreateCommand(
+                "SELECT count(*) FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = 'go_goscope_locks' AND column_name LIKE 'holder_%'");
+            Assert.Equal(3L, await command.ExecuteScalarAsync(Ct));
         }
     }
 }

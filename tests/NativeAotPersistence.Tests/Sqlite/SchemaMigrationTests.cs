@@ -3,8 +3,9 @@ using Microsoft.Extensions.Time.Testing;
 namespace NativeAotPersistence.Tests.Sqlite;
 
 /// <summary>
-/// Schema version 1 → 2 on a file the previous release wrote (Fixtures/schema-v1.db): the new columns are added in
-/// one transaction on connect, every row survives, and the file is left alone where the migration is not allowed.
+/// Schema migrations on files earlier releases wrote (Fixtures/schema-v1.db, and version 2 files): the new columns are
+/// added in one transaction on connect, every row survives, and the file is left alone where the migration is not
+/// allowed.
 /// </summary>
 public sealed class SchemaMigrationTests : IDisposable
 {
@@ -142,6 +143,46 @@ public sealed class SchemaMigrationTests : IDisposable
             Assert.Equal("\"hello\"", raw.Scalar("SELECT value FROM go_goscope_cache WHERE key = 'greeting'"));
             Assert.Equal("5", raw.Scalar("SELECT failure_count FROM go_goscope_circuit WHERE key = 'upstream'"));
             Assert.Equal(1, raw.Count("SELECT count(*) FROM go_goscope_checkpoints WHERE id = 'c1'"));
+        }
+    }
+
+    [Fact]
+    public async Task Version2File_GainsTheHolderColumns_AndItsLocksAreJudgedByTheirTtl()
+    {
+        // A version 2 file: this release's schema without the holder columns, and a lock a version 2 process holds.
+        var path = _dir.File("v2.db");
+        var far = DateTimeOffset.UtcNow.AddMinutes(10).ToUnixTimeMilliseconds();
+        await (await SqliteAdapter.OpenAsync(path)).DisposeAsync();
+        using (var raw = new RawSqlite(path))
+        {
+            raw.Exec($"""
+                ALTER TABLE go_goscope_locks DROP COLUMN holder_host;
+                ALTER TABLE go_goscope_locks DROP COLUMN holder_pid;
+                ALTER TABLE go_goscope_locks DROP COLUMN holder_start;
+                UPDATE go_goscope_meta SET value = '2' WHERE key = 'schema_version';
+                INSERT INTO go_goscope_locks VALUES ('lock:job', 'legacy', {far}, 7);
+                """);
+        }
+
+        var refused = await Assert.ThrowsAsync<PersistenceException>(async () =>
+            await SqliteAdapter.OpenAsync(path, new PersistenceAdapterOptions { CreateTables = false }));
+        Assert.Contains("schema version 2 must be migrated to 3", refused.Message, StringComparison.Ordinal);
+
+        await using (var p = await SqliteAdapter.OpenAsync(path))
+        {
+            Assert.Equal(SchemaRules.CurrentVersion, (await p.Admin.GetStatsAsync(Ct)).SchemaVersion);
+            var info = await p.Locks.GetInfoAsync("job", Ct);
+            Assert.Equal(("legacy", 7L, (LockHolder?)null), (info!.Owner, info.FencingToken, info.Holder));
+            Assert.Null(await p.Locks.AcquireAsync("job", TimeSpan.FromMinutes(1), "next", Ct));
+            await using var other = await p.Locks.AcquireAsync("other", TimeSpan.FromMinutes(1), "next", Ct);
+            Assert.Equal(Environment.ProcessId, (await p.Locks.GetInfoAsync("other", Ct))!.Holder!.ProcessId);
+        }
+
+        using (var raw = new RawSqlite(path))
+        {
+            Assert.Equal("3", raw.Scalar("SELECT value FROM go_goscope_meta WHERE key = 'schema_version'"));
+            Assert.Equal(3, raw.Count("SELECT count(*) FROM pragma_table_info('go_goscope_locks') WHERE name LIKE 'holder_%'"));
+            Assert.Equal("ok", raw.Scalar("PRAGMA integrity_check"));
         }
     }
 }
