@@ -35,8 +35,10 @@ try
 
         case "execute-once":
         {
-            // ExecuteOnce under LockScope.Database: the action appends a line to args[3] and takes args[4] ms.
+            // ExecuteOnce under LockScope.Database: the action appends a line to args[3] and takes args[4] ms. args[5],
+            // optional: a barrier directory.
             await using var adapter = await OpenAsync(path, new PersistenceAdapterOptions { LockScope = LockScope.Database });
+            await BarrierAsync(args, 5);
             var value = await adapter.Idempotency.ExecuteOnceAsync(args[2], TimeSpan.FromHours(1), async ct =>
             {
                 await File.AppendAllTextAsync(args[3], $"{Environment.ProcessId}\n", ct);

@@ -64,9 +64,18 @@ public sealed class ReadmeExamplesTests
         {
             await persistence.ConnectAsync();
             await persistence.Cache.SetAsync("k", "v");
+            Assert.Equal("v", await persistence.Cache.GetAsync<string>("k"));
         }
 
-        SQLitePCL.raw.sqlite3_close_v2(db);
+        // The adapter borrowed the handle: it is still open, and the row is there, under the prefix, as JSON text.
+        Assert.Equal(SQLitePCL.raw.SQLITE_OK, SQLitePCL.raw.sqlite3_prepare_v2(db, "SELECT value FROM go_goscope_cache WHERE key = 'myapp:cache:k'", out var statement));
+        using (statement)
+        {
+            Assert.Equal(SQLitePCL.raw.SQLITE_ROW, SQLitePCL.raw.sqlite3_step(statement));
+            Assert.Equal("\"v\"", SQLitePCL.raw.sqlite3_column_text(statement, 0).utf8_to_string());
+        }
+
+        Assert.Equal(SQLitePCL.raw.SQLITE_OK, SQLitePCL.raw.sqlite3_close_v2(db));
         db.Dispose();
     }
 
@@ -92,6 +101,17 @@ public sealed class ReadmeExamplesTests
         });
         var receipt = await breaker.ExecuteAsync(async ct => await ChargeAsync(ct), ct);
         Assert.Equal("r-1", receipt.Id);
+        Assert.Empty(transitions);
+
+        // Five handled failures open it; the next call is rejected until the reset timeout.
+        for (var i = 0; i < 5; i++)
+        {
+            await Assert.ThrowsAsync<TimeoutException>(async () => await breaker.ExecuteAsync<Receipt>(_ => throw new TimeoutException(), ct));
+        }
+
+        Assert.Equal(["payments: Closed -> Open"], transitions);
+        await Assert.ThrowsAsync<CircuitBreakerOpenException>(async () => await breaker.ExecuteAsync(async ct => await ChargeAsync(ct), ct));
+        await p.CircuitBreakers.RecordSuccessAsync("payments", ct);
 
         await using (var report = await p.Locks.AcquireAsync("report", TimeSpan.FromSeconds(30), wait: TimeSpan.FromSeconds(10), ct))
         {

@@ -50,15 +50,22 @@ public abstract class ExecuteOnceAndGetOrSetTests<TBackend> : IAsyncLifetime
     public async Task ExecuteOnce_With32ConcurrentCallers_RunsTheActionOnce()
     {
         var runs = 0;
+        var entered = 0;
         var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var callers = Enumerable.Range(0, 32).Select(_ => Task.Run(async () => await _adapter.Idempotency.ExecuteOnceAsync("charge:42", TimeSpan.FromHours(1), async ct =>
+        var callers = Enumerable.Range(0, 32).Select(_ => Task.Run(async () =>
         {
-            Interlocked.Increment(ref runs);
-            await release.Task;
-            return "receipt-1";
-        }))).ToArray();
+            Interlocked.Increment(ref entered);
+            return await _adapter.Idempotency.ExecuteOnceAsync("charge:42", TimeSpan.FromHours(1), async ct =>
+            {
+                Interlocked.Increment(ref runs);
+                await release.Task;
+                return "receipt-1";
+            });
+        })).ToArray();
 
-        await Task.Delay(100, TestContext.Current.CancellationToken);
+        // Released only once every caller has called in and one action holds the key: the others cannot have found a
+        // stored result, so they run it or wait for it.
+        await UntilAsync(() => Volatile.Read(ref entered) == 32 && Volatile.Read(ref runs) == 1);
         release.SetResult();
         var results = await Task.WhenAll(callers);
 
@@ -101,9 +108,13 @@ public abstract class ExecuteOnceAndGetOrSetTests<TBackend> : IAsyncLifetime
         var db = await SharedDatabaseAsync();
         var marker = Dir.File("runs.log");
 
+        // A start barrier: every process has opened the store before any calls, so their calls overlap.
+        var barrier = Directory.CreateDirectory(Dir.File("barrier")).FullName;
         var children = Enumerable.Range(0, 3)
-            .Select(_ => ChildProcess.RunTestHostAsync(["execute-once", db, "import:2026-11-25", marker, "300"]))
+            .Select(_ => ChildProcess.RunTestHostAsync(["execute-once", db, "import:2026-11-25", marker, "300", barrier]))
             .ToArray();
+        await UntilAsync(() => Directory.GetFiles(barrier, "ready-*").Length == 3 || children.Any(c => c.IsCompleted));
+        await File.WriteAllTextAsync(Path.Combine(barrier, "go"), "", TestContext.Current.CancellationToken);
         var outcomes = await Task.WhenAll(children);
 
         Assert.All(outcomes, o => Assert.True(o.ExitCode == 0, o.Error));
@@ -117,15 +128,20 @@ public abstract class ExecuteOnceAndGetOrSetTests<TBackend> : IAsyncLifetime
     public async Task GetOrSet_With32ConcurrentMisses_RunsTheFactoryOnce()
     {
         var calls = 0;
+        var entered = 0;
         var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var callers = Enumerable.Range(0, 32).Select(_ => Task.Run(async () => await _adapter.Cache.GetOrSetAsync("user:7", async ct =>
+        var callers = Enumerable.Range(0, 32).Select(_ => Task.Run(async () =>
         {
-            Interlocked.Increment(ref calls);
-            await release.Task;
-            return "profile-7";
-        }, TimeSpan.FromMinutes(10)))).ToArray();
+            Interlocked.Increment(ref entered);
+            return await _adapter.Cache.GetOrSetAsync("user:7", async ct =>
+            {
+                Interlocked.Increment(ref calls);
+                await release.Task;
+                return "profile-7";
+            }, TimeSpan.FromMinutes(10));
+        })).ToArray();
 
-        await Task.Delay(100, TestContext.Current.CancellationToken);
+        await UntilAsync(() => Volatile.Read(ref entered) == 32 && Volatile.Read(ref calls) == 1);
         release.SetResult();
         var results = await Task.WhenAll(callers);
 
@@ -145,5 +161,15 @@ public abstract class ExecuteOnceAndGetOrSetTests<TBackend> : IAsyncLifetime
         Assert.Equal(1, await _adapter.Cache.GetOrSetAsync("k", _ => ValueTask.FromResult(2), TimeSpan.FromSeconds(5)));
         _time.Advance(TimeSpan.FromSeconds(5));
         Assert.Equal(3, await _adapter.Cache.GetOrSetAsync("k", _ => ValueTask.FromResult(3), TimeSpan.FromSeconds(5)));
+    }
+
+    private static async Task UntilAsync(Func<bool> condition)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
+        while (!condition())
+        {
+            Assert.True(DateTime.UtcNow < deadline, "The condition did not come true within 60 s.");
+            await Task.Delay(2, TestContext.Current.CancellationToken);
+        }
     }
 }

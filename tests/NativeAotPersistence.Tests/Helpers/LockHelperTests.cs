@@ -164,6 +164,31 @@ public abstract class LockHelperTests<TBackend> : IAsyncLifetime
     }
 
     [Fact]
+    public async Task WithoutAClockOfTheirOwn_TheLockHelpersAndTheBreaker_UseTheAdaptersClock()
+    {
+        // One clock: no TimeProvider in the options, so renewals and the reset timeout follow the adapter's (fake) clock.
+        var ttl = TimeSpan.FromSeconds(3);
+        await using var handle = await _adapter.Locks.AcquireAsync("job", new LockOptions { Ttl = ttl, AutoExtend = true });
+        for (var i = 0; i < 10; i++)
+        {
+            _time.Advance(TimeSpan.FromSeconds(1));
+            await UntilAsync(
+                async () => (await _adapter.Locks.GetInfoAsync("job"))?.ExpiresAt == _time.GetUtcNow() + ttl && !IsRenewing(handle!),
+                "the renewal on the adapter's clock landed");
+        }
+
+        Assert.False(handle!.HandleLost.IsCancellationRequested);
+
+        var breaker = new CircuitBreaker(_adapter.CircuitBreakers, "upstream", new CircuitBreakerOptions { FailureThreshold = 1, ResetTimeout = TimeSpan.FromMinutes(5) });
+        await Assert.ThrowsAsync<TimeoutException>(async () => await breaker.ExecuteAsync<int>(_ => throw new TimeoutException()));
+        Assert.Equal(CircuitState.Open, await breaker.GetStateAsync());
+        var open = await Assert.ThrowsAsync<CircuitBreakerOpenException>(async () => await breaker.ExecuteAsync(_ => ValueTask.FromResult(1)));
+        Assert.Equal(_time.GetUtcNow() + TimeSpan.FromMinutes(5), open.RetryAfter);
+        _time.Advance(TimeSpan.FromMinutes(5));
+        Assert.Equal(CircuitState.HalfOpen, await breaker.GetStateAsync());
+    }
+
+    [Fact]
     public async Task HelpersWithoutATtl_UseTheProvidersDefault()
     {
         await using var handle = await _adapter.Locks.AcquireAsync("job", new LockOptions { TimeProvider = _time });

@@ -6,6 +6,7 @@ namespace NativeAotPersistence.Tests.PostgreSql;
 /// <summary>
 /// A loopback TCP relay in front of the test server, so a test can "stop the server" for one adapter only: <see cref="Stop"/>
 /// resets every relayed connection and closes the port; <see cref="Start"/> opens the same port again.
+/// <see cref="CutAfterClientSends"/> breaks one connection at a chosen point of the protocol, deterministically.
 /// </summary>
 public sealed class TcpProxy : IDisposable
 {
@@ -13,6 +14,23 @@ public sealed class TcpProxy : IDisposable
     private readonly List<TcpClient> _connections = [];
     private TcpListener? _listener;
     private CancellationTokenSource? _stop;
+    private byte[]? _cutPattern;
+
+    /// <summary>The wire message of a plain <c>COMMIT</c> (a simple Query: 'Q', its length, the text and a NUL).</summary>
+    public static readonly byte[] CommitMessage = [(byte)'Q', 0, 0, 0, 11, .. "COMMIT"u8, 0];
+
+    /// <summary>
+    /// Arms a one-shot cut: the next client message that contains <paramref name="text"/> reaches the server, and then
+    /// its connection is reset before any reply comes back, so the server did what was asked but the client never hears
+    /// of it (an ambiguous outcome, on purpose).
+    /// </summary>
+    public void CutAfterClientSends(string text) => CutAfterClientSends(System.Text.Encoding.UTF8.GetBytes(text));
+
+    /// <inheritdoc cref="CutAfterClientSends(string)"/>
+    public void CutAfterClientSends(byte[] bytes) => Volatile.Write(ref _cutPattern, bytes);
+
+    /// <summary>Gets how many connections a cut broke.</summary>
+    public int Cuts { get; private set; }
 
     public TcpProxy(int targetPort)
     {
@@ -104,24 +122,111 @@ public sealed class TcpProxy : IDisposable
                 _connections.Add(upstream);
             }
 
-            _ = RelayAsync(client, upstream, stop);
-            _ = RelayAsync(upstream, client, stop);
+            var pair = new Pair(client, upstream);
+            _ = ToServerAsync(pair, stop);
+            _ = ToClientAsync(pair, stop);
         }
     }
 
-    private static async Task RelayAsync(TcpClient from, TcpClient to, CancellationToken stop)
+    /// <summary>One relayed connection; once cut, nothing more goes back to the client.</summary>
+    private sealed class Pair(TcpClient client, TcpClient upstream)
     {
+        public TcpClient Client => client;
+
+        public TcpClient Upstream => upstream;
+
+        public volatile bool Cut;
+
+        public void Reset()
+        {
+            foreach (var end in new[] { client, upstream })
+            {
+                try
+                {
+                    if (end.Client is { } socket)
+                    {
+                        socket.LingerState = new LingerOption(true, 0);
+                    }
+                }
+                catch (Exception e) when (e is SocketException or ObjectDisposedException)
+                {
+                }
+
+                end.Dispose();
+            }
+        }
+    }
+
+    private async Task ToServerAsync(Pair pair, CancellationToken stop)
+    {
+        var buffer = new byte[64 * 1024];
         try
         {
-            await from.GetStream().CopyToAsync(to.GetStream(), stop);
+            var from = pair.Client.GetStream();
+            var to = pair.Upstream.GetStream();
+            while (true)
+            {
+                var read = await from.ReadAsync(buffer, stop);
+                if (read == 0)
+                {
+                    break;
+                }
+
+                var pattern = Volatile.Read(ref _cutPattern);
+                var cut = pattern is not null && buffer.AsSpan(0, read).IndexOf(pattern) >= 0
+                    && Interlocked.CompareExchange(ref _cutPattern, null, pattern) == pattern;
+                if (cut)
+                {
+                    // The reply must never reach the client: mark the pair before the server can answer.
+                    pair.Cut = true;
+                }
+
+                await to.WriteAsync(buffer.AsMemory(0, read), stop);
+                if (cut)
+                {
+                    Cuts++;
+
+                    // Give the server the time to act on what it got, then reset both ends.
+                    await Task.Delay(200, stop);
+                    pair.Reset();
+                    return;
+                }
+            }
         }
         catch (Exception e) when (e is IOException or SocketException or ObjectDisposedException or OperationCanceledException or InvalidOperationException)
         {
         }
-        finally
+
+        pair.Client.Dispose();
+        pair.Upstream.Dispose();
+    }
+
+    private static async Task ToClientAsync(Pair pair, CancellationToken stop)
+    {
+        var buffer = new byte[64 * 1024];
+        try
         {
-            from.Dispose();
-            to.Dispose();
+            var from = pair.Upstream.GetStream();
+            var to = pair.Client.GetStream();
+            while (true)
+            {
+                var read = await from.ReadAsync(buffer, stop);
+                if (read == 0 || pair.Cut)
+                {
+                    break;
+                }
+
+                await to.WriteAsync(buffer.AsMemory(0, read), stop);
+            }
+        }
+        catch (Exception e) when (e is IOException or SocketException or ObjectDisposedException or OperationCanceledException or InvalidOperationException)
+        {
+        }
+
+        if (!pair.Cut)
+        {
+            pair.Client.Dispose();
+            pair.Upstream.Dispose();
         }
     }
 }
