@@ -25,6 +25,12 @@ if (args is ["--writes", ..])
     return;
 }
 
+if (args is ["--probe", ..])
+{
+    await ProbeLatency.RunAsync(args);
+    return;
+}
+
 if (args is ["--scaling", ..])
 {
     Scaling.Run(args);

@@ -35,12 +35,34 @@ public sealed class LoggingTests : IDisposable
         var cache = host.Services.GetRequiredService<ICacheProvider>();
         await cache.SetAsync("logged-text", "x", cancellationToken: Ct);
         await Assert.ThrowsAsync<PayloadFormatException>(async () => await cache.GetAsync<int>("logged-text", Ct));
+
+        // A lock that expires without being renewed, and a damaged row a listing skips.
+        var locks = host.Services.GetRequiredService<ILockProvider>();
+        var handle = await locks.AcquireAsync("logged-lock", TimeSpan.FromMilliseconds(50), "logged-owner", Ct);
+        var lost = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        using (handle!.HandleLost.Register(lost.SetResult))
+        {
+            await lost.Task.WaitAsync(TimeSpan.FromSeconds(30), Ct);
+        }
+
+        await provider.RecordFailureAsync("logged-damaged", 5, Ct);
+        SQLitePCL.raw.sqlite3_open(path, out var raw);
+        using (raw)
+        {
+            Assert.Equal(SQLitePCL.raw.SQLITE_OK, SQLitePCL.raw.sqlite3_exec(raw, "UPDATE go_goscope_circuit SET updated_at = 9223372036854775000 WHERE key = 'circuit:logged-damaged'"));
+        }
+
+        var admin = ((SqliteAdapter)host.Services.GetRequiredService<IPersistenceAdapter>()).Admin;
+        Assert.DoesNotContain(await admin.ListCircuitsAsync(Ct), c => c.Key == "logged-damaged");
         await host.StopAsync(Ct);
 
         var mine = logs.Entries.Where(e => e.Category == "NativeAotPersistence").ToList();
         Assert.Contains(mine, e => e.Level == LogLevel.Information && e.Message == $"Created the schema (version 3) in sqlite '{Path.GetFullPath(path)}'");
         Assert.Contains(mine, e => e.Level == LogLevel.Warning && e.Message == "Circuit 'logged-upstream': Closed -> Open");
         Assert.Contains(mine, e => e.Level == LogLevel.Error && e.Message == "A stored value did not parse during 'cache.get' (key 'logged-text')" && e.Exception is PayloadFormatException);
+        Assert.Contains(mine, e => e.Level == LogLevel.Warning && e.Message == $"Lock 'logged-lock' held by 'logged-owner' (fencing token {handle.FencingToken}) was lost before it was released: Expired");
+        Assert.Contains(mine, e => e.Level == LogLevel.Error && e.Message == "'admin.circuits' skipped a row of go_goscope_circuit it could not read (key 'logged-damaged')"
+            && e.Exception is PersistenceException { Kind: PersistenceErrorKind.Corrupt });
 
         // After the host stopped, nothing of this host is logged any more.
         var count = logs.Entries.Count;

@@ -38,7 +38,11 @@ internal sealed partial class PersistenceEventLogger(ILogger logger, TimeSpan bu
         }
     }
 
-    public void OnLockLost(PersistenceLockLost e) => LockLost(logger, e.Key, e.Owner, e.FencingToken);
+    public void OnLockLost(PersistenceLockLost e) => LockLost(logger, e.Key, e.Owner, e.FencingToken, e.Reason, e.Error);
+
+    public void OnLockTakenOver(PersistenceLockTakenOver e) => LockTakenOver(logger, e.Key, e.PreviousOwner, e.Owner, e.FencingToken);
+
+    public void OnRowSkipped(PersistenceRowSkipped e) => RowSkipped(logger, e.Operation, e.Table, e.Key, e.Error);
 
     public void OnCircuitTransition(CircuitBreakerTransition e)
     {
@@ -69,8 +73,8 @@ internal sealed partial class PersistenceEventLogger(ILogger logger, TimeSpan bu
     [LoggerMessage(5, LogLevel.Error, "'{Operation}' on {Backend} '{DataSource}' gave up after waiting {WaitedMs} ms (PersistenceAdapterOptions.BusyTimeout)")]
     private static partial void BusyGaveUp(ILogger logger, string operation, string backend, string dataSource, long waitedMs);
 
-    [LoggerMessage(6, LogLevel.Warning, "Lock '{Key}' held by '{Owner}' (fencing token {FencingToken}) was lost before it was released")]
-    private static partial void LockLost(ILogger logger, string key, string owner, long fencingToken);
+    [LoggerMessage(6, LogLevel.Warning, "Lock '{Key}' held by '{Owner}' (fencing token {FencingToken}) was lost before it was released: {Reason}")]
+    private static partial void LockLost(ILogger logger, string key, string owner, long fencingToken, LockLossReason reason, Exception? exception);
 
     [LoggerMessage(7, LogLevel.Warning, "Circuit '{Key}': {From} -> {To}")]
     private static partial void CircuitOpened(ILogger logger, string key, CircuitState from, CircuitState to);
@@ -80,4 +84,10 @@ internal sealed partial class PersistenceEventLogger(ILogger logger, TimeSpan bu
 
     [LoggerMessage(9, LogLevel.Error, "A stored value did not parse during '{Operation}' (key '{Key}')")]
     private static partial void PayloadFormatError(ILogger logger, string operation, string key, Exception exception);
+
+    [LoggerMessage(10, LogLevel.Warning, "Lock '{Key}' was taken over from '{PreviousOwner}', whose process is gone, by '{Owner}' (fencing token {FencingToken})")]
+    private static partial void LockTakenOver(ILogger logger, string key, string previousOwner, string owner, long fencingToken);
+
+    [LoggerMessage(11, LogLevel.Error, "'{Operation}' skipped a row of {Table} it could not read (key '{Key}')")]
+    private static partial void RowSkipped(ILogger logger, string operation, string table, string key, Exception exception);
 }

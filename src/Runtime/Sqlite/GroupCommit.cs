@@ -15,8 +15,8 @@ namespace NativeAotPersistence.Sqlite;
 /// writer has been idle for a while, so it commits even when the thread pool is starved. It never runs a caller's
 /// code: every outcome is delivered through the thread pool, and the caller's continuation runs there, as with
 /// <c>RunContinuationsAsynchronously</c>. Should the pool not pick a delivery up within <see cref="RescueAfter"/> (a pool
-/// starved by callers that block on their own writes), a rescue thread delivers it, so a starved pool slows only its
-/// own callers and never deadlocks them.
+/// starved by callers that block on their own writes), <see cref="DeliveryRescue"/> delivers it, so a starved pool slows
+/// only its own callers and never deadlocks them.
 /// </para>
 /// <para>
 /// Batching: callers that write in a loop come back with their next write soon after their outcome is delivered.
@@ -42,9 +42,6 @@ internal sealed class GroupCommit : IDisposable
     /// <summary>How long an idle committing thread waits for work before it ends.</summary>
     private static readonly TimeSpan IdleExit = TimeSpan.FromSeconds(2);
 
-    /// <summary>At most this many rescue threads at once: each may be held by a caller's continuation that blocks.</summary>
-    private const int MaxRescuers = 16;
-
     private readonly SqliteConnection _writer;
     private readonly TimeSpan _busyTimeout;
     private readonly Lock _sync = new();
@@ -60,7 +57,6 @@ internal sealed class GroupCommit : IDisposable
     // Only the committing thread reads or changes it.
     private readonly List<(IQueuedWrite Write, long Ticket, long At)> _deliveries = [];
     private long _lastWatch;
-    private int _rescuers;
 
     public GroupCommit(SqliteConnection writer, TimeSpan busyTimeout)
     {
@@ -618,9 +614,7 @@ internal sealed class GroupCommit : IDisposable
         }
 
         _lastWatch = now;
-        List<(IQueuedWrite Write, long Ticket)>? stale = null;
         var rescueAfter = (long)(RescueAfter.TotalSeconds * Stopwatch.Frequency);
-        var canRescue = Volatile.Read(ref _rescuers) < MaxRescuers;
         var kept = 0;
         for (var i = 0; i < _deliveries.Count; i++)
         {
@@ -630,9 +624,9 @@ internal sealed class GroupCommit : IDisposable
                 continue; // picked up
             }
 
-            if (canRescue && now - d.At >= rescueAfter)
+            // Never delivered here: a rescue thread runs the caller's continuation. Kept when every rescuer is busy.
+            if (now - d.At >= rescueAfter && DeliveryRescue.TryRescue(d.Write, d.Ticket))
             {
-                (stale ??= []).Add((d.Write, d.Ticket));
                 continue;
             }
 
@@ -640,34 +634,7 @@ internal sealed class GroupCommit : IDisposable
         }
 
         _deliveries.RemoveRange(kept, _deliveries.Count - kept);
-        if (stale is null)
-        {
-            return kept > 0;
-        }
-
-        // A thread of its own, never this one: what it delivers runs the callers' continuations.
-        Interlocked.Increment(ref _rescuers);
-        new Thread(static s => Rescue(((GroupCommit Owner, List<(IQueuedWrite Write, long Ticket)> Stale))s!), maxStackSize: 256 * 1024)
-        {
-            IsBackground = true,
-            Name = "nap group commit rescue",
-        }.UnsafeStart((this, stale));
-        return true;
-    }
-
-    private static void Rescue((GroupCommit Owner, List<(IQueuedWrite Write, long Ticket)> Stale) work)
-    {
-        try
-        {
-            foreach (var (write, ticket) in work.Stale)
-            {
-                write.TryDeliverHere(ticket);
-            }
-        }
-        finally
-        {
-            Interlocked.Decrement(ref work.Owner._rescuers);
-        }
+        return kept > 0;
     }
 
     private enum Outcome
