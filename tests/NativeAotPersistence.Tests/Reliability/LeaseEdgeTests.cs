@@ -104,15 +104,21 @@ public abstract class LeaseEdgeTests<TBackend> : IAsyncLifetime
         var other = await OpenAsync();
         var ttl = TimeSpan.FromMilliseconds(100);
         Task<ILockHandle?> acquiring;
+        Task<LeaseGrant> granting;
         DateTimeOffset freedAt;
         await using (await BlockWritesAsync())
         {
             acquiring = p.Locks.AcquireAsync("job", new LockOptions { Ttl = ttl, AutoExtend = autoExtend }, Ct).AsTask();
+
+            // The store's grant itself, under the lease logic (which would hand a late grant back and ask again).
+            granting = ((ILeaseStore)p.Locks).GrantAsync("direct", "me", 100, Ct).AsTask();
             await Task.Delay(300, Ct);
             Assert.False(acquiring.IsCompleted);
             freedAt = DateTimeOffset.UtcNow;
         }
 
+        var grant = await granting.WaitAsync(s_timeout, Ct);
+        Assert.True(grant.ExpiresAtMs >= freedAt.ToUnixTimeMilliseconds() + 99, $"granted until {grant.ExpiresAtMs}, store freed at {freedAt.ToUnixTimeMilliseconds()}");
         await using var handle = await acquiring.WaitAsync(s_timeout, Ct);
         Assert.NotNull(handle);
         Assert.False(handle.HandleLost.IsCancellationRequested);
