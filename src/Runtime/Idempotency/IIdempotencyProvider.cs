@@ -41,9 +41,15 @@ public interface IIdempotencyProvider
 
     /// <summary>
     /// Returns the stored result of <paramref name="key"/> without running <paramref name="action"/>; otherwise runs it
-    /// once, even under concurrent callers (across processes with <see cref="LockScope.Database"/>), stores its
-    /// result and returns it. A failure is never stored, and a hit does not slide the TTL.
+    /// once, even under concurrent callers (across processes with <see cref="LockScope.Database"/>, the default, under a
+    /// renewed lease), stores its result and returns it. A failure is never stored, and a hit does not slide the TTL.
     /// </summary>
+    /// <remarks>
+    /// Every caller gets one answer: should the action's lease be lost (its process stalled past
+    /// <see cref="PersistenceAdapterOptions.DefaultLockTtl"/>, a renewal failed), the token passed to the action fires, a
+    /// result is stored only if none is stored yet, and every caller returns the stored result. A result nested deeper
+    /// than 64 levels cannot be stored: the caller gets an <see cref="ArgumentException"/> and the key stays free.
+    /// </remarks>
     /// <typeparam name="T">The result type, resolved through <see cref="PersistenceAdapterOptions.Payloads"/>.</typeparam>
     /// <param name="key">The idempotency key.</param>
     /// <param name="ttl">How long the stored result lives; <see langword="null"/> for ever.</param>
@@ -53,9 +59,15 @@ public interface IIdempotencyProvider
 
     /// <summary>
     /// Returns the stored result of <paramref name="key"/> without running <paramref name="action"/>; otherwise runs it
-    /// once, even under concurrent callers (across processes with <see cref="LockScope.Database"/>), stores its
-    /// result and returns it. A failure is never stored, and a hit does not slide the TTL.
+    /// once, even under concurrent callers (across processes with <see cref="LockScope.Database"/>, the default, under a
+    /// renewed lease), stores its result and returns it. A failure is never stored, and a hit does not slide the TTL.
     /// </summary>
+    /// <remarks>
+    /// Every caller gets one answer: should the action's lease be lost (its process stalled past
+    /// <see cref="PersistenceAdapterOptions.DefaultLockTtl"/>, a renewal failed), the token passed to the action fires, a
+    /// result is stored only if none is stored yet, and every caller returns the stored result. A result nested deeper
+    /// than 64 levels cannot be stored: the caller gets an <see cref="ArgumentException"/> and the key stays free.
+    /// </remarks>
     /// <typeparam name="T">The result type.</typeparam>
     /// <param name="key">The idempotency key.</param>
     /// <param name="ttl">How long the stored result lives; <see langword="null"/> for ever.</param>

@@ -26,7 +26,7 @@ public interface ILockHandle : IAsyncDisposable
     ValueTask ReleaseAsync(CancellationToken cancellationToken = default);
 
     /// <summary>Sets the expiry to now + <paramref name="ttl"/> if this owner still holds a live lock.</summary>
-    /// <param name="ttl">The new TTL, from now; finite and positive.</param>
+    /// <param name="ttl">The new TTL, from now; finite, positive, at most 30 days.</param>
     /// <param name="cancellationToken">Cancels the wait for a busy database.</param>
     /// <returns><see langword="false"/> if the lock expired or was taken over; it is never revived.</returns>
     ValueTask<bool> ExtendAsync(TimeSpan ttl, CancellationToken cancellationToken = default);

@@ -6,7 +6,8 @@ namespace NativeAotPersistence;
 /// </summary>
 /// <remarks>
 /// The same owner acquiring again gets a handle and a fresh TTL (re-entrant, not counted: one release releases).
-/// Lock TTLs must be finite and positive. Each acquisition by a new holder gets a fencing token larger than any
+/// Lock TTLs must be finite, positive and at most 30 days. A lease counts from its grant (after any wait for a busy
+/// store), so a handle is never returned already expired. Each acquisition by a new holder gets a fencing token larger than any
 /// handed out before.
 /// </remarks>
 public interface ILockProvider
@@ -16,7 +17,7 @@ public interface ILockProvider
 
     /// <summary>Tries once to acquire the lock <paramref name="key"/>.</summary>
     /// <param name="key">The lock's key.</param>
-    /// <param name="ttl">How long the lock is held unless extended; finite and positive.</param>
+    /// <param name="ttl">How long the lock is held unless extended, from its grant; finite, positive, at most 30 days.</param>
     /// <param name="owner">The owner; a unique one is generated when <see langword="null"/>.</param>
     /// <param name="cancellationToken">Cancels the wait for a busy database.</param>
     /// <returns>A handle, or <see langword="null"/> if another owner holds the lock.</returns>
@@ -24,7 +25,7 @@ public interface ILockProvider
 
     /// <summary>Sets the lock's expiry to now + <paramref name="ttl"/> if <paramref name="owner"/> still holds it.</summary>
     /// <param name="key">The lock's key.</param>
-    /// <param name="ttl">The new TTL, from now; finite and positive.</param>
+    /// <param name="ttl">The new TTL, from now; finite, positive, at most 30 days.</param>
     /// <param name="owner">The owner that holds the lock.</param>
     /// <param name="cancellationToken">Cancels the wait for a busy database.</param>
     /// <returns><see langword="false"/> if the lock expired, is missing or has another owner. An expired lock is never revived.</returns>
