@@ -54,7 +54,7 @@ internal sealed class PgLockProvider : PgProvider, ILockProvider, ILeaseStore
             var now = Ttl.NowMs(s.Time);
             long token;
             await using (var command = c.Command(PgSql.LockAcquire).Key(s._ns, s.key).Utf8(s.owner).Int64(Ttl.LockExpiresAt(s.ttlMs, now)).Int64(now)
-                .NullableText(holder?.Host).Int64(holder?.ProcessId).Int64(holder?.StartTime))
+                .NullableText(holder?.RecordFor(s.owner)).Int64(holder?.ProcessId).Int64(holder?.StartTime))
             {
                 token = await command.ExecuteScalarAsync(ct).ConfigureAwait(false) is long acquired ? acquired : -1;
             }
@@ -69,9 +69,10 @@ internal sealed class PgLockProvider : PgProvider, ILockProvider, ILeaseStore
                     await using (reader.ConfigureAwait(false))
                     {
                         if (await reader.ReadAsync(ct).ConfigureAwait(false)
-                            && HolderIdentity.IsGone(reader.ReadNullableText(1), reader.ReadNullableInt64(2), reader.ReadNullableInt64(3)))
+                            && reader.ReadUtf8(0) is var current
+                            && HolderIdentity.IsGone(reader.ReadNullableText(1), reader.ReadNullableInt64(2), reader.ReadNullableInt64(3), current))
                         {
-                            deadOwner = reader.ReadUtf8(0);
+                            deadOwner = current;
                         }
                     }
                 }
@@ -83,7 +84,7 @@ internal sealed class PgLockProvider : PgProvider, ILockProvider, ILeaseStore
 
                 var at = Ttl.NowMs(s.Time);
                 await using var takeOver = c.Command(PgSql.LockTakeOver).Key(s._ns, s.key).Utf8(s.owner).Int64(Ttl.LockExpiresAt(s.ttlMs, at))
-                    .Utf8(deadOwner).NullableText(holder?.Host).Int64(holder?.ProcessId).Int64(holder?.StartTime);
+                    .Utf8(deadOwner).NullableText(holder?.RecordFor(s.owner)).Int64(holder?.ProcessId).Int64(holder?.StartTime);
                 if (await takeOver.ExecuteScalarAsync(ct).ConfigureAwait(false) is not long taken)
                 {
                     return LeaseGrant.Refused;
@@ -174,7 +175,7 @@ internal sealed class PgLockProvider : PgProvider, ILockProvider, ILeaseStore
             ? info.ExpiresAt.ToUnixTimeMilliseconds()
             : 0;
 
-    public ValueTask<bool> ReleaseAsync(string key, string owner, CancellationToken cancellationToken)
+    public ValueTask<bool> ReleaseAsync(string key, string owner, long expiresAtMs, CancellationToken cancellationToken)
     {
         if (!Adapter.IsConnected)
         {
@@ -182,19 +183,22 @@ internal sealed class PgLockProvider : PgProvider, ILockProvider, ILeaseStore
             return new ValueTask<bool>(false);
         }
 
-        return Db.RunAsync("lock.release", PgWork.Transaction, (_ns, key, owner), static async (c, s, ct) =>
+        return Db.RunAsync("lock.release", PgWork.Transaction, (_ns, key, owner, expiresAtMs), static async (c, s, ct) =>
         {
-            await using var command = c.Command(PgSql.LockRelease).Key(s._ns, s.key).Utf8(s.owner);
+            await using var command = c.Command(PgSql.LockRelease).Key(s._ns, s.key).Utf8(s.owner).Int64(s.expiresAtMs);
             return await command.ExecuteNonQueryAsync(ct).ConfigureAwait(false) == 1;
         }, cancellationToken);
     }
 
     /// <summary>Reads owner, expiry, token and holder from <paramref name="first"/> on (the lock info and admin listing columns).</summary>
-    internal static LockInfo ReadInfo(Npgsql.NpgsqlDataReader reader, string key, int first, string operation, string dataSource) =>
-        new(key, reader.ReadUtf8(first), reader.ReadTime(first + 1, "go_goscope_locks", key, operation, dataSource), reader.GetInt64(first + 2))
+    internal static LockInfo ReadInfo(Npgsql.NpgsqlDataReader reader, string key, int first, string operation, string dataSource)
+    {
+        var owner = reader.ReadUtf8(first);
+        return new(key, owner, reader.ReadTime(first + 1, "go_goscope_locks", key, operation, dataSource), reader.GetInt64(first + 2))
         {
-            Holder = HolderIdentity.Describe(reader.ReadNullableText(first + 3), reader.ReadNullableInt64(first + 4), reader.ReadNullableInt64(first + 5)),
+            Holder = HolderIdentity.Describe(reader.ReadNullableText(first + 3), reader.ReadNullableInt64(first + 4), reader.ReadNullableInt64(first + 5), owner),
         };
+    }
 
     internal ValueTask<int> PruneAsync(CancellationToken cancellationToken) =>
         Db.RunAsync("lock.prune", PgWork.Idempotent, (_ns, now: NowMs), static async (c, s, ct) =>

@@ -263,7 +263,7 @@ internal static class PgSql
     // $1 key, $2 owner: the expiry of the owner's row, locked until this transaction ends (a renewal reads the clock after).
     public const string LockOwned = "SELECT expires_at FROM go_goscope_locks WHERE key = $1 AND owner = $2 FOR UPDATE";
 
-    public const string LockRelease = "DELETE FROM go_goscope_locks WHERE key = $1 AND owner = $2";
+    public const string LockRelease = "DELETE FROM go_goscope_locks WHERE key = $1 AND owner = $2 AND ($3 = 0 OR expires_at = $3)";
     public const string LockForceRelease = "DELETE FROM go_goscope_locks WHERE key = $1";
 
     // $1 key, $2 now

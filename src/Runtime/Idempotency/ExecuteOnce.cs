@@ -42,6 +42,9 @@ internal static class ExecuteOnce
     /// <summary>Lock keys with this prefix are reserved for ExecuteOnce.</summary>
     public const string LockKeyPrefix = "nap.execute-once:";
 
+    /// <summary>An action cancelled by the loss of its lease this many times fails its caller instead of running again.</summary>
+    internal const int MaxLeaseLosses = 3;
+
     private static readonly TimeSpan s_firstDelay = TimeSpan.FromMilliseconds(2);
     private static readonly TimeSpan s_maxDelay = TimeSpan.FromMilliseconds(100);
 
@@ -71,6 +74,7 @@ internal static class ExecuteOnce
 
         using (await s_gate.EnterAsync(string.Concat(store.GateScope, "\0", key), cancellationToken).ConfigureAwait(false))
         {
+            var losses = 0;
             while (true)
             {
                 hit = await store.GetAsync(key, typeInfo, cancellationToken).ConfigureAwait(false);
@@ -102,10 +106,21 @@ internal static class ExecuteOnce
                         {
                             result = await RunActionAsync(key, action, linked.Token).ConfigureAwait(false);
                         }
-                        catch (OperationCanceledException) when (lease.HandleLost.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+                        catch (OperationCanceledException e) when (lease.HandleLost.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
                         {
                             // The lease was lost while the action ran: whoever holds the key now runs it, or has stored
-                            // its result. Wait for that answer (or run again, should nobody have stored one).
+                            // its result. Wait for that answer (or run again, should nobody have stored one), a few times.
+                            if (++losses == MaxLeaseLosses)
+                            {
+                                throw new PersistenceException(
+                                    $"ExecuteOnce '{key}' lost its lease {MaxLeaseLosses} times while the action ran (each lease of {leaseTtl.TotalMilliseconds:0} ms " +
+                                    "was not renewed in time), so it stopped; nothing was stored. Check what stalls this process or the database, or use a longer lock TTL.",
+                                    PersistenceErrorKind.Busy,
+                                    "idempotency.execute_once",
+                                    leases.DataSource,
+                                    innerException: e);
+                            }
+
                             continue;
                         }
                     }

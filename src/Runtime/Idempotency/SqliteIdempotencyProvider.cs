@@ -35,7 +35,8 @@ internal sealed class SqliteIdempotencyProvider : SqliteProvider, IIdempotencySt
     {
         var now = NowMs;
         var expiresAt = Ttl.ExpiresAt(ttl, now);
-        return Pool.WriteAsync("idempotency.store", (_ns, key, value, expiresAt, now, typeInfo), static (c, s) =>
+        // One transaction: the record that stopped this one cannot go before it is read.
+        return Pool.WriteAsync("idempotency.store", (_ns, key, value, expiresAt, now, typeInfo), static (c, s) => c.InTransaction(s, static (c, s) =>
         {
             const string op = "idempotency.store";
             var statement = c.Statement(SqlId.IdempotencyAdd, op);
@@ -58,7 +59,7 @@ internal sealed class SqliteIdempotencyProvider : SqliteProvider, IIdempotencySt
 
             // A live record was stored first: it is the answer.
             return Read(c, s._ns, s.key, s.typeInfo, s.now, op) is { } stored ? stored.Value : s.value;
-        }, cancellationToken);
+        }, "idempotency.store"), cancellationToken);
     }
 
     private static IdempotencyRecord<T>? Read<T>(SqliteConnection c, KeyNamespace ns, string key, PayloadTypeInfo<T> typeInfo, long now, string op)

@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Runtime.InteropServices;
 
 namespace NativeAotPersistence;
 
@@ -9,54 +10,105 @@ namespace NativeAotPersistence;
 /// out the TTL; holders on other hosts are judged by the TTL alone.
 /// </summary>
 /// <remarks>
-/// Linux only (read from <c>/proc</c>); elsewhere, or where <c>/proc</c> does not describe this process's own PID
-/// namespace (a PID namespace entered without mounting its own <c>/proc</c>), there is no identity and every holder is
-/// judged by the TTL. The process start time (clock ticks after boot) tells a PID reused by a newer process from the
-/// original holder.
+/// <para>
+/// Linux only (read from <c>/proc</c> and <c>kill(pid, 0)</c>); elsewhere, or where <c>/proc</c> does not describe this
+/// process's own PID namespace (a PID namespace entered without mounting its own <c>/proc</c>), there is no identity and
+/// every holder is judged by the TTL. The process start time (clock ticks after boot) tells a PID reused by a newer
+/// process from the original holder.
+/// </para>
+/// <para>
+/// Only a definite answer counts: a holder is gone when the kernel says no process has its PID, when its PID belongs to
+/// a process started later, or when it is a zombie with no thread left. A process this one may not see (another user's,
+/// under <c>hidepid</c>) is alive. The recorded host also carries a hash of the owner it was recorded for, so holder
+/// columns an older release left behind when it rewrote a row for another owner are never taken for that owner's.
+/// </para>
 /// </remarks>
-internal sealed record HolderIdentity(string Host, long ProcessId, long StartTime)
+internal sealed partial record HolderIdentity(string Host, long ProcessId, long StartTime)
 {
+    private const int Esrch = 3;
     private static readonly Lazy<HolderIdentity?> s_current = new(Read);
 
     /// <summary>Gets this process's identity, or <see langword="null"/> where none can be told (not Linux, an odd /proc).</summary>
     public static HolderIdentity? Current => s_current.Value;
 
+    /// <summary>This process as a lock holder (every holder of an in-memory store), or <see langword="null"/> where it has no identity.</summary>
+    public static LockHolder? Self => Current is { } self ? new LockHolder(self.ProcessId, IsOnThisHost: true, IsGone: false) : null;
+
+    /// <summary>The <c>holder_host</c> value recorded for a lease this process grants to <paramref name="owner"/>.</summary>
+    public string RecordFor(string owner) => string.Concat(Host, "#", OwnerHash(owner));
+
     /// <summary>
-    /// Whether a holder recorded as (<paramref name="host"/>, <paramref name="processId"/>, <paramref name="startTime"/>)
-    /// is known to be gone: it ran on this host and its process no longer exists, is a zombie, or its PID now belongs to
-    /// a process started later. Anything uncertain (another host, no identity, an unreadable /proc entry) is not gone.
+    /// Whether a holder recorded as (<paramref name="recorded"/>, <paramref name="processId"/>, <paramref name="startTime"/>)
+    /// for <paramref name="owner"/> is known to be gone (see the remarks). Anything uncertain is not gone.
     /// </summary>
-    public static bool IsGone(string? host, long? processId, long? startTime)
-    {
-        if (host is null || processId is not { } pid || startTime is not { } start || Current is not { } self
-            || !string.Equals(host, self.Host, StringComparison.Ordinal) || pid <= 0 || pid > int.MaxValue)
+    public static bool IsGone(string? recorded, long? processId, long? startTime, string owner) =>
+        Check(recorded, processId, startTime, owner) == Holder.Gone;
+
+    /// <summary>Describes a recorded holder for <see cref="LockInfo.Holder"/>, or <see langword="null"/> when the row recorded none for its owner.</summary>
+    public static LockHolder? Describe(string? recorded, long? processId, long? startTime, string owner) =>
+        Check(recorded, processId, startTime, owner) switch
         {
-            return false;
+            Holder.Unknown => null,
+            Holder.OtherHost => new LockHolder(processId!.Value, IsOnThisHost: false, IsGone: false),
+            var state => new LockHolder(processId!.Value, IsOnThisHost: true, IsGone: state == Holder.Gone),
+        };
+
+    private static Holder Check(string? recorded, long? processId, long? startTime, string owner)
+    {
+        var separator = recorded?.LastIndexOf('#') ?? -1;
+        if (separator < 0 || processId is not { } pid || startTime is not { } start
+            || !recorded.AsSpan(separator + 1).SequenceEqual(OwnerHash(owner)))
+        {
+            // No holder recorded, or one recorded for another owner (a row an older release rewrote): the TTL decides.
+            return Holder.Unknown;
+        }
+
+        if (Current is not { } self || !recorded.AsSpan(0, separator).SequenceEqual(self.Host))
+        {
+            return Holder.OtherHost;
         }
 
         if (pid == self.ProcessId)
         {
             // This very process: alive by definition, unless the PID was reused (then the start time differs).
-            return start != self.StartTime;
+            return start == self.StartTime ? Holder.Alive : Holder.Gone;
+        }
+
+        if (pid is <= 0 or > int.MaxValue)
+        {
+            return Holder.Alive;
+        }
+
+        // The kernel's word: no such process. EPERM (another user's process) means it exists.
+        if (Kill((int)pid, 0) != 0)
+        {
+            return Marshal.GetLastPInvokeError() == Esrch ? Holder.Gone : Holder.Alive;
         }
 
         return ProcessStat.Read(string.Create(CultureInfo.InvariantCulture, $"/proc/{pid}/stat")) switch
         {
-            { Missing: true } => true,
-            { Zombie: true } => true,
-            { StartTime: { } actual } => actual != start,
-            _ => false,
+            { Readable: false } => Holder.Alive,
+            { StartTime: { } actual } when actual != start => Holder.Gone,
+            { Zombie: true, Threads: <= 1 } => Holder.Gone,
+            _ => Holder.Alive,
         };
     }
 
-    /// <summary>This process as a lock holder (every holder of an in-memory store), or <see langword="null"/> where it has no identity.</summary>
-    public static LockHolder? Self => Current is { } self ? new LockHolder(self.ProcessId, IsOnThisHost: true, IsGone: false) : null;
+    /// <summary>A short hash of the owner (FNV-1a, 64 bits, of its UTF-8), stored beside the host.</summary>
+    private static string OwnerHash(string owner)
+    {
+        var hash = 14695981039346656037UL;
+        Span<byte> buffer = stackalloc byte[256];
+        var utf8 = System.Text.Encoding.UTF8.GetMaxByteCount(owner.Length) <= buffer.Length
+            ? buffer[..System.Text.Encoding.UTF8.GetBytes(owner, buffer)]
+            : System.Text.Encoding.UTF8.GetBytes(owner);
+        foreach (var b in utf8)
+        {
+            hash = (hash ^ b) * 1099511628211UL;
+        }
 
-    /// <summary>Describes a recorded holder for <see cref="LockInfo.Holder"/>, or <see langword="null"/> when the row recorded none.</summary>
-    public static LockHolder? Describe(string? host, long? processId, long? startTime) =>
-        host is null || processId is not { } pid
-            ? null
-            : new LockHolder(pid, Current is { } self && string.Equals(host, self.Host, StringComparison.Ordinal), IsGone(host, processId, startTime));
+        return hash.ToString("x16", CultureInfo.InvariantCulture);
+    }
 
     private static HolderIdentity? Read()
     {
@@ -106,8 +158,21 @@ internal sealed record HolderIdentity(string Host, long ProcessId, long StartTim
         }
     }
 
+    [DllImport("libc", EntryPoint = "kill", SetLastError = true)]
+#pragma warning disable SYSLIB1054 // A plain blittable call: DllImport needs no unsafe code in this assembly.
+    private static extern int Kill(int pid, int signal);
+#pragma warning restore SYSLIB1054
+
+    private enum Holder
+    {
+        Unknown,
+        OtherHost,
+        Alive,
+        Gone,
+    }
+
     /// <summary>The fields of <c>/proc/&lt;pid&gt;/stat</c> that tell whether a process still is the one recorded.</summary>
-    private readonly record struct ProcessStat(bool Missing, bool Zombie, long? StartTime)
+    private readonly record struct ProcessStat(bool Readable, bool Zombie, long Threads, long? StartTime)
     {
         public static ProcessStat Read(string path)
         {
@@ -117,18 +182,14 @@ internal sealed record HolderIdentity(string Host, long ProcessId, long StartTim
                 // Bytes, not ReadAllText: a StreamReader over a FileStream costs ~20 KB of a native binary.
                 bytes = File.ReadAllBytes(path);
             }
-            catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
-            {
-                return new ProcessStat(true, false, null);
-            }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
-                // A process that ended while being read answers ESRCH, an I/O error: gone. Anything else is uncertain.
-                return File.Exists(path) ? default : new ProcessStat(true, false, null);
+                return default;
             }
 
             // The command name (field 2) may hold spaces and parentheses, so count fields after its last ')'. After the
-            // name, field 3 (state) is fields[0], and field 22 (start time, clock ticks after boot) is fields[19].
+            // name, field 3 (state) is fields[0], field 20 (threads) fields[17], field 22 (start time, clock ticks after
+            // boot) fields[19].
             var stat = System.Text.Encoding.UTF8.GetString(bytes);
             var fields = stat[(stat.LastIndexOf(')') + 1)..].Split(' ', StringSplitOptions.RemoveEmptyEntries);
             if (fields.Length <= 19)
@@ -137,8 +198,9 @@ internal sealed record HolderIdentity(string Host, long ProcessId, long StartTim
             }
 
             return new ProcessStat(
-                false,
+                true,
                 fields[0] is "Z" or "X" or "x",
+                long.TryParse(fields[17], NumberStyles.None, CultureInfo.InvariantCulture, out var threads) ? threads : 1,
                 long.TryParse(fields[19], NumberStyles.None, CultureInfo.InvariantCulture, out var start) ? start : null);
         }
     }

@@ -24,8 +24,11 @@ internal interface ILeaseStore
     /// <returns>The new expiry in Unix milliseconds, or 0 when the lease is no longer held (it is never revived).</returns>
     ValueTask<long> RenewAsync(string key, string owner, long ttlMs, CancellationToken cancellationToken);
 
-    /// <summary>Removes the lease only if <paramref name="owner"/> holds it.</summary>
-    ValueTask<bool> ReleaseAsync(string key, string owner, CancellationToken cancellationToken);
+    /// <summary>
+    /// Removes the lease only if <paramref name="owner"/> holds it and, unless <paramref name="expiresAtMs"/> is 0, only if
+    /// it still expires then: a lease given up as lost must not remove a later grant to the same owner.
+    /// </summary>
+    ValueTask<bool> ReleaseAsync(string key, string owner, long expiresAtMs, CancellationToken cancellationToken);
 
     /// <summary>Gets the expiry of <paramref name="owner"/>'s live lease on <paramref name="key"/>, or 0 when it holds none.</summary>
     ValueTask<long> HeldUntilAsync(string key, string owner, CancellationToken cancellationToken);

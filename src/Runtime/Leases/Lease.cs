@@ -29,15 +29,25 @@ internal sealed class Lease : ILockHandle
 
     private readonly ILeaseStore _store;
     private readonly TimeProvider _time;
-    private readonly long _renewTtlMs;
+    private readonly bool _autoRenew;
     private readonly Lock _sync = new();
+
+    // The expiry the store last confirmed, and the TTL it was granted with (which sets the renewal window).
     private long _expiresAtMs;
+    private long _grantedTtlMs;
+
+    // The TTL the next renewal asks for: the acquisition's, or the one of the last ExtendAsync.
+    private long _renewTtlMs;
     private LeaseState _state;
+
+    // A renewal (the timer's or an ExtendAsync of an auto-renewed lease) is under way; they never overlap, so the
+    // expiry adopted is the one the store wrote last.
     private bool _renewing;
+    private TaskCompletionSource? _renewed;
     private CancellationTokenSource? _lost;
     private ITimer? _timer;
 
-    private Lease(ILeaseStore store, string key, string owner, long fencingToken, long expiresAtMs, long renewTtlMs)
+    private Lease(ILeaseStore store, string key, string owner, long fencingToken, long expiresAtMs, long ttlMs, bool autoRenew)
     {
         _store = store;
         _time = store.Time;
@@ -45,7 +55,9 @@ internal sealed class Lease : ILockHandle
         Owner = owner;
         FencingToken = fencingToken;
         _expiresAtMs = expiresAtMs;
-        _renewTtlMs = renewTtlMs;
+        _grantedTtlMs = ttlMs;
+        _renewTtlMs = ttlMs;
+        _autoRenew = autoRenew;
     }
 
     private enum LeaseState
@@ -62,7 +74,7 @@ internal sealed class Lease : ILockHandle
     public long FencingToken { get; }
 
     /// <summary>Gets whether the lease renews itself.</summary>
-    public bool IsAutoRenewed => _renewTtlMs > 0;
+    public bool IsAutoRenewed => _autoRenew;
 
     /// <summary>Gets whether a renewal is under way (for tests that must not advance a fake clock in the middle of one).</summary>
     internal bool IsRenewing
@@ -135,14 +147,27 @@ internal sealed class Lease : ILockHandle
                 ReportTakeover(key, previous, owner, grant.Token);
             }
 
-            var lease = new Lease(store, key, owner, grant.Token, grant.ExpiresAtMs, autoRenew ? ttlMs : 0);
-            if (await lease.TryStartAsync(cancellationToken).ConfigureAwait(false))
+            var lease = new Lease(store, key, owner, grant.Token, grant.ExpiresAtMs, ttlMs, autoRenew);
+            bool started;
+            try
+            {
+                started = await lease.TryStartAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception)
+            {
+                // Cancelled, or the renewal of a late grant failed: the key is ours, so give it back now.
+                lease.ReleaseGranted();
+                throw;
+            }
+
+            if (started)
             {
                 return lease;
             }
 
             if (attempt == MaxGrantAttempts)
             {
+                lease.ReleaseGranted();
                 throw new PersistenceException(
                     $"The lock '{key}' was granted {MaxGrantAttempts} times, but each lease of {ttlMs} ms had ended (or was due for renewal) before " +
                     "it could be handed over. Use a TTL well above the time an acquisition takes on this store.",
@@ -174,16 +199,17 @@ internal sealed class Lease : ILockHandle
     public static Lease Wrap(ILockProvider locks, ILockHandle inner, TimeProvider time, long grantedAtMs, TimeSpan ttl)
     {
         var ttlMs = ValidateRenewedTtl(ttl);
-        var lease = new Lease(new ForeignLeaseStore(locks, inner, time), inner.Key, inner.Owner, inner.FencingToken, Ttl.LockExpiresAt(ttlMs, grantedAtMs), ttlMs);
+        var lease = new Lease(new ForeignLeaseStore(locks, inner, time), inner.Key, inner.Owner, inner.FencingToken, Ttl.LockExpiresAt(ttlMs, grantedAtMs), ttlMs, autoRenew: true);
         lease.Start();
 
         // Last, once the lease is whole: a registration on a token already cancelled runs at once.
-        inner.HandleLost.UnsafeRegister(static s => ((Lease)s!).Lose(LockLossReason.NotHeld, null), lease);
+        inner.HandleLost.UnsafeRegister(static s => ((Lease)s!).Lose(LockLossReason.NotHeld, null, fromCaller: false), lease);
         return lease;
     }
 
     public async ValueTask ReleaseAsync(CancellationToken cancellationToken = default)
     {
+        long onlyIfExpiresAt;
         lock (_sync)
         {
             if (_state == LeaseState.Released)
@@ -191,44 +217,76 @@ internal sealed class Lease : ILockHandle
                 return;
             }
 
+            // Held: the owner's row goes. Lost or past its expiry: only the row as this lease last knew it (a renewal
+            // given up as overdue may still have gone through), never a later grant to the same owner.
+            onlyIfExpiresAt = _state == LeaseState.Lost || Ttl.NowMs(_time) >= _expiresAtMs ? _expiresAtMs : 0;
             _state = LeaseState.Released;
             StopTimerLocked();
         }
 
         try
         {
-            // Also after a loss: a renewal given up as overdue may still have gone through. The release is owner-checked.
-            await _store.ReleaseAsync(Key, Owner, cancellationToken).ConfigureAwait(false);
+            await _store.ReleaseAsync(Key, Owner, onlyIfExpiresAt, cancellationToken).ConfigureAwait(false);
         }
         finally
         {
-            CancelLost();
+            CancelLost(fromCaller: true);
         }
     }
 
     public async ValueTask<bool> ExtendAsync(TimeSpan ttl, CancellationToken cancellationToken = default)
     {
-        var ttlMs = Ttl.ValidateLock(ttl);
-        if (!IsHeld)
+        var ttlMs = _autoRenew ? ValidateRenewedTtl(ttl) : Ttl.ValidateLock(ttl);
+        if (!_autoRenew)
         {
-            return false;
+            if (!IsHeld)
+            {
+                return false;
+            }
+
+            var expiresAt = await _store.RenewAsync(Key, Owner, ttlMs, cancellationToken).ConfigureAwait(false);
+            return Adopt(expiresAt, ttlMs);
         }
 
-        var expiresAt = await _store.RenewAsync(Key, Owner, ttlMs, cancellationToken).ConfigureAwait(false);
-        if (expiresAt == 0)
+        // Auto-renewed: take the renewal slot (waiting out the timer's renewal), so the expiry adopted is the store's
+        // last, and later renewals ask for this TTL.
+        while (true)
         {
-            Lose(LockLossReason.NotHeld, null);
-            return false;
+            Task wait;
+            lock (_sync)
+            {
+                if (_state != LeaseState.Held)
+                {
+                    return false;
+                }
+
+                if (!_renewing)
+                {
+                    _renewing = true;
+                    ScheduleLocked();
+                    break;
+                }
+
+                _renewed ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                wait = _renewed.Task;
+            }
+
+            await wait.WaitAsync(cancellationToken).ConfigureAwait(false);
         }
 
-        if (!TryAdopt(expiresAt))
+        long renewed;
+        try
         {
-            // Lost (or released) while extending: the extension must not keep the key from others.
-            ReleaseLate();
-            return false;
+            renewed = await _store.RenewAsync(Key, Owner, ttlMs, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception)
+        {
+            // The caller sees the error; the lease stays as it was (the timer renews it again, or gives it up).
+            EndRenewal(0, ttlMs, null, fromCaller: true, keepOnError: true);
+            throw;
         }
 
-        return true;
+        return EndRenewal(renewed, ttlMs, null, fromCaller: true, keepOnError: true);
     }
 
     public async ValueTask<bool> IsValidAsync(CancellationToken cancellationToken = default)
@@ -244,7 +302,7 @@ internal sealed class Lease : ILockHandle
             return IsHeld;
         }
 
-        Lose(LockLossReason.NotHeld, null);
+        Lose(LockLossReason.NotHeld, null, fromCaller: true);
         return false;
     }
 
@@ -273,8 +331,8 @@ internal sealed class Lease : ILockHandle
     /// <summary>The renewal due time and the time by which it must be through, for an auto-renewed lease.</summary>
     private (long Due, long Deadline) RenewalWindowLocked()
     {
-        var third = _renewTtlMs / 3;
-        return (_expiresAtMs - (_renewTtlMs - third), _expiresAtMs - third);
+        var third = _grantedTtlMs / 3;
+        return (_expiresAtMs - (_grantedTtlMs - third), _expiresAtMs - third);
     }
 
     /// <summary>
@@ -284,7 +342,7 @@ internal sealed class Lease : ILockHandle
     private async ValueTask<bool> TryStartAsync(CancellationToken cancellationToken)
     {
         var now = Ttl.NowMs(_time);
-        if (_renewTtlMs == 0)
+        if (!_autoRenew)
         {
             return now < _expiresAtMs;
         }
@@ -329,7 +387,7 @@ internal sealed class Lease : ILockHandle
         }
 
         long at;
-        if (_renewTtlMs > 0)
+        if (_autoRenew)
         {
             var (due, deadline) = RenewalWindowLocked();
             at = _renewing ? deadline : due;
@@ -355,6 +413,7 @@ internal sealed class Lease : ILockHandle
     {
         LockLossReason? loss = null;
         var work = TimerWork.None;
+        long renewTtlMs = 0;
         lock (_sync)
         {
             if (_state != LeaseState.Held)
@@ -363,7 +422,7 @@ internal sealed class Lease : ILockHandle
             }
 
             var now = Ttl.NowMs(_time);
-            if (_renewTtlMs > 0)
+            if (_autoRenew)
             {
                 var (due, deadline) = RenewalWindowLocked();
                 if (now >= deadline)
@@ -374,6 +433,7 @@ internal sealed class Lease : ILockHandle
                 else if (!_renewing && now >= due)
                 {
                     _renewing = true;
+                    renewTtlMs = _renewTtlMs;
                     work = TimerWork.Renew;
                 }
 
@@ -394,11 +454,11 @@ internal sealed class Lease : ILockHandle
 
         if (loss is { } reason)
         {
-            Lose(reason, null);
+            Lose(reason, null, fromCaller: false);
         }
         else if (work == TimerWork.Renew)
         {
-            Renew();
+            Renew(renewTtlMs);
         }
         else if (work == TimerWork.Check)
         {
@@ -406,35 +466,39 @@ internal sealed class Lease : ILockHandle
         }
     }
 
-    private void Renew()
+    private void Renew(long ttlMs)
     {
         ValueTask<long> renewal;
         try
         {
-            renewal = _store.RenewAsync(Key, Owner, _renewTtlMs, CancellationToken.None);
+            renewal = _store.RenewAsync(Key, Owner, ttlMs, CancellationToken.None);
         }
         catch (Exception e)
         {
-            OnRenewed(0, e);
+            EndRenewal(0, ttlMs, e, fromCaller: false, keepOnError: false);
             return;
         }
 
         if (renewal.IsCompleted)
         {
-            OnRenewed(renewal);
+            OnRenewed(renewal, ttlMs);
         }
         else
         {
             renewal.AsTask().ContinueWith(
-                static (t, s) => ((Lease)s!).OnRenewed(new ValueTask<long>(t)),
-                this,
+                static (t, s) =>
+                {
+                    var (lease, ttlMs) = ((Lease, long))s!;
+                    lease.OnRenewed(new ValueTask<long>(t), ttlMs);
+                },
+                (this, ttlMs),
                 CancellationToken.None,
                 TaskContinuationOptions.ExecuteSynchronously,
                 TaskScheduler.Default);
         }
     }
 
-    private void OnRenewed(ValueTask<long> renewal)
+    private void OnRenewed(ValueTask<long> renewal, long ttlMs)
     {
         long expiresAt;
         try
@@ -443,41 +507,64 @@ internal sealed class Lease : ILockHandle
         }
         catch (Exception e)
         {
-            OnRenewed(0, e);
+            EndRenewal(0, ttlMs, e, fromCaller: false, keepOnError: false);
             return;
         }
 
-        OnRenewed(expiresAt, null);
+        EndRenewal(expiresAt, ttlMs, null, fromCaller: false, keepOnError: false);
     }
 
-    private void OnRenewed(long expiresAt, Exception? error)
+    /// <summary>
+    /// Ends a renewal of <paramref name="ttlMs"/>: adopts its expiry, or loses the lease (a failure loses it unless
+    /// <paramref name="keepOnError"/>, for a caller that sees the error itself); returns whether the lease is held.
+    /// </summary>
+    private bool EndRenewal(long expiresAt, long ttlMs, Exception? error, bool fromCaller, bool keepOnError)
     {
+        TaskCompletionSource? waiters;
         bool releaseLate;
         lock (_sync)
         {
             _renewing = false;
-            releaseLate = _state == LeaseState.Lost && expiresAt > 0;
-            if (_state == LeaseState.Held && error is null && expiresAt > 0)
+            waiters = _renewed;
+            _renewed = null;
+            releaseLate = _state != LeaseState.Held && expiresAt > 0;
+            if (releaseLate)
             {
+                // What the store holds now, for a release of this lost lease to match.
                 _expiresAtMs = expiresAt;
+            }
+
+            if (_state == LeaseState.Held && (expiresAt > 0 || (error is not null && keepOnError)))
+            {
+                if (expiresAt > 0)
+                {
+                    _expiresAtMs = expiresAt;
+                    _grantedTtlMs = ttlMs;
+                    _renewTtlMs = ttlMs;
+                }
+
                 ScheduleLocked();
-                return;
+                waiters?.TrySetResult();
+                return expiresAt > 0;
             }
         }
 
+        waiters?.TrySetResult();
         if (releaseLate)
         {
-            // Given up as overdue, then renewed after all: nobody uses the key, so let others have it now.
-            ReleaseLate();
+            // Given up as overdue (or released), then renewed after all: nobody uses the key, so let others have it now.
+            ReleaseLate(expiresAt);
         }
         else if (error is not null)
         {
-            Lose(LockLossReason.RenewalFailed, error);
+            Lose(LockLossReason.RenewalFailed, error, fromCaller);
         }
         else
         {
-            Lose(LockLossReason.NotHeld, null);
+            Lose(LockLossReason.NotHeld, null, fromCaller);
         }
+
+        return false;
     }
 
     /// <summary>A lease not renewed automatically reached its expiry: lost, unless the store shows it renewed.</summary>
@@ -490,7 +577,7 @@ internal sealed class Lease : ILockHandle
         }
         catch (Exception)
         {
-            Lose(LockLossReason.Expired, null);
+            Lose(LockLossReason.Expired, null, fromCaller: false);
             return;
         }
 
@@ -524,8 +611,32 @@ internal sealed class Lease : ILockHandle
         // The same owner may have renewed the lease through another handle (a re-entrant acquisition).
         if (heldUntil <= Ttl.NowMs(_time) || !TryAdopt(heldUntil))
         {
-            Lose(LockLossReason.Expired, null);
+            Lose(LockLossReason.Expired, null, fromCaller: false);
         }
+    }
+
+    /// <summary>Adopts the result of an ExtendAsync of a lease nobody renews: its new expiry, or its loss.</summary>
+    private bool Adopt(long expiresAtMs, long ttlMs)
+    {
+        if (expiresAtMs == 0)
+        {
+            Lose(LockLossReason.NotHeld, null, fromCaller: true);
+            return false;
+        }
+
+        if (!TryAdopt(expiresAtMs))
+        {
+            // Lost (or released) while extending: the extension must not keep the key from others.
+            ReleaseLate(expiresAtMs);
+            return false;
+        }
+
+        lock (_sync)
+        {
+            _grantedTtlMs = ttlMs;
+        }
+
+        return true;
     }
 
     /// <summary>Takes a later expiry the store confirmed; <see langword="false"/> when the lease is no longer held here.</summary>
@@ -539,7 +650,7 @@ internal sealed class Lease : ILockHandle
             }
 
             _expiresAtMs = expiresAtMs;
-            if (_timer is not null || _renewTtlMs > 0)
+            if (_timer is not null || _autoRenew)
             {
                 ScheduleLocked();
             }
@@ -548,11 +659,26 @@ internal sealed class Lease : ILockHandle
         }
     }
 
-    private void ReleaseLate()
+    /// <summary>Gives back the row of a grant never handed over (the acquisition failed or gave up), best effort.</summary>
+    private void ReleaseGranted()
+    {
+        long expiresAt;
+        lock (_sync)
+        {
+            _state = LeaseState.Released;
+            StopTimerLocked();
+            expiresAt = _expiresAtMs;
+        }
+
+        ReleaseLate(expiresAt);
+    }
+
+    /// <summary>Removes the row of this owner if it still expires at <paramref name="expiresAtMs"/>, best effort.</summary>
+    private void ReleaseLate(long expiresAtMs)
     {
         try
         {
-            _ = _store.ReleaseAsync(Key, Owner, CancellationToken.None).AsTask().ContinueWith(
+            _ = _store.ReleaseAsync(Key, Owner, expiresAtMs, CancellationToken.None).AsTask().ContinueWith(
                 static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
         }
 #pragma warning disable CA1031 // Best effort: the row expires by its TTL anyway.
@@ -562,8 +688,11 @@ internal sealed class Lease : ILockHandle
         }
     }
 
-    /// <summary>Marks the lease lost, reports why, and fires <see cref="HandleLost"/>.</summary>
-    private void Lose(LockLossReason reason, Exception? error)
+    /// <summary>
+    /// Marks the lease lost, reports why, and fires <see cref="HandleLost"/>. From a timer or a continuation
+    /// (<paramref name="fromCaller"/> false) an exception of a callback registered on it has nobody to reach and is dropped.
+    /// </summary>
+    private void Lose(LockLossReason reason, Exception? error, bool fromCaller)
     {
         lock (_sync)
         {
@@ -583,10 +712,10 @@ internal sealed class Lease : ILockHandle
             PersistenceEvents.LockLost(new PersistenceLockLost(Key, Owner, FencingToken, reason, error));
         }
 
-        CancelLost();
+        CancelLost(fromCaller);
     }
 
-    private void CancelLost()
+    private void CancelLost(bool fromCaller)
     {
         CancellationTokenSource? lost;
         lock (_sync)
@@ -595,9 +724,26 @@ internal sealed class Lease : ILockHandle
             _lost ??= CreateCancelled();
         }
 
-        if (lost is not null && !lost.IsCancellationRequested)
+        if (lost is null || lost.IsCancellationRequested)
+        {
+            return;
+        }
+
+        if (fromCaller)
+        {
+            // As CancellationTokenSource.Cancel does: a callback's exception reaches the caller (after every callback ran).
+            lost.Cancel();
+            return;
+        }
+
+        try
         {
             lost.Cancel();
+        }
+#pragma warning disable CA1031 // A timer thread has nobody to give a callback's exception to; it must not end the process.
+        catch (AggregateException)
+#pragma warning restore CA1031
+        {
         }
     }
 
@@ -634,8 +780,9 @@ internal sealed class Lease : ILockHandle
                 : 0;
         }
 
-        public async ValueTask<bool> ReleaseAsync(string key, string owner, CancellationToken cancellationToken)
+        public async ValueTask<bool> ReleaseAsync(string key, string owner, long expiresAtMs, CancellationToken cancellationToken)
         {
+            // The provider's own handle knows its row: releasing it is conditional there, if at all.
             await inner.ReleaseAsync(cancellationToken).ConfigureAwait(false);
             return true;
         }

@@ -148,7 +148,7 @@ internal sealed class InMemoryLockProvider : InMemoryProvider, ILockProvider, IL
         }
     }
 
-    public ValueTask<bool> ReleaseAsync(string key, string owner, CancellationToken cancellationToken)
+    public ValueTask<bool> ReleaseAsync(string key, string owner, long expiresAtMs, CancellationToken cancellationToken)
     {
         if (!Adapter.IsConnected)
         {
@@ -167,6 +167,7 @@ internal sealed class InMemoryLockProvider : InMemoryProvider, ILockProvider, IL
             return new ValueTask<bool>(
                 _table.Rows.TryGetValue(stored, out var row)
                 && string.Equals(row.Owner, owner, StringComparison.Ordinal)
+                && (expiresAtMs == 0 || row.ExpiresAtMs == expiresAtMs)
                 && _table.Rows.Remove(stored));
         }
     }

@@ -9,8 +9,9 @@ public sealed record LockInfo(string Key, string Owner, DateTimeOffset ExpiresAt
 {
     /// <summary>
     /// Gets the process that holds the lock, as its row records it: <see cref="LockScope.Database"/> locks taken on
-    /// Linux. <see langword="null"/> for <see cref="LockScope.Process"/> and in-memory locks, and for rows that
-    /// recorded no holder (another platform, or a file written before holders were recorded).
+    /// Linux (an in-memory store's are all this process's). <see langword="null"/> for <see cref="LockScope.Process"/>
+    /// locks, and for rows that recorded no holder for their owner (another platform, a file written before holders
+    /// were recorded, or a row an older release rewrote for another owner).
     /// </summary>
     public LockHolder? Holder { get; init; }
 }

@@ -22,9 +22,10 @@ public sealed class LockOptions
     public string? Owner { get; init; }
 
     /// <summary>
-    /// Gets the clock for waiting and renewing. The default, <see langword="null"/>, is the adapter's
-    /// <see cref="PersistenceAdapterOptions.TimeProvider"/> (the one clock that decides every expiry of the store);
-    /// <see cref="TimeProvider.System"/> for a lock provider that is not one of this library's.
+    /// Gets the clock that times <see cref="Wait"/>. The default, <see langword="null"/>, is the adapter's
+    /// <see cref="PersistenceAdapterOptions.TimeProvider"/>; <see cref="TimeProvider.System"/> for a lock provider that is
+    /// not one of this library's (whose renewals it also times). A lock of this library's providers is always granted,
+    /// renewed and given up on the adapter's clock, the one clock that decides every expiry of the store.
     /// </summary>
     public TimeProvider? TimeProvider { get; init; }
 }

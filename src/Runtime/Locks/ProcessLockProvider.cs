@@ -76,9 +76,9 @@ internal sealed class ProcessLockProvider : ILockProvider, ILeaseStore
             ? info.ExpiresAt.ToUnixTimeMilliseconds()
             : 0);
 
-    public ValueTask<bool> ReleaseAsync(string key, string owner, CancellationToken cancellationToken)
+    public ValueTask<bool> ReleaseAsync(string key, string owner, long expiresAtMs, CancellationToken cancellationToken)
     {
         // A disconnected adapter holds no process locks: releasing then is a no-op, never an error on dispose.
-        return new ValueTask<bool>(Table.Release(key, owner));
+        return new ValueTask<bool>(Table.Release(key, owner, expiresAtMs));
     }
 }

@@ -51,12 +51,14 @@ internal sealed class ProcessLockTable
         }
     }
 
-    public bool Release(string key, string owner)
+    /// <summary>Removes the owner's lock (if <paramref name="expiresAtMs"/> is not 0, only while it still expires then).</summary>
+    public bool Release(string key, string owner, long expiresAtMs = 0)
     {
         lock (_sync)
         {
             return _entries.TryGetValue(key, out var entry)
                 && string.Equals(entry.Owner, owner, StringComparison.Ordinal)
+                && (expiresAtMs == 0 || entry.ExpiresAtMs == expiresAtMs)
                 && _entries.Remove(key);
         }
     }

@@ -50,16 +50,17 @@ internal sealed class SqliteLockProvider : SqliteProvider, ILockProvider, ILease
                     c.BindKey(select, 1, s._ns, s.key, op);
                     if (c.Check(Sqlite3.Step(select), op) == SQLITE_ROW && now < Sqlite3.ColumnInt64(select, 1))
                     {
-                        if (!SqliteConnection.TextEquals(select, 0, s.owner))
+                        var rowOwner = SqliteConnection.ReadText(select, 0);
+                        if (!string.Equals(rowOwner, s.owner, StringComparison.Ordinal))
                         {
                             if (!HolderIdentity.IsGone(
-                                SqliteConnection.ReadNullableText(select, 3), SqliteConnection.ReadNullableInt64(select, 4), SqliteConnection.ReadNullableInt64(select, 5)))
+                                SqliteConnection.ReadNullableText(select, 3), SqliteConnection.ReadNullableInt64(select, 4), SqliteConnection.ReadNullableInt64(select, 5), rowOwner))
                             {
                                 return LeaseGrant.Refused;
                             }
 
                             // Its holder process is gone (same host): taken over now, as a new holder.
-                            tookOverFrom = SqliteConnection.ReadText(select, 0);
+                            tookOverFrom = rowOwner;
                             token = 0;
                         }
                         else
@@ -92,7 +93,7 @@ internal sealed class SqliteLockProvider : SqliteProvider, ILockProvider, ILease
                     c.BindText(upsert, 2, s.owner, op);
                     c.BindInt64(upsert, 3, expiresAt, op);
                     c.BindInt64(upsert, 4, token, op);
-                    c.BindNullableText(upsert, 5, holder?.Host, op);
+                    c.BindNullableText(upsert, 5, holder?.RecordFor(s.owner), op);
                     c.BindInt64(upsert, 6, holder?.ProcessId, op);
                     c.BindInt64(upsert, 7, holder?.StartTime, op);
                     c.Check(Sqlite3.Step(upsert), op);
@@ -179,7 +180,7 @@ internal sealed class SqliteLockProvider : SqliteProvider, ILockProvider, ILease
             ? info.ExpiresAt.ToUnixTimeMilliseconds()
             : 0;
 
-    public ValueTask<bool> ReleaseAsync(string key, string owner, CancellationToken cancellationToken)
+    public ValueTask<bool> ReleaseAsync(string key, string owner, long expiresAtMs, CancellationToken cancellationToken)
     {
         if (!Adapter.IsConnected)
         {
@@ -187,7 +188,7 @@ internal sealed class SqliteLockProvider : SqliteProvider, ILockProvider, ILease
             return new ValueTask<bool>(false);
         }
 
-        return Pool.WriteAsync("lock.release", (_ns, key, owner), static (c, s) =>
+        return Pool.WriteAsync("lock.release", (_ns, key, owner, expiresAtMs), static (c, s) =>
         {
             const string op = "lock.release";
             var statement = c.Statement(SqlId.LockRelease, op);
@@ -195,6 +196,7 @@ internal sealed class SqliteLockProvider : SqliteProvider, ILockProvider, ILease
             {
                 c.BindKey(statement, 1, s._ns, s.key, op);
                 c.BindText(statement, 2, s.owner, op);
+                c.BindInt64(statement, 3, s.expiresAtMs, op);
                 c.Check(Sqlite3.Step(statement), op);
                 return Sqlite3.Changes(c.Handle) == 1;
             }
@@ -224,14 +226,18 @@ internal sealed class SqliteLockProvider : SqliteProvider, ILockProvider, ILease
         }, cancellationToken);
 
     /// <summary>Reads owner, expiry, token and holder from <paramref name="first"/> on (the lock info and admin listing columns).</summary>
-    internal static LockInfo ReadInfo(SqliteConnection c, SQLitePCL.sqlite3_stmt statement, string key, int first, string op) =>
-        new(key, SqliteConnection.ReadText(statement, first), c.ReadTime(statement, first + 1, "go_goscope_locks", key, op), Sqlite3.ColumnInt64(statement, first + 2))
+    internal static LockInfo ReadInfo(SqliteConnection c, SQLitePCL.sqlite3_stmt statement, string key, int first, string op)
+    {
+        var owner = SqliteConnection.ReadText(statement, first);
+        return new(key, owner, c.ReadTime(statement, first + 1, "go_goscope_locks", key, op), Sqlite3.ColumnInt64(statement, first + 2))
         {
             Holder = HolderIdentity.Describe(
                 SqliteConnection.ReadNullableText(statement, first + 3),
                 SqliteConnection.ReadNullableInt64(statement, first + 4),
-                SqliteConnection.ReadNullableInt64(statement, first + 5)),
+                SqliteConnection.ReadNullableInt64(statement, first + 5),
+                owner),
         };
+    }
 
     private static long NextToken(SqliteConnection c, string op)
     {

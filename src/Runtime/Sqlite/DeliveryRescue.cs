@@ -40,15 +40,32 @@ internal static class DeliveryRescue
             }
 
             s_workers++;
-            s_queue.Enqueue((write, ticket));
         }
 
-        new Thread(static () => Work(), maxStackSize: 256 * 1024) { IsBackground = true, Name = "nap delivery rescue" }.UnsafeStart();
+        try
+        {
+            // The new worker starts with this delivery (nothing is queued for it, so a failed start strands nothing).
+            // The default stack size: the caller's continuation runs on it.
+            new Thread(static s => Work(((IQueuedWrite, long))s!)) { IsBackground = true, Name = "nap delivery rescue" }.UnsafeStart((write, ticket));
+        }
+#pragma warning disable CA1031 // No thread to be had (out of memory, a thread limit): the committing thread keeps the delivery and tries again.
+        catch (Exception)
+#pragma warning restore CA1031
+        {
+            lock (s_sync)
+            {
+                s_workers--;
+            }
+
+            return false;
+        }
+
         return true;
     }
 
-    private static void Work()
+    private static void Work((IQueuedWrite Write, long Ticket) first)
     {
+        first.Write.TryDeliverHere(first.Ticket);
         while (true)
         {
             while (s_queue.TryDequeue(out var item))

@@ -97,7 +97,7 @@ internal sealed class GroupCommit : IDisposable
 
         if (start)
         {
-            new Thread(static s => ((GroupCommit)s!).Run(), maxStackSize: 256 * 1024) { IsBackground = true, Name = "nap group commit" }.UnsafeStart(this);
+            StartThread();
         }
         else if (wake)
         {
@@ -105,6 +105,53 @@ internal sealed class GroupCommit : IDisposable
         }
 
         return task;
+    }
+
+    /// <summary>Runs just before the committing thread is started (tests make it throw, as a failed thread start would).</summary>
+    internal Action? ThreadStarting { get; set; }
+
+    private void StartThread()
+    {
+        try
+        {
+            ThreadStarting?.Invoke();
+            // The default stack size: a payload's serializer (a caller's type) runs on this thread.
+            new Thread(static s => ((GroupCommit)s!).Run()) { IsBackground = true, Name = "nap group commit" }.UnsafeStart(this);
+        }
+#pragma warning disable CA1031 // Whatever stopped the thread (out of memory, a thread limit) fails the queued writes, typed, instead of leaving them waiting.
+        catch (Exception e)
+#pragma warning restore CA1031
+        {
+            FailQueued(new PersistenceException(
+                $"The committing thread could not be started ({e.Message}); nothing was written.",
+                PersistenceErrorKind.Other,
+                "write",
+                _writer.DataSource,
+                innerException: e));
+        }
+    }
+
+    /// <summary>
+    /// Fails every queued write and leaves the queue as if no thread had ever run (the next write starts one): for a
+    /// committing thread that could not start, or that ended on an error nothing else caught. Never on the committing thread.
+    /// </summary>
+    private void FailQueued(Exception error)
+    {
+        List<IQueuedWrite> failed;
+        lock (_sync)
+        {
+            failed = [.. _queue];
+            _queue.Clear();
+            _queued = 0;
+            _draining = false;
+            _threadRunning = false;
+        }
+
+        foreach (var item in failed)
+        {
+            item.Deliver(error, default);
+            item.TryDeliverHere(item.Ticket);
+        }
     }
 
     /// <summary>Ends the committing thread once it is idle (the adapter disconnected).</summary>
@@ -145,6 +192,22 @@ internal sealed class GroupCommit : IDisposable
     {
         t_committing = true;
         CommittingThreadId = Environment.CurrentManagedThreadId;
+        try
+        {
+            RunLoop();
+        }
+#pragma warning disable CA1031 // Should anything escape the loop (it handles every write's errors), no write may be left waiting.
+        catch (Exception e)
+#pragma warning restore CA1031
+        {
+            Rollback();
+            var error = new PersistenceException($"The committing thread failed ({e.Message}); the queued writes were not written.", PersistenceErrorKind.Other, "write", _writer.DataSource, innerException: e);
+            ThreadPool.UnsafeQueueUserWorkItem(static s => s.Commit.FailQueued(s.Error), (Commit: this, Error: error), preferLocal: false);
+        }
+    }
+
+    private void RunLoop()
+    {
         var idleSince = Stopwatch.GetTimestamp();
         while (true)
         {
@@ -340,8 +403,25 @@ internal sealed class GroupCommit : IDisposable
 
             var jittered = Backoff.Jitter(delay);
             var remaining = _busyTimeout - waited;
-            Thread.Sleep(jittered < remaining ? jittered : remaining);
+            SleepWatching(jittered < remaining ? jittered : remaining);
             delay = Backoff.Next(delay, TimeSpan.FromMilliseconds(50));
+        }
+    }
+
+    /// <summary>Sleeps out a busy backoff a millisecond at a time, so deliveries the pool has not picked up are rescued meanwhile.</summary>
+    private void SleepWatching(TimeSpan duration)
+    {
+        var until = Stopwatch.GetTimestamp() + (long)(duration.TotalSeconds * Stopwatch.Frequency);
+        while (true)
+        {
+            WatchDeliveries(force: true);
+            var left = until - Stopwatch.GetTimestamp();
+            if (left <= 0)
+            {
+                return;
+            }
+
+            Thread.Sleep(_deliveries.Count == 0 ? TimeSpan.FromSeconds((double)left / Stopwatch.Frequency) : TimeSpan.FromMilliseconds(1));
         }
     }
 

@@ -52,6 +52,10 @@ internal sealed class QueuedWrite<TState, TResult> : IQueuedWrite, IValueTaskSou
     private WriteReport _report;
     private long _ticket;
 
+    // Who still uses this rental: the delivery (until it has completed the caller) and the caller (until GetResult).
+    // The last one out returns it to the pool, so a delivery still inside SetResult never sees it reused.
+    private int _users;
+
     public string Operation { get; private set; } = "";
 
     public CancellationToken CancellationToken { get; private set; }
@@ -73,6 +77,7 @@ internal sealed class QueuedWrite<TState, TResult> : IQueuedWrite, IValueTaskSou
         item._state = state;
         item._body = body;
         item.CancellationToken = cancellationToken;
+        item._users = 2;
         return item;
     }
 
@@ -116,7 +121,7 @@ internal sealed class QueuedWrite<TState, TResult> : IQueuedWrite, IValueTaskSou
         }
         finally
         {
-            Return();
+            Release();
         }
     }
 
@@ -137,6 +142,16 @@ internal sealed class QueuedWrite<TState, TResult> : IQueuedWrite, IValueTaskSou
         else
         {
             _core.SetResult(_result);
+        }
+
+        Release();
+    }
+
+    private void Release()
+    {
+        if (Interlocked.Decrement(ref _users) == 0)
+        {
+            Return();
         }
     }
 

@@ -122,10 +122,6 @@ internal sealed partial class SqliteConnection
     public static string? ReadNullableText(sqlite3_stmt statement, int column) =>
         Sqlite3.ColumnType(statement, column) == SQLITE_NULL ? null : ReadText(statement, column);
 
-    /// <summary>Whether a text column holds exactly <paramref name="text"/> (UTF-8, byte for byte).</summary>
-    public static bool TextEquals(sqlite3_stmt statement, int column, string text) =>
-        string.Equals(ReadText(statement, column), text, StringComparison.Ordinal);
-
     public static long? ReadNullableInt64(sqlite3_stmt statement, int column) =>
         Sqlite3.ColumnType(statement, column) == SQLITE_NULL ? null : Sqlite3.ColumnInt64(statement, column);
 

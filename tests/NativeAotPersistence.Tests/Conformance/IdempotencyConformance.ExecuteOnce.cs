@@ -99,6 +99,30 @@ public abstract partial class IdempotencyConformance<TBackend>
     }
 
     [Fact]
+    public async Task ExecuteOnce_AnActionThatLosesItsLeaseEveryTime_FailsTypedAfterThreeRuns_AndStoresNothing()
+    {
+        var key = "stalls-" + Guid.NewGuid().ToString("N");
+        var p = await Backend.OpenAsync(new PersistenceAdapterOptions { TimeProvider = Time, DefaultLockTtl = TimeSpan.FromSeconds(3), BusyTimeout = s_guard });
+        var runs = 0;
+        var error = await Assert.ThrowsAsync<PersistenceException>(async () => await p.Idempotency.ExecuteOnceAsync(key, null, async ct =>
+        {
+            Interlocked.Increment(ref runs);
+
+            // Each run's lease is taken away and its renewal finds it gone, as for a process that keeps stalling.
+            await p.Locks.ForceReleaseAsync(ExecuteOnce.LockKeyPrefix + key, Ct);
+            Advance(1000);
+            await Task.Delay(Timeout.Infinite, ct);
+            return "never";
+        }, Ct).AsTask().WaitAsync(s_guard, Ct));
+
+        Assert.Equal(PersistenceErrorKind.Busy, error.Kind);
+        Assert.Contains($"'{key}' lost its lease 3 times", error.Message, StringComparison.Ordinal);
+        Assert.Equal(ExecuteOnce.MaxLeaseLosses, runs);
+        Assert.Null(await p.Idempotency.GetAsync<string>(key, Ct));
+        Assert.Equal("fine", await p.Idempotency.ExecuteOnceAsync(key, null, _ => ValueTask.FromResult("fine"), Ct));
+    }
+
+    [Fact]
     public async Task ExecuteOnce_AResultTooDeepToStore_FailsItsCaller_AndDoesNotPoisonTheKey()
     {
         var p = await OpenAsync();

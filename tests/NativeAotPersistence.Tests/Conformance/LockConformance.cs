@@ -155,6 +155,27 @@ public abstract class LockConformance<TBackend> : ConformanceTests<TBackend>
     [Theory]
     [InlineData(LockScope.Process)]
     [InlineData(LockScope.Database)]
+    public async Task Release_OfAnEndedHandle_LeavesTheSameOwnersLaterGrant(LockScope scope)
+    {
+        var p = await OpenAsync(lockScope: scope);
+        var ended = await p.Locks.AcquireAsync("job", Ttl, "me", Ct);
+        Advance(100);
+
+        // The same owner again (a retry, a restarted loop): a new grant, which the ended handle must not release.
+        var current = await p.Locks.AcquireAsync("job", Ttl, "me", Ct);
+        Assert.NotNull(current);
+        Assert.True(current.FencingToken > ended!.FencingToken);
+        await ended.ReleaseAsync(Ct);
+        Assert.Equal(current.FencingToken, (await p.Locks.GetInfoAsync("job", Ct))?.FencingToken);
+        Assert.Null(await p.Locks.AcquireAsync("job", Ttl, "you", Ct));
+
+        await current.ReleaseAsync(Ct);
+        Assert.Null(await p.Locks.GetInfoAsync("job", Ct));
+    }
+
+    [Theory]
+    [InlineData(LockScope.Process)]
+    [InlineData(LockScope.Database)]
     public async Task ForceRelease_RemovesWhoeverHolds(LockScope scope)
     {
         var p = await OpenAsync(lockScope: scope);

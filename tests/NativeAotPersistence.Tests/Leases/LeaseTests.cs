@@ -104,9 +104,117 @@ public sealed class LeaseTests
         Assert.Equal(end - 100, lostAt);
         Assert.Equal(0, store.ReleaseCalls);
 
-        pending.SetResult(Now + 300);
+        var late = Now + 300;
+        pending.SetResult(late);
         await WaitUntilAsync(() => store.ReleaseCalls == 1);
+
+        // Only the row as that renewal left it: a later grant to the same owner (another expiry) stays.
+        Assert.Equal([late], store.Releases);
         Assert.False(await lease.ExtendAsync(TimeSpan.FromSeconds(1), Ct));
+        await lease.ReleaseAsync(Ct);
+        Assert.Equal([late, late], store.Releases);
+    }
+
+    [Fact]
+    public async Task AHeldLeaseReleasesTheOwnersRow_AnEndedOneOnlyTheGrantItKnew()
+    {
+        var store = new ScriptedStore(_time) { Grants = { (now, ttl) => new LeaseGrant(1, now + ttl) } };
+        var held = (await Lease.AcquireAsync(store, "job", "me", TimeSpan.FromSeconds(1), autoRenew: false, Ct))!;
+        var ended = (await Lease.AcquireAsync(store, "job", "me", TimeSpan.FromSeconds(1), autoRenew: false, Ct))!;
+        var endedAt = ended.ExpiresAtMs;
+        _time.Advance(TimeSpan.FromMilliseconds(500));
+        await held.ReleaseAsync(Ct);
+
+        // Past its expiry (nobody watched HandleLost): the same owner may hold a later grant, which must stay.
+        _time.Advance(TimeSpan.FromMilliseconds(500));
+        await ended.ReleaseAsync(Ct);
+        Assert.Equal([0, endedAt], store.Releases);
+    }
+
+    [Fact]
+    public async Task ExtendingAnAutoRenewedLease_SetsTheTtlOfItsLaterRenewals()
+    {
+        var store = new ScriptedStore(_time) { Grants = { (now, ttl) => new LeaseGrant(1, now + ttl) } };
+        var lease = (await Lease.AcquireAsync(store, "job", "me", TimeSpan.FromMilliseconds(300), autoRenew: true, Ct))!;
+        await Assert.ThrowsAsync<ArgumentOutOfRangeException>(async () => await lease.ExtendAsync(TimeSpan.FromMilliseconds(2), Ct));
+
+        Assert.True(await lease.ExtendAsync(TimeSpan.FromSeconds(3), Ct));
+        Assert.Equal(Now + 3000, lease.ExpiresAtMs);
+
+        // The window follows the new TTL: the next renewal is due a third of 3 s later, and asks for 3 s again.
+        _time.Advance(TimeSpan.FromMilliseconds(999));
+        Assert.Equal([3000], store.RenewTtls);
+        _time.Advance(TimeSpan.FromMilliseconds(1));
+        Assert.Equal([3000, 3000], store.RenewTtls);
+        Assert.False(lease.HandleLost.IsCancellationRequested);
+
+        // Shorter again: a 300 ms lease renewed every 100 ms.
+        Assert.True(await lease.ExtendAsync(TimeSpan.FromMilliseconds(300), Ct));
+        _time.Advance(TimeSpan.FromMilliseconds(100));
+        Assert.Equal([3000, 3000, 300, 300], store.RenewTtls);
+        Assert.Equal(Now + 300, lease.ExpiresAtMs);
+    }
+
+    [Fact]
+    public async Task AnExtendDuringTheTimersRenewal_WaitsForIt_SoTheStoresLastExpiryIsTheOneKept()
+    {
+        var store = new ScriptedStore(_time) { Grants = { (now, ttl) => new LeaseGrant(1, now + ttl) } };
+        var pending = new TaskCompletionSource<long>(TaskCreationOptions.RunContinuationsAsynchronously);
+        store.Renewal = (_, _) => new ValueTask<long>(pending.Task);
+        var lease = (await Lease.AcquireAsync(store, "job", "me", TimeSpan.FromMilliseconds(300), autoRenew: true, Ct))!;
+        _time.Advance(TimeSpan.FromMilliseconds(100));
+        Assert.True(lease.IsRenewing);
+
+        var extend = lease.ExtendAsync(TimeSpan.FromMinutes(10), Ct).AsTask();
+        await Task.Delay(50, Ct);
+        Assert.False(extend.IsCompleted);
+        Assert.Equal(1, store.RenewCalls);
+
+        store.Renewal = null;
+        pending.SetResult(Now + 300);
+        Assert.True(await extend);
+        Assert.Equal(2, store.RenewCalls);
+        Assert.Equal(Now + 600_000, lease.ExpiresAtMs);
+
+        // The ten-minute lease is not given up at the 300 ms lease's deadline.
+        _time.Advance(TimeSpan.FromMilliseconds(250));
+        Assert.False(lease.HandleLost.IsCancellationRequested);
+    }
+
+    [Fact]
+    public async Task AnAcquisitionThatFailsAfterItsGrant_GivesTheGrantBack()
+    {
+        // A late auto-renewed grant whose renewal fails: the error reaches the caller, and the row is released.
+        var store = new ScriptedStore(_time)
+        {
+            Grants = { (now, ttl) => new LeaseGrant(1, now - 500 + ttl) },
+            Renewal = (_, _) => ValueTask.FromException<long>(new PersistenceException("disk on fire", PersistenceErrorKind.Io, "lock.extend")),
+        };
+        await Assert.ThrowsAsync<PersistenceException>(async () => await Lease.AcquireAsync(store, "job", "me", TimeSpan.FromMilliseconds(900), autoRenew: true, Ct));
+        Assert.Equal([Now + 400], store.Releases);
+
+        // Eight grants that each ended before the hand-over: the last one is given back too.
+        var ended = new ScriptedStore(_time) { Grants = { (now, _) => new LeaseGrant(1, now) } };
+        await Assert.ThrowsAsync<PersistenceException>(async () => await Lease.AcquireAsync(ended, "job", "me", TimeSpan.FromSeconds(1), autoRenew: false, Ct));
+        Assert.Equal([Now], ended.Releases);
+    }
+
+    [Fact]
+    public async Task ACallbackThatThrowsWhenALeaseIsLostOnATimer_DoesNotEscapeTheTimer()
+    {
+        var store = new ScriptedStore(_time) { Grants = { (now, ttl) => new LeaseGrant(1, now + ttl) }, Renewal = (_, _) => new ValueTask<long>(0L) };
+        var lease = (await Lease.AcquireAsync(store, "job", "me", TimeSpan.FromMilliseconds(300), autoRenew: true, Ct))!;
+        var ran = 0;
+        lease.HandleLost.Register(() =>
+        {
+            ran++;
+            throw new InvalidOperationException("a careless callback");
+        });
+
+        // Fake timers run inside Advance: an exception let out of the lease's timer would surface here.
+        _time.Advance(TimeSpan.FromMilliseconds(100));
+        Assert.Equal(1, ran);
+        Assert.True(lease.HandleLost.IsCancellationRequested);
     }
 
     [Fact]
@@ -200,7 +308,13 @@ public sealed class LeaseTests
 
         public int RenewCalls { get; private set; }
 
-        public int ReleaseCalls { get; private set; }
+        public int ReleaseCalls => Releases.Count;
+
+        /// <summary>The expiry each release was conditional on (0: none).</summary>
+        public ConcurrentQueue<long> Releases { get; } = new();
+
+        /// <summary>The TTL each renewal asked for.</summary>
+        public ConcurrentQueue<long> RenewTtls { get; } = new();
 
         public TimeProvider Time => time;
 
@@ -214,12 +328,13 @@ public sealed class LeaseTests
         public ValueTask<long> RenewAsync(string key, string owner, long ttlMs, CancellationToken cancellationToken)
         {
             RenewCalls++;
+            RenewTtls.Enqueue(ttlMs);
             return Renewal is { } renewal ? renewal(Now, ttlMs) : new ValueTask<long>(Now + ttlMs);
         }
 
-        public ValueTask<bool> ReleaseAsync(string key, string owner, CancellationToken cancellationToken)
+        public ValueTask<bool> ReleaseAsync(string key, string owner, long expiresAtMs, CancellationToken cancellationToken)
         {
-            ReleaseCalls++;
+            Releases.Enqueue(expiresAtMs);
             return new ValueTask<bool>(true);
         }
 

@@ -226,13 +226,63 @@ public abstract class LeaseEdgeTests<TBackend> : IAsyncLifetime
         // earlier one (the PID now belongs to a process that started later: the holder is gone).
         var far = DateTimeOffset.UtcNow.AddMinutes(10).ToUnixTimeMilliseconds();
         await ExecuteRawAsync(p, "INSERT INTO go_goscope_locks(key, owner, expires_at, fencing_token, holder_host, holder_pid, holder_start) VALUES (?1, ?2, ?3, 1, ?4, ?5, ?6)",
-            new Utf8("lock:alive"), new Utf8("ghost"), far, self.Host, self.ProcessId, self.StartTime);
+            new Utf8("lock:alive"), new Utf8("ghost"), far, self.RecordFor("ghost"), self.ProcessId, self.StartTime);
         await ExecuteRawAsync(p, "INSERT INTO go_goscope_locks(key, owner, expires_at, fencing_token, holder_host, holder_pid, holder_start) VALUES (?1, ?2, ?3, 1, ?4, ?5, ?6)",
-            new Utf8("lock:reused"), new Utf8("ghost"), far, self.Host, self.ProcessId, self.StartTime - 1);
+            new Utf8("lock:reused"), new Utf8("ghost"), far, self.RecordFor("ghost"), self.ProcessId, self.StartTime - 1);
 
         Assert.Null(await p.Locks.AcquireAsync("alive", TimeSpan.FromMinutes(1), "me", Ct));
         Assert.True((await p.Locks.GetInfoAsync("reused", Ct))?.Holder?.IsGone);
         Assert.NotNull(await p.Locks.AcquireAsync("reused", TimeSpan.FromMinutes(1), "me", Ct));
+    }
+
+    [Fact]
+    public async Task HolderColumnsRecordedForAnotherOwner_AreNotTheHolders_TheTtlDecides()
+    {
+        var p = await OpenAsync();
+        var self = HolderIdentity.Current;
+        Assert.SkipWhen(self is null, "No process identity on this platform.");
+
+        // A row whose owner was rewritten without its holder columns (as an older release did): the recorded process
+        // (this one, with a start time that says it is long gone) is not the owner's, so nothing is taken over.
+        var far = DateTimeOffset.UtcNow.AddMinutes(10).ToUnixTimeMilliseconds();
+        await ExecuteRawAsync(p, "INSERT INTO go_goscope_locks(key, owner, expires_at, fencing_token, holder_host, holder_pid, holder_start) VALUES (?1, ?2, ?3, 1, ?4, ?5, ?6)",
+            new Utf8("lock:rewritten"), new Utf8("new-owner"), far, self.RecordFor("old-owner"), self.ProcessId, self.StartTime - 1);
+
+        var info = await p.Locks.GetInfoAsync("rewritten", Ct);
+        Assert.Equal("new-owner", info?.Owner);
+        Assert.Null(info?.Holder);
+        Assert.Null(await p.Locks.AcquireAsync("rewritten", TimeSpan.FromMinutes(1), "me", Ct));
+    }
+
+    [Fact]
+    public async Task AHolderKilledButNeverReaped_IsGone()
+    {
+        Assert.SkipWhen(!OperatingSystem.IsLinux() || HolderIdentity.Current is null || !File.Exists("/bin/sh"), "Needs Linux and /bin/sh.");
+
+        // Its parent (a shell that becomes `sleep`) never waits for it, so once killed it stays a zombie: its PID is
+        // still taken, and kill(pid, 0) still succeeds. Stdin goes through fd 3 (a background job's own is /dev/null).
+        using var parent = HostProcess.StartUnder(["/bin/sh", "-c", "exec 3<&0; \"$0\" \"$@\" <&3 & exec sleep 120"], "hold-lock", HostDatabase, "job", "600000");
+        var (_, pid) = await ReadHeldAsync(parent);
+        var p = await OpenAsync();
+        Assert.False((await p.Locks.GetInfoAsync("job", Ct))?.Holder?.IsGone);
+
+        using (var kill = System.Diagnostics.Process.Start("kill", ["-KILL", pid.ToString(CultureInfo.InvariantCulture)]))
+        {
+            await kill.WaitForExitAsync(Ct);
+        }
+
+        var stat = $"/proc/{pid}/stat";
+        var deadline = DateTime.UtcNow + s_timeout;
+        while (File.ReadAllText(stat).Split(')')[^1].Split(' ', StringSplitOptions.RemoveEmptyEntries) is var fields && (fields[0] != "Z" || fields[17] != "1"))
+        {
+            // Until its last thread is gone it is still exiting (a live process whose main thread ended looks the same).
+            Assert.True(DateTime.UtcNow < deadline, $"The killed holder never became a zombie: {string.Join(' ', fields)}");
+            await Task.Delay(10, Ct);
+        }
+
+        Assert.True((await p.Locks.GetInfoAsync("job", Ct))?.Holder?.IsGone);
+        Assert.NotNull(await p.Locks.AcquireAsync("job", TimeSpan.FromMinutes(1), "next", Ct));
+        Assert.True(File.Exists(stat), "The zombie was reaped before the takeover; the test proved nothing.");
     }
 
     [Fact]

@@ -54,6 +54,33 @@ public sealed class GroupCommitTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task ACommittingThreadThatCannotStart_FailsItsWriteTyped_AndTheNextWriteStartsOne()
+    {
+        var starts = 0;
+        _adapter.Pool.GroupCommit.ThreadStarting = () =>
+        {
+            if (Interlocked.Increment(ref starts) == 1)
+            {
+#pragma warning disable CA2201 // What Thread.Start throws when no thread can be had.
+                throw new OutOfMemoryException("no thread to be had");
+#pragma warning restore CA2201
+            }
+        };
+
+        var write = await WhileWriterHeld(() => _adapter.Cache.SetAsync("first", 1).AsTask());
+        var error = await Assert.ThrowsAsync<PersistenceException>(() => write);
+        Assert.Equal(PersistenceErrorKind.Other, error.Kind);
+        Assert.IsType<OutOfMemoryException>(error.InnerException);
+        Assert.False(await _adapter.Cache.HasAsync("first"));
+
+        // Nothing is left waiting, and the queue works again: the next queued writes start a thread and commit.
+        var later = await WhileWriterHeld(() => Enumerable.Range(0, 10).Select(i => _adapter.Cache.SetAsync("key" + i, i).AsTask()).ToArray());
+        await Task.WhenAll(later).WaitAsync(TimeSpan.FromMinutes(1), TestContext.Current.CancellationToken);
+        Assert.Equal(2, starts);
+        Assert.Equal(9, await _adapter.Cache.GetAsync<int>("key9"));
+    }
+
+    [Fact]
     public async Task AFailingWrite_FailsOnlyItsOwnCaller()
     {
         var poisonous = new PoisonPayload();
