@@ -52,11 +52,20 @@ internal sealed class PgLockProvider : PgProvider, ILockProvider, ILeaseStore
         {
             var holder = HolderIdentity.Current;
             var now = Ttl.NowMs(s.Time);
-            long token;
+            long token = -1;
+            var reentrant = false;
             await using (var command = c.Command(PgSql.LockAcquire).Key(s._ns, s.key).Utf8(s.owner).Int64(Ttl.LockExpiresAt(s.ttlMs, now)).Int64(now)
                 .NullableText(holder?.RecordFor(s.owner)).Int64(holder?.ProcessId).Int64(holder?.StartTime))
             {
-                token = await command.ExecuteScalarAsync(ct).ConfigureAwait(false) is long acquired ? acquired : -1;
+                var reader = await command.ExecuteReaderAsync(ct).ConfigureAwait(false);
+                await using (reader.ConfigureAwait(false))
+                {
+                    if (await reader.ReadAsync(ct).ConfigureAwait(false))
+                    {
+                        token = reader.GetInt64(0);
+                        reentrant = reader.GetBoolean(1);
+                    }
+                }
             }
 
             if (token == -1)
@@ -107,7 +116,7 @@ internal sealed class PgLockProvider : PgProvider, ILockProvider, ILeaseStore
                 await set.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
             }
 
-            return new LeaseGrant(token, expiresAt);
+            return new LeaseGrant(token, expiresAt, Reentrant: reentrant);
         }, cancellationToken);
 
     public async ValueTask<bool> ExtendAsync(string key, TimeSpan ttl, string owner, CancellationToken cancellationToken = default)
@@ -115,15 +124,15 @@ internal sealed class PgLockProvider : PgProvider, ILockProvider, ILeaseStore
         Keys.Validate(key);
         Keys.Validate(owner);
         var ttlMs = Ttl.ValidateLock(ttl);
-        return await RenewAsync(key, owner, ttlMs, cancellationToken).ConfigureAwait(false) != 0;
+        return await RenewAsync(key, owner, 0, ttlMs, cancellationToken).ConfigureAwait(false) != 0;
     }
 
-    public ValueTask<long> RenewAsync(string key, string owner, long ttlMs, CancellationToken cancellationToken) =>
-        Db.RunAsync("lock.extend", PgWork.Transaction, (_ns, key, owner, ttlMs, Time), static async (c, s, ct) =>
+    public ValueTask<long> RenewAsync(string key, string owner, long token, long ttlMs, CancellationToken cancellationToken) =>
+        Db.RunAsync("lock.extend", PgWork.Transaction, (_ns, key, owner, token, ttlMs, Time), static async (c, s, ct) =>
         {
             // Lock the owner's row first, then read the clock: a lock that expired meanwhile is never revived.
             long heldUntil;
-            await using (var owned = c.Command(PgSql.LockOwned).Key(s._ns, s.key).Utf8(s.owner))
+            await using (var owned = c.Command(PgSql.LockOwned).Key(s._ns, s.key).Utf8(s.owner).Int64(s.token))
             {
                 if (await owned.ExecuteScalarAsync(ct).ConfigureAwait(false) is not long expires)
                 {
@@ -170,12 +179,10 @@ internal sealed class PgLockProvider : PgProvider, ILockProvider, ILeaseStore
         }, cancellationToken);
     }
 
-    public async ValueTask<long> HeldUntilAsync(string key, string owner, CancellationToken cancellationToken) =>
-        await GetInfoAsync(key, cancellationToken).ConfigureAwait(false) is { } info && string.Equals(info.Owner, owner, StringComparison.Ordinal)
-            ? info.ExpiresAt.ToUnixTimeMilliseconds()
-            : 0;
+    public async ValueTask<long> HeldUntilAsync(string key, string owner, long token, CancellationToken cancellationToken) =>
+        LeaseInfo.HeldUntil(await GetInfoAsync(key, cancellationToken).ConfigureAwait(false), owner, token);
 
-    public ValueTask<bool> ReleaseAsync(string key, string owner, long expiresAtMs, CancellationToken cancellationToken)
+    public ValueTask<bool> ReleaseAsync(string key, string owner, long token, long expiresAtMs, CancellationToken cancellationToken)
     {
         if (!Adapter.IsConnected)
         {
@@ -183,9 +190,9 @@ internal sealed class PgLockProvider : PgProvider, ILockProvider, ILeaseStore
             return new ValueTask<bool>(false);
         }
 
-        return Db.RunAsync("lock.release", PgWork.Transaction, (_ns, key, owner, expiresAtMs), static async (c, s, ct) =>
+        return Db.RunAsync("lock.release", PgWork.Transaction, (_ns, key, owner, token, expiresAtMs), static async (c, s, ct) =>
         {
-            await using var command = c.Command(PgSql.LockRelease).Key(s._ns, s.key).Utf8(s.owner).Int64(s.expiresAtMs);
+            await using var command = c.Command(PgSql.LockRelease).Key(s._ns, s.key).Utf8(s.owner).Int64(s.expiresAtMs).Int64(s.token);
             return await command.ExecuteNonQueryAsync(ct).ConfigureAwait(false) == 1;
         }, cancellationToken);
     }

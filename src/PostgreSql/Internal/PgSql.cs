@@ -227,16 +227,27 @@ internal static class PgSql
     // with token 0 and draws its token next (LockDrawToken), in the same transaction, once the row is ours: a token drawn
     // in VALUES, before the insert, could be older than those of holders that took and released the key while this
     // insert was on its way, so a later holder would get a smaller token. Tokens of one key therefore rise in the order
-    // holders got it.
+    // holders got it. A re-entrant acquire from another process than the recorded holder clears the holder columns (held
+    // from two processes, one of them ending must not let a third owner in). The second column says whether the grant
+    // was re-entrant: a subquery in RETURNING sees the row as it was before this statement.
     public const string LockAcquire = """
         INSERT INTO go_goscope_locks AS l(key, owner, expires_at, fencing_token, holder_host, holder_pid, holder_start)
         VALUES ($1, $2, $3, 0, $5, $6, $7)
         ON CONFLICT (key) DO UPDATE SET owner = excluded.owner, expires_at = excluded.expires_at,
           fencing_token = CASE WHEN l.owner = excluded.owner AND l.expires_at > $4 THEN l.fencing_token
                                ELSE nextval('go_goscope_lock_fencing') END,
-          holder_host = excluded.holder_host, holder_pid = excluded.holder_pid, holder_start = excluded.holder_start
+          holder_host = CASE WHEN l.owner = excluded.owner AND l.expires_at > $4
+                               AND (l.holder_host, l.holder_pid, l.holder_start) IS DISTINCT FROM (excluded.holder_host, excluded.holder_pid, excluded.holder_start)
+                             THEN NULL ELSE excluded.holder_host END,
+          holder_pid = CASE WHEN l.owner = excluded.owner AND l.expires_at > $4
+                              AND (l.holder_host, l.holder_pid, l.holder_start) IS DISTINCT FROM (excluded.holder_host, excluded.holder_pid, excluded.holder_start)
+                            THEN NULL ELSE excluded.holder_pid END,
+          holder_start = CASE WHEN l.owner = excluded.owner AND l.expires_at > $4
+                                AND (l.holder_host, l.holder_pid, l.holder_start) IS DISTINCT FROM (excluded.holder_host, excluded.holder_pid, excluded.holder_start)
+                              THEN NULL ELSE excluded.holder_start END
         WHERE l.expires_at <= $4 OR l.owner = excluded.owner
-        RETURNING fencing_token
+        RETURNING fencing_token,
+          EXISTS (SELECT 1 FROM go_goscope_locks b WHERE b.key = $1 AND b.owner = $2 AND b.expires_at > $4)
         """;
 
     // $1 key, $2 expires_at: the token of a row this transaction has just inserted (sequence values start at 1, so 0
@@ -260,10 +271,11 @@ internal static class PgSql
         WHERE key = $1 AND owner = $4 RETURNING fencing_token
         """;
 
-    // $1 key, $2 owner: the expiry of the owner's row, locked until this transaction ends (a renewal reads the clock after).
-    public const string LockOwned = "SELECT expires_at FROM go_goscope_locks WHERE key = $1 AND owner = $2 FOR UPDATE";
+    // $1 key, $2 owner, $3 token (0: any): the expiry of the owner's row, locked until this transaction ends (a renewal
+    // reads the clock after).
+    public const string LockOwned = "SELECT expires_at FROM go_goscope_locks WHERE key = $1 AND owner = $2 AND ($3 = 0 OR fencing_token = $3) FOR UPDATE";
 
-    public const string LockRelease = "DELETE FROM go_goscope_locks WHERE key = $1 AND owner = $2 AND ($3 = 0 OR expires_at = $3)";
+    public const string LockRelease = "DELETE FROM go_goscope_locks WHERE key = $1 AND owner = $2 AND ($3 = 0 OR expires_at = $3) AND ($4 = 0 OR fencing_token = $4)";
     public const string LockForceRelease = "DELETE FROM go_goscope_locks WHERE key = $1";
 
     // $1 key, $2 now

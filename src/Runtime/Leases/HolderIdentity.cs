@@ -4,7 +4,7 @@ using System.Runtime.InteropServices;
 namespace NativeAotPersistence;
 
 /// <summary>
-/// Who holds a lease, as far as another process on the same host can check it: the host (machine, boot and PID
+/// Who holds a lease, as far as another process on the same host can check it: the host (machine, boot, PID and time
 /// namespace) and the holder's process id and start time. Recorded with every <see cref="LockScope.Database"/> lease,
 /// so that an acquirer on the same host can take over at once from a holder whose process is gone, instead of waiting
 /// out the TTL; holders on other hosts are judged by the TTL alone.
@@ -36,6 +36,10 @@ internal sealed partial record HolderIdentity(string Host, long ProcessId, long 
 
     /// <summary>The <c>holder_host</c> value recorded for a lease this process grants to <paramref name="owner"/>.</summary>
     public string RecordFor(string owner) => string.Concat(Host, "#", OwnerHash(owner));
+
+    /// <summary>Whether a row's holder columns record this very process as <paramref name="owner"/>'s holder.</summary>
+    public bool Recorded(string? recorded, long? processId, long? startTime, string owner) =>
+        processId == ProcessId && startTime == StartTime && string.Equals(recorded, RecordFor(owner), StringComparison.Ordinal);
 
     /// <summary>
     /// Whether a holder recorded as (<paramref name="recorded"/>, <paramref name="processId"/>, <paramref name="startTime"/>)
@@ -80,7 +84,18 @@ internal sealed partial record HolderIdentity(string Host, long ProcessId, long 
         }
 
         // The kernel's word: no such process. EPERM (another user's process) means it exists.
-        if (Kill((int)pid, 0) != 0)
+        int signalled;
+        try
+        {
+            signalled = Kill((int)pid, 0);
+        }
+        catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException)
+        {
+            // No C library to ask (an odd runtime): nothing is known, so the TTL decides.
+            return Holder.Alive;
+        }
+
+        if (signalled != 0)
         {
             return Marshal.GetLastPInvokeError() == Esrch ? Holder.Gone : Holder.Alive;
         }
@@ -129,6 +144,9 @@ internal sealed partial record HolderIdentity(string Host, long ProcessId, long 
             }
 
             var pidNamespace = new FileInfo("/proc/self/ns/pid").LinkTarget;
+
+            // Start times read from /proc are shifted by the reader's time namespace (Linux 5.6+): compared only within one.
+            var timeNamespace = LinkOf("/proc/self/ns/time") ?? "-";
             var boot = ReadLine("/proc/sys/kernel/random/boot_id");
             if (pidNamespace is null || boot is null || ProcessStat.Read("/proc/self/stat").StartTime is not { } started)
             {
@@ -137,7 +155,19 @@ internal sealed partial record HolderIdentity(string Host, long ProcessId, long 
 
             // The machine id is optional (containers often lack it); the boot id already differs between machines.
             var machine = ReadLine("/etc/machine-id") ?? "-";
-            return new HolderIdentity($"{machine}/{boot}/{pidNamespace}", self, started);
+            return new HolderIdentity($"{machine}/{boot}/{pidNamespace}/{timeNamespace}", self, started);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return null;
+        }
+    }
+
+    private static string? LinkOf(string path)
+    {
+        try
+        {
+            return new FileInfo(path).LinkTarget;
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {

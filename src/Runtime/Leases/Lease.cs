@@ -18,6 +18,11 @@ namespace NativeAotPersistence;
 /// renewal that completes after that releases the key again. A renewal that fails, or finds the key no longer held,
 /// loses the lease at once. Every loss is reported (<see cref="PersistenceEvents"/>, with its reason and error).
 /// </para>
+/// <para>
+/// Every renewal, release and lookup names the grant's fencing token, so nothing a lease sends late reaches a later
+/// grant, not even one to the same owner. Re-entrant handles (one owner, one live row) share the token and the row: a
+/// release by any of them releases it, as the lock contract says.
+/// </para>
 /// </remarks>
 internal sealed class Lease : ILockHandle
 {
@@ -134,6 +139,9 @@ internal sealed class Lease : ILockHandle
         ILeaseStore store, string key, string owner, TimeSpan ttl, bool autoRenew, CancellationToken cancellationToken)
     {
         var ttlMs = autoRenew ? ValidateRenewedTtl(ttl) : Ttl.ValidateLock(ttl);
+
+        // Whether this acquisition created the row it holds (a re-entrant grant renewed a row another handle may use).
+        var ownsRow = false;
         for (var attempt = 1; ; attempt++)
         {
             var grant = await store.GrantAsync(key, owner, ttlMs, cancellationToken).ConfigureAwait(false);
@@ -141,6 +149,8 @@ internal sealed class Lease : ILockHandle
             {
                 return null;
             }
+
+            ownsRow |= !grant.Reentrant;
 
             if (grant.TookOverFrom is { } previous)
             {
@@ -155,8 +165,9 @@ internal sealed class Lease : ILockHandle
             }
             catch (Exception)
             {
-                // Cancelled, or the renewal of a late grant failed: the key is ours, so give it back now.
-                lease.ReleaseGranted();
+                // Cancelled, or the renewal of a late grant failed: the key is ours, so give it back now (unless
+                // another handle of the same owner holds it too).
+                lease.ReleaseGranted(ownsRow);
                 throw;
             }
 
@@ -167,7 +178,7 @@ internal sealed class Lease : ILockHandle
 
             if (attempt == MaxGrantAttempts)
             {
-                lease.ReleaseGranted();
+                lease.ReleaseGranted(ownsRow);
                 throw new PersistenceException(
                     $"The lock '{key}' was granted {MaxGrantAttempts} times, but each lease of {ttlMs} ms had ended (or was due for renewal) before " +
                     "it could be handed over. Use a TTL well above the time an acquisition takes on this store.",
@@ -210,6 +221,7 @@ internal sealed class Lease : ILockHandle
     public async ValueTask ReleaseAsync(CancellationToken cancellationToken = default)
     {
         long onlyIfExpiresAt;
+        TaskCompletionSource? waiters;
         lock (_sync)
         {
             if (_state == LeaseState.Released)
@@ -217,16 +229,18 @@ internal sealed class Lease : ILockHandle
                 return;
             }
 
-            // Held: the owner's row goes. Lost or past its expiry: only the row as this lease last knew it (a renewal
-            // given up as overdue may still have gone through), never a later grant to the same owner.
+            // Held: the row of this grant (its token) goes. Lost or past its expiry: only as this lease last knew it (a
+            // renewal given up as overdue may still have gone through), never a later grant to the same owner.
             onlyIfExpiresAt = _state == LeaseState.Lost || Ttl.NowMs(_time) >= _expiresAtMs ? _expiresAtMs : 0;
             _state = LeaseState.Released;
             StopTimerLocked();
+            waiters = TakeWaitersLocked();
         }
 
+        waiters?.TrySetResult();
         try
         {
-            await _store.ReleaseAsync(Key, Owner, onlyIfExpiresAt, cancellationToken).ConfigureAwait(false);
+            await _store.ReleaseAsync(Key, Owner, FencingToken, onlyIfExpiresAt, cancellationToken).ConfigureAwait(false);
         }
         finally
         {
@@ -237,19 +251,9 @@ internal sealed class Lease : ILockHandle
     public async ValueTask<bool> ExtendAsync(TimeSpan ttl, CancellationToken cancellationToken = default)
     {
         var ttlMs = _autoRenew ? ValidateRenewedTtl(ttl) : Ttl.ValidateLock(ttl);
-        if (!_autoRenew)
-        {
-            if (!IsHeld)
-            {
-                return false;
-            }
 
-            var expiresAt = await _store.RenewAsync(Key, Owner, ttlMs, cancellationToken).ConfigureAwait(false);
-            return Adopt(expiresAt, ttlMs);
-        }
-
-        // Auto-renewed: take the renewal slot (waiting out the timer's renewal), so the expiry adopted is the store's
-        // last, and later renewals ask for this TTL.
+        // Take the renewal slot (waiting out the timer's renewal, or another extension), so the expiry adopted is the
+        // store's last; an auto-renewed lease's later renewals ask for this TTL.
         while (true)
         {
             Task wait;
@@ -263,7 +267,7 @@ internal sealed class Lease : ILockHandle
                 if (!_renewing)
                 {
                     _renewing = true;
-                    ScheduleLocked();
+                    RescheduleLocked();
                     break;
                 }
 
@@ -277,12 +281,12 @@ internal sealed class Lease : ILockHandle
         long renewed;
         try
         {
-            renewed = await _store.RenewAsync(Key, Owner, ttlMs, cancellationToken).ConfigureAwait(false);
+            renewed = await _store.RenewAsync(Key, Owner, FencingToken, ttlMs, cancellationToken).ConfigureAwait(false);
         }
-        catch (Exception)
+        catch (Exception e)
         {
             // The caller sees the error; the lease stays as it was (the timer renews it again, or gives it up).
-            EndRenewal(0, ttlMs, null, fromCaller: true, keepOnError: true);
+            EndRenewal(0, ttlMs, e, fromCaller: true, keepOnError: true);
             throw;
         }
 
@@ -296,7 +300,7 @@ internal sealed class Lease : ILockHandle
             return false;
         }
 
-        var heldUntil = await _store.HeldUntilAsync(Key, Owner, cancellationToken).ConfigureAwait(false);
+        var heldUntil = await _store.HeldUntilAsync(Key, Owner, FencingToken, cancellationToken).ConfigureAwait(false);
         if (heldUntil > Ttl.NowMs(_time))
         {
             return IsHeld;
@@ -355,7 +359,7 @@ internal sealed class Lease : ILockHandle
         if (now >= RenewalWindowLocked().Due)
         {
             // Handed over late (a slow acknowledgment, a stall): renew now rather than start with a renewal overdue.
-            var renewed = await _store.RenewAsync(Key, Owner, _renewTtlMs, cancellationToken).ConfigureAwait(false);
+            var renewed = await _store.RenewAsync(Key, Owner, FencingToken, _renewTtlMs, cancellationToken).ConfigureAwait(false);
             if (renewed == 0 || Ttl.NowMs(_time) >= renewed - (_renewTtlMs - (_renewTtlMs / 3)))
             {
                 return false;
@@ -403,6 +407,23 @@ internal sealed class Lease : ILockHandle
         _timer.Change(TimeSpan.FromMilliseconds(Math.Clamp(at - Ttl.NowMs(_time), 0, MaxTimerDueMs)), Timeout.InfiniteTimeSpan);
     }
 
+    /// <summary>Re-arms the timer after the expiry changed, where there is one to re-arm (an unwatched plain lease has none).</summary>
+    private void RescheduleLocked()
+    {
+        if (_timer is not null || _autoRenew)
+        {
+            ScheduleLocked();
+        }
+    }
+
+    /// <summary>Takes the waiters for the renewal slot, to be released once outside the lock.</summary>
+    private TaskCompletionSource? TakeWaitersLocked()
+    {
+        var waiters = _renewed;
+        _renewed = null;
+        return waiters;
+    }
+
     private void StopTimerLocked()
     {
         _timer?.Dispose();
@@ -411,6 +432,14 @@ internal sealed class Lease : ILockHandle
 
     private void OnTimer()
     {
+        if (_sync.IsHeldByCurrentThread)
+        {
+            // A clock that fires a due timer inside Change (a fake or custom TimeProvider) would run this re-entrantly,
+            // in the middle of a change of state: run it after, on the pool.
+            ThreadPool.UnsafeQueueUserWorkItem(static s => s.OnTimer(), this, preferLocal: false);
+            return;
+        }
+
         LockLossReason? loss = null;
         var work = TimerWork.None;
         long renewTtlMs = 0;
@@ -471,7 +500,7 @@ internal sealed class Lease : ILockHandle
         ValueTask<long> renewal;
         try
         {
-            renewal = _store.RenewAsync(Key, Owner, ttlMs, CancellationToken.None);
+            renewal = _store.RenewAsync(Key, Owner, FencingToken, ttlMs, CancellationToken.None);
         }
         catch (Exception e)
         {
@@ -525,8 +554,7 @@ internal sealed class Lease : ILockHandle
         lock (_sync)
         {
             _renewing = false;
-            waiters = _renewed;
-            _renewed = null;
+            waiters = TakeWaitersLocked();
             releaseLate = _state != LeaseState.Held && expiresAt > 0;
             if (releaseLate)
             {
@@ -543,7 +571,7 @@ internal sealed class Lease : ILockHandle
                     _renewTtlMs = ttlMs;
                 }
 
-                ScheduleLocked();
+                RescheduleLocked();
                 waiters?.TrySetResult();
                 return expiresAt > 0;
             }
@@ -573,7 +601,7 @@ internal sealed class Lease : ILockHandle
         ValueTask<long> lookup;
         try
         {
-            lookup = _store.HeldUntilAsync(Key, Owner, CancellationToken.None);
+            lookup = _store.HeldUntilAsync(Key, Owner, FencingToken, CancellationToken.None);
         }
         catch (Exception)
         {
@@ -615,30 +643,6 @@ internal sealed class Lease : ILockHandle
         }
     }
 
-    /// <summary>Adopts the result of an ExtendAsync of a lease nobody renews: its new expiry, or its loss.</summary>
-    private bool Adopt(long expiresAtMs, long ttlMs)
-    {
-        if (expiresAtMs == 0)
-        {
-            Lose(LockLossReason.NotHeld, null, fromCaller: true);
-            return false;
-        }
-
-        if (!TryAdopt(expiresAtMs))
-        {
-            // Lost (or released) while extending: the extension must not keep the key from others.
-            ReleaseLate(expiresAtMs);
-            return false;
-        }
-
-        lock (_sync)
-        {
-            _grantedTtlMs = ttlMs;
-        }
-
-        return true;
-    }
-
     /// <summary>Takes a later expiry the store confirmed; <see langword="false"/> when the lease is no longer held here.</summary>
     private bool TryAdopt(long expiresAtMs)
     {
@@ -650,17 +654,13 @@ internal sealed class Lease : ILockHandle
             }
 
             _expiresAtMs = expiresAtMs;
-            if (_timer is not null || _autoRenew)
-            {
-                ScheduleLocked();
-            }
-
+            RescheduleLocked();
             return true;
         }
     }
 
     /// <summary>Gives back the row of a grant never handed over (the acquisition failed or gave up), best effort.</summary>
-    private void ReleaseGranted()
+    private void ReleaseGranted(bool ownsRow)
     {
         long expiresAt;
         lock (_sync)
@@ -670,7 +670,10 @@ internal sealed class Lease : ILockHandle
             expiresAt = _expiresAtMs;
         }
 
-        ReleaseLate(expiresAt);
+        if (ownsRow)
+        {
+            ReleaseLate(expiresAt);
+        }
     }
 
     /// <summary>Removes the row of this owner if it still expires at <paramref name="expiresAtMs"/>, best effort.</summary>
@@ -678,7 +681,7 @@ internal sealed class Lease : ILockHandle
     {
         try
         {
-            _ = _store.ReleaseAsync(Key, Owner, expiresAtMs, CancellationToken.None).AsTask().ContinueWith(
+            _ = _store.ReleaseAsync(Key, Owner, FencingToken, expiresAtMs, CancellationToken.None).AsTask().ContinueWith(
                 static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
         }
 #pragma warning disable CA1031 // Best effort: the row expires by its TTL anyway.
@@ -694,6 +697,7 @@ internal sealed class Lease : ILockHandle
     /// </summary>
     private void Lose(LockLossReason reason, Exception? error, bool fromCaller)
     {
+        TaskCompletionSource? waiters;
         lock (_sync)
         {
             if (_state != LeaseState.Held)
@@ -704,7 +708,10 @@ internal sealed class Lease : ILockHandle
             _state = LeaseState.Lost;
             StopTimerLocked();
             _lost ??= new CancellationTokenSource();
+            waiters = TakeWaitersLocked();
         }
+
+        waiters?.TrySetResult();
 
         PersistenceTelemetry.LockLost();
         if (PersistenceEvents.IsEnabled)
@@ -771,7 +778,7 @@ internal sealed class Lease : ILockHandle
         public ValueTask<LeaseGrant> GrantAsync(string key, string owner, long ttlMs, CancellationToken cancellationToken) =>
             throw new NotSupportedException("A wrapped handle is granted by its own provider.");
 
-        public async ValueTask<long> RenewAsync(string key, string owner, long ttlMs, CancellationToken cancellationToken)
+        public async ValueTask<long> RenewAsync(string key, string owner, long token, long ttlMs, CancellationToken cancellationToken)
         {
             // The provider does not say when its statement ran: count from before the call, which can only shorten the lease.
             var before = Ttl.NowMs(time);
@@ -780,16 +787,14 @@ internal sealed class Lease : ILockHandle
                 : 0;
         }
 
-        public async ValueTask<bool> ReleaseAsync(string key, string owner, long expiresAtMs, CancellationToken cancellationToken)
+        public async ValueTask<bool> ReleaseAsync(string key, string owner, long token, long expiresAtMs, CancellationToken cancellationToken)
         {
             // The provider's own handle knows its row: releasing it is conditional there, if at all.
             await inner.ReleaseAsync(cancellationToken).ConfigureAwait(false);
             return true;
         }
 
-        public async ValueTask<long> HeldUntilAsync(string key, string owner, CancellationToken cancellationToken) =>
-            await locks.GetInfoAsync(key, cancellationToken).ConfigureAwait(false) is { } info && string.Equals(info.Owner, owner, StringComparison.Ordinal)
-                ? info.ExpiresAt.ToUnixTimeMilliseconds()
-                : 0;
+        public async ValueTask<long> HeldUntilAsync(string key, string owner, long token, CancellationToken cancellationToken) =>
+            LeaseInfo.HeldUntil(await locks.GetInfoAsync(key, cancellationToken).ConfigureAwait(false), owner, token);
     }
 }

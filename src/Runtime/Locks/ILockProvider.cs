@@ -5,8 +5,10 @@ namespace NativeAotPersistence;
 /// the database (<see cref="LockScope.Database"/>). A lock is held while now is before its expiry.
 /// </summary>
 /// <remarks>
-/// The same owner acquiring again gets a handle and a fresh TTL (re-entrant, not counted: one release releases).
-/// Lock TTLs must be finite, positive and at most 30 days. A lease counts from its grant (after any wait for a busy
+/// The same owner acquiring again while it holds the lock gets a handle to the same lock and a fresh TTL (re-entrant,
+/// not counted: one release releases, and so does the release of a handle whose lease was lost). Once the lock has
+/// changed hands (expired, released, taken over), a handle of an earlier grant never renews or releases a later one,
+/// even for the same owner. Lock TTLs must be finite, positive and at most 30 days. A lease counts from its grant (after any wait for a busy
 /// store), so a handle is never returned already expired. Each acquisition by a new holder gets a fencing token larger than any
 /// handed out before.
 /// </remarks>

@@ -46,6 +46,7 @@ internal sealed class InMemoryLockProvider : InMemoryProvider, ILockProvider, IL
             // Every holder of an in-memory store lives in this process, so none is ever found dead.
             var now = NowMs;
             long token;
+            var reentrant = false;
             if (_table.Rows.TryGetValue(stored, out var row) && now < row.ExpiresAtMs)
             {
                 if (!string.Equals(row.Owner, owner, StringComparison.Ordinal))
@@ -55,6 +56,7 @@ internal sealed class InMemoryLockProvider : InMemoryProvider, ILockProvider, IL
 
                 // Re-entrant: the same owner gets a fresh TTL and keeps its token.
                 token = row.FencingToken;
+                reentrant = true;
             }
             else
             {
@@ -63,7 +65,7 @@ internal sealed class InMemoryLockProvider : InMemoryProvider, ILockProvider, IL
 
             var expiresAt = Ttl.LockExpiresAt(ttlMs, now);
             _table.Rows[stored] = new LockRow(owner, expiresAt, token);
-            return new ValueTask<LeaseGrant>(new LeaseGrant(token, expiresAt));
+            return new ValueTask<LeaseGrant>(new LeaseGrant(token, expiresAt, Reentrant: reentrant));
         }
     }
 
@@ -72,10 +74,10 @@ internal sealed class InMemoryLockProvider : InMemoryProvider, ILockProvider, IL
         Keys.Validate(key);
         Keys.Validate(owner);
         var ttlMs = Ttl.ValidateLock(ttl);
-        return await RenewAsync(key, owner, ttlMs, cancellationToken).ConfigureAwait(false) != 0;
+        return await RenewAsync(key, owner, 0, ttlMs, cancellationToken).ConfigureAwait(false) != 0;
     }
 
-    public ValueTask<long> RenewAsync(string key, string owner, long ttlMs, CancellationToken cancellationToken)
+    public ValueTask<long> RenewAsync(string key, string owner, long token, long ttlMs, CancellationToken cancellationToken)
     {
         if (!Begin(cancellationToken))
         {
@@ -87,7 +89,8 @@ internal sealed class InMemoryLockProvider : InMemoryProvider, ILockProvider, IL
         {
             // A lock that already expired is never revived.
             var now = NowMs;
-            if (_table.Rows.TryGetValue(stored, out var row) && now < row.ExpiresAtMs && string.Equals(row.Owner, owner, StringComparison.Ordinal))
+            if (_table.Rows.TryGetValue(stored, out var row) && now < row.ExpiresAtMs && string.Equals(row.Owner, owner, StringComparison.Ordinal)
+                && (token == 0 || row.FencingToken == token))
             {
                 var expiresAt = Ttl.LockExpiresAt(ttlMs, now);
                 _table.Rows[stored] = row with { ExpiresAtMs = expiresAt };
@@ -131,7 +134,7 @@ internal sealed class InMemoryLockProvider : InMemoryProvider, ILockProvider, IL
         }
     }
 
-    public ValueTask<long> HeldUntilAsync(string key, string owner, CancellationToken cancellationToken)
+    public ValueTask<long> HeldUntilAsync(string key, string owner, long token, CancellationToken cancellationToken)
     {
         if (!Adapter.IsConnected)
         {
@@ -143,12 +146,13 @@ internal sealed class InMemoryLockProvider : InMemoryProvider, ILockProvider, IL
         {
             return new ValueTask<long>(
                 _table.Rows.TryGetValue(_ns.Stored(key), out var row) && now < row.ExpiresAtMs && string.Equals(row.Owner, owner, StringComparison.Ordinal)
+                    && (token == 0 || row.FencingToken == token)
                     ? row.ExpiresAtMs
                     : 0L);
         }
     }
 
-    public ValueTask<bool> ReleaseAsync(string key, string owner, long expiresAtMs, CancellationToken cancellationToken)
+    public ValueTask<bool> ReleaseAsync(string key, string owner, long token, long expiresAtMs, CancellationToken cancellationToken)
     {
         if (!Adapter.IsConnected)
         {
@@ -168,6 +172,7 @@ internal sealed class InMemoryLockProvider : InMemoryProvider, ILockProvider, IL
                 _table.Rows.TryGetValue(stored, out var row)
                 && string.Equals(row.Owner, owner, StringComparison.Ordinal)
                 && (expiresAtMs == 0 || row.ExpiresAtMs == expiresAtMs)
+                && (token == 0 || row.FencingToken == token)
                 && _table.Rows.Remove(stored));
         }
     }

@@ -48,10 +48,10 @@ internal sealed class ProcessLockProvider : ILockProvider, ILeaseStore
         return new ValueTask<bool>(Table.Extend(key, owner, Ttl.NowMs(_time), ttlMs) != 0);
     }
 
-    public ValueTask<long> RenewAsync(string key, string owner, long ttlMs, CancellationToken cancellationToken)
+    public ValueTask<long> RenewAsync(string key, string owner, long token, long ttlMs, CancellationToken cancellationToken)
     {
         _adapter.EnsureConnected();
-        return new ValueTask<long>(Table.Extend(key, owner, Ttl.NowMs(_time), ttlMs));
+        return new ValueTask<long>(Table.Extend(key, owner, Ttl.NowMs(_time), ttlMs, token));
     }
 
     public ValueTask ForceReleaseAsync(string key, CancellationToken cancellationToken = default)
@@ -71,14 +71,12 @@ internal sealed class ProcessLockProvider : ILockProvider, ILeaseStore
         return new ValueTask<LockInfo?>(Table.Info(key, Ttl.NowMs(_time)));
     }
 
-    public ValueTask<long> HeldUntilAsync(string key, string owner, CancellationToken cancellationToken) =>
-        new(Table.Info(key, Ttl.NowMs(_time)) is { } info && string.Equals(info.Owner, owner, StringComparison.Ordinal)
-            ? info.ExpiresAt.ToUnixTimeMilliseconds()
-            : 0);
+    public ValueTask<long> HeldUntilAsync(string key, string owner, long token, CancellationToken cancellationToken) =>
+        new(LeaseInfo.HeldUntil(Table.Info(key, Ttl.NowMs(_time)), owner, token));
 
-    public ValueTask<bool> ReleaseAsync(string key, string owner, long expiresAtMs, CancellationToken cancellationToken)
+    public ValueTask<bool> ReleaseAsync(string key, string owner, long token, long expiresAtMs, CancellationToken cancellationToken)
     {
         // A disconnected adapter holds no process locks: releasing then is a no-op, never an error on dispose.
-        return new ValueTask<bool>(Table.Release(key, owner, expiresAtMs));
+        return new ValueTask<bool>(Table.Release(key, owner, token, expiresAtMs));
     }
 }

@@ -26,7 +26,7 @@ internal sealed class ProcessLockTable
                 }
 
                 _entries[key] = entry with { ExpiresAtMs = expiresAtMs };
-                return new LeaseGrant(entry.Token, expiresAtMs);
+                return new LeaseGrant(entry.Token, expiresAtMs, Reentrant: true);
             }
 
             var token = ++_fencingCounter;
@@ -36,11 +36,12 @@ internal sealed class ProcessLockTable
     }
 
     /// <summary>Sets a live lock's expiry to now + <paramref name="ttlMs"/>; returns it, or 0 when the owner holds no live lock.</summary>
-    public long Extend(string key, string owner, long nowMs, long ttlMs)
+    public long Extend(string key, string owner, long nowMs, long ttlMs, long token = 0)
     {
         lock (_sync)
         {
-            if (_entries.TryGetValue(key, out var entry) && nowMs < entry.ExpiresAtMs && string.Equals(entry.Owner, owner, StringComparison.Ordinal))
+            if (_entries.TryGetValue(key, out var entry) && nowMs < entry.ExpiresAtMs && string.Equals(entry.Owner, owner, StringComparison.Ordinal)
+                && (token == 0 || entry.Token == token))
             {
                 var expiresAtMs = Ttl.LockExpiresAt(ttlMs, nowMs);
                 _entries[key] = entry with { ExpiresAtMs = expiresAtMs };
@@ -52,13 +53,14 @@ internal sealed class ProcessLockTable
     }
 
     /// <summary>Removes the owner's lock (if <paramref name="expiresAtMs"/> is not 0, only while it still expires then).</summary>
-    public bool Release(string key, string owner, long expiresAtMs = 0)
+    public bool Release(string key, string owner, long token = 0, long expiresAtMs = 0)
     {
         lock (_sync)
         {
             return _entries.TryGetValue(key, out var entry)
                 && string.Equals(entry.Owner, owner, StringComparison.Ordinal)
                 && (expiresAtMs == 0 || entry.ExpiresAtMs == expiresAtMs)
+                && (token == 0 || entry.Token == token)
                 && _entries.Remove(key);
         }
     }

@@ -42,8 +42,10 @@ internal sealed class SqliteLockProvider : SqliteProvider, ILockProvider, ILease
 
                 // Read now, with the writer held: whatever the wait for it, the lease counts from here.
                 var now = Ttl.NowMs(s.Time);
+                var holder = HolderIdentity.Current;
                 long token;
                 string? tookOverFrom = null;
+                var reentrant = false;
                 var select = c.Statement(SqlId.LockSelect, op);
                 try
                 {
@@ -65,8 +67,15 @@ internal sealed class SqliteLockProvider : SqliteProvider, ILockProvider, ILease
                         }
                         else
                         {
-                            // Re-entrant: the same owner gets a fresh TTL and keeps its token.
+                            // Re-entrant: the same owner gets a fresh TTL and keeps its token. Held from two processes
+                            // now, it records no holder: one of them ending must not let a third owner in.
                             token = Sqlite3.ColumnInt64(select, 2);
+                            reentrant = true;
+                            if (holder is null || !holder.Recorded(
+                                SqliteConnection.ReadNullableText(select, 3), SqliteConnection.ReadNullableInt64(select, 4), SqliteConnection.ReadNullableInt64(select, 5), s.owner))
+                            {
+                                holder = null;
+                            }
                         }
                     }
                     else
@@ -85,7 +94,6 @@ internal sealed class SqliteLockProvider : SqliteProvider, ILockProvider, ILease
                 }
 
                 var expiresAt = Ttl.LockExpiresAt(s.ttlMs, now);
-                var holder = HolderIdentity.Current;
                 var upsert = c.Statement(SqlId.LockUpsert, op);
                 try
                 {
@@ -103,7 +111,7 @@ internal sealed class SqliteLockProvider : SqliteProvider, ILockProvider, ILease
                     c.Reset(upsert);
                 }
 
-                return new LeaseGrant(token, expiresAt, tookOverFrom);
+                return new LeaseGrant(token, expiresAt, tookOverFrom, reentrant);
             }, "lock.acquire"), cancellationToken);
 
     public async ValueTask<bool> ExtendAsync(string key, TimeSpan ttl, string owner, CancellationToken cancellationToken = default)
@@ -111,11 +119,11 @@ internal sealed class SqliteLockProvider : SqliteProvider, ILockProvider, ILease
         Keys.Validate(key);
         Keys.Validate(owner);
         var ttlMs = Ttl.ValidateLock(ttl);
-        return await RenewAsync(key, owner, ttlMs, cancellationToken).ConfigureAwait(false) != 0;
+        return await RenewAsync(key, owner, 0, ttlMs, cancellationToken).ConfigureAwait(false) != 0;
     }
 
-    public ValueTask<long> RenewAsync(string key, string owner, long ttlMs, CancellationToken cancellationToken) =>
-        Pool.WriteAsync("lock.extend", (_ns, key, owner, ttlMs, Time), static (c, s) =>
+    public ValueTask<long> RenewAsync(string key, string owner, long token, long ttlMs, CancellationToken cancellationToken) =>
+        Pool.WriteAsync("lock.extend", (_ns, key, owner, token, ttlMs, Time), static (c, s) =>
         {
             const string op = "lock.extend";
             var now = Ttl.NowMs(s.Time);
@@ -127,6 +135,7 @@ internal sealed class SqliteLockProvider : SqliteProvider, ILockProvider, ILease
                 c.BindText(statement, 2, s.owner, op);
                 c.BindInt64(statement, 3, now, op);
                 c.BindInt64(statement, 4, expiresAt, op);
+                c.BindInt64(statement, 5, s.token, op);
                 c.Check(Sqlite3.Step(statement), op);
                 return Sqlite3.Changes(c.Handle) == 1 ? expiresAt : 0;
             }
@@ -175,12 +184,10 @@ internal sealed class SqliteLockProvider : SqliteProvider, ILockProvider, ILease
         }, cancellationToken);
     }
 
-    public async ValueTask<long> HeldUntilAsync(string key, string owner, CancellationToken cancellationToken) =>
-        await GetInfoAsync(key, cancellationToken).ConfigureAwait(false) is { } info && string.Equals(info.Owner, owner, StringComparison.Ordinal)
-            ? info.ExpiresAt.ToUnixTimeMilliseconds()
-            : 0;
+    public async ValueTask<long> HeldUntilAsync(string key, string owner, long token, CancellationToken cancellationToken) =>
+        LeaseInfo.HeldUntil(await GetInfoAsync(key, cancellationToken).ConfigureAwait(false), owner, token);
 
-    public ValueTask<bool> ReleaseAsync(string key, string owner, long expiresAtMs, CancellationToken cancellationToken)
+    public ValueTask<bool> ReleaseAsync(string key, string owner, long token, long expiresAtMs, CancellationToken cancellationToken)
     {
         if (!Adapter.IsConnected)
         {
@@ -188,7 +195,7 @@ internal sealed class SqliteLockProvider : SqliteProvider, ILockProvider, ILease
             return new ValueTask<bool>(false);
         }
 
-        return Pool.WriteAsync("lock.release", (_ns, key, owner, expiresAtMs), static (c, s) =>
+        return Pool.WriteAsync("lock.release", (_ns, key, owner, token, expiresAtMs), static (c, s) =>
         {
             const string op = "lock.release";
             var statement = c.Statement(SqlId.LockRelease, op);
@@ -197,6 +204,7 @@ internal sealed class SqliteLockProvider : SqliteProvider, ILockProvider, ILease
                 c.BindKey(statement, 1, s._ns, s.key, op);
                 c.BindText(statement, 2, s.owner, op);
                 c.BindInt64(statement, 3, s.expiresAtMs, op);
+                c.BindInt64(statement, 4, s.token, op);
                 c.Check(Sqlite3.Step(statement), op);
                 return Sqlite3.Changes(c.Handle) == 1;
             }

@@ -58,6 +58,9 @@ internal sealed class GroupCommit : IDisposable
     private readonly List<(IQueuedWrite Write, long Ticket, long At)> _deliveries = [];
     private long _lastWatch;
 
+    // The group being committed, for the committing thread's last resort (its writes that are not null are undelivered).
+    private List<IQueuedWrite>? _inFlight;
+
     public GroupCommit(SqliteConnection writer, TimeSpan busyTimeout)
     {
         _writer = writer;
@@ -133,7 +136,7 @@ internal sealed class GroupCommit : IDisposable
 
     /// <summary>
     /// Fails every queued write and leaves the queue as if no thread had ever run (the next write starts one): for a
-    /// committing thread that could not start, or that ended on an error nothing else caught. Never on the committing thread.
+    /// committing thread that could not start, or that ended on an error nothing else caught.
     /// </summary>
     private void FailQueued(Exception error)
     {
@@ -147,10 +150,10 @@ internal sealed class GroupCommit : IDisposable
             _threadRunning = false;
         }
 
+        // Through the thread pool, as every outcome: never a continuation on the thread that found the failure.
         foreach (var item in failed)
         {
             item.Deliver(error, default);
-            item.TryDeliverHere(item.Ticket);
         }
     }
 
@@ -200,9 +203,39 @@ internal sealed class GroupCommit : IDisposable
         catch (Exception e)
 #pragma warning restore CA1031
         {
-            Rollback();
-            var error = new PersistenceException($"The committing thread failed ({e.Message}); the queued writes were not written.", PersistenceErrorKind.Other, "write", _writer.DataSource, innerException: e);
-            ThreadPool.UnsafeQueueUserWorkItem(static s => s.Commit.FailQueued(s.Error), (Commit: this, Error: error), preferLocal: false);
+            var error = new PersistenceException($"The committing thread failed ({e.Message}); the writes it held were not written.", PersistenceErrorKind.Other, "write", _writer.DataSource, innerException: e);
+            try
+            {
+                // Under the writer's gate: an inline write may hold the writer (and its own transaction) meanwhile.
+                _writer.Gate.Wait();
+                try
+                {
+                    if (!_writer.IsClosed)
+                    {
+                        Rollback();
+                    }
+                }
+                finally
+                {
+                    _writer.Gate.Release();
+                }
+            }
+#pragma warning disable CA1031 // Best effort: a writer that cannot roll back is closed or broken, and its next user sees why.
+            catch (Exception)
+#pragma warning restore CA1031
+            {
+            }
+
+            // The group in flight (its undelivered writes) and everything queued fail; nothing waits for a thread that ended.
+            if (_inFlight is { } batch)
+            {
+                foreach (var item in batch)
+                {
+                    item?.Deliver(error, default);
+                }
+            }
+
+            FailQueued(error);
         }
     }
 
@@ -271,7 +304,9 @@ internal sealed class GroupCommit : IDisposable
                 _queued = 0;
             }
 
+            _inFlight = batch;
             lastGroup = RunBatch(batch, lastGroup);
+            _inFlight = null;
             batch.Clear();
             lock (_sync)
             {

@@ -55,6 +55,8 @@ internal sealed class QueuedWrite<TState, TResult> : IQueuedWrite, IValueTaskSou
     // Who still uses this rental: the delivery (until it has completed the caller) and the caller (until GetResult).
     // The last one out returns it to the pool, so a delivery still inside SetResult never sees it reused.
     private int _users;
+    private int _delivered;
+    private int _callerDone;
 
     public string Operation { get; private set; } = "";
 
@@ -78,6 +80,8 @@ internal sealed class QueuedWrite<TState, TResult> : IQueuedWrite, IValueTaskSou
         item._body = body;
         item.CancellationToken = cancellationToken;
         item._users = 2;
+        item._delivered = 0;
+        item._callerDone = 0;
         return item;
     }
 
@@ -85,6 +89,12 @@ internal sealed class QueuedWrite<TState, TResult> : IQueuedWrite, IValueTaskSou
 
     public void Deliver(Exception? error, in WriteReport report)
     {
+        if (Interlocked.Exchange(ref _delivered, 1) != 0)
+        {
+            // Once per rental: the committing thread's last resort may fail a write whose delivery was already under way.
+            return;
+        }
+
         _error = error;
         _report = report;
 
@@ -115,13 +125,23 @@ internal sealed class QueuedWrite<TState, TResult> : IQueuedWrite, IValueTaskSou
 
     public TResult GetResult(short token)
     {
+        // A wrong token or a result not there yet throws before the caller's share is given up: awaiting a ValueTask
+        // twice must not hand this rental back to the pool while its real caller still waits.
+        if (_core.GetStatus(token) == ValueTaskSourceStatus.Pending)
+        {
+            return _core.GetResult(token);
+        }
+
         try
         {
             return _core.GetResult(token);
         }
         finally
         {
-            Release();
+            if (Interlocked.Exchange(ref _callerDone, 1) == 0)
+            {
+                Release();
+            }
         }
     }
 

@@ -175,8 +175,8 @@ internal static class SqlText
             """u8,
 
         // ?1 key, ?2 owner, ?3 now, ?4 new expires_at: a lock that already expired is never revived.
-        SqlId.LockExtend => "UPDATE go_goscope_locks SET expires_at = ?4 WHERE key = ?1 AND owner = ?2 AND expires_at > ?3"u8,
-        SqlId.LockRelease => "DELETE FROM go_goscope_locks WHERE key = ?1 AND owner = ?2 AND (?3 = 0 OR expires_at = ?3)"u8,
+        SqlId.LockExtend => "UPDATE go_goscope_locks SET expires_at = ?4 WHERE key = ?1 AND owner = ?2 AND expires_at > ?3 AND (?5 = 0 OR fencing_token = ?5)"u8,
+        SqlId.LockRelease => "DELETE FROM go_goscope_locks WHERE key = ?1 AND owner = ?2 AND (?3 = 0 OR expires_at = ?3) AND (?4 = 0 OR fencing_token = ?4)"u8,
         SqlId.LockForceRelease => "DELETE FROM go_goscope_locks WHERE key = ?1"u8,
 
         // ?1 key, ?2 now

@@ -176,6 +176,42 @@ public abstract class LockConformance<TBackend> : ConformanceTests<TBackend>
     [Theory]
     [InlineData(LockScope.Process)]
     [InlineData(LockScope.Database)]
+    public async Task TheStoresRenewalAndRelease_OfAnEarlierGrant_NeverTouchTheSameOwnersLaterOne(LockScope scope)
+    {
+        // What a late renewal or release of an ended lease sends to the store: the grant's token keeps it off a later grant.
+        var p = await OpenAsync(lockScope: scope);
+        var store = (ILeaseStore)p.Locks;
+        var earlier = await p.Locks.AcquireAsync("job", Ttl, "me", Ct);
+        Advance(100);
+        var later = await p.Locks.AcquireAsync("job", Ttl, "me", Ct);
+        Assert.True(later!.FencingToken > earlier!.FencingToken);
+        var expiresAt = (await p.Locks.GetInfoAsync("job", Ct))!.ExpiresAt;
+
+        Assert.Equal(0, await store.RenewAsync("job", "me", earlier.FencingToken, 60_000, Ct));
+        Assert.False(await store.ReleaseAsync("job", "me", earlier.FencingToken, 0, Ct));
+        Assert.Equal(0, await store.HeldUntilAsync("job", "me", earlier.FencingToken, Ct));
+        Assert.Equal(expiresAt, (await p.Locks.GetInfoAsync("job", Ct))!.ExpiresAt);
+
+        // Grants say when they renewed a live row of the same owner (which another handle may use): only then.
+        var again = await store.GrantAsync("job", "me", 100, Ct);
+        Assert.Equal((later.FencingToken, true), (again.Token, again.Reentrant));
+        Assert.False((await store.GrantAsync("fresh", "me", 100, Ct)).Reentrant);
+        Assert.False((await store.GrantAsync("fresh", "you", 100, Ct)).Reentrant);
+        Advance(100);
+        Assert.False((await store.GrantAsync("fresh", "me", 100, Ct)).Reentrant);
+        later = await p.Locks.AcquireAsync("job", Ttl, "me", Ct);
+        expiresAt = (await p.Locks.GetInfoAsync("job", Ct))!.ExpiresAt;
+
+        // The later grant's own token does all three.
+        Assert.Equal(expiresAt.ToUnixTimeMilliseconds(), await store.HeldUntilAsync("job", "me", later!.FencingToken, Ct));
+        Assert.NotEqual(0, await store.RenewAsync("job", "me", later.FencingToken, 60_000, Ct));
+        Assert.True(await store.ReleaseAsync("job", "me", later.FencingToken, 0, Ct));
+        Assert.Null(await p.Locks.GetInfoAsync("job", Ct));
+    }
+
+    [Theory]
+    [InlineData(LockScope.Process)]
+    [InlineData(LockScope.Database)]
     public async Task ForceRelease_RemovesWhoeverHolds(LockScope scope)
     {
         var p = await OpenAsync(lockScope: scope);

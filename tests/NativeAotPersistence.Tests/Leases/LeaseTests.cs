@@ -200,6 +200,95 @@ public sealed class LeaseTests
     }
 
     [Fact]
+    public async Task EveryRenewalReleaseAndLookup_NamesTheGrantsToken_SoItNeverTouchesALaterGrant()
+    {
+        var heldUntil = 0L;
+        var store = new ScriptedStore(_time) { Grants = { (now, ttl) => new LeaseGrant(41, now + ttl) }, HeldUntil = () => heldUntil };
+        var renewed = (await Lease.AcquireAsync(store, "job", "me", TimeSpan.FromMilliseconds(300), autoRenew: true, Ct))!;
+        _time.Advance(TimeSpan.FromMilliseconds(100));
+        Assert.True(await renewed.ExtendAsync(TimeSpan.FromSeconds(1), Ct));
+        await renewed.ReleaseAsync(Ct);
+
+        var plain = (await Lease.AcquireAsync(store, "job", "me", TimeSpan.FromSeconds(1), autoRenew: false, Ct))!;
+        heldUntil = Now + 1000;
+        Assert.True(await plain.IsValidAsync(Ct));
+        Assert.True(await plain.ExtendAsync(TimeSpan.FromSeconds(1), Ct));
+        await plain.ReleaseAsync(Ct);
+        Assert.Equal(6, store.Tokens.Count);
+        Assert.All(store.Tokens, t => Assert.Equal(41, t));
+    }
+
+    [Fact]
+    public async Task AnExtendThatFails_ReachesItsCaller_AndTheLeaseLivesOn()
+    {
+        var failing = true;
+        var store = new ScriptedStore(_time)
+        {
+            Grants = { (now, ttl) => new LeaseGrant(1, now + ttl) },
+            Renewal = (now, ttl) => failing
+                ? ValueTask.FromException<long>(new PersistenceException("busy", PersistenceErrorKind.Busy, "lock.extend"))
+                : new ValueTask<long>(now + ttl),
+        };
+        foreach (var autoRenew in new[] { true, false })
+        {
+            failing = true;
+            var lease = (await Lease.AcquireAsync(store, "job", "me", TimeSpan.FromMilliseconds(300), autoRenew, Ct))!;
+            var lost = lease.HandleLost;
+            await Assert.ThrowsAsync<PersistenceException>(async () => await lease.ExtendAsync(TimeSpan.FromSeconds(3), Ct));
+            using (var cancelled = new CancellationTokenSource())
+            {
+                await cancelled.CancelAsync();
+                await Assert.ThrowsAnyAsync<OperationCanceledException>(async () => await lease.ExtendAsync(TimeSpan.FromSeconds(3), cancelled.Token));
+            }
+
+            Assert.False(lost.IsCancellationRequested);
+            failing = false;
+            Assert.True(await lease.ExtendAsync(TimeSpan.FromSeconds(3), Ct));
+            Assert.Equal(Now + 3000, lease.ExpiresAtMs);
+            Assert.False(lost.IsCancellationRequested);
+            await lease.ReleaseAsync(Ct);
+        }
+    }
+
+    [Fact]
+    public async Task AnExtendWaitingForARenewalThatNeverEnds_ReturnsFalse_OnceTheLeaseIsLostOrReleased()
+    {
+        foreach (var release in new[] { true, false })
+        {
+            var store = new ScriptedStore(_time) { Grants = { (now, ttl) => new LeaseGrant(1, now + ttl) } };
+            store.Renewal = (_, _) => new ValueTask<long>(new TaskCompletionSource<long>().Task);
+            var lease = (await Lease.AcquireAsync(store, "job", "me", TimeSpan.FromMilliseconds(300), autoRenew: true, Ct))!;
+            _time.Advance(TimeSpan.FromMilliseconds(100));
+            var extend = lease.ExtendAsync(TimeSpan.FromSeconds(3), Ct).AsTask();
+            Assert.False(extend.IsCompleted);
+            if (release)
+            {
+                await lease.ReleaseAsync(Ct);
+            }
+            else
+            {
+                _time.Advance(TimeSpan.FromMilliseconds(100));
+                Assert.True(lease.HandleLost.IsCancellationRequested);
+            }
+
+            Assert.False(await extend.WaitAsync(TimeSpan.FromSeconds(30), Ct));
+        }
+    }
+
+    [Fact]
+    public async Task AFailedReentrantAcquisition_LeavesTheRowAnotherHandleOfTheOwnerHolds()
+    {
+        // The grant renewed the same owner's live row (another handle uses it), then its first renewal failed.
+        var store = new ScriptedStore(_time)
+        {
+            Grants = { (now, ttl) => new LeaseGrant(1, now - 500 + ttl, Reentrant: true) },
+            Renewal = (_, _) => ValueTask.FromException<long>(new PersistenceException("disk on fire", PersistenceErrorKind.Io, "lock.extend")),
+        };
+        await Assert.ThrowsAsync<PersistenceException>(async () => await Lease.AcquireAsync(store, "job", "me", TimeSpan.FromMilliseconds(900), autoRenew: true, Ct));
+        Assert.Empty(store.Releases);
+    }
+
+    [Fact]
     public async Task ACallbackThatThrowsWhenALeaseIsLostOnATimer_DoesNotEscapeTheTimer()
     {
         var store = new ScriptedStore(_time) { Grants = { (now, ttl) => new LeaseGrant(1, now + ttl) }, Renewal = (_, _) => new ValueTask<long>(0L) };
@@ -325,20 +414,34 @@ public sealed class LeaseTests
         public ValueTask<LeaseGrant> GrantAsync(string key, string owner, long ttlMs, CancellationToken cancellationToken) =>
             new(Grants[Math.Min(_grant++, Grants.Count - 1)](Now, ttlMs));
 
-        public ValueTask<long> RenewAsync(string key, string owner, long ttlMs, CancellationToken cancellationToken)
+        /// <summary>The fencing token each call named (renewals, releases and lookups alike).</summary>
+        public ConcurrentQueue<long> Tokens { get; } = new();
+
+        public ValueTask<long> RenewAsync(string key, string owner, long token, long ttlMs, CancellationToken cancellationToken)
         {
+            Tokens.Enqueue(token);
+            if (cancellationToken.IsCancellationRequested)
+            {
+                return ValueTask.FromCanceled<long>(cancellationToken);
+            }
+
             RenewCalls++;
             RenewTtls.Enqueue(ttlMs);
             return Renewal is { } renewal ? renewal(Now, ttlMs) : new ValueTask<long>(Now + ttlMs);
         }
 
-        public ValueTask<bool> ReleaseAsync(string key, string owner, long expiresAtMs, CancellationToken cancellationToken)
+        public ValueTask<bool> ReleaseAsync(string key, string owner, long token, long expiresAtMs, CancellationToken cancellationToken)
         {
+            Tokens.Enqueue(token);
             Releases.Enqueue(expiresAtMs);
             return new ValueTask<bool>(true);
         }
 
-        public ValueTask<long> HeldUntilAsync(string key, string owner, CancellationToken cancellationToken) => new(HeldUntil?.Invoke() ?? 0);
+        public ValueTask<long> HeldUntilAsync(string key, string owner, long token, CancellationToken cancellationToken)
+        {
+            Tokens.Enqueue(token);
+            return new(HeldUntil?.Invoke() ?? 0);
+        }
     }
 
     private sealed class LossObserver(string owner, ConcurrentQueue<(LockLossReason, Exception?)> losses) : IPersistenceEventObserver

@@ -381,7 +381,7 @@ public sealed class ConnectionKillTests
             var releaser = (ILeaseStore)adapter.Locks;
             if (_held ?? random.Next(2) == 0)
             {
-                var (ok, released) = await TryAsync(async () => await releaser.ReleaseAsync(_lockKey, _owner, 0, CancellationToken.None));
+                var (ok, released) = await TryAsync(async () => await releaser.ReleaseAsync(_lockKey, _owner, 0, 0, CancellationToken.None));
                 if (ok && _held is { } before && released != before)
                 {
                     violations.Enqueue($"{_lockKey}: Release returned {released} while the lock was {(before ? "held" : "free")}.");

@@ -216,6 +216,25 @@ public abstract class LeaseEdgeTests<TBackend> : IAsyncLifetime
     }
 
     [Fact]
+    public async Task ALockHeldReentrantlyFromTwoProcesses_RecordsNoHolder_SoOneEndingLetsNobodyIn()
+    {
+        using var holder = HostProcess.Start("hold-lock", HostDatabase, "job", "600000");
+        var (token, pid) = await ReadHeldAsync(holder);
+        var p = await OpenAsync();
+
+        // The same owner from this process: re-entrant (same token), and now held from two processes.
+        await using var mine = await p.Locks.AcquireAsync("job", TimeSpan.FromMinutes(10), $"holder-{pid}", Ct);
+        Assert.Equal(token, mine?.FencingToken);
+        Assert.Null((await p.Locks.GetInfoAsync("job", Ct))?.Holder);
+
+        // The other process ends: this one still holds the lock, so nobody may take it over.
+        holder.Kill();
+        await holder.WaitForExitAsync(s_timeout);
+        Assert.Null(await p.Locks.AcquireAsync("job", TimeSpan.FromMinutes(1), "next", Ct));
+        Assert.True(await mine!.IsValidAsync(Ct));
+    }
+
+    [Fact]
     public async Task APidReusedByANewerProcess_IsADifferentHolder()
     {
         var p = await OpenAsync();
