@@ -8,7 +8,7 @@ namespace NativeAotPersistence.Generators.Tests;
 
 /// <summary>
 /// Compiles generated code in memory, loads it into a collectible context and checks it against System.Text.Json with
-/// the reference options (API.md §4), both directions, for each naming policy.
+/// the reference options, both directions, for each naming policy.
 /// </summary>
 public sealed class RoundTripTests
 {

@@ -2,7 +2,7 @@ using Npgsql;
 
 namespace NativeAotPersistence.PostgreSql;
 
-/// <summary>The tables of SPEC.md "Storage" on PostgreSQL, created in one transaction, and the schema-version check.</summary>
+/// <summary>The store's tables on PostgreSQL (docs/architecture.md, "Storage"), created in one transaction, and the schema-version check.</summary>
 internal static class PgSchema
 {
     /// <summary>The schema version this library writes; a database with a higher one is refused.</summary>

@@ -2,7 +2,7 @@ using System.Runtime.CompilerServices;
 
 namespace NativeAotPersistence;
 
-/// <summary>Argument rules for keys (API.md §0): non-empty, valid UTF-16, compared ordinally.</summary>
+/// <summary>Argument rules for keys: non-empty, valid UTF-16, compared ordinally.</summary>
 internal static class Keys
 {
     /// <summary>Throws <see cref="ArgumentException"/> for a null or empty key or one with a lone surrogate.</summary>

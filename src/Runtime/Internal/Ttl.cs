@@ -1,6 +1,6 @@
 namespace NativeAotPersistence;
 
-/// <summary>Time-to-live rules (API.md §0) and millisecond clock arithmetic shared by every backend.</summary>
+/// <summary>Time-to-live rules and millisecond clock arithmetic shared by every backend.</summary>
 internal static class Ttl
 {
     /// <summary>The largest Unix time in milliseconds a <see cref="DateTimeOffset"/> can hold.</summary>

@@ -3,7 +3,7 @@ using static SQLitePCL.raw;
 
 namespace NativeAotPersistence.Sqlite;
 
-/// <summary>The tables of SPEC.md "Storage", their creation in one transaction and the schema-version check.</summary>
+/// <summary>The store's tables (docs/architecture.md, "Storage"), their creation in one transaction and the schema-version check.</summary>
 internal static class SqliteSchema
 {
     /// <summary>The schema version this library writes; a file with a higher one is refused.</summary>

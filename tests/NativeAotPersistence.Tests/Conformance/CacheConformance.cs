@@ -4,7 +4,7 @@
 
 namespace NativeAotPersistence.Tests.Conformance;
 
-/// <summary>The cache contract (SPEC.md "Cache", API.md §0 and §2), the same on every backend.</summary>
+/// <summary>The cache contract (TTLs, keys, get-or-set), the same on every backend.</summary>
 public abstract partial class CacheConformance<TBackend> : ConformanceTests<TBackend>
     where TBackend : Backend, new()
 {

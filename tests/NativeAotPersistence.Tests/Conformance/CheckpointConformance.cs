@@ -4,7 +4,7 @@
 
 namespace NativeAotPersistence.Tests.Conformance;
 
-/// <summary>The checkpoint contract (SPEC.md "Checkpoints"), the same on every backend.</summary>
+/// <summary>The checkpoint contract, the same on every backend.</summary>
 public abstract class CheckpointConformance<TBackend> : ConformanceTests<TBackend>
     where TBackend : Backend, new()
 {

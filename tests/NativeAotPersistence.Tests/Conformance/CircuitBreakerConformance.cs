@@ -1,6 +1,6 @@
 namespace NativeAotPersistence.Tests.Conformance;
 
-/// <summary>The circuit-breaker state contract (SPEC.md "Circuit-breaker state"), the same on every backend.</summary>
+/// <summary>The circuit-breaker state contract, the same on every backend.</summary>
 public abstract class CircuitBreakerConformance<TBackend> : ConformanceTests<TBackend>
     where TBackend : Backend, new()
 {

@@ -3,7 +3,7 @@ using System.Text.Json;
 
 namespace NativeAotPersistence.Tests.Conformance;
 
-/// <summary>ExecuteOnce at its edges (SPEC.md "Idempotency", under lease loss): one answer for every caller.</summary>
+/// <summary>ExecuteOnce at its edges (under lease loss): one answer for every caller.</summary>
 public abstract partial class IdempotencyConformance<TBackend>
 {
     private static readonly TimeSpan s_guard = TimeSpan.FromSeconds(30);

@@ -1,6 +1,6 @@
 namespace NativeAotPersistence.Tests.Conformance;
 
-/// <summary>The idempotency contract (SPEC.md "Idempotency"), the same on every backend.</summary>
+/// <summary>The idempotency contract, the same on every backend.</summary>
 public abstract partial class IdempotencyConformance<TBackend> : ConformanceTests<TBackend>
     where TBackend : Backend, new()
 {

@@ -1,6 +1,6 @@
 namespace NativeAotPersistence.Tests.Conformance;
 
-/// <summary>Connect, disconnect and options (API.md §1), the same on every backend.</summary>
+/// <summary>Connect, disconnect and options, the same on every backend.</summary>
 public abstract class LifecycleConformance<TBackend> : ConformanceTests<TBackend>
     where TBackend : Backend, new()
 {

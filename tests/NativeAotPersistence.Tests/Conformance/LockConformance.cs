@@ -1,6 +1,6 @@
 namespace NativeAotPersistence.Tests.Conformance;
 
-/// <summary>The lock contract (SPEC.md "Locks"), for both scopes, the same on every backend.</summary>
+/// <summary>The lock contract, for both scopes, the same on every backend.</summary>
 public abstract class LockConformance<TBackend> : ConformanceTests<TBackend>
     where TBackend : Backend, new()
 {

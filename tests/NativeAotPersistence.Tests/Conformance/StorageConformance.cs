@@ -1,6 +1,6 @@
 namespace NativeAotPersistence.Tests.Conformance;
 
-/// <summary>What is stored (SPEC.md "Storage", "Keys and namespaces"), the same on every backend.</summary>
+/// <summary>What is stored (tables, keys and namespaces), the same on every backend.</summary>
 public abstract class StorageConformance<TBackend> : ConformanceTests<TBackend>
     where TBackend : Backend, new()
 {

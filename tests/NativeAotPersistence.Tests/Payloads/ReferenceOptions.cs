@@ -3,7 +3,7 @@ using System.Text.Json.Serialization;
 
 namespace NativeAotPersistence.Tests.Payloads;
 
-/// <summary>The System.Text.Json options whose wire format the payload serializers match (API.md §4).</summary>
+/// <summary>The System.Text.Json options whose wire format the payload serializers match.</summary>
 internal static class ReferenceOptions
 {
     public static readonly JsonSerializerOptions Default = new();

@@ -66,6 +66,44 @@ public sealed class SchemaMigrationTests : IDisposable
     }
 
     [Fact]
+    public async Task AFileOfTheJavaScriptOriginal_IsMigrated_AndItsUntaggedRowsAreNeitherReadNorTouched()
+    {
+        // The original's three tables (no meta table, no version), with rows keyed "{prefix}{key}" and no kind tag.
+        var path = _dir.File("original.db");
+        using (var raw = new RawSqlite(path))
+        {
+            raw.Exec("""
+                CREATE TABLE go_goscope_circuit (key TEXT PRIMARY KEY, state TEXT NOT NULL, failure_count INTEGER NOT NULL DEFAULT 0,
+                  last_failure_time INTEGER, last_success_time INTEGER, updated_at INTEGER NOT NULL);
+                CREATE TABLE go_goscope_cache (key TEXT PRIMARY KEY, value TEXT NOT NULL, expires_at INTEGER, created_at INTEGER DEFAULT (unixepoch()));
+                CREATE INDEX idx_cache_expires ON go_goscope_cache(expires_at);
+                CREATE TABLE go_goscope_checkpoints (id TEXT PRIMARY KEY, task_id TEXT NOT NULL, sequence INTEGER NOT NULL, timestamp INTEGER NOT NULL,
+                  progress INTEGER NOT NULL DEFAULT 0, data TEXT NOT NULL, estimated_time_remaining INTEGER, created_at INTEGER DEFAULT (unixepoch()));
+                INSERT INTO go_goscope_cache(key, value, expires_at) VALUES ('myapp:greeting', '"hello"', 1), ('myapp:forever', '"still here"', NULL);
+                INSERT INTO go_goscope_circuit(key, state, failure_count, updated_at) VALUES ('myapp:payments', 'open', 5, 1);
+                """);
+        }
+
+        await using (var p = await SqliteAdapter.OpenAsync(path, new PersistenceAdapterOptions { KeyPrefix = "myapp:" }))
+        {
+            Assert.Null(await p.Cache.GetAsync<string>("greeting", Ct));
+            Assert.Empty(await p.Cache.KeysAsync(cancellationToken: Ct));
+            Assert.Null(await p.CircuitBreakers.GetStateAsync("payments", Ct));
+            Assert.Equal(0, (await p.PruneAsync(Ct)).Cache);
+            await p.Cache.SetAsync("greeting", "hi", cancellationToken: Ct);
+            Assert.Equal("hi", await p.Cache.GetAsync<string>("greeting", Ct));
+        }
+
+        using (var check = new RawSqlite(path))
+        {
+            Assert.Equal("3", check.Scalar("SELECT value FROM go_goscope_meta WHERE key = 'schema_version'"));
+            Assert.Equal("myapp:cache:greeting,myapp:forever,myapp:greeting", check.Scalar("SELECT group_concat(key, ',') FROM (SELECT key FROM go_goscope_cache ORDER BY key)"));
+            Assert.Equal("\"hello\"", check.Scalar("SELECT value FROM go_goscope_cache WHERE key = 'myapp:greeting'"));
+            Assert.Equal("open", check.Scalar("SELECT state FROM go_goscope_circuit WHERE key = 'myapp:payments'"));
+        }
+    }
+
+    [Fact]
     public async Task Version1File_WithCreateTablesOff_IsRefused_AndLeftByteIdentical()
     {
         var before = await File.ReadAllBytesAsync(_path, Ct);
