@@ -129,20 +129,6 @@ public abstract partial class CacheConformance<TBackend>
     }
 
     [Fact]
-    public async Task Sliding_IsSharedBetweenAdapters()
-    {
-        var a = await OpenAsync();
-        var b = await OpenSecondAsync();
-        await a.Cache.SetAsync("s", 1, new CacheEntryOptions { SlidingExpiration = TimeSpan.FromMilliseconds(100) }, Ct);
-        Advance(80);
-        Assert.Equal(1, await b.Cache.GetAsync<int>("s", Ct));
-        Advance(80);
-        Assert.True(await a.Cache.HasAsync("s", Ct));
-        Advance(20);
-        Assert.False(await a.Cache.HasAsync("s", Ct));
-    }
-
-    [Fact]
     public async Task ExpiredSlidingRows_AreReclaimedByWritesToo()
     {
         var p = await OpenAsync();

@@ -216,18 +216,6 @@ public abstract partial class CacheConformance<TBackend> : ConformanceTests<TBac
     }
 
     [Fact]
-    public async Task Clear_TouchesOnlyThisPrefix()
-    {
-        var a = await OpenAsync("a:");
-        var b = await OpenSecondAsync("b:");
-        await a.Cache.SetAsync("k", 1, cancellationToken: Ct);
-        await b.Cache.SetAsync("k", 2, cancellationToken: Ct);
-        await a.Cache.ClearAsync(Ct);
-        Assert.False(await a.Cache.HasAsync("k", Ct));
-        Assert.Equal(2, await b.Cache.GetAsync<int>("k", Ct));
-    }
-
-    [Fact]
     public async Task Keys_AreSortedOrdinally()
     {
         var p = await OpenAsync();
@@ -296,38 +284,6 @@ public abstract partial class CacheConformance<TBackend> : ConformanceTests<TBac
         Assert.Equal(["long", "never"], await p.Cache.KeysAsync(cancellationToken: Ct));
         Advance(10);
         Assert.Equal(["never"], await p.Cache.KeysAsync("*", Ct));
-    }
-
-    [Fact]
-    public async Task Keys_DoNotLeakAcrossPrefixes()
-    {
-        var a = await OpenAsync("app");
-        var b = await OpenSecondAsync("App");
-        var c = await Backend.OpenAsync(Backend.Options("ap%"));
-        var d = await Backend.OpenAsync(Backend.Options("app_"));
-        await a.Cache.SetAsync("k1", 1, cancellationToken: Ct);
-        await b.Cache.SetAsync("k2", 2, cancellationToken: Ct);
-        await c.Cache.SetAsync("k3", 3, cancellationToken: Ct);
-        await d.Cache.SetAsync("k4", 4, cancellationToken: Ct);
-        Assert.Equal(["k1"], await a.Cache.KeysAsync(cancellationToken: Ct));
-        Assert.Equal(["k2"], await b.Cache.KeysAsync("*", Ct));
-        Assert.Equal(["k3"], await c.Cache.KeysAsync("k?", Ct));
-        Assert.Equal(["k4"], await d.Cache.KeysAsync(cancellationToken: Ct));
-        Assert.False(await a.Cache.HasAsync("k2", Ct));
-        Assert.False(await a.Cache.DeleteAsync("k4", Ct));
-        Assert.Equal(4, await d.Cache.GetAsync<int>("k4", Ct));
-    }
-
-    [Fact]
-    public async Task Keys_DocumentedOverlap_EmptyPrefixSeesCacheTaggedPrefix()
-    {
-        // README: a prefix that starts with another prefix followed by a kind tag overlaps with it.
-        var root = await OpenAsync("");
-        var tagged = await OpenSecondAsync("cache:x");
-        await tagged.Cache.SetAsync("k", 1, cancellationToken: Ct);
-        Assert.Equal(["xcache:k"], await root.Cache.KeysAsync(cancellationToken: Ct));
-        Assert.Equal(1, await root.Cache.GetAsync<int>("xcache:k", Ct));
-        Assert.Equal(["k"], await tagged.Cache.KeysAsync(cancellationToken: Ct));
     }
 
     [Fact]
@@ -441,27 +397,6 @@ public abstract partial class CacheConformance<TBackend> : ConformanceTests<TBac
         var pruned = await p.PruneAsync(Ct);
         Assert.Equal(rows - live, pruned.Cache);
         Assert.Equal(live, await Backend.CountRowsAsync(p, "go_goscope_cache"));
-    }
-
-    [Fact]
-    public async Task Prune_RemovesOnlyExpiredRowsOfThisPrefix()
-    {
-        var a = await OpenAsync("a:");
-        var b = await OpenSecondAsync("b:");
-        for (var i = 0; i < 3; i++)
-        {
-            await a.Cache.SetAsync("e" + i, i, TimeSpan.FromMilliseconds(1), Ct);
-            await b.Cache.SetAsync("e" + i, i, TimeSpan.FromMilliseconds(1), Ct);
-        }
-
-        await a.Idempotency.SetAsync("i", 1, TimeSpan.FromMilliseconds(1), Ct);
-        await a.Cache.SetAsync("live", 1, cancellationToken: Ct);
-        Advance(1);
-        Assert.Equal(new PruneResult(3, 1, 0), await a.PruneAsync(Ct));
-        Assert.Equal(new PruneResult(0, 0, 0), await a.PruneAsync(Ct));
-        Assert.Equal(1 + 3, await Backend.CountRowsAsync(a, "go_goscope_cache"));
-        Assert.Equal(new PruneResult(3, 0, 0), await b.PruneAsync(Ct));
-        Assert.True(await a.Cache.HasAsync("live", Ct));
     }
 
     [Fact]

@@ -151,29 +151,6 @@ public abstract class CircuitBreakerConformance<TBackend> : ConformanceTests<TBa
         Assert.Null(await p.CircuitBreakers.GetStateAsync("c", Ct));
     }
 
-    [Fact]
-    public async Task Circuits_DoNotLeakAcrossPrefixes()
-    {
-        var a = await OpenAsync("svc_");
-        var b = await OpenSecondAsync("svc%");
-        await a.CircuitBreakers.RecordFailureAsync("db", 10, Ct);
-        await a.CircuitBreakers.RecordFailureAsync("db", 10, Ct);
-        Assert.Equal(1, await b.CircuitBreakers.RecordFailureAsync("db", 10, Ct));
-        Assert.Equal(2, (await a.CircuitBreakers.GetStateAsync("db", Ct))!.FailureCount);
-        await b.CircuitBreakers.RecordSuccessAsync("db", Ct);
-        Assert.Equal(2, (await a.CircuitBreakers.GetStateAsync("db", Ct))!.FailureCount);
-    }
-
-    [Fact]
-    public async Task SharedCircuit_IsSeenByEveryAdapterOnTheDatabase()
-    {
-        var a = await OpenAsync("x:");
-        var b = await OpenSecondAsync("x:");
-        await a.CircuitBreakers.RecordFailureAsync("db", 2, Ct);
-        Assert.Equal(2, await b.CircuitBreakers.RecordFailureAsync("db", 2, Ct));
-        Assert.Equal(CircuitState.Open, (await a.CircuitBreakers.GetStateAsync("db", Ct))!.State);
-    }
-
     private static DateTimeOffset Truncate(DateTimeOffset time) =>
         DateTimeOffset.FromUnixTimeMilliseconds(time.ToUnixTimeMilliseconds());
 }

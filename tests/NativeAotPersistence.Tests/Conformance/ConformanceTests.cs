@@ -24,7 +24,7 @@ public abstract class ConformanceTests<TBackend> : IAsyncLifetime
         string prefix = "", LockScope lockScope = LockScope.Database, TimeProvider? time = null, PayloadContext? payloads = null) =>
         Backend.OpenAsync(prefix, lockScope, time, payloads);
 
-    /// <summary>A second adapter on the same database (skips the test on <c>:memory:</c>).</summary>
+    /// <summary>A second adapter on the same database (only in <c>*SharedStoreConformance</c> tests: <c>:memory:</c> has none).</summary>
     protected ValueTask<IPersistenceAdapter> OpenSecondAsync(string prefix = "", LockScope lockScope = LockScope.Database)
     {
         Backend.RequireSecondAdapter();

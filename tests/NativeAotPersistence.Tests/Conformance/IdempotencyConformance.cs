@@ -154,15 +154,4 @@ public abstract partial class IdempotencyConformance<TBackend> : ConformanceTest
         Assert.True(pruned.Idempotency > 0);
     }
 
-    [Fact]
-    public async Task Records_DoNotLeakAcrossPrefixes()
-    {
-        var a = await OpenAsync("A");
-        var b = await OpenSecondAsync("a");
-        await a.Idempotency.SetAsync("k", 1, cancellationToken: Ct);
-        Assert.Null(await b.Idempotency.GetAsync<int>("k", Ct));
-        Assert.False(await b.Idempotency.DeleteAsync("k", Ct));
-        Assert.Equal(2, await b.Idempotency.ExecuteOnceAsync("k", null, _ => ValueTask.FromResult(2), Ct));
-        Assert.Equal(1, (await a.Idempotency.GetAsync<int>("k", Ct))!.Value);
-    }
 }
