@@ -236,8 +236,7 @@ internal sealed class UploadJob
             }
             catch (CircuitBreakerOpenException e)
             {
-                var wait = e.RetryAfter - DateTimeOffset.UtcNow;
-                await Task.Delay(wait > TimeSpan.FromMilliseconds(5) ? wait : TimeSpan.FromMilliseconds(5), cancellationToken);
+                await Task.Delay(e.RetryAfter > TimeSpan.FromMilliseconds(5) ? e.RetryAfter : TimeSpan.FromMilliseconds(5), cancellationToken);
             }
         }
     }

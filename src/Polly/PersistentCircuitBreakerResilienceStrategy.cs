@@ -65,7 +65,7 @@ internal sealed class PersistentCircuitBreakerResilienceStrategy<T> : Resilience
 
         if (!admission.Admitted)
         {
-            return Outcome.FromException<T>(Rejection(admission.RetryAfter));
+            return Outcome.FromException<T>(Rejection(admission));
         }
 
         Outcome<T> outcome;
@@ -128,10 +128,9 @@ internal sealed class PersistentCircuitBreakerResilienceStrategy<T> : Resilience
         return outcome;
     }
 
-    private PersistentBrokenCircuitException Rejection(DateTimeOffset retryAt)
+    private PersistentBrokenCircuitException Rejection(CircuitAdmission admission)
     {
-        var now = _timeProvider.GetUtcNow();
-        var exception = new PersistentBrokenCircuitException(_breaker.Key, retryAt, retryAt > now ? retryAt - now : TimeSpan.Zero);
+        var exception = new PersistentBrokenCircuitException(_breaker.Key, admission.RetryAt, admission.RetryAfter(_timeProvider.GetUtcNow()));
         _telemetry.SetTelemetrySource(exception);
         return exception;
     }

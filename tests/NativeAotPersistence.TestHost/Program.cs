@@ -200,7 +200,7 @@ try
                 }
                 catch (CircuitBreakerOpenException e)
                 {
-                    Report("REJECTED " + e.RetryAfter.ToUnixTimeMilliseconds());
+                    Report("REJECTED " + e.RetryAt.ToUnixTimeMilliseconds());
                 }
             }
 

@@ -83,7 +83,7 @@ public sealed class CircuitBreaker
         Raise(admission.Transition);
         if (!admission.Admitted)
         {
-            throw new CircuitBreakerOpenException(Key, admission.RetryAfter);
+            throw new CircuitBreakerOpenException(Key, admission.RetryAt, admission.RetryAfter(_time.GetUtcNow()));
         }
 
         T result;

@@ -27,17 +27,24 @@ public class CircuitBreakerOpenException : Exception
 
     /// <summary>Initializes a new instance for the breaker <paramref name="key"/>.</summary>
     /// <param name="key">The breaker's key.</param>
-    /// <param name="retryAfter">The earliest time a call may be tried again.</param>
-    public CircuitBreakerOpenException(string key, DateTimeOffset retryAfter)
-        : base($"The circuit breaker '{key}' is open; retry after {retryAfter:O}.")
+    /// <param name="retryAt">The earliest time a call may be tried again, by the breaker's clock.</param>
+    /// <param name="retryAfter">How long from the rejection that is (never negative).</param>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="retryAfter"/> is negative.</exception>
+    public CircuitBreakerOpenException(string key, DateTimeOffset retryAt, TimeSpan retryAfter)
+        : base($"The circuit breaker '{key}' is open; retry after {retryAfter} (at {retryAt:O}).")
     {
+        ArgumentOutOfRangeException.ThrowIfLessThan(retryAfter, TimeSpan.Zero);
         Key = key;
+        RetryAt = retryAt;
         RetryAfter = retryAfter;
     }
 
     /// <summary>Gets the breaker's key.</summary>
     public string Key { get; }
 
-    /// <summary>Gets the earliest time a call may be tried again.</summary>
-    public DateTimeOffset RetryAfter { get; }
+    /// <summary>Gets how long after the rejection a call may be tried again (<see cref="TimeSpan.Zero"/>: at once), as Polly's <c>BrokenCircuitException.RetryAfter</c>.</summary>
+    public TimeSpan RetryAfter { get; }
+
+    /// <summary>Gets the earliest time a call may be tried again, by the breaker's clock.</summary>
+    public DateTimeOffset RetryAt { get; }
 }

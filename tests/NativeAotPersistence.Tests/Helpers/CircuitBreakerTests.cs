@@ -66,7 +66,14 @@ public abstract class CircuitBreakerTests<TBackend> : IAsyncLifetime
         }));
         Assert.False(ran);
         Assert.Equal("payments", rejected.Key);
-        Assert.Equal(_time.GetUtcNow() + TimeSpan.FromSeconds(30), rejected.RetryAfter);
+        Assert.Equal(_time.GetUtcNow() + TimeSpan.FromSeconds(30), rejected.RetryAt);
+        Assert.Equal(TimeSpan.FromSeconds(30), rejected.RetryAfter);
+
+        // Ten seconds on, the same breaker says twenty; once the reset timeout has passed, a call is tried again.
+        _time.Advance(TimeSpan.FromSeconds(10));
+        rejected = await Assert.ThrowsAsync<CircuitBreakerOpenException>(async () => await breaker.ExecuteAsync(_ => ValueTask.FromResult(1)));
+        Assert.Equal(TimeSpan.FromSeconds(20), rejected.RetryAfter);
+        Assert.Contains("retry after 00:00:20", rejected.Message, StringComparison.Ordinal);
     }
 
     [Fact]

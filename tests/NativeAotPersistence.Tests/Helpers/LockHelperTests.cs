@@ -183,7 +183,8 @@ public abstract class LockHelperTests<TBackend> : IAsyncLifetime
         await Assert.ThrowsAsync<TimeoutException>(async () => await breaker.ExecuteAsync<int>(_ => throw new TimeoutException()));
         Assert.Equal(CircuitState.Open, await breaker.GetStateAsync());
         var open = await Assert.ThrowsAsync<CircuitBreakerOpenException>(async () => await breaker.ExecuteAsync(_ => ValueTask.FromResult(1)));
-        Assert.Equal(_time.GetUtcNow() + TimeSpan.FromMinutes(5), open.RetryAfter);
+        Assert.Equal(_time.GetUtcNow() + TimeSpan.FromMinutes(5), open.RetryAt);
+        Assert.Equal(TimeSpan.FromMinutes(5), open.RetryAfter);
         _time.Advance(TimeSpan.FromMinutes(5));
         Assert.Equal(CircuitState.HalfOpen, await breaker.GetStateAsync());
     }
