@@ -103,6 +103,45 @@ public static class ChildProcess
         return (process.ExitCode, lines, await error);
     }
 
+    /// <summary>
+    /// Runs a copy of the test host that lacks SQLite's native library (no <c>runtimes/</c> folder, no deps file to find
+    /// one by): what a user gets who copies the binary without <c>libe_sqlite3.so</c>.
+    /// </summary>
+    public static async Task<(int ExitCode, string[] Lines, string Error)> RunTestHostWithoutSqliteAsync(IEnumerable<string> args)
+    {
+        using var dir = new TempDirectory();
+        foreach (var file in Directory.EnumerateFiles(AppContext.BaseDirectory))
+        {
+            var name = Path.GetFileName(file);
+            if ((name.StartsWith("NativeAotPersistence", StringComparison.Ordinal) || name.StartsWith("SQLitePCLRaw", StringComparison.Ordinal))
+                && !name.EndsWith(".deps.json", StringComparison.Ordinal))
+            {
+                File.Copy(file, Path.Combine(dir.Path, name));
+            }
+        }
+
+        Assert.Empty(Directory.EnumerateFiles(dir.Path, "*e_sqlite3.so*", SearchOption.AllDirectories));
+        var start = new ProcessStartInfo(DotnetHost())
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        start.ArgumentList.Add(Path.Combine(dir.Path, "NativeAotPersistence.TestHost.dll"));
+        foreach (var a in args)
+        {
+            start.ArgumentList.Add(a);
+        }
+
+        using var process = Process.Start(start)!;
+        var output = process.StandardOutput.ReadToEndAsync();
+        var error = process.StandardError.ReadToEndAsync();
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        await process.WaitForExitAsync(cts.Token);
+        var lines = (await output).Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        return (process.ExitCode, lines, await error);
+    }
+
     private static string DotnetHost() =>
         Environment.ProcessPath is { } path && Path.GetFileNameWithoutExtension(path) == "dotnet" ? path : "dotnet";
 }

@@ -8,11 +8,33 @@ internal static class SqliteNative
 {
     private static readonly Lazy<bool> s_initialized = new(() =>
     {
-        Batteries_V2.Init();
+        try
+        {
+            // Loads the native library (SetProvider asks it for its version).
+            Batteries_V2.Init();
+        }
+        catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException or BadImageFormatException)
+        {
+            throw NativeLibraryMissing(e);
+        }
+
         return true;
     });
 
+    /// <summary>Loads SQLite once per process; a native library that cannot be loaded is a <see cref="PersistenceErrorKind.CannotOpen"/> error.</summary>
     public static void EnsureInitialized() => _ = s_initialized.Value;
+
+    private static PersistenceException NativeLibraryMissing(Exception e)
+    {
+        var file = OperatingSystem.IsWindows() ? "e_sqlite3.dll" : OperatingSystem.IsMacOS() ? "libe_sqlite3.dylib" : "libe_sqlite3.so";
+        return new PersistenceException(
+            $"SQLite's native library ({file}) could not be loaded, so no database can be opened. Ship {file} beside the " +
+            "application (a `dotnet publish` puts it there), or publish one file with SQLite linked in (see the README). " +
+            $"The loader said: {e.Message}",
+            PersistenceErrorKind.CannotOpen,
+            "connect",
+            innerException: e);
+    }
 
     public static SqliteConnection Open(string dataSource, int flags, string operation)
     {
