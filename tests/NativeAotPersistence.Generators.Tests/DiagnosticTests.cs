@@ -1,4 +1,5 @@
 using Microsoft.CodeAnalysis;
+using NativeAotPersistence.Generators.Diagnostics;
 
 namespace NativeAotPersistence.Generators.Tests;
 
@@ -12,7 +13,7 @@ public sealed class DiagnosticTests
         var output = GeneratorDriverHelper.Run(sources);
         var diagnostic = Assert.Single(output.Diagnostics);
         Assert.Equal(id, diagnostic.Id);
-        Assert.Equal("docs/diagnostics/" + id + ".md", diagnostic.Descriptor.HelpLinkUri);
+        Assert.Equal(DiagnosticDescriptors.HelpLink(RepositoryInfo.Url, id) ?? "", diagnostic.Descriptor.HelpLinkUri);
         Assert.True(File.Exists(Path.Combine(RepositoryRoot(), "docs", "diagnostics", id + ".md")), "missing docs page for " + id);
 
         // Generator diagnostics carry a plain file location; find the text it points at.
@@ -43,6 +44,17 @@ public sealed class DiagnosticTests
         }
 
         return directory ?? throw new InvalidOperationException("Repository root not found from " + file);
+    }
+
+    [Fact]
+    public void HelpLinks_AreBuiltFromTheRepositoryUrl_AndAbsentWithoutOne()
+    {
+        // No public home yet: no link at all, never a relative path that points nowhere from a user's IDE.
+        Assert.Null(DiagnosticDescriptors.HelpLink("", "NAP0001"));
+        Assert.Null(DiagnosticDescriptors.HelpLink("  ", "NAP0001"));
+        Assert.Equal("https://example.org/nap/blob/main/docs/diagnostics/NAP0007.md", DiagnosticDescriptors.HelpLink("https://example.org/nap/", "NAP0007"));
+        Assert.Equal(RepositoryInfo.Url.Length == 0 ? "" : RepositoryInfo.Url.TrimEnd('/') + "/blob/main/docs/diagnostics/NAP0001.md",
+            DiagnosticDescriptors.ContextNotPartial.HelpLinkUri);
     }
 
     [Fact]

@@ -5,8 +5,6 @@ namespace NativeAotPersistence.Generators.Diagnostics;
 /// <summary>Every diagnostic the payload generator and analyzer report. Ids are stable; each has a page under <c>docs/diagnostics/</c>.</summary>
 internal static class DiagnosticDescriptors
 {
-    // The repository has no public URL yet; the help link is the page's path in the repository.
-    private const string HelpLinkBase = "docs/diagnostics/";
     private const string Category = "NativeAotPersistence.Payloads";
 
     public static readonly DiagnosticDescriptor ContextNotPartial = Create(
@@ -101,8 +99,15 @@ internal static class DiagnosticDescriptors
         };
     }
 
+    /// <summary>
+    /// The page of diagnostic <paramref name="id"/> under <paramref name="repositoryUrl"/> (the build's
+    /// <c>RepositoryUrl</c>); <see langword="null"/> without one: a relative path would point nowhere from a user's IDE.
+    /// </summary>
+    internal static string? HelpLink(string repositoryUrl, string id) =>
+        repositoryUrl.Trim().Length == 0 ? null : repositoryUrl.Trim().TrimEnd('/') + "/blob/main/docs/diagnostics/" + id + ".md";
+
     private static DiagnosticDescriptor Create(string id, string title, string message, DiagnosticSeverity severity)
     {
-        return new DiagnosticDescriptor(id, title, message, Category, severity, isEnabledByDefault: true, helpLinkUri: HelpLinkBase + id + ".md");
+        return new DiagnosticDescriptor(id, title, message, Category, severity, isEnabledByDefault: true, helpLinkUri: HelpLink(RepositoryInfo.Url, id));
     }
 }
