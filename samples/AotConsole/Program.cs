@@ -79,7 +79,7 @@ internal static class Commands
     /// Shows what the database holds, through the library's inspection API: schema and page stats, row counts (live and
     /// expired), cache keys, circuits, checkpointed tasks with progress and ETA, held locks, idempotency records.
     /// </summary>
-    /// <param name="db">The database file (must exist; default ./aotconsole.db; inspect changes nothing, except that an empty 0-byte file gets the empty schema).</param>
+    /// <param name="db">The database file (must exist; default ./aotconsole.db; opened read-only, so inspect changes nothing, except that an empty 0-byte file gets the empty schema).</param>
     /// <param name="postgres">A PostgreSQL connection string instead of the file (the database must hold the tables: inspect creates nothing).</param>
     /// <param name="prefix">The key prefix to look at.</param>
     /// <param name="keys">List only the cache and idempotency keys matching this pattern (* any run, ? one character), all of them.</param>
@@ -92,7 +92,7 @@ internal static class Commands
         string? keys = null,
         bool json = false,
         CancellationToken cancellationToken = default) =>
-        WithExistingStoreAsync(db, postgres, prefix, async store =>
+        WithExistingStoreAsync(db, postgres, prefix, readOnly: true, async store =>
         {
             var report = await Inspector.ReadAsync(store, prefix, keys, cancellationToken);
             if (json)
@@ -114,7 +114,7 @@ internal static class Commands
     /// <param name="prefix">The key prefix whose rows are pruned.</param>
     /// <param name="cancellationToken">Cancelled by Ctrl+C or SIGTERM.</param>
     public static Task<int> PruneAsync(string? db = null, string? postgres = null, string prefix = Cli.KeyPrefix, CancellationToken cancellationToken = default) =>
-        WithExistingStoreAsync(db, postgres, prefix, async store =>
+        WithExistingStoreAsync(db, postgres, prefix, readOnly: false, async store =>
         {
             var pruned = await store.Adapter.PruneAsync(cancellationToken);
             Console.Out.WriteLine(
@@ -128,7 +128,7 @@ internal static class Commands
     /// <see cref="Store.OpenAsync"/>) an error, and expected failures are reported as one line with their exit code.
     /// </summary>
     private static async Task<int> WithExistingStoreAsync(
-        string? db, string? postgres, string prefix, Func<Store, Task<int>> command, CancellationToken cancellationToken)
+        string? db, string? postgres, string prefix, bool readOnly, Func<Store, Task<int>> command, CancellationToken cancellationToken)
     {
         try
         {
@@ -139,7 +139,7 @@ internal static class Commands
                 return ExitCodes.Usage;
             }
 
-            await using var store = await Store.OpenAsync(location, LockScope.Database, prefix, existing: true, cancellationToken);
+            await using var store = await Store.OpenAsync(location, LockScope.Database, prefix, existing: true, cancellationToken, readOnly);
             if (store is null)
             {
                 return ExitCodes.Error;

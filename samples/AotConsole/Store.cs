@@ -72,8 +72,10 @@ internal sealed class Store : IAsyncDisposable
     /// (an empty 0-byte file gets the empty schema) and a PostgreSQL database must already hold the tables — they never
     /// add tables to someone else's database.
     /// </summary>
+    /// <param name="readOnly">Open a SQLite file read-only (<c>inspect</c>): it is not changed in any way, and may sit in a
+    /// directory this user cannot write while a writer has it open. A 0-byte file still gets the empty schema.</param>
     /// <returns>The open store, or null when the file is missing (the reason is printed).</returns>
-    public static async Task<Store?> OpenAsync(StoreLocation location, LockScope scope, string prefix, bool existing, CancellationToken cancellationToken)
+    public static async Task<Store?> OpenAsync(StoreLocation location, LockScope scope, string prefix, bool existing, CancellationToken cancellationToken, bool readOnly = false)
     {
 #if POSTGRES
         if (location.Postgres is { } connectionString)
@@ -88,7 +90,8 @@ internal sealed class Store : IAsyncDisposable
         }
 
         var createTables = !existing || Cli.IsEmptyFile(location.File);
-        var sqlite = await SqliteAdapter.OpenAsync(location.File, Cli.StoreOptions(scope, prefix, createTables), cancellationToken);
+        var sqlite = await SqliteAdapter.OpenAsync(
+            location.File, Cli.StoreOptions(scope, prefix, createTables), new SqliteOpenOptions { ReadOnly = readOnly && !createTables }, cancellationToken);
         return new Store(sqlite, sqlite.Admin, sqlite.DataSource, location);
     }
 

@@ -2,7 +2,8 @@ using NativeAotPersistence;
 
 // Usage: TestHost <command> <database> [args...]. Prints one line per result: "OK <value>" or "ERR <Kind> <message>".
 // Commands: get-then-set, execute-once (the original two) and the reliability suite's crash-writer, record-failures,
-// lock-counter, execute-once-threads, breaker, hold-write, write-all; sqlite-calls (direct e_sqlite3 calls or not); and
+// lock-counter, execute-once-threads, breaker, hold-write, write-all; sqlite-calls (direct e_sqlite3 calls or not); read-only
+// (SqliteOpenOptions.ReadOnly); and
 // the edge cases of locks and group commit: hold-lock, lease-storm, block-writer, execute-once-stall (Leases.cs) and
 // starved-pool (StarvedPool.cs).
 // <database> is a SQLite file path, or "pg:<Npgsql connection string>" for a PostgresAdapter (execute-once,
@@ -30,6 +31,20 @@ try
                 await adapter.Cache.SetAsync(args[2], args[3]);
                 return "stored";
             }));
+            break;
+        }
+
+        case "read-only":
+        {
+            // Opens the file read-only (SqliteOpenOptions.ReadOnly), reads args[2], then tries to write it and reads the stats.
+            await using var adapter = await SqliteAdapter.OpenAsync(path, null, new SqliteOpenOptions { ReadOnly = true });
+            Report(await Try(async () => await adapter.Cache.GetAsync<string>(args[2])));
+            Report(await Try(async () =>
+            {
+                await adapter.Cache.SetAsync(args[2], "changed");
+                return "stored";
+            }));
+            Report(await Try(async () => (await adapter.Admin.GetStatsAsync()).SchemaVersion.ToString(System.Globalization.CultureInfo.InvariantCulture)));
             break;
         }
 

@@ -14,8 +14,10 @@ internal static class SchemaRules
     /// <param name="missingNoun">What <paramref name="missing"/> lists: <c>tables</c> or <c>objects</c>.</param>
     /// <param name="createAdvice">How to connect to create them, ending the message.</param>
     /// <param name="dataSource">The file or server, for the exception.</param>
+    /// <param name="blocker">Why nothing may be created or migrated, for the message.</param>
     public static void Validate(
-        int? version, IReadOnlyList<string> missing, bool createTables, string subject, string missingNoun, string createAdvice, string dataSource)
+        int? version, IReadOnlyList<string> missing, bool createTables, string subject, string missingNoun, string createAdvice, string dataSource,
+        string blocker = "PersistenceAdapterOptions.CreateTables is false")
     {
         if (version > CurrentVersion)
         {
@@ -35,7 +37,7 @@ internal static class SchemaRules
                     ? $"its schema version {old} must be migrated to {CurrentVersion}"
                     : "no schema version is recorded in go_goscope_meta";
             throw new PersistenceException(
-                $"{subject} is not ready: {what}, and PersistenceAdapterOptions.CreateTables is false. {createAdvice}",
+                $"{subject} is not ready: {what}, and {blocker}. {createAdvice}",
                 PersistenceErrorKind.SchemaMissing,
                 "connect",
                 dataSource);

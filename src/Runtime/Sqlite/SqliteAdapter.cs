@@ -102,6 +102,12 @@ public sealed partial class SqliteAdapter : IPersistenceAdapter, IDisposable
         ArgumentException.ThrowIfNullOrEmpty(path);
         sqlite ??= new SqliteOpenOptions();
         ArgumentOutOfRangeException.ThrowIfNegative(sqlite.ReaderConnections, nameof(sqlite));
+        if (sqlite.ReadOnly && (sqlite.Exclusive || IsMemoryPath(path)))
+        {
+            throw new ArgumentException(
+                "A read-only open cannot be combined with Exclusive (which locks the file for writing) or with ':memory:' (a new, empty database).",
+                nameof(sqlite));
+        }
         return new SqliteAdapter(path, AdapterOptions.Validate(options ?? new PersistenceAdapterOptions()), sqlite);
     }
 
@@ -221,6 +227,23 @@ public sealed partial class SqliteAdapter : IPersistenceAdapter, IDisposable
     private SqliteConnectionPool OpenOwnedPool()
     {
         SqliteNative.EnsureInitialized();
+        if (_sqliteOptions.ReadOnly)
+        {
+            if (!File.Exists(DataSource))
+            {
+                throw new PersistenceException(
+                    Directory.Exists(DataSource)
+                        ? $"'{DataSource}' is a directory, not a database file."
+                        : $"The database file '{DataSource}' does not exist; a read-only open never creates it.",
+                    PersistenceErrorKind.CannotOpen,
+                    "connect",
+                    DataSource);
+            }
+
+            // Every statement runs on read-only connections; the "writer" only serializes what would be writes.
+            return new SqliteConnectionPool(SqliteNative.Open(DataSource, SQLITE_OPEN_READONLY, "connect"), [], BusyBudget);
+        }
+
         if (!IsMemoryPath(_path!))
         {
             SqliteNative.CreateOwnerOnlyFile(DataSource);
@@ -234,6 +257,11 @@ public sealed partial class SqliteAdapter : IPersistenceAdapter, IDisposable
     {
         // Look first without writing: a file with a newer schema (or a read-only file) must stay untouched.
         var state = await pool.WriteAsync("connect", 0, static (c, _) => SqliteSchema.Inspect(c, "connect"), cancellationToken).ConfigureAwait(false);
+        if (_sqliteOptions.ReadOnly)
+        {
+            SqliteSchema.ValidateReadOnly(state, DataSource);
+        }
+
         SqliteSchema.Validate(state, Options.CreateTables, DataSource);
         var wrote = !state.IsComplete
             && await pool.WriteAsync("schema.create", 0, static (c, _) => SqliteSchema.Create(c), cancellationToken).ConfigureAwait(false);

@@ -79,6 +79,7 @@ internal static class SqliteErrors
             PersistenceErrorKind.Corrupt => $"The database file '{dataSource}' is corrupt (damaged pages or a broken header); restore it from a backup or delete it",
             PersistenceErrorKind.ReadOnly => ReadOnlyCause(code, dataSource),
             PersistenceErrorKind.Full => $"The database '{dataSource}' is full: the disk has no free space or the database reached its size limit; earlier data is intact",
+            PersistenceErrorKind.CannotOpen when Directory.Exists(dataSource) => $"'{dataSource}' is a directory, not a database file: give the path of a file (it is created if missing)",
             PersistenceErrorKind.CannotOpen => $"The database file '{dataSource}' cannot be opened or created: check that its directory exists and that this process may read and write it",
             PersistenceErrorKind.Io => $"The operating system reported an I/O error on '{dataSource}'",
             PersistenceErrorKind.Constraint => $"A constraint of the schema in '{dataSource}' was violated",
@@ -94,9 +95,9 @@ internal static class SqliteErrors
         if (sub is 5 or 6)
         {
             var directory = Path.GetDirectoryName(dataSource);
-            return $"The database '{dataSource}' cannot be used: it is in WAL mode, which needs to create files beside it, and its directory '{directory}' is not writable by this process";
+            return $"The database '{dataSource}' cannot be used: it is in WAL mode, which needs its -wal and -shm files beside it, they do not exist, and its directory '{directory}' is not writable by this process to create them. A read-only open (SqliteOpenOptions.ReadOnly) can read it while those files exist and are readable (a writer has it open), or read a copy of it";
         }
 
-        return $"The database '{dataSource}' is read-only: the file (or its directory) cannot be written by this process, or it was opened read-only";
+        return $"The database '{dataSource}' is read-only: it was opened read-only (SqliteOpenOptions.ReadOnly), or the file (or its directory) cannot be written by this process";
     }
 }

@@ -18,4 +18,16 @@ public sealed class SqliteOpenOptions
     /// writes. The default is 2; 0 reads through the writer connection. Ignored for <c>:memory:</c>.
     /// </summary>
     public int ReaderConnections { get; init; } = 2;
+
+    /// <summary>
+    /// Gets whether the file is opened read-only (<c>SQLITE_OPEN_READONLY</c>), for tools that inspect a store they must
+    /// not change: every read works; every write fails with <see cref="PersistenceErrorKind.ReadOnly"/>; the file is never
+    /// created, and its schema never created or migrated (a file that needs either is refused with
+    /// <see cref="PersistenceErrorKind.SchemaMissing"/>). A file in WAL mode (as this library leaves it) in a directory this
+    /// process cannot write can be read while its <c>-wal</c> and <c>-shm</c> files exist and are readable (a writer has it
+    /// open); once the last writer closed it (and removed them) SQLite needs to create them, so the open fails with
+    /// <see cref="PersistenceErrorKind.ReadOnly"/> saying so: read a copy then. Cannot be combined with
+    /// <see cref="Exclusive"/> or <c>:memory:</c>.
+    /// </summary>
+    public bool ReadOnly { get; init; }
 }

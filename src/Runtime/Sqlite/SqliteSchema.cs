@@ -164,6 +164,12 @@ internal static class SqliteSchema
             state.Version, state.MissingTables, createTables, $"The database '{dataSource}'", "tables",
             "Connect once with CreateTables = true (the default) to create them.", dataSource);
 
+    /// <summary>Refuses, for a read-only open, a schema that would need creating or migrating (or is too new).</summary>
+    public static void ValidateReadOnly(State state, string dataSource) =>
+        SchemaRules.Validate(
+            state.Version, state.MissingTables, createTables: false, $"The database '{dataSource}'", "tables",
+            "Open it once for writing to create or migrate it.", dataSource, "it was opened read-only");
+
     /// <summary>Creates whatever is missing and records the version, in one transaction. Returns whether it wrote.</summary>
     public static bool Create(SqliteConnection connection)
     {

@@ -115,6 +115,18 @@ public sealed class SampleInspectTests : IDisposable
     }
 
     [Fact]
+    public async Task Inspect_OpensTheFileReadOnly_AndChangesNothing()
+    {
+        var db = _dir.File("untouched.db");
+        await PrepareAsync(db);
+        var before = await File.ReadAllBytesAsync(db, TestContext.Current.CancellationToken);
+        using var inspect = await AotConsoleProcess.RunAsync("inspect", "--db", db, "--json");
+        Assert.True(inspect.ExitCode == 0, SampleRunTests.Describe(inspect));
+        Assert.Equal(before, await File.ReadAllBytesAsync(db, TestContext.Current.CancellationToken));
+        Assert.False(File.Exists(db + "-wal") && new FileInfo(db + "-wal").Length > 0, "inspect wrote to the WAL");
+    }
+
+    [Fact]
     public async Task InspectOfAnEmptyFile_ShowsAnEmptyStore()
     {
         var db = _dir.File("empty.db");
