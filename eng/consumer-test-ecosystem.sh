@@ -267,7 +267,7 @@ if grep -q 'Include="NativeAotPersistence"' EcoConsumer.csproj; then echo "consu
 rc=0
 publish_consumer EcoConsumer || rc=1
 [ -x out/EcoConsumer ] || exit 1
-if ls out/*.so >/dev/null 2>&1; then echo "consumer-ecosystem: (note) SQLite ships as $(ls out/*.so | xargs -n1 basename) beside the binary"; fi
+if ls out/*.so >/dev/null 2>&1; then echo "consumer-ecosystem: a shared library sits beside the binary: $(ls out/*.so | xargs -n1 basename)"; rc=1; fi
 
 ./out/EcoConsumer "$work/eco.db" first || { echo "consumer-ecosystem: the first run failed"; rc=1; }
 ./out/EcoConsumer "$work/eco.db" second || { echo "consumer-ecosystem: the second run failed"; rc=1; }

@@ -53,8 +53,13 @@ CS
 rc=0
 publish_consumer Consumer || rc=1
 [ -x out/Consumer ] || exit 1
-if ls out/*.so >/dev/null 2>&1; then echo "consumer: (note) SQLite ships as $(ls out/*.so | xargs -n1 basename) beside the binary"; fi
+# One file: the package's buildTransitive targets link SQLite in (no property set here: on by default for NativeAOT on Linux).
+if ls out/*.so >/dev/null 2>&1; then echo "consumer: a shared library sits beside the binary: $(ls out/*.so | xargs -n1 basename)"; rc=1; fi
+if ldd out/Consumer | grep -q e_sqlite3; then ldd out/Consumer; echo "consumer: the binary loads libe_sqlite3 dynamically"; rc=1; fi
+echo "consumer: one file, SQLite linked in (ldd shows no libe_sqlite3)"
 ./out/Consumer || { echo "consumer: the published binary failed"; rc=1; }
+# Copied alone anywhere, it still runs.
+mkdir -p alone && cp out/Consumer alone/ && (cd alone && ./Consumer) || { echo "consumer: the binary alone in a folder failed"; rc=1; }
 
 # The generator ships in the package: an unregistered payload type is a compile-time NAP0011 at the call site.
 cat > Unregistered.cs <<'CS'
