@@ -66,4 +66,36 @@ internal static class Cli
         Error(e.Message);
         return e is ArgumentException ? ExitCodes.Usage : ExitCodes.Error;
     }
+
+    /// <summary>
+    /// The generated help, for people: the program's name after "Usage:", no "[Default: null]" after options whose
+    /// description says their default, plain defaults instead of C# literals, and that <c>run</c> is the default command.
+    /// </summary>
+    public static string PolishHelp(string help)
+    {
+        if (!help.StartsWith("Usage: ", StringComparison.Ordinal))
+        {
+            return help;
+        }
+
+        var text = "Usage: aotconsole " + help["Usage: ".Length..];
+        text = text.Replace(" [Default: null]", "", StringComparison.Ordinal);
+        for (var at = text.IndexOf("[Default: @\"", StringComparison.Ordinal); at >= 0; at = text.IndexOf("[Default: @\"", at, StringComparison.Ordinal))
+        {
+            var end = text.IndexOf("\"]", at, StringComparison.Ordinal);
+            if (end < 0)
+            {
+                break;
+            }
+
+            text = string.Concat(text[..at], "[Default: ", text[(at + 12)..end], "]", text[(end + 2)..]);
+        }
+
+        if (text.Contains("\nCommands:", StringComparison.Ordinal))
+        {
+            text += "\n\nWithout a command, aotconsole runs `run`: `aotconsole --records 5000` is `aotconsole run --records 5000`.";
+        }
+
+        return text;
+    }
 }

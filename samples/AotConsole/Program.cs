@@ -11,6 +11,10 @@ ConsoleApp.LogError = message =>
     Cli.Error(message.ReplaceLineEndings(" "));
 };
 
+// The help text is generated as constants; name the program in it, and say what a default really is.
+var log = ConsoleApp.Log;
+ConsoleApp.Log = message => log(Cli.PolishHelp(message));
+
 // `aotconsole` alone, or followed by options only, runs the job: that is what the README's `dotnet run` does. (One
 // command instead of a root command plus `run` keeps one generated parser, not two.)
 if (args.Length == 0 || (args[0].StartsWith('-') && args[0] is not ("-h" or "--help" or "--version")))
@@ -46,10 +50,10 @@ internal static class Commands
     public static async Task<int> RunAsync(
         string? db = null,
         string? postgres = null,
-        int records = 200_000,
-        int batch = 1_000,
+        int records = RunSettings.DefaultRecords,
+        int batch = RunSettings.DefaultBatch,
         double failRate = 0.2,
-        long seed = 42,
+        long seed = RunSettings.DefaultSeed,
         CancellationToken cancellationToken = default)
     {
         var (location, problem) = StoreLocation.From(db, postgres);

@@ -110,5 +110,10 @@ internal sealed class Store : IAsyncDisposable
         return Task.FromResult<IUpstream>(SqliteUpstream.Open(SqliteUpstream.PathFor(Location.File)));
     }
 
+    /// <summary>Where the simulated upstream keeps its data, for the job's first line.</summary>
+    public string UpstreamDescription => Location.Postgres is null
+        ? Path.GetFullPath(SqliteUpstream.PathFor(Location.File))
+        : "its aotconsole_upstream_* tables in the same database";
+
     public ValueTask DisposeAsync() => Adapter.DisposeAsync();
 }

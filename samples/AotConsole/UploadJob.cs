@@ -4,7 +4,12 @@ using NativeAotPersistence;
 namespace AotConsole;
 
 /// <summary>The parameters of <c>aotconsole run</c>, validated.</summary>
-internal sealed record RunSettings(StoreLocation Store, int Records, int BatchSize, double FailRate, long Seed);
+internal sealed record RunSettings(StoreLocation Store, int Records, int BatchSize, double FailRate, long Seed)
+{
+    public const int DefaultRecords = 200_000;
+    public const int DefaultBatch = 1_000;
+    public const long DefaultSeed = 42;
+}
 
 /// <summary>How a batch was delivered: the upstream's receipt, whether it was a stored one, and the failed attempts.</summary>
 internal sealed record Delivery(BatchReceipt Receipt, bool Avoided, int Failures);
@@ -30,6 +35,7 @@ internal sealed class UploadJob
     private int _openings;
     private UploadState? _resumedFrom;
     private UploadState? _saved;
+    private UploadState? _alreadyDone;
 
     private UploadJob(IPersistenceAdapter store, IUpstream upstream, RunSettings settings)
     {
@@ -63,6 +69,7 @@ internal sealed class UploadJob
 
         await using (handle)
         {
+            Console.Out.WriteLine($"store: {store.DataSource} (the upstream's data: {store.UpstreamDescription})");
             if (acquired.TookOverFrom is { } dead)
             {
                 Console.Out.WriteLine($"took over the job lock from {dead}: that process no longer exists");
@@ -76,6 +83,7 @@ internal sealed class UploadJob
                 var final = await CheckpointedTask.RunAsync<UploadState, UploadState>(
                     store.Adapter.Checkpoints, TaskId, job.ExecuteAsync, new CheckpointedTaskOptions { KeepCount = 3 }, linked.Token);
                 await job.PrintSummaryAsync(final, cancellationToken);
+                PrintNextSteps(settings, job._alreadyDone is not null);
                 return ExitCodes.Ok;
             }
             catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
@@ -106,6 +114,13 @@ internal sealed class UploadJob
             _resumedFrom = state;
             Console.Out.WriteLine($"job {state.JobId} was already complete");
             return state;
+        }
+
+        if (state is null && await _store.Idempotency.GetAsync<UploadState>(CompletedKey(_settings), cancellationToken) is { } done)
+        {
+            // The same job (same readings, same batches) was completed before: nothing to deliver, and nothing is.
+            _alreadyDone = done.Value;
+            return done.Value;
         }
 
         if (state is null)
@@ -168,7 +183,38 @@ internal sealed class UploadJob
         }
 
         _progress.End();
+
+        // Recorded before the runner deletes the checkpoint: a run killed in between finds the checkpoint complete.
+        await _store.Idempotency.SetAsync(CompletedKey(_settings), state, ReceiptTtl, cancellationToken);
         return state;
+    }
+
+    /// <summary>The idempotency key of a completed job: the same readings in the same batches are the same job.</summary>
+    private static string CompletedKey(RunSettings settings) =>
+        string.Create(CultureInfo.InvariantCulture, $"job-done:{settings.Seed}:{settings.Records}:{settings.BatchSize}");
+
+    private static void PrintNextSteps(RunSettings settings, bool alreadyDone)
+    {
+        var store = settings.Store.Postgres is null
+            ? settings.Store.File == StoreLocation.DefaultFile ? "" : " --db " + settings.Store.File
+            : " --postgres \"…\"";
+        var job = string.Concat(
+            settings.Records == RunSettings.DefaultRecords ? "" : string.Create(CultureInfo.InvariantCulture, $" --records {settings.Records}"),
+            settings.BatchSize == RunSettings.DefaultBatch ? "" : string.Create(CultureInfo.InvariantCulture, $" --batch {settings.BatchSize}"));
+        var seed = settings.Seed == RunSettings.DefaultSeed ? "" : string.Create(CultureInfo.InvariantCulture, $" --seed {settings.Seed}");
+        var next = string.Create(CultureInfo.InvariantCulture, $" --seed {settings.Seed + 1}");
+        (string Command, string What)[] steps =
+        [
+            ("aotconsole inspect" + store, "what the store holds now: checkpoints, receipts, the breaker, the cache"),
+            ("aotconsole" + store + job + seed, alreadyDone ? "this job again: still nothing to send (its record lasts a day)" : "this job again: the store knows it is done, and nothing is sent twice"),
+            ("aotconsole" + store + job + next, "a new job: stop it midway (Ctrl+C, or kill -9) and run it again to see it resume"),
+        ];
+        var width = steps.Max(s => s.Command.Length) + 3;
+        Console.Out.WriteLine("next:");
+        foreach (var (command, what) in steps)
+        {
+            Console.Out.WriteLine("  " + command.PadRight(width) + what);
+        }
     }
 
     /// <summary>Calibrates one batch's readings, each through the cache, and aggregates them.</summary>
@@ -268,6 +314,17 @@ internal sealed class UploadJob
     private async ValueTask PrintSummaryAsync(UploadState final, CancellationToken cancellationToken)
     {
         var upstream = await _upstream.TotalsAsync(final.JobId, cancellationToken);
+        if (_alreadyDone is not null)
+        {
+            Console.Out.WriteLine(string.Create(
+                CultureInfo.InvariantCulture,
+                $"nothing to do: job {final.JobId} already delivered these {final.RecordsDone:N0} readings (seed {final.Seed}, {final.BatchCount():N0} batches of {final.BatchSize:N0}); nothing was sent this time"));
+            Console.Out.WriteLine(string.Create(
+                CultureInfo.InvariantCulture,
+                $"  upstream holds                {upstream.Batches:N0} batches, {upstream.Records:N0} records (repeats it ignored: {upstream.IgnoredRepeats:N0})"));
+            return;
+        }
+
         var hitRatio = final.CacheLookups == 0 ? 0 : (final.CacheLookups - final.CacheMisses) / (double)final.CacheLookups;
         var mean = final.RecordsDone == 0 ? 0 : final.SumMilli / 1000.0 / final.RecordsDone;
         var lines = new[]

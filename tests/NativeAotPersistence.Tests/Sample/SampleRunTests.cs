@@ -116,6 +116,53 @@ public sealed class SampleRunTests : IDisposable
         Assert.Equal((100L, 20_000L), (job.Batches, job.Records));
     }
 
+    [Fact]
+    public async Task ASecondRunOfTheSameJob_SaysWhatTheStoreGaveIt_AndSendsNothing_ThenSaysWhatToTryNext()
+    {
+        var db = _dir.File("twice.db");
+        using var first = await AotConsoleProcess.RunAsync(["run", "--db", db, .. s_job]);
+        Assert.True(first.ExitCode == 0, Describe(first));
+        Assert.Equal($"store: {db} (the upstream's data: {SqliteFile.UpstreamOf(db)})", first.Output[0]);
+        var jobId = Line(first.Output, "done: job ")["done: job ".Length..];
+
+        using var second = await AotConsoleProcess.RunAsync(["run", "--db", db, .. s_job]);
+        Assert.True(second.ExitCode == 0, Describe(second));
+        Assert.Equal(
+            $"nothing to do: job {jobId} already delivered these 20,000 readings (seed 7, 100 batches of 200); nothing was sent this time",
+            Line(second.Output, "nothing to do: "));
+        Assert.DoesNotContain(second.Output, l => l.StartsWith("progress ", StringComparison.Ordinal));
+        var job = Assert.Single(SqliteFile.Jobs(SqliteFile.UpstreamOf(db)));
+        Assert.Equal((100L, 20_000L, 0L), (job.Batches, job.Records, job.IgnoredRepeats));
+
+        // The next steps name this store and this job's options, so they can be pasted as they are.
+        var next = second.Output.SkipWhile(l => l != "next:").Skip(1).Select(l => l.Trim()).ToList();
+        Assert.Equal(3, next.Count);
+        Assert.StartsWith($"aotconsole inspect --db {db} ", next[0], StringComparison.Ordinal);
+        Assert.StartsWith($"aotconsole --db {db} --records 20000 --batch 200 --seed 7 ", next[1], StringComparison.Ordinal);
+        Assert.StartsWith($"aotconsole --db {db} --records 20000 --batch 200 --seed 8 ", next[2], StringComparison.Ordinal);
+
+        // The first of them, as given: a new job (seed 8) runs.
+        using var another = await AotConsoleProcess.RunAsync(["--db", db, "--records", "20000", "--batch", "200", "--seed", "8"]);
+        Assert.True(another.ExitCode == 0, Describe(another));
+        Assert.Contains(another.Output, l => l.StartsWith("done: job ", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Help_NamesTheProgram_SaysRunIsTheDefault_AndShowsDefaultsAsTheyAre()
+    {
+        using var root = await AotConsoleProcess.RunAsync("--help");
+        Assert.Equal("Usage: aotconsole [command] [-h|--help] [--version]", root.Output[0]);
+        Assert.Contains("Without a command, aotconsole runs `run`: `aotconsole --records 5000` is `aotconsole run --records 5000`.", root.Output);
+
+        using var run = await AotConsoleProcess.RunAsync("run", "--help");
+        Assert.StartsWith("Usage: aotconsole run ", run.Output[0], StringComparison.Ordinal);
+        Assert.DoesNotContain(run.Output, l => l.Contains("[Default: null]", StringComparison.Ordinal));
+        Assert.Contains(run.Output, l => l.Contains("default ./aotconsole.db", StringComparison.Ordinal));
+
+        using var inspect = await AotConsoleProcess.RunAsync("inspect", "--help");
+        Assert.Contains(inspect.Output, l => l.Contains("--prefix", StringComparison.Ordinal) && l.EndsWith("[Default: aotconsole:]", StringComparison.Ordinal));
+    }
+
     internal static string Describe(AotConsoleProcess p) =>
         $"exit {p.ExitCode}\nstdout:\n{string.Join('\n', p.Output)}\nstderr:\n{string.Join('\n', p.Errors)}";
 
