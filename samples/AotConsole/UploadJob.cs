@@ -116,7 +116,7 @@ internal sealed class UploadJob
             return state;
         }
 
-        if (state is null && await _store.Idempotency.GetAsync<UploadState>(CompletedKey(_settings), cancellationToken) is { } done)
+        if (state is null && await _store.Idempotency.GetAsync(CompletedKey(_settings), SamplePayloads.Default.UploadState, cancellationToken) is { } done)
         {
             // The same job (same readings, same batches) was completed before: nothing to deliver, and nothing is.
             _alreadyDone = done.Value;
@@ -185,7 +185,9 @@ internal sealed class UploadJob
         _progress.End();
 
         // Recorded before the runner deletes the checkpoint: a run killed in between finds the checkpoint complete.
-        await _store.Idempotency.SetAsync(CompletedKey(_settings), state, ReceiptTtl, cancellationToken);
+        // (Through ExecuteOnceAsync, which the deliveries use already: stored unless a record is there.)
+        var final = state;
+        await _store.Idempotency.ExecuteOnceAsync(CompletedKey(_settings), ReceiptTtl, _ => ValueTask.FromResult(final), SamplePayloads.Default.UploadState, cancellationToken);
         return state;
     }
 
@@ -195,26 +197,21 @@ internal sealed class UploadJob
 
     private static void PrintNextSteps(RunSettings settings, bool alreadyDone)
     {
-        var store = settings.Store.Postgres is null
-            ? settings.Store.File == StoreLocation.DefaultFile ? "" : " --db " + settings.Store.File
-            : " --postgres \"…\"";
-        var job = string.Concat(
-            settings.Records == RunSettings.DefaultRecords ? "" : string.Create(CultureInfo.InvariantCulture, $" --records {settings.Records}"),
-            settings.BatchSize == RunSettings.DefaultBatch ? "" : string.Create(CultureInfo.InvariantCulture, $" --batch {settings.BatchSize}"));
-        var seed = settings.Seed == RunSettings.DefaultSeed ? "" : string.Create(CultureInfo.InvariantCulture, $" --seed {settings.Seed}");
-        var next = string.Create(CultureInfo.InvariantCulture, $" --seed {settings.Seed + 1}");
-        (string Command, string What)[] steps =
-        [
-            ("aotconsole inspect" + store, "what the store holds now: checkpoints, receipts, the breaker, the cache"),
-            ("aotconsole" + store + job + seed, alreadyDone ? "this job again: still nothing to send (its record lasts a day)" : "this job again: the store knows it is done, and nothing is sent twice"),
-            ("aotconsole" + store + job + next, "a new job: stop it midway (Ctrl+C, or kill -9) and run it again to see it resume"),
-        ];
-        var width = steps.Max(s => s.Command.Length) + 3;
+        var store = settings.Store.Postgres is not null ? " --postgres \"…\""
+            : settings.Store.File == StoreLocation.DefaultFile ? "" : " --db " + settings.Store.File;
+        var job = (settings.Records == RunSettings.DefaultRecords ? "" : " --records " + settings.Records.ToString(CultureInfo.InvariantCulture))
+            + (settings.BatchSize == RunSettings.DefaultBatch ? "" : " --batch " + settings.BatchSize.ToString(CultureInfo.InvariantCulture));
+        var seed = settings.Seed == RunSettings.DefaultSeed ? "" : " --seed " + settings.Seed.ToString(CultureInfo.InvariantCulture);
+        var inspect = "aotconsole inspect" + store;
+        var again = "aotconsole" + store + job + seed;
+        var another = "aotconsole" + store + job + " --seed " + (settings.Seed + 1).ToString(CultureInfo.InvariantCulture);
+        var width = Math.Max(inspect.Length, Math.Max(again.Length, another.Length)) + 3;
         Console.Out.WriteLine("next:");
-        foreach (var (command, what) in steps)
-        {
-            Console.Out.WriteLine("  " + command.PadRight(width) + what);
-        }
+        Console.Out.WriteLine("  " + inspect.PadRight(width) + "what the store holds now: checkpoints, receipts, the breaker, the cache");
+        Console.Out.WriteLine("  " + again.PadRight(width) + (alreadyDone
+            ? "this job again: still nothing to send (its record lasts a day)"
+            : "this job again: the store knows it is done, and nothing is sent twice"));
+        Console.Out.WriteLine("  " + another.PadRight(width) + "a new job: stop it midway (Ctrl+C, or kill -9) and run it again to see it resume");
     }
 
     /// <summary>Calibrates one batch's readings, each through the cache, and aggregates them.</summary>
