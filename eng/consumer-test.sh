@@ -61,6 +61,22 @@ echo "consumer: one file, SQLite linked in (ldd shows no libe_sqlite3)"
 # Copied alone anywhere, it still runs.
 mkdir -p alone && cp out/Consumer alone/ && (cd alone && ./Consumer) || { echo "consumer: the binary alone in a folder failed"; rc=1; }
 
+# The README's quick start, verbatim, is the Program.cs of a new console app on the package: it builds with zero
+# warnings and runs (twice: the second run finds the first one's receipt).
+cd .. || exit 1
+new_consumer "$feed" QuickStart "NativeAotPersistence@$version" || exit 1
+awk '/<!-- snippet: program QuickStart -->/{f=1; next} f && /^```csharp/{p=1; next} p && /^```/{exit} p' "$here/../README.md" > Program.cs
+[ -s Program.cs ] || { echo "consumer: the README has no quick start to build"; exit 1; }
+if dotnet build -c Release -o bin-qs > build.log 2>&1 && ! grep -qE "warning [A-Z]+[0-9]+" build.log; then
+  (cd bin-qs && ./QuickStart > ../first.txt && ./QuickStart > ../second.txt) \
+    && grep -q "^cached order 42: 19.90" first.txt && [ "$(grep '^charge 42:' first.txt)" = "$(grep '^charge 42:' second.txt)" ] \
+    && echo "consumer: the README's quick start builds as it is, with no warning, and runs ($(grep -c '' first.txt) lines, the same receipt twice)" \
+    || { cat first.txt second.txt; echo "consumer: the README's quick start did not run as documented"; rc=1; }
+else
+  cat build.log | grep -E "error|warning" | head -20; echo "consumer: the README's quick start does not build cleanly"; rc=1
+fi
+cd ../Consumer || exit 1
+
 # The generator ships in the package: an unregistered payload type is a compile-time NAP0011 at the call site.
 cat > Unregistered.cs <<'CS'
 using NativeAotPersistence;

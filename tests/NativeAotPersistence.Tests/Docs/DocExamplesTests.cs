@@ -1,0 +1,323 @@
+using Microsoft.Extensions.Time.Testing;
+using Polly;
+using Polly.CircuitBreaker;
+using Polly.Timeout;
+
+namespace NativeAotPersistence.Tests.Docs;
+
+/// <summary>
+/// The examples of docs/, compiled and run: each <c>// snippet: Name</c> region is word for word the block the page
+/// marks with that name (<see cref="DocSnippetTests"/> checks it). The provider examples run on SQLite here and on
+/// PostgreSQL in <see cref="ReadmeExamplesPostgresTests"/>.
+/// </summary>
+public sealed class DocExamplesTests
+{
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    [Fact]
+    public async Task Providers_OnSqlite()
+    {
+        using var dir = new TempDirectory();
+        await using var p = await SqliteAdapter.OpenAsync(dir.File("app.db"), new PersistenceAdapterOptions { Payloads = ReadmePayloads.Default });
+        await ProvidersAsync(p);
+    }
+
+    [Fact]
+    public async Task Helpers_OnSqlite()
+    {
+        using var dir = new TempDirectory();
+        await using var p = await SqliteAdapter.OpenAsync(dir.File("app.db"), new PersistenceAdapterOptions { Payloads = ReadmePayloads.Default });
+        await HelpersAsync(p);
+    }
+
+    /// <summary>The provider pages' examples (cache, locks, circuit state, checkpoints, idempotency).</summary>
+    internal static async Task ProvidersAsync(IPersistenceAdapter p)
+    {
+        var profile = new Receipt("profile-7", 0m);
+        await p.Cache.SetAsync("counter", 3, cancellationToken: Ct);
+
+        // snippet: CacheProvider
+        // Cache: millisecond TTLs; Add stores only where no live entry exists; TryGet tells a stored null/0 from a miss.
+        await p.Cache.SetAsync("user:7", profile, TimeSpan.FromMilliseconds(250));
+        bool added = await p.Cache.AddAsync("user:7", profile);                      // false: a live entry exists
+        CacheLookup<int> hit = await p.Cache.TryGetAsync<int>("counter");            // hit.Found, hit.Value
+        IReadOnlyList<string> users = await p.Cache.KeysAsync("user:*");             // * and ?, everything else literal; ordinal order
+        // Sliding expiry: every hit (and RefreshAsync) renews it, never past the absolute expiry.
+        await p.Cache.SetAsync("session:9", profile, new CacheEntryOptions
+        {
+            SlidingExpiration = TimeSpan.FromMinutes(20),
+            AbsoluteExpirationRelativeToNow = TimeSpan.FromHours(8),
+        });
+        // end snippet
+
+        Assert.False(added);
+        Assert.Equal((true, 3), (hit.Found, hit.Value));
+        Assert.Equal(["user:7"], users);
+        Assert.Equal(profile, await p.Cache.GetAsync<Receipt>("session:9", Ct));
+
+        {
+            // snippet: LockProvider
+            // Locks: LockScope.Database (the default: a row, so every process using the store is excluded) or
+            // LockScope.Process (opt-in: in memory, this adapter only). TTLs are finite, at most 30 days.
+            await using var handle = await p.Locks.AcquireAsync("report", TimeSpan.FromSeconds(30), owner: "worker-1");
+            // null if another owner holds it; the same owner re-acquiring gets a fresh TTL (re-entrant, not counted)
+            // handle.FencingToken strictly increases each time the key changes hands; handle.HandleLost fires when it is lost
+            bool extended = await p.Locks.ExtendAsync("report", TimeSpan.FromSeconds(30), "worker-1");  // never revives an expired lock
+            // end snippet
+
+            Assert.NotNull(handle);
+            Assert.True(extended);
+            Assert.Null(await p.Locks.AcquireAsync("report", TimeSpan.FromSeconds(30), owner: "worker-2", Ct));
+        }
+
+        // snippet: CircuitStateProvider
+        // Circuit-breaker state: RecordFailure is one atomic statement; N concurrent failures from any process add exactly N.
+        int count = await p.CircuitBreakers.RecordFailureAsync("payments", maxFailures: 5);   // 'open' once count >= 5
+        await p.CircuitBreakers.RecordSuccessAsync("payments");                               // closed, 0, keeps last failure time
+        // end snippet
+
+        Assert.Equal(1, count);
+        Assert.Equal(CircuitState.Closed, (await p.CircuitBreakers.GetStateAsync("payments", Ct))!.State);
+
+        var state = new ImportState(NextRow: 700);
+
+        // snippet: CheckpointProvider
+        // Checkpoints: upsert by id; latest = highest sequence; Cleanup keeps the N highest.
+        await p.Checkpoints.SaveAsync(new Checkpoint<ImportState>("import#7", "import", 7, DateTimeOffset.UtcNow, 70, state, TimeSpan.FromMinutes(2)));
+        Checkpoint<ImportState>? latest = await p.Checkpoints.LoadLatestAsync<ImportState>("import");
+        await p.Checkpoints.CleanupAsync("import", keepCount: 3);
+        // end snippet
+
+        Assert.Equal(700, latest!.Data.NextRow);
+
+        var receipt = new Receipt("r-42", 19.90m);
+
+        // snippet: IdempotencyProvider
+        // Idempotency records: value + expiry.
+        await p.Idempotency.SetAsync("charge:42", receipt, TimeSpan.FromHours(24));
+        IdempotencyRecord<Receipt>? record = await p.Idempotency.GetAsync<Receipt>("charge:42");
+        // end snippet
+
+        Assert.Equal(receipt, record!.Value);
+    }
+
+    /// <summary>The helpers on those pages (GetOrSetAsync, waiting and auto-renewed locks, CircuitBreaker, CheckpointedTask, ExecuteOnceAsync).</summary>
+    internal static async Task HelpersAsync(IPersistenceAdapter p)
+    {
+        var ct = Ct;
+        var payments = new Payments();
+        var order = new OrderState("order-42", 19.90m, ["book"]);
+
+        // snippet: GetOrSet
+        var profile = await p.Cache.GetOrSetAsync("user:7", async ct => await LoadProfileAsync(7, ct), TimeSpan.FromMinutes(10), ct);
+        // end snippet
+        Assert.Equal("profile-7", profile);
+
+        {
+            // snippet: LockHelpers
+            await using var report = await p.Locks.AcquireAsync("report", TimeSpan.FromSeconds(30), wait: TimeSpan.FromSeconds(10), ct);
+            // polls with jittered exponential backoff; null when the wait runs out; the token cancels the wait
+
+            await using var job = await p.Locks.AcquireAsync("nightly", new LockOptions { AutoExtend = true, Wait = TimeSpan.FromMinutes(1) }, ct);
+            // renewed a third of its TTL after each grant; job.HandleLost fires if a renewal is overdue, fails, or finds it taken over
+            // end snippet
+
+            Assert.NotNull(report);
+            Assert.False(job!.HandleLost.IsCancellationRequested);
+        }
+
+        // snippet: CircuitBreakerHelper
+        var breaker = new CircuitBreaker(p.CircuitBreakers, "payments", new CircuitBreakerOptions
+        {
+            FailureThreshold = 5, ResetTimeout = TimeSpan.FromSeconds(30), SuccessThreshold = 1, HalfOpenMaxTrials = 1,
+            ShouldHandle = e => e is HttpRequestException or TimeoutException,
+            OnStateChanged = t => Console.WriteLine($"{t.Key}: {t.From} -> {t.To}"),
+        });
+        var receipt = await breaker.ExecuteAsync(async ct => await payments.ChargeAsync(order, ct), ct);
+        // open: CircuitBreakerOpenException { Key, RetryAfter (TimeSpan), RetryAt } until ResetTimeout has passed since the last failure;
+        // then half-open admits HalfOpenMaxTrials trial calls; SuccessThreshold successes close it, a trial failure reopens it.
+        // end snippet
+
+        Assert.Equal("r-order-42", receipt.Id);
+        for (var i = 0; i < 5; i++)
+        {
+            await Assert.ThrowsAsync<TimeoutException>(async () => await breaker.ExecuteAsync<Receipt>(_ => throw new TimeoutException(), ct));
+        }
+
+        var open = await Assert.ThrowsAsync<CircuitBreakerOpenException>(async () => await breaker.ExecuteAsync(async ct => await payments.ChargeAsync(order, ct), ct));
+        Assert.True(open.RetryAfter > TimeSpan.Zero);
+        await p.CircuitBreakers.RecordSuccessAsync("payments", ct);
+
+        const int total = 1000;
+
+        // snippet: CheckpointedTask
+        int rows = await CheckpointedTask.RunAsync<ImportState, int>(p.Checkpoints, "import-2026-11", async (ctx, ct) =>
+        {
+            var state = ctx.Data ?? new ImportState(NextRow: 0);          // ctx.IsResumed, ctx.Sequence, ctx.Progress
+            while (state.NextRow < total)
+            {
+                state = await ImportBatchAsync(state, ct);
+                await ctx.SaveAsync(state, progress: (int)(100L * state.NextRow / total), ct);   // ctx.EstimatedTimeRemaining
+            }
+            return state.NextRow;
+        }, new CheckpointedTaskOptions { KeepCount = 10, AutoSaveInterval = TimeSpan.FromSeconds(60) }, ct);
+        // ctx.Report(state, progress) records state for AutoSaveInterval; Options.Progress receives every save
+        // end snippet
+
+        Assert.Equal(total, rows);
+
+        // snippet: ExecuteOnce
+        var charge = await p.Idempotency.ExecuteOnceAsync("charge:order-42", TimeSpan.FromHours(24),
+            async ct => await payments.ChargeAsync(order, idempotencyKey: "order-42", ct), ct);
+        // end snippet
+
+        Assert.Equal("r-order-42", charge.Id);
+        Assert.Equal(charge, await p.Idempotency.ExecuteOnceAsync("charge:order-42", TimeSpan.FromHours(24), _ => ValueTask.FromResult(new Receipt("other", 0m)), ct));
+        Assert.Equal(1, payments.Calls(idempotencyKey: "order-42"));
+    }
+
+    [Fact]
+    public async Task InMemory()
+    {
+        var fakeTime = new FakeTimeProvider();
+
+        // snippet: InMemory
+        var store = new InMemoryStore();
+        await using var a = new InMemoryPersistence(new PersistenceAdapterOptions { KeyPrefix = "a:", TimeProvider = fakeTime }, store);
+        await a.ConnectAsync();
+        // end snippet
+
+        await using var b = new InMemoryPersistence(new PersistenceAdapterOptions { KeyPrefix = "a:", TimeProvider = fakeTime }, store);
+        await b.ConnectAsync();
+        await a.Cache.SetAsync("k", 1, TimeSpan.FromSeconds(1), Ct);
+        Assert.Equal(1, await b.Cache.GetAsync<int>("k", Ct));
+        fakeTime.Advance(TimeSpan.FromSeconds(1));
+        Assert.False(await b.Cache.HasAsync("k", Ct));
+    }
+
+    [Fact]
+    public async Task BorrowedHandle()
+    {
+        using var dir = new TempDirectory();
+        var path = dir.File("app.db");
+
+        // snippet: BorrowedHandle
+        SQLitePCL.Batteries_V2.Init();
+        SQLitePCL.raw.sqlite3_open(path, out SQLitePCL.sqlite3 db);
+        await using var persistence = new SqliteAdapter(db, new PersistenceAdapterOptions { KeyPrefix = "myapp:" });
+        await persistence.ConnectAsync();   // creates the tables, validates the schema version
+        // end snippet
+
+        await persistence.Cache.SetAsync("k", "v", cancellationToken: Ct);
+        await persistence.DisposeAsync();
+
+        // The adapter borrowed the handle: it is still open, and the row is there, under the prefix, as JSON text.
+        Assert.Equal(SQLitePCL.raw.SQLITE_OK, SQLitePCL.raw.sqlite3_prepare_v2(db, "SELECT value FROM go_goscope_cache WHERE key = 'myapp:cache:k'", out var statement));
+        using (statement)
+        {
+            Assert.Equal(SQLitePCL.raw.SQLITE_ROW, SQLitePCL.raw.sqlite3_step(statement));
+            Assert.Equal("\"v\"", SQLitePCL.raw.sqlite3_column_text(statement, 0).utf8_to_string());
+        }
+
+        Assert.Equal(SQLitePCL.raw.SQLITE_OK, SQLitePCL.raw.sqlite3_close_v2(db));
+        db.Dispose();
+    }
+
+    [Fact]
+    public async Task Polly()
+    {
+        using var dir = new TempDirectory();
+        await using var p = await SqliteAdapter.OpenAsync(dir.File("app.db"), new PersistenceAdapterOptions { Payloads = ReadmePayloads.Default });
+        var ct = Ct;
+        var payments = new Payments();
+        var order = new OrderState("order-42", 19.90m, ["book"]);
+
+        // snippet: Polly
+        var pipeline = new ResiliencePipelineBuilder<Receipt>()
+            .AddTimeout(TimeSpan.FromSeconds(10))
+            .AddPersistentCircuitBreaker(p.CircuitBreakers, "payments", new PersistentCircuitBreakerOptions<Receipt>
+            {
+                FailureThreshold = 5, ResetTimeout = TimeSpan.FromSeconds(30), SuccessThreshold = 1, HalfOpenMaxTrials = 1,
+                ShouldHandle = new PredicateBuilder<Receipt>().Handle<HttpRequestException>().Handle<TimeoutRejectedException>(),
+                OnStateChanged = args =>
+                {
+                    Console.WriteLine($"{args.Transition.Key}: {args.Transition.From} -> {args.Transition.To}");
+                    return ValueTask.CompletedTask;
+                },
+            })
+            .Build();
+        var receipt = await pipeline.ExecuteAsync(async ct => await payments.ChargeAsync(order, ct), ct);
+        // open: PersistentBrokenCircuitException — a Polly BrokenCircuitException, with Key and RetryAt besides RetryAfter
+        // end snippet
+
+        Assert.Equal("r-order-42", receipt.Id);
+        for (var i = 0; i < 5; i++)
+        {
+            await Assert.ThrowsAsync<HttpRequestException>(async () => await pipeline.ExecuteAsync<Receipt>(_ => throw new HttpRequestException("down"), ct));
+        }
+
+        var open = await Assert.ThrowsAsync<PersistentBrokenCircuitException>(async () => await pipeline.ExecuteAsync(async ct => await payments.ChargeAsync(order, ct), ct));
+        Assert.IsAssignableFrom<BrokenCircuitException>(open);
+        Assert.Equal("payments", open.Key);
+    }
+
+    [Fact]
+    public async Task Telemetry()
+    {
+        using var dir = new TempDirectory();
+        await using var store = await SqliteAdapter.OpenAsync(dir.File("app.db"), new PersistenceAdapterOptions { Payloads = ReadmePayloads.Default });
+        var before = PersistenceTelemetry.SlowOperationThreshold;
+        try
+        {
+            // snippet: Telemetry
+            PersistenceTelemetry.SlowOperationThreshold = TimeSpan.FromMilliseconds(20);   // Zero: every operation; Timeout.InfiniteTimeSpan: only on demand
+            using (PersistenceTelemetry.TraceOperations())                                  // on demand: this flow, however fast
+            {
+                await store.Cache.GetAsync<Order>("order:42");
+            }
+            // end snippet
+        }
+        finally
+        {
+            PersistenceTelemetry.SlowOperationThreshold = before;
+        }
+    }
+
+    private static ValueTask<string> LoadProfileAsync(int id, CancellationToken ct) =>
+        ValueTask.FromResult($"profile-{id}");
+
+    private static async ValueTask<ImportState> ImportBatchAsync(ImportState state, CancellationToken ct)
+    {
+        await Task.Yield();
+        ct.ThrowIfCancellationRequested();
+        return state with { NextRow = state.NextRow + 250 };
+    }
+
+    /// <summary>A payments API as the examples call it: a charge per order, optionally with an idempotency key.</summary>
+    private sealed class Payments
+    {
+        private readonly Dictionary<string, int> _calls = [];
+
+        public ValueTask<Receipt> ChargeAsync(OrderState order, CancellationToken ct) => ChargeAsync(order, "", ct);
+
+        public async ValueTask<Receipt> ChargeAsync(OrderState order, string idempotencyKey, CancellationToken ct)
+        {
+            await Task.Yield();
+            ct.ThrowIfCancellationRequested();
+            lock (_calls)
+            {
+                _calls[idempotencyKey] = _calls.GetValueOrDefault(idempotencyKey) + 1;
+            }
+
+            return new Receipt("r-" + order.Id, order.Total);
+        }
+
+        public int Calls(string idempotencyKey)
+        {
+            lock (_calls)
+            {
+                return _calls.GetValueOrDefault(idempotencyKey);
+            }
+        }
+    }
+}
