@@ -45,6 +45,22 @@ public sealed class DocSnippetTests
     }
 
     [Fact]
+    public void BinarySizes_AreStatedInOnePlace()
+    {
+        // docs/performance.md#sizes has them, from the CI run that printed them; a size anywhere else would drift.
+        var size = new System.Text.RegularExpressions.Regex(@"\b\d[\d,]*(\.\d+)?\s?(MB|MiB|bytes)\b");
+        var ours = new System.Text.RegularExpressions.Regex(@"(?i)\b(aotconsole|workerservice|binary|binaries|consumer|published|publish)\b");
+        var root = DocSnippets.RepositoryRoot();
+        var found = DocSnippets.MarkdownFiles(root)
+            .Where(f => Path.GetRelativePath(root, f) != Path.Combine("docs", "performance.md"))
+            .SelectMany(f => File.ReadLines(f).Select((line, i) => (File: Path.GetRelativePath(root, f), Line: i + 1, Text: line)))
+            .Where(l => size.IsMatch(l.Text) && ours.IsMatch(l.Text))
+            .Select(l => $"{l.File}:{l.Line}: {l.Text.Trim()}")
+            .ToList();
+        Assert.True(found.Count == 0, "Binary sizes outside docs/performance.md#sizes:\n" + string.Join('\n', found));
+    }
+
+    [Fact]
     public void TheCheck_ReadsMarkersAndRegionsAsWritten()
     {
         using var dir = new TempDirectory();
