@@ -5,5 +5,7 @@ internal static class TrackingNames
 {
     public const string Parse = nameof(Parse);
     public const string Models = nameof(Models);
+    public const string ContextFiles = nameof(ContextFiles);
+    public const string TypeFiles = nameof(TypeFiles);
     public const string Diagnostics = nameof(Diagnostics);
 }

@@ -86,12 +86,12 @@ public sealed class DiagnosticTests
     {
         var d = Single("NAP0003", """
             using NativeAotPersistence;
-            public sealed class Item { public int Id { get; set; } public System.Collections.Generic.Dictionary<int, string>? ByNumber { get; set; } }
+            public sealed class Item { public int Id { get; set; } public System.Collections.Generic.Dictionary<int[], string>? ByNumber { get; set; } }
             [Payload(typeof(Item))]
             internal partial class Ctx : PayloadContext { }
             """);
         Assert.Equal("ByNumber", At(d));
-        Assert.Contains("Dictionary<int, string>", d.GetMessage(System.Globalization.CultureInfo.InvariantCulture), StringComparison.Ordinal);
+        Assert.Contains("Dictionary<int[], string>", d.GetMessage(System.Globalization.CultureInfo.InvariantCulture), StringComparison.Ordinal);
     }
 
     [Fact]

@@ -79,6 +79,12 @@ internal static class DiagnosticDescriptors
         "The payload context '{0}' must be a top-level, non-generic class",
         DiagnosticSeverity.Error);
 
+    public static readonly DiagnosticDescriptor AttributeUnsupported = Create(
+        "NAP0013",
+        "JSON attribute not supported here",
+        "{0} on '{1}' is not supported by the payload generator: {2}",
+        DiagnosticSeverity.Error);
+
     public static DiagnosticDescriptor? Find(string id)
     {
         return id switch
@@ -95,6 +101,7 @@ internal static class DiagnosticDescriptors
             "NAP0010" => ExtensionDataUnsupported,
             "NAP0011" => UnregisteredPayloadType,
             "NAP0012" => ContextMustBeTopLevel,
+            "NAP0013" => AttributeUnsupported,
             _ => null,
         };
     }

@@ -10,10 +10,11 @@ internal sealed partial class Emitter
 {
     private void EmitObject(TypeModel type)
     {
+        var self = type.ToRef();
         var model = type.Object!;
         var members = model.Members;
         _w.Line();
-        _w.Open("private static void Write" + type.Id + "(" + Names.Writer + " writer, " + Nullable(type) + " value)");
+        _w.Open("internal static void Write(" + Names.Writer + " writer, " + Nullable(self) + " value)");
         if (type.IsReferenceType)
         {
             _w.Open("if (value is null)");
@@ -23,6 +24,7 @@ internal sealed partial class Emitter
             _w.Line();
         }
 
+        _w.Line(Names.Helpers + ".CheckDepth(writer, " + Literal(type.DisplayName) + ");");
         _w.Line("writer.WriteStartObject();");
         for (var i = 0; i < members.Count; i++)
         {
@@ -33,23 +35,23 @@ internal sealed partial class Emitter
             }
 
             var memberType = Type(member.TypeId);
-            var access = "value." + member.Name;
+            var access = GetExpression(model, member, i);
             switch (member.Condition)
             {
                 case WriteCondition.WhenNotNull:
                     _w.Open("if (" + access + " is not null)");
-                    WriteProperty(memberType, MemberName(type, i), access);
+                    WriteProperty(memberType, MemberName(i), access);
                     _w.Close();
                     break;
                 case WriteCondition.WhenNotDefault:
                     _w.Open(memberType.IsReferenceType
                         ? "if (" + access + " is not null)"
                         : "if (!" + Names.EqualityComparer + "<" + memberType.FullyQualifiedName + ">.Default.Equals(" + access + ", default))");
-                    WriteProperty(memberType, MemberName(type, i), access);
+                    WriteProperty(memberType, MemberName(i), access);
                     _w.Close();
                     break;
                 default:
-                    WriteProperty(memberType, MemberName(type, i), access);
+                    WriteProperty(memberType, MemberName(i), access);
                     break;
             }
         }
@@ -64,21 +66,11 @@ internal sealed partial class Emitter
             if (members[i].CanWrite)
             {
                 _w.Line();
-                _w.Line("private static readonly " + Names.EncodedText + " " + MemberName(type, i) + " = " + Names.EncodedText + ".Encode(" + Literal(members[i].JsonName) + ");");
+                _w.Line("private static readonly " + Names.EncodedText + " " + MemberName(i) + " = " + Names.EncodedText + ".Encode(" + Literal(members[i].JsonName) + ");");
             }
         }
 
-        for (var i = 0; i < members.Count; i++)
-        {
-            var member = members[i];
-            if (member.Setter == MemberSetter.InitAccessor)
-            {
-                var target = model.IsValueType ? "ref " + type.FullyQualifiedName : member.DeclaringType;
-                _w.Line();
-                _w.Line("[" + Names.UnsafeAccessor + "(" + Names.UnsafeAccessorKind + ".Method, Name = " + Literal("set_" + member.Name) + ")]");
-                _w.Line("private static extern void " + InitAccessor(type, i) + "(" + target + " target, " + member.LocalType + " value);");
-            }
-        }
+        EmitAccessors(type, model);
     }
 
     private void EmitObjectRead(TypeModel type, ObjectModel model)
@@ -86,26 +78,27 @@ internal sealed partial class Emitter
         var members = model.Members;
         var display = Literal(type.DisplayName);
         _w.Line();
-        _w.Open("private static " + Nullable(type) + " Read" + type.Id + "(ref " + Names.Reader + " reader)");
+        _w.Open("internal static " + Nullable(type.ToRef()) + " Read(ref " + Names.Reader + " reader)");
         if (type.IsReferenceType)
         {
             _w.Line("if (reader.TokenType == " + Names.TokenType + ".Null) return null;");
         }
 
         _w.Line("if (reader.TokenType != " + Names.TokenType + ".StartObject) throw " + Names.Helpers + ".InvalidToken(reader.TokenType, \"StartObject\", " + display + ");");
-        if (!model.CanRead)
-        {
-            _w.Line("throw new global::System.NotSupportedException(" + Literal("'" + type.DisplayName + "' has no constructor the payload generator can use.") + ");");
-            _w.Close();
-            return;
-        }
 
         var readable = new List<int>();
+        var matched = new List<int>();
         for (var i = 0; i < members.Count; i++)
         {
             if (members[i].Setter != MemberSetter.None)
             {
                 readable.Add(i);
+                matched.Add(i);
+            }
+            else if (model.DisallowUnmapped)
+            {
+                // A known property that is not read is still mapped: it is skipped, not refused.
+                matched.Add(i);
             }
         }
 
@@ -131,12 +124,16 @@ internal sealed partial class Emitter
         _w.Line("reader.Read();");
         _w.Line("if (reader.TokenType == " + Names.TokenType + ".EndObject) break;");
         _w.Line("__property = null;");
-        if (readable.Count > 0)
+        if (matched.Count > 0 || model.DisallowUnmapped)
         {
             _w.Line(Names.ByteSpan + " __name = reader.HasValueSequence || reader.ValueIsEscaped ? (" + Names.ByteSpan + ")" + Names.Helpers + ".GetUnescapedName(ref reader) : reader.ValueSpan;");
-            _w.Line("reader.Read();");
+        }
+
+        _w.Line("reader.Read();");
+        if (matched.Count > 0)
+        {
             _w.Open("switch (__name.Length)");
-            foreach (var group in readable.GroupBy(i => Encoding.UTF8.GetByteCount(members[i].JsonName)).OrderBy(static g => g.Key))
+            foreach (var group in matched.GroupBy(i => Encoding.UTF8.GetByteCount(members[i].JsonName)).OrderBy(static g => g.Key))
             {
                 _w.Line("case " + group.Key.ToString(CultureInfo.InvariantCulture) + ":");
                 _w.Open();
@@ -144,6 +141,14 @@ internal sealed partial class Emitter
                 {
                     var member = members[i];
                     _w.Open("if (" + Names.SequenceEqual + "(__name, " + Literal(member.JsonName) + "u8))");
+                    if (member.Setter == MemberSetter.None)
+                    {
+                        _w.Line("reader.Skip();");
+                        _w.Line("continue;");
+                        _w.Close();
+                        continue;
+                    }
+
                     _w.Line("__property = " + Literal(member.JsonName) + ";");
                     _w.Line(Local(i) + " = " + ReadExpression(Type(member.TypeId)) + ";");
                     if (NeedsHas(member))
@@ -161,13 +166,17 @@ internal sealed partial class Emitter
 
             _w.Close();
         }
-        else
-        {
-            _w.Line("reader.Read();");
-        }
 
         _w.Line();
-        _w.Line("reader.Skip();");
+        if (model.DisallowUnmapped)
+        {
+            _w.Line("throw " + Names.Helpers + ".UnmappedProperty(" + display + ", __name);");
+        }
+        else
+        {
+            _w.Line("reader.Skip();");
+        }
+
         _w.Close();
         _w.Close();
         _w.Open("catch (" + Names.JsonException + " __ex)");
@@ -185,14 +194,15 @@ internal sealed partial class Emitter
 
         _w.Line();
         var arguments = string.Join(", ", model.ConstructorArguments.Select(a => Local(a.MemberIndex)));
+        var creation = model.ConstructorIsAccessor ? "__Create(" + arguments + ")" : "new " + type.FullyQualifiedName + "(" + arguments + ")";
         var initializers = readable.Where(i => members[i].Setter == MemberSetter.Initializer).ToList();
         if (initializers.Count == 0)
         {
-            _w.Line("var __result = new " + type.FullyQualifiedName + "(" + arguments + ");");
+            _w.Line("var __result = " + creation + ";");
         }
         else
         {
-            _w.Line("var __result = new " + type.FullyQualifiedName + "(" + arguments + ")");
+            _w.Line("var __result = " + creation);
             _w.Open();
             foreach (var i in initializers)
             {
@@ -202,6 +212,7 @@ internal sealed partial class Emitter
             _w.Close(";");
         }
 
+        var target = model.IsValueType ? "ref __result" : "__result";
         foreach (var i in readable)
         {
             switch (members[i].Setter)
@@ -209,8 +220,11 @@ internal sealed partial class Emitter
                 case MemberSetter.Assign:
                     _w.Line("if (" + Has(i) + ") __result." + members[i].Name + " = " + Local(i) + ";");
                     break;
-                case MemberSetter.InitAccessor:
-                    _w.Line("if (" + Has(i) + ") " + InitAccessor(type, i) + "(" + (model.IsValueType ? "ref " : "") + "__result, " + Local(i) + ");");
+                case MemberSetter.Accessor:
+                    _w.Line("if (" + Has(i) + ") " + AccessorCall(members[i], i, "Set") + "(" + target + ", " + Local(i) + ");");
+                    break;
+                case MemberSetter.FieldAccessor:
+                    _w.Line("if (" + Has(i) + ") " + AccessorCall(members[i], i, "Field") + "(" + target + ") = " + Local(i) + ";");
                     break;
             }
         }
@@ -219,12 +233,90 @@ internal sealed partial class Emitter
         _w.Close();
     }
 
+    /// <summary>The expression that reads member <paramref name="i"/> of <c>value</c> when writing.</summary>
+    private static string GetExpression(ObjectModel model, MemberModel member, int i)
+    {
+        var target = model.IsValueType ? "ref value" : "value";
+        return member.Getter switch
+        {
+            MemberGetter.Accessor => AccessorCall(member, i, "Get") + "(" + target + ")",
+            MemberGetter.FieldAccessor => AccessorCall(member, i, "Field") + "(" + target + ")",
+            _ => "value." + member.Name,
+        };
+    }
+
+    /// <summary>
+    /// The <c>UnsafeAccessor</c>s of init-only, non-public and <c>[JsonInclude]</c> members and of a non-public
+    /// <c>[JsonConstructor]</c>. A member of a generic type gets them in a generic class whose type parameters are the
+    /// declaring type's, the only form the runtime binds.
+    /// </summary>
+    private void EmitAccessors(TypeModel type, ObjectModel model)
+    {
+        if (model.ConstructorIsAccessor)
+        {
+            var parameters = string.Join(", ", model.ConstructorArguments.Select((a, index) => a.ParameterType + " p" + index.ToString(CultureInfo.InvariantCulture)));
+            _w.Line();
+            _w.Line("[" + Names.UnsafeAccessor + "(" + Names.UnsafeAccessorKind + ".Constructor)]");
+            _w.Line("private static extern " + type.FullyQualifiedName + " __Create(" + parameters + ");");
+        }
+
+        for (var i = 0; i < model.Members.Count; i++)
+        {
+            var member = model.Members[i];
+            if (member.Accessor is not { } accessor)
+            {
+                continue;
+            }
+
+            var generic = accessor.TypeParameters.Length > 0;
+            var prefix = generic ? "public" : "private";
+            var suffix = generic ? "" : "_" + i.ToString(CultureInfo.InvariantCulture);
+            var target = (model.IsValueType ? "ref " : "") + accessor.TargetType + " target";
+            _w.Line();
+            if (generic)
+            {
+                _w.Open("private static class " + AccessorClass(i) + "<" + accessor.TypeParameters + ">");
+            }
+
+            if (member.Getter == MemberGetter.Accessor)
+            {
+                _w.Line("[" + Names.UnsafeAccessor + "(" + Names.UnsafeAccessorKind + ".Method, Name = " + Literal("get_" + member.MetadataName) + ")]");
+                _w.Line(prefix + " static extern " + accessor.MemberType + " Get" + suffix + "(" + target + ");");
+            }
+
+            if (member.Setter == MemberSetter.Accessor)
+            {
+                _w.Line("[" + Names.UnsafeAccessor + "(" + Names.UnsafeAccessorKind + ".Method, Name = " + Literal("set_" + member.MetadataName) + ")]");
+                _w.Line(prefix + " static extern void Set" + suffix + "(" + target + ", " + accessor.MemberType + " value);");
+            }
+
+            if (member.Getter == MemberGetter.FieldAccessor || member.Setter == MemberSetter.FieldAccessor)
+            {
+                _w.Line("[" + Names.UnsafeAccessor + "(" + Names.UnsafeAccessorKind + ".Field, Name = " + Literal(member.MetadataName) + ")]");
+                _w.Line(prefix + " static extern ref " + accessor.MemberType + " Field" + suffix + "(" + target + ");");
+            }
+
+            if (generic)
+            {
+                _w.Close();
+            }
+        }
+    }
+
+    private static string AccessorCall(MemberModel member, int i, string kind)
+    {
+        var accessor = member.Accessor!;
+        return accessor.TypeParameters.Length > 0
+            ? AccessorClass(i) + "<" + accessor.TypeArguments + ">." + kind
+            : kind + "_" + i.ToString(CultureInfo.InvariantCulture);
+    }
+
+    private static string AccessorClass(int index) => "__Accessors" + index.ToString(CultureInfo.InvariantCulture);
+
     private static bool NeedsHas(MemberModel member) =>
-        member.IsRequired || member.Setter is MemberSetter.Assign or MemberSetter.InitAccessor;
+        member.IsRequired || member.Setter is MemberSetter.Assign or MemberSetter.Accessor or MemberSetter.FieldAccessor;
 
-    private static string MemberName(TypeModel type, int index) => "s_" + type.Id + "_" + index.ToString(CultureInfo.InvariantCulture);
-
-    private static string InitAccessor(TypeModel type, int index) => "__Init" + type.Id + "_" + index.ToString(CultureInfo.InvariantCulture);
+    private static string MemberName(int index) => "s_" + index.ToString(CultureInfo.InvariantCulture);
 
     private static string Local(int index) => "__v" + index.ToString(CultureInfo.InvariantCulture);
 

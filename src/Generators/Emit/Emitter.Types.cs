@@ -9,7 +9,7 @@ internal sealed partial class Emitter
     {
         var element = Type(type.ElementId!);
         _w.Line();
-        _w.Open("private static void Write" + type.Id + "(" + Names.Writer + " writer, " + type.FullyQualifiedName + " value)");
+        _w.Open("internal static void Write(" + Names.Writer + " writer, " + type.FullyQualifiedName + " value)");
         _w.Open("if (value.HasValue)");
         WriteValue(element, "value.GetValueOrDefault()");
         _w.Close();
@@ -18,7 +18,7 @@ internal sealed partial class Emitter
         _w.Close();
         _w.Close();
         _w.Line();
-        _w.Open("private static " + type.FullyQualifiedName + " Read" + type.Id + "(ref " + Names.Reader + " reader)");
+        _w.Open("internal static " + type.FullyQualifiedName + " Read(ref " + Names.Reader + " reader)");
         _w.Line("return reader.TokenType == " + Names.TokenType + ".Null ? null : " + ReadExpression(element) + ";");
         _w.Close();
     }
@@ -27,10 +27,43 @@ internal sealed partial class Emitter
     {
         var model = type.Enum!;
         var fqn = type.FullyQualifiedName;
-        var underlyingRead = Names.Helpers + ".Read" + UnderlyingReader(model.UnderlyingType) + "(ref reader)";
+        var underlying = model.UnderlyingType;
+        var signed = underlying is "sbyte" or "short" or "int" or "long";
+        var size = underlying switch
+        {
+            "byte" or "sbyte" => 1,
+            "short" or "ushort" => 2,
+            "long" or "ulong" => 8,
+            _ => 4,
+        };
+        var underlyingRead = Names.Helpers + ".Read" + UnderlyingReader(underlying) + "(ref reader)";
+
         _w.Line();
-        _w.Open("private static void Write" + type.Id + "(" + Names.Writer + " writer, " + fqn + " value)");
-        if (!_model.EnumsAsNumbers)
+        _w.Line("// The names System.Text.Json's JsonStringEnumConverter writes and reads: flags combinations, custom names, integers.");
+        _w.Line("private static readonly " + Names.EnumFormat + " s_format = new(");
+        _w.Line("    " + Literal(type.DisplayName) + ", " + (model.IsFlags ? "true" : "false") + ", " + (signed ? "true" : "false") + ", " + size.ToString(CultureInfo.InvariantCulture) + ",");
+        var values = new System.Text.StringBuilder();
+        var names = new System.Text.StringBuilder();
+        var custom = new System.Text.StringBuilder();
+        foreach (var member in model.Members)
+        {
+            values.Append("ToBits((" + fqn + ")(" + member.Value + ")), ");
+            names.Append(Literal(member.JsonName) + ", ");
+            custom.Append(member.IsCustom ? "true, " : "false, ");
+        }
+
+        _w.Line("    new ulong[] { " + values + "},");
+        _w.Line("    new string[] { " + names + "},");
+        _w.Line("    new bool[] { " + custom + "});");
+
+        _w.Line();
+        _w.Line("private static ulong ToBits(" + fqn + " value) => unchecked((ulong)(" + (signed ? "long" : "ulong") + ")(" + underlying + ")value);");
+        _w.Line();
+        _w.Line("private static " + fqn + " FromBits(ulong bits) => unchecked((" + fqn + ")(" + underlying + ")bits);");
+
+        _w.Line();
+        _w.Open("internal static void Write(" + Names.Writer + " writer, " + fqn + " value)");
+        if (!_enumsAsNumbers)
         {
             _w.Open("switch (value)");
             for (var i = 0; i < model.Members.Count; i++)
@@ -38,83 +71,84 @@ internal sealed partial class Emitter
                 var member = model.Members[i];
                 if (member.IsWritten)
                 {
-                    _w.Line("case (" + fqn + ")(" + member.Value + "): writer.WriteStringValue(" + EnumName(type, i) + "); return;");
+                    _w.Line("case (" + fqn + ")(" + member.Value + "): writer.WriteStringValue(" + EnumName(i) + "); return;");
                 }
             }
 
             _w.Close();
             if (model.IsFlags)
             {
-                // Combinations are written as "A, B", as System.Text.Json does; values with no name stay numbers.
-                _w.Line("string __text = value.ToString();");
-                _w.Open("if (__text.Length > 0 && !char.IsDigit(__text[0]) && __text[0] != '-')");
+                _w.Line("string? __text = s_format.Format(ToBits(value));");
+                _w.Open("if (__text is not null)");
                 _w.Line("writer.WriteStringValue(__text);");
                 _w.Line("return;");
                 _w.Close();
             }
         }
 
-        _w.Line("writer.WriteNumberValue((" + model.UnderlyingType + ")value);");
+        _w.Line("writer.WriteNumberValue((" + underlying + ")value);");
         _w.Close();
 
         _w.Line();
-        _w.Open("private static " + fqn + " Read" + type.Id + "(ref " + Names.Reader + " reader)");
-        if (_model.EnumsAsNumbers)
+        _w.Open("internal static " + fqn + " Read(ref " + Names.Reader + " reader)");
+        if (!_enumsAsNumbers)
         {
-            _w.Line("return (" + fqn + ")" + underlyingRead + ";");
+            _w.Open("if (reader.TokenType == " + Names.TokenType + ".String)");
+            _w.Open("if (!reader.HasValueSequence && !reader.ValueIsEscaped)");
+            _w.Line(Names.ByteSpan + " __text = reader.ValueSpan;");
+            foreach (var member in model.Members)
+            {
+                _w.Line("if (" + Names.SequenceEqual + "(__text, " + Literal(member.JsonName) + "u8)) return (" + fqn + ")(" + member.Value + ");");
+            }
+
             _w.Close();
-            return;
+            _w.Line("return FromBits(s_format.Parse(reader.GetString()));");
+            _w.Close();
+            _w.Line();
         }
 
-        _w.Open("if (reader.TokenType == " + Names.TokenType + ".String)");
-        _w.Open("if (!reader.HasValueSequence && !reader.ValueIsEscaped)");
-        _w.Line(Names.ByteSpan + " __text = reader.ValueSpan;");
-        foreach (var member in model.Members)
-        {
-            _w.Line("if (" + Names.SequenceEqual + "(__text, " + Literal(member.JsonName) + "u8)) return (" + fqn + ")(" + member.Value + ");");
-        }
-
-        _w.Close();
-        _w.Line("return Parse" + type.Id + "(reader.GetString());");
-        _w.Close();
-        _w.Line();
         _w.Line("return (" + fqn + ")" + underlyingRead + ";");
         _w.Close();
 
+        // Dictionary keys are names (or integers) whether enums are written as strings or numbers, as System.Text.Json does.
         _w.Line();
-        _w.Open("private static " + fqn + " Parse" + type.Id + "(string? text)");
-        _w.Open("if (text is not null)");
-        foreach (var member in model.Members)
-        {
-            _w.Line("if (string.Equals(text, " + Literal(member.JsonName) + ", global::System.StringComparison.OrdinalIgnoreCase)) return (" + fqn + ")(" + member.Value + ");");
-        }
-
-        _w.Line("if (global::System.Enum.TryParse<" + fqn + ">(text, true, out var __value)) return __value;");
+        _w.Open("internal static void WriteKey(" + Names.Writer + " writer, " + fqn + " value)");
+        _w.Line("ulong __bits = ToBits(value);");
+        _w.Line("writer.WritePropertyName(s_format.Format(__bits) ?? s_format.FormatNumber(__bits));");
         _w.Close();
-        _w.Line("throw " + Names.Helpers + ".UnknownEnumValue(" + Literal(type.DisplayName) + ", text);");
-        _w.Close();
+        _w.Line();
+        _w.Line("internal static " + fqn + " ReadKey(ref " + Names.Reader + " reader) => FromBits(s_format.Parse(reader.GetString()));");
 
-        for (var i = 0; i < model.Members.Count; i++)
+        if (!_enumsAsNumbers)
         {
-            if (model.Members[i].IsWritten)
+            for (var i = 0; i < model.Members.Count; i++)
             {
-                _w.Line();
-                _w.Line("private static readonly " + Names.EncodedText + " " + EnumName(type, i) + " = " + Names.EncodedText + ".Encode(" + Literal(model.Members[i].JsonName) + ");");
+                if (model.Members[i].IsWritten)
+                {
+                    _w.Line();
+                    _w.Line("private static readonly " + Names.EncodedText + " " + EnumName(i) + " = " + Names.EncodedText + ".Encode(" + Literal(model.Members[i].JsonName) + ");");
+                }
             }
         }
     }
 
     private void EmitCollection(TypeModel type)
     {
+        var self = type.ToRef();
         var element = Type(type.ElementId!);
-        var listType = Names.List + "<" + type.ElementFullyQualifiedName + ">";
+        var collection = type.Collection!;
         _w.Line();
-        _w.Open("private static void Write" + type.Id + "(" + Names.Writer + " writer, " + Nullable(type) + " value)");
-        _w.Open("if (value is null)");
-        _w.Line("writer.WriteNullValue();");
-        _w.Line("return;");
-        _w.Close();
-        _w.Line();
+        _w.Open("internal static void Write(" + Names.Writer + " writer, " + Nullable(self) + " value)");
+        if (type.IsReferenceType)
+        {
+            _w.Open("if (value is null)");
+            _w.Line("writer.WriteNullValue();");
+            _w.Line("return;");
+            _w.Close();
+            _w.Line();
+        }
+
+        _w.Line(Names.Helpers + ".CheckDepth(writer, " + Literal(type.DisplayName) + ");");
         _w.Line("writer.WriteStartArray();");
         switch (type.CollectionKind)
         {
@@ -123,16 +157,14 @@ internal sealed partial class Emitter
                 WriteValue(element, "value[__i]");
                 _w.Close();
                 break;
-            case CollectionKind.List:
-            case CollectionKind.IList:
-            case CollectionKind.IReadOnlyList:
-                // Indexing through the interface avoids boxing an enumerator.
+            case CollectionKind.Indexed:
                 _w.Open("for (int __i = 0; __i < value.Count; __i++)");
                 WriteValue(element, "value[__i]");
                 _w.Close();
                 break;
-            default:
-                _w.Open("if (value is " + listType + " __list)");
+            case CollectionKind.Interface:
+                // A List<T> behind the interface is indexed, which avoids boxing an enumerator.
+                _w.Open("if (value is " + Names.List + "<" + type.ElementFullyQualifiedName + "> __list)");
                 _w.Open("for (int __i = 0; __i < __list.Count; __i++)");
                 WriteValue(element, "__list[__i]");
                 _w.Close();
@@ -143,22 +175,31 @@ internal sealed partial class Emitter
                 _w.Close();
                 _w.Close();
                 break;
+            default:
+                _w.Open("foreach (var __item in value)");
+                WriteValue(element, "__item");
+                _w.Close();
+                break;
         }
 
         _w.Line("writer.WriteEndArray();");
         _w.Close();
 
         _w.Line();
-        _w.Open("private static " + Nullable(type) + " Read" + type.Id + "(ref " + Names.Reader + " reader)");
-        _w.Line("if (reader.TokenType == " + Names.TokenType + ".Null) return null;");
+        _w.Open("internal static " + Nullable(self) + " Read(ref " + Names.Reader + " reader)");
+        if (type.IsReferenceType)
+        {
+            _w.Line("if (reader.TokenType == " + Names.TokenType + ".Null) return null;");
+        }
+
         _w.Line("if (reader.TokenType != " + Names.TokenType + ".StartArray) throw " + Names.Helpers + ".InvalidToken(reader.TokenType, \"StartArray\", " + Literal(type.DisplayName) + ");");
-        _w.Line("var __result = new " + listType + "();");
+        _w.Line("var __result = " + collection.Create + ";");
         _w.Line("int __index = 0;");
         _w.Open("try");
         _w.Open("while (true)");
         _w.Line("reader.Read();");
         _w.Line("if (reader.TokenType == " + Names.TokenType + ".EndArray) break;");
-        _w.Line("__result.Add(" + ReadExpression(element) + ");");
+        _w.Line(string.Format(CultureInfo.InvariantCulture, collection.Add, "__result", ReadExpression(element)) + ";");
         _w.Line("__index++;");
         _w.Close();
         _w.Close();
@@ -166,71 +207,102 @@ internal sealed partial class Emitter
         _w.Line("throw " + Names.Helpers + ".AddPath(__ex, " + Literal(type.DisplayName) + ", __index);");
         _w.Close();
         _w.Line();
-        _w.Line(type.CollectionKind == CollectionKind.Array ? "return __result.ToArray();" : "return __result;");
+        _w.Line("return " + string.Format(CultureInfo.InvariantCulture, collection.Finish, "__result") + ";");
         _w.Close();
     }
 
     private void EmitDictionary(TypeModel type)
     {
+        var self = type.ToRef();
         var element = Type(type.ElementId!);
-        var dictionaryType = Names.Dictionary + "<string, " + type.ElementFullyQualifiedName + ">";
+        var key = Type(type.KeyId!);
+        var collection = type.Collection!;
         _w.Line();
-        _w.Open("private static void Write" + type.Id + "(" + Names.Writer + " writer, " + Nullable(type) + " value)");
-        _w.Open("if (value is null)");
-        _w.Line("writer.WriteNullValue();");
-        _w.Line("return;");
-        _w.Close();
-        _w.Line();
-        _w.Line("writer.WriteStartObject();");
-        if (type.CollectionKind == CollectionKind.Dictionary)
+        _w.Open("internal static void Write(" + Names.Writer + " writer, " + Nullable(self) + " value)");
+        if (type.IsReferenceType)
         {
-            WritePairs(element, "value");
+            _w.Open("if (value is null)");
+            _w.Line("writer.WriteNullValue();");
+            _w.Line("return;");
+            _w.Close();
+            _w.Line();
+        }
+
+        _w.Line(Names.Helpers + ".CheckDepth(writer, " + Literal(type.DisplayName) + ");");
+        _w.Line("writer.WriteStartObject();");
+        if (type.CollectionKind == CollectionKind.Interface)
+        {
+            _w.Open("if (value is " + Names.Dictionary + "<" + type.KeyFullyQualifiedName + ", " + type.ElementFullyQualifiedName + "> __dictionary)");
+            WritePairs(key, element, "__dictionary");
+            _w.Close();
+            _w.Open("else");
+            WritePairs(key, element, "value");
+            _w.Close();
         }
         else
         {
-            _w.Open("if (value is " + dictionaryType + " __dictionary)");
-            WritePairs(element, "__dictionary");
-            _w.Close();
-            _w.Open("else");
-            WritePairs(element, "value");
-            _w.Close();
+            WritePairs(key, element, "value");
         }
 
         _w.Line("writer.WriteEndObject();");
         _w.Close();
 
         _w.Line();
-        _w.Open("private static " + Nullable(type) + " Read" + type.Id + "(ref " + Names.Reader + " reader)");
-        _w.Line("if (reader.TokenType == " + Names.TokenType + ".Null) return null;");
+        _w.Open("internal static " + Nullable(self) + " Read(ref " + Names.Reader + " reader)");
+        if (type.IsReferenceType)
+        {
+            _w.Line("if (reader.TokenType == " + Names.TokenType + ".Null) return null;");
+        }
+
         _w.Line("if (reader.TokenType != " + Names.TokenType + ".StartObject) throw " + Names.Helpers + ".InvalidToken(reader.TokenType, \"StartObject\", " + Literal(type.DisplayName) + ");");
-        _w.Line("var __result = new " + dictionaryType + "();");
+        _w.Line("var __result = " + collection.Create + ";");
         _w.Line("string? __key = null;");
         _w.Open("try");
         _w.Open("while (true)");
         _w.Line("reader.Read();");
         _w.Line("if (reader.TokenType == " + Names.TokenType + ".EndObject) break;");
         _w.Line("__key = reader.GetString()!;");
+        _w.Line("var __k = " + ReadKeyExpression(key) + ";");
         _w.Line("reader.Read();");
-        _w.Line("__result[__key] = " + ReadExpression(element) + ";");
+        _w.Line(string.Format(CultureInfo.InvariantCulture, collection.Add, "__result", ReadExpression(element), "__k") + ";");
         _w.Close();
         _w.Close();
         _w.Open("catch (" + Names.JsonException + " __ex)");
         _w.Line("throw " + Names.Helpers + ".AddPath(__ex, " + Literal(type.DisplayName) + ", __key);");
         _w.Close();
         _w.Line();
-        _w.Line("return __result;");
+        _w.Line("return " + string.Format(CultureInfo.InvariantCulture, collection.Finish, "__result") + ";");
         _w.Close();
     }
 
-    private void WritePairs(TypeModel element, string dictionary)
+    private void WritePairs(TypeRef key, TypeRef element, string dictionary)
     {
         _w.Open("foreach (var __pair in " + dictionary + ")");
-        _w.Line("writer.WritePropertyName(__pair.Key);");
+        switch (key.BuiltIn)
+        {
+            case BuiltInKind.String:
+                _w.Line("writer.WritePropertyName(__pair.Key);");
+                break;
+            case BuiltInKind.None:
+                _w.Line(Class(key.Id) + ".WriteKey(writer, __pair.Key);");
+                break;
+            default:
+                _w.Line(Names.Helpers + ".WriteKeyWith(writer, " + Converter(key.BuiltIn) + ", __pair.Key);");
+                break;
+        }
+
         WriteValue(element, "__pair.Value");
         _w.Close();
     }
 
-    private static string EnumName(TypeModel type, int index) => "s_" + type.Id + "_" + index.ToString(CultureInfo.InvariantCulture);
+    private static string ReadKeyExpression(TypeRef key) => key.BuiltIn switch
+    {
+        BuiltInKind.String => "__key",
+        BuiltInKind.None => Class(key.Id) + ".ReadKey(ref reader)",
+        _ => Names.Helpers + ".ReadKeyWith(ref reader, " + Converter(key.BuiltIn) + ", " + Literal(key.DisplayName) + ")",
+    };
+
+    private static string EnumName(int index) => "s_" + index.ToString(CultureInfo.InvariantCulture);
 
     private static string UnderlyingReader(string keyword) => keyword switch
     {

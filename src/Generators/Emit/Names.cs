@@ -9,6 +9,8 @@ internal static class Names
     public const string JsonException = "global::System.Text.Json.JsonException";
     public const string EncodedText = "global::System.Text.Json.JsonEncodedText";
     public const string Helpers = "global::NativeAotPersistence.Payloads.PayloadJson";
+    public const string EnumFormat = "global::NativeAotPersistence.Payloads.PayloadEnumFormat";
+    public const string Converters = "global::System.Text.Json.Serialization.Metadata.JsonMetadataServices";
     public const string TypeInfo = "global::NativeAotPersistence.PayloadTypeInfo";
     public const string Type = "global::System.Type";
     public const string List = "global::System.Collections.Generic.List";

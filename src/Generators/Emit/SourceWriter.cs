@@ -24,6 +24,9 @@ internal sealed class SourceWriter
         _builder.Append('\n');
     }
 
+    /// <summary>Appends text as it is (no indentation).</summary>
+    public void Raw(string text) => _builder.Append(text);
+
     public void Open(string header)
     {
         Line(header);

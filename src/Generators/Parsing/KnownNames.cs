@@ -17,8 +17,20 @@ internal static class KnownNames
     public const string JsonPolymorphic = "System.Text.Json.Serialization.JsonPolymorphicAttribute";
     public const string JsonExtensionData = "System.Text.Json.Serialization.JsonExtensionDataAttribute";
     public const string JsonStringEnumMemberName = "System.Text.Json.Serialization.JsonStringEnumMemberNameAttribute";
+    public const string JsonInclude = "System.Text.Json.Serialization.JsonIncludeAttribute";
+    public const string JsonUnmappedMemberHandling = "System.Text.Json.Serialization.JsonUnmappedMemberHandlingAttribute";
+    public const string JsonNumberHandling = "System.Text.Json.Serialization.JsonNumberHandlingAttribute";
+    public const string JsonObjectCreationHandling = "System.Text.Json.Serialization.JsonObjectCreationHandlingAttribute";
+    public const string JsonSerializable = "System.Text.Json.Serialization.JsonSerializableAttribute";
+    public const string JsonSourceGenerationOptions = "System.Text.Json.Serialization.JsonSourceGenerationOptionsAttribute";
+    public const string SerializationNamespace = "System.Text.Json.Serialization.";
     public const string SetsRequiredMembers = "System.Diagnostics.CodeAnalysis.SetsRequiredMembersAttribute";
     public const string Flags = "System.FlagsAttribute";
+
+    // Values of JsonUnmappedMemberHandling, JsonNumberHandling and JsonObjectCreationHandling.
+    public const int UnmappedDisallow = 1;
+    public const int NumberHandlingStrict = 0;
+    public const int ObjectCreationReplace = 0;
 
     // Values of System.Text.Json.Serialization.JsonIgnoreCondition.
     public const int IgnoreNever = 0;

@@ -32,17 +32,19 @@ internal sealed partial class TypeWalker
             }
 
             var jsonName = field.Name;
+            var isCustom = false;
             foreach (var attribute in field.GetAttributes())
             {
                 if (attribute.AttributeClass?.ToDisplayString() == KnownNames.JsonStringEnumMemberName &&
                     attribute.ConstructorArguments.Length == 1 && attribute.ConstructorArguments[0].Value is string custom)
                 {
                     jsonName = custom;
+                    isCustom = true;
                 }
             }
 
             var value = Convert.ToString(field.ConstantValue, CultureInfo.InvariantCulture) ?? "0";
-            members.Add(new EnumMemberModel(field.Name, jsonName, value, written.Add(value)));
+            members.Add(new EnumMemberModel(field.Name, jsonName, value, written.Add(value), isCustom));
         }
 
         var isFlags = type.GetAttributes().Any(static a => a.AttributeClass?.ToDisplayString() == KnownNames.Flags);

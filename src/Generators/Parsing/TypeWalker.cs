@@ -34,6 +34,7 @@ internal sealed partial class TypeWalker
     private readonly Dictionary<ITypeSymbol, string> _rootNames = new(SymbolEqualityComparer.Default);
     private readonly List<(ITypeSymbol Type, Location? Location)> _rootOrder = [];
     private readonly HashSet<string> _usedIds = new(StringComparer.Ordinal);
+    private readonly HashSet<string> _typeIds = new(StringComparer.Ordinal);
     private readonly List<DiagnosticInfo> _diagnostics;
     private readonly int _namingPolicy;
     private readonly bool _enumsAsNumbers;
@@ -64,6 +65,18 @@ internal sealed partial class TypeWalker
         for (var i = 2; !_usedIds.Add(candidate); i++)
         {
             candidate = name + i.ToString(CultureInfo.InvariantCulture);
+        }
+
+        return candidate;
+    }
+
+    /// <summary>A unique id for a type's generated class and file: letters, digits and '_' only.</summary>
+    private string ReserveId(string name)
+    {
+        var candidate = name;
+        for (var i = 2; !_typeIds.Add(candidate); i++)
+        {
+            candidate = name + "_" + i.ToString(CultureInfo.InvariantCulture);
         }
 
         return candidate;
@@ -151,8 +164,30 @@ internal sealed partial class TypeWalker
 
     public static string Name(ITypeSymbol type) => type.ToDisplayString(Display);
 
-    private static ITypeSymbol Normalize(ITypeSymbol type) =>
-        type.IsReferenceType ? type.WithNullableAnnotation(NullableAnnotation.NotAnnotated) : type;
+    private static ITypeSymbol Normalize(ITypeSymbol type)
+    {
+        // (int a, string b) and (int, string) are one type: element names are not in metadata, and JSON uses Item1, Item2.
+        if (type is INamedTypeSymbol { IsTupleType: true, TupleUnderlyingType: { } underlying })
+        {
+            type = underlying;
+        }
+
+        return type.IsReferenceType ? type.WithNullableAnnotation(NullableAnnotation.NotAnnotated) : type;
+    }
+
+    /// <summary>
+    /// Reports an error about <paramref name="entry"/> (or one of its members) and refuses the type: its generated
+    /// serializer throws with the same message, so suppressing the error never drops data silently.
+    /// </summary>
+    private void Refuse(Entry entry, DiagnosticDescriptor descriptor, Location? location, params string[] args)
+    {
+        var info = DiagnosticFactory.Create(descriptor, location, args);
+        _diagnostics.Add(info);
+        if (descriptor.DefaultSeverity == DiagnosticSeverity.Error && entry.Refusal is null)
+        {
+            entry.Refusal = DiagnosticText.Format(info);
+        }
+    }
 
     private Entry Create(ITypeSymbol type, Location? location)
     {
@@ -185,11 +220,22 @@ internal sealed partial class TypeWalker
             entry.Shape = TypeShape.Nullable;
             SetElement(entry, underlying, location);
         }
-        else if (GetCollection(type, out var kind, out var element) is { } shape)
+        else if (ClassifyCollection(type) is { } collection)
         {
-            entry.Shape = shape;
-            entry.CollectionKind = kind;
-            SetElement(entry, element!, location);
+            entry.Shape = collection.Shape;
+            entry.CollectionKind = collection.Kind;
+            entry.Collection = collection.Model;
+            if (collection.Key is not null)
+            {
+                entry.KeyId = Resolve(collection.Key, location, entry.DisplayName);
+                entry.KeyFullyQualifiedName = Normalize(collection.Key).ToDisplayString(FullyQualified);
+            }
+
+            SetElement(entry, collection.Element, location);
+            if (collection.Problem is not null)
+            {
+                Refuse(entry, DiagnosticDescriptors.UnsupportedType, location, entry.DisplayName, entry.DisplayName, collection.Problem);
+            }
         }
         else
         {
@@ -200,8 +246,8 @@ internal sealed partial class TypeWalker
         var hasProperty = rootPropertyName is not null ||
                           !(entry.Shape == TypeShape.BuiltIn ||
                             (entry.Shape == TypeShape.Nullable && GetBuiltIn(GetNullableUnderlying(type)!) != BuiltInKind.None));
-        entry.PropertyName = rootPropertyName ?? (hasProperty ? ReserveName(TypeName(type)) : null);
-        entry.Id = entry.PropertyName ?? ReserveName("BuiltIn" + TypeName(type));
+        entry.PropertyName = rootPropertyName ?? (hasProperty ? ReserveName(Identifiers.Escape(TypeName(type))) : null);
+        entry.Id = ReserveId(entry.PropertyName is null ? "BuiltIn" + TypeName(type) : TypeName(type));
         return entry;
     }
 
@@ -221,7 +267,7 @@ internal sealed partial class TypeWalker
             case INamedTypeSymbol named when GetNullableUnderlying(named) is { } underlying:
                 return "Nullable" + TypeName(underlying);
             case INamedTypeSymbol named:
-                var name = named.Name;
+                var name = Identifiers.Sanitize(named.Name);
                 foreach (var argument in named.TypeArguments)
                 {
                     name += TypeName(argument);
@@ -284,6 +330,14 @@ internal sealed partial class TypeWalker
 
         public CollectionKind CollectionKind { get; set; }
 
+        public CollectionModel? Collection { get; set; }
+
+        public string? KeyId { get; set; }
+
+        public string? KeyFullyQualifiedName { get; set; }
+
+        public string? Refusal { get; set; }
+
         public EnumModel? Enum { get; set; }
 
         public ObjectModel? Object { get; set; }
@@ -299,8 +353,12 @@ internal sealed partial class TypeWalker
             BuiltIn,
             ElementId,
             ElementFullyQualifiedName,
+            KeyId,
+            KeyFullyQualifiedName,
             CollectionKind,
+            Collection,
             Enum,
-            Object);
+            Object,
+            Refusal);
     }
 }
