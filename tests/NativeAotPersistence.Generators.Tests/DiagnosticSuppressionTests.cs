@@ -89,6 +89,33 @@ public sealed partial class DiagnosticSuppressionTests
     }
 
     [Fact]
+    public void The_pragma_the_docs_show_silences_NAP0011_at_that_call()
+    {
+        const string Source = """
+            public sealed record SharedOrder(int Id);
+            public sealed record Registered(int Id);
+            [Payload(typeof(Registered))]
+            internal partial class AppPayloads : PayloadContext { }
+            internal static class Calls
+            {
+                public static async Task Store(ICacheProvider cache)
+                {
+                    // snippet: diagnostics-pragma
+                    #pragma warning disable NAP0011 // SharedOrder is registered in SharedPayloads, in the Shared project
+                    await cache.SetAsync("order:1", new SharedOrder(1));
+                    #pragma warning restore NAP0011
+                    // end snippet
+                    await cache.SetAsync("order:2", new SharedOrder(2));
+                }
+            }
+            """;
+
+        var reported = DocDiagnosticsTests.Reported(Source).Where(static d => !d.IsSuppressed).ToList();
+        Assert.Equal(["cache.SetAsync(\"order:2\", new SharedOrder(2))"], reported.Select(Text));
+        Assert.All(reported, static d => Assert.Equal("NAP0011", d.Id));
+    }
+
+    [Fact]
     public void Pragma_around_one_member_silences_that_member_only()
     {
         var diagnostics = RunGenerator(GeneratorDriverHelper.CreateCompilation(
