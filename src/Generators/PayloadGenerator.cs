@@ -44,11 +44,20 @@ public sealed class PayloadGenerator : IIncrementalGenerator
         context.RegisterSourceOutput(contextFiles, static (spc, file) => spc.AddSource(file.HintName, Emitter.EmitContext(file)));
         context.RegisterSourceOutput(typeFiles, static (spc, file) => spc.AddSource(file.HintName, Emitter.EmitType(file)));
 
-        context.RegisterSourceOutput(diagnostics, static (spc, infos) =>
+        // A diagnostic must point into the user's SyntaxTree (not at a bare file path) for #pragma warning disable,
+        // [SuppressMessage] and .editorconfig severities to apply to it: the plain locations meet the compilation here to
+        // find their trees. This step reruns on every compilation (a lookup by path, nothing for a context without
+        // diagnostics) but its result is equal, and the output cached, while the diagnostics and the trees they point
+        // into are the same; the parsing and the emitter never see the compilation.
+        var located = diagnostics
+            .Combine(context.CompilationProvider)
+            .Select(static (input, _) => DiagnosticFactory.Locate(input.Left, input.Right));
+
+        context.RegisterSourceOutput(located, static (spc, located) =>
         {
-            foreach (var info in infos)
+            for (var i = 0; i < located.Infos.Count; i++)
             {
-                spc.ReportDiagnostic(DiagnosticFactory.ToDiagnostic(info));
+                spc.ReportDiagnostic(DiagnosticFactory.ToDiagnostic(located.Infos[i], located.Trees[i]));
             }
         });
     }

@@ -16,9 +16,10 @@ public sealed class DiagnosticTests
         Assert.Equal(DiagnosticDescriptors.HelpLink(RepositoryInfo.Url, id) ?? "", diagnostic.Descriptor.HelpLinkUri);
         Assert.True(File.Exists(Path.Combine(RepositoryRoot(), "docs", "diagnostics", id + ".md")), "missing docs page for " + id);
 
-        // Generator diagnostics carry a plain file location; find the text it points at.
-        var path = diagnostic.Location.GetLineSpan().Path;
-        var tree = output.Compilation.SyntaxTrees.Single(t => t.FilePath == path);
+        // Generator diagnostics point into the user's own syntax tree (so #pragma and .editorconfig apply to them).
+        Assert.Equal(LocationKind.SourceFile, diagnostic.Location.Kind);
+        var tree = diagnostic.Location.SourceTree!;
+        Assert.Contains(tree, output.Compilation.SyntaxTrees);
         lock (Texts)
         {
             Texts[diagnostic] = tree.GetText().ToString(diagnostic.Location.SourceSpan);

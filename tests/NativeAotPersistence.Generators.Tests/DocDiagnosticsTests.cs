@@ -10,7 +10,7 @@ namespace NativeAotPersistence.Generators.Tests;
 /// </summary>
 public sealed class DocDiagnosticsTests
 {
-    private const string Usings = """
+    internal const string Usings = """
         using System.Collections.Generic;
         using System.Text.Json;
         using System.Text.Json.Serialization;
@@ -193,7 +193,7 @@ public sealed class DocDiagnosticsTests
         Assert.Empty(output.Compilation.GetDiagnostics().Where(static d => d.Severity == DiagnosticSeverity.Error));
     }
 
-    private static IReadOnlyList<Diagnostic> Reported(string source)
+    internal static IReadOnlyList<Diagnostic> Reported(string source)
     {
         var output = GeneratorDriverHelper.Run(Usings + source);
         return [.. output.Diagnostics, .. GeneratorDriverHelper.Analyze(output.Compilation, new PayloadUsageAnalyzer())];

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.IO.Compression;
 
 namespace NativeAotPersistence.Generators.Tests;
@@ -23,7 +22,7 @@ public sealed class PackagingTests
         {
             // A unique version keeps the machine-wide NuGet cache from serving an older package with the same number.
             var version = "0.0.0-test." + DateTime.UtcNow.ToString("yyyyMMddHHmmssfff", System.Globalization.CultureInfo.InvariantCulture);
-            Run(root, "pack", "src/Runtime", "-c", "Release", "-o", feed, "-p:Version=" + version);
+            DotnetCli.RunChecked(root, "pack", "src/Runtime", "-c", "Release", "-o", feed, "-p:Version=" + version);
 
             var package = Assert.Single(Directory.GetFiles(feed, "*.nupkg"));
             using (var zip = ZipFile.OpenRead(package))
@@ -79,7 +78,7 @@ public sealed class PackagingTests
                 internal partial class ConsumerPayloads : PayloadContext { }
                 """);
 
-            var output = Run(consumer, "run", "--project", consumer);
+            var output = DotnetCli.RunChecked(consumer, "run", "--project", consumer);
             Assert.Contains("""{"id":"A-1","count":3,"history":["Open","Closed"]}""", output, StringComparison.Ordinal);
             Assert.Contains("A-1/3/2", output, StringComparison.Ordinal);
             Assert.Contains("True", output, StringComparison.Ordinal);
@@ -94,36 +93,5 @@ public sealed class PackagingTests
             {
             }
         }
-    }
-
-    private static string Run(string workingDirectory, params string[] arguments)
-    {
-        var start = new ProcessStartInfo("dotnet")
-        {
-            WorkingDirectory = workingDirectory,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        foreach (var argument in arguments)
-        {
-            start.ArgumentList.Add(argument);
-        }
-
-        // The test host may run under MSBuild; the child must not inherit its node settings.
-        foreach (var key in start.Environment.Keys.Where(static k => k.StartsWith("MSBUILD", StringComparison.OrdinalIgnoreCase)).ToList())
-        {
-            start.Environment.Remove(key);
-        }
-
-        start.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
-        start.Environment["DOTNET_NOLOGO"] = "1";
-        using var process = Process.Start(start)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        Assert.True(process.WaitForExit(TimeSpan.FromMinutes(10)), "dotnet " + string.Join(' ', arguments) + " timed out");
-        var output = stdout.Result + stderr.Result;
-        Assert.True(process.ExitCode == 0, $"dotnet {string.Join(' ', arguments)} failed ({process.ExitCode}):\n{output}");
-        return output;
     }
 }

@@ -12,18 +12,21 @@ using NativeAotPersistence.Generators.Parsing;
 namespace NativeAotPersistence.Generators.Diagnostics;
 
 /// <summary>
-/// Warns (NAP0011) at a generic provider call whose payload type is neither built in nor registered by a
+/// Warns (NAP0011) at a call of a generic library method whose payload type is neither built in nor registered by a
 /// <c>[Payload]</c> context of the compilation: the call would throw <c>PayloadTypeNotRegisteredException</c> at run time.
 /// </summary>
+/// <remarks>
+/// Which methods resolve a payload type follows from the library's API, not from a list: every generic method that
+/// resolves its type parameter <c>T</c> through the payload context has an overload taking a <c>PayloadTypeInfo&lt;T&gt;</c>
+/// (the explicit serializer). So a generic method of a NativeAotPersistence assembly resolves <c>T</c> when an overload of
+/// the same name and arity takes a <c>PayloadTypeInfo&lt;T&gt;</c> and it takes none itself, or when it takes a nullable
+/// one and the call passes <see langword="null"/>. A user's own implementation of a library interface counts as the
+/// interface method it implements. <c>PayloadEntryPointTests</c> checks this against every public generic method.
+/// </remarks>
 [DiagnosticAnalyzer(LanguageNames.CSharp)]
 public sealed class PayloadUsageAnalyzer : DiagnosticAnalyzer
 {
-    private static readonly (string Interface, string[] Methods)[] Targets =
-    [
-        ("NativeAotPersistence.ICacheProvider", ["GetAsync", "TryGetAsync", "SetAsync", "AddAsync"]),
-        ("NativeAotPersistence.ICheckpointProvider", ["SaveAsync", "LoadLatestAsync", "LoadAsync", "ListAsync"]),
-        ("NativeAotPersistence.IIdempotencyProvider", ["GetAsync", "SetAsync", "ExecuteOnceAsync"]),
-    ];
+    private const string LibraryAssembly = "NativeAotPersistence";
 
     /// <inheritdoc />
     public override ImmutableArray<DiagnosticDescriptor> SupportedDiagnostics { get; } =
@@ -37,44 +40,159 @@ public sealed class PayloadUsageAnalyzer : DiagnosticAnalyzer
         context.RegisterCompilationStartAction(static start =>
         {
             var compilation = start.Compilation;
-            var interfaces = new List<(INamedTypeSymbol Interface, string[] Methods)>();
-            foreach (var (name, methods) in Targets)
-            {
-                if (compilation.GetTypeByMetadataName(name) is { } symbol)
-                {
-                    interfaces.Add((symbol, methods));
-                }
-            }
-
-            var typeInfo = compilation.GetTypeByMetadataName("NativeAotPersistence.PayloadTypeInfo`1");
-            if (interfaces.Count == 0 || typeInfo is null)
+            if (compilation.GetTypeByMetadataName("NativeAotPersistence.PayloadTypeInfo`1") is not { } typeInfo)
             {
                 return;
             }
 
-            // Collected once per compilation, and only when a provider call is actually seen.
+            // Collected once per compilation, and only when a resolving call is actually seen.
             var registered = new Lazy<HashSet<ITypeSymbol>>(() => CollectRegistered(compilation, start.CancellationToken), LazyThreadSafetyMode.ExecutionAndPublication);
-            start.RegisterOperationAction(operation => Analyze(operation, interfaces, typeInfo, registered), OperationKind.Invocation);
+            start.RegisterOperationAction(operation => AnalyzeInvocation(operation, typeInfo, registered), OperationKind.Invocation);
+            start.RegisterOperationAction(operation => AnalyzeMethodReference(operation, typeInfo, registered), OperationKind.MethodReference);
         });
     }
 
-    private static void Analyze(OperationAnalysisContext context, List<(INamedTypeSymbol Interface, string[] Methods)> interfaces, INamedTypeSymbol typeInfo, Lazy<HashSet<ITypeSymbol>> registered)
+    /// <summary>
+    /// The ordinal of the type parameter of <paramref name="method"/> that a call resolves through the payload context,
+    /// or -1 when it resolves none. <paramref name="typeInfoParameter"/> is set when the method takes an optional
+    /// serializer for it: the call resolves only when it passes <see langword="null"/> there.
+    /// </summary>
+    internal static int PayloadTypeParameter(IMethodSymbol method, INamedTypeSymbol payloadTypeInfo, out IParameterSymbol? typeInfoParameter)
     {
-        var method = ((IInvocationOperation)context.Operation).TargetMethod;
-        if (!method.IsGenericMethod || method.TypeArguments.Length != 1 || !IsProviderMethod(method, interfaces))
+        typeInfoParameter = null;
+        var definition = method.ReducedFrom ?? method.OriginalDefinition;
+        if (!definition.IsGenericMethod)
+        {
+            return -1;
+        }
+
+        if (IsLibrary(definition.ContainingAssembly))
+        {
+            return Classify(definition, payloadTypeInfo, out typeInfoParameter);
+        }
+
+        // A user's own implementation of a library interface: as the interface method it implements.
+        var containing = definition.ContainingType;
+        foreach (var implemented in containing.AllInterfaces)
+        {
+            if (!IsLibrary(implemented.ContainingAssembly))
+            {
+                continue;
+            }
+
+            foreach (var member in implemented.GetMembers(definition.Name))
+            {
+                if (member is IMethodSymbol candidate &&
+                    containing.FindImplementationForInterfaceMember(candidate) is IMethodSymbol implementation &&
+                    SymbolEqualityComparer.Default.Equals(implementation.OriginalDefinition, definition))
+                {
+                    return Classify(candidate.OriginalDefinition, payloadTypeInfo, out typeInfoParameter);
+                }
+            }
+        }
+
+        return -1;
+    }
+
+    private static int Classify(IMethodSymbol method, INamedTypeSymbol payloadTypeInfo, out IParameterSymbol? typeInfoParameter)
+    {
+        typeInfoParameter = null;
+        foreach (var parameter in method.Parameters)
+        {
+            var ordinal = TypeInfoOf(parameter.Type, payloadTypeInfo);
+            if (ordinal >= 0)
+            {
+                // Takes the serializer: resolves only when it is optional and the call leaves it null.
+                if (parameter.Type.NullableAnnotation != NullableAnnotation.Annotated)
+                {
+                    return -1;
+                }
+
+                typeInfoParameter = parameter;
+                return ordinal;
+            }
+        }
+
+        foreach (var member in method.ContainingType.GetMembers(method.Name))
+        {
+            if (member is IMethodSymbol overload && overload.Arity == method.Arity && overload.IsStatic == method.IsStatic &&
+                !SymbolEqualityComparer.Default.Equals(overload, method))
+            {
+                foreach (var parameter in overload.Parameters)
+                {
+                    var ordinal = TypeInfoOf(parameter.Type, payloadTypeInfo);
+                    if (ordinal >= 0)
+                    {
+                        return ordinal;
+                    }
+                }
+            }
+        }
+
+        return -1;
+    }
+
+    /// <summary>The ordinal of <c>T</c> when <paramref name="type"/> is <c>PayloadTypeInfo&lt;T&gt;</c> of a method type parameter; else -1.</summary>
+    private static int TypeInfoOf(ITypeSymbol type, INamedTypeSymbol payloadTypeInfo) =>
+        type is INamedTypeSymbol { IsGenericType: true } named &&
+        SymbolEqualityComparer.Default.Equals(named.OriginalDefinition, payloadTypeInfo) &&
+        named.TypeArguments[0] is ITypeParameterSymbol { TypeParameterKind: TypeParameterKind.Method } parameter
+            ? parameter.Ordinal
+            : -1;
+
+    private static bool IsLibrary(IAssemblySymbol? assembly) =>
+        assembly is not null &&
+        (assembly.Name == LibraryAssembly || assembly.Name.StartsWith(LibraryAssembly + ".", StringComparison.Ordinal));
+
+    private static void AnalyzeInvocation(OperationAnalysisContext context, INamedTypeSymbol typeInfo, Lazy<HashSet<ITypeSymbol>> registered)
+    {
+        var invocation = (IInvocationOperation)context.Operation;
+        var method = invocation.TargetMethod;
+        if (!method.IsGenericMethod)
         {
             return;
         }
 
-        foreach (var parameter in method.Parameters)
+        var ordinal = PayloadTypeParameter(method, typeInfo, out var typeInfoParameter);
+        if (ordinal < 0 || (typeInfoParameter is not null && !PassesNull(invocation, typeInfoParameter.Ordinal)))
         {
-            if (parameter.Type is INamedTypeSymbol named && SymbolEqualityComparer.Default.Equals(named.OriginalDefinition, typeInfo))
+            return;
+        }
+
+        Report(context, method.TypeArguments[ordinal], registered);
+    }
+
+    private static void AnalyzeMethodReference(OperationAnalysisContext context, INamedTypeSymbol typeInfo, Lazy<HashSet<ITypeSymbol>> registered)
+    {
+        // A method group (a delegate to call later): only a method that always resolves can be judged here.
+        var method = ((IMethodReferenceOperation)context.Operation).Method;
+        if (!method.IsGenericMethod)
+        {
+            return;
+        }
+
+        var ordinal = PayloadTypeParameter(method, typeInfo, out var typeInfoParameter);
+        if (ordinal >= 0 && typeInfoParameter is null)
+        {
+            Report(context, method.TypeArguments[ordinal], registered);
+        }
+    }
+
+    private static bool PassesNull(IInvocationOperation invocation, int parameterOrdinal)
+    {
+        foreach (var argument in invocation.Arguments)
+        {
+            if (argument.Parameter?.Ordinal == parameterOrdinal)
             {
-                return;
+                return argument.Value.ConstantValue is { HasValue: true, Value: null };
             }
         }
 
-        var type = method.TypeArguments[0];
+        return false;
+    }
+
+    private static void Report(OperationAnalysisContext context, ITypeSymbol type, Lazy<HashSet<ITypeSymbol>> registered)
+    {
         if (type.TypeKind is TypeKind.TypeParameter or TypeKind.Error || TypeWalker.IsBuiltIn(type))
         {
             return;
@@ -87,26 +205,6 @@ public sealed class PayloadUsageAnalyzer : DiagnosticAnalyzer
         }
 
         context.ReportDiagnostic(Diagnostic.Create(DiagnosticDescriptors.UnregisteredPayloadType, context.Operation.Syntax.GetLocation(), TypeWalker.Name(normalized)));
-    }
-
-    private static bool IsProviderMethod(IMethodSymbol method, List<(INamedTypeSymbol Interface, string[] Methods)> interfaces)
-    {
-        var containing = method.ContainingType;
-        foreach (var (symbol, methods) in interfaces)
-        {
-            if (Array.IndexOf(methods, method.Name) < 0)
-            {
-                continue;
-            }
-
-            if (SymbolEqualityComparer.Default.Equals(containing, symbol) ||
-                containing.AllInterfaces.Any(i => SymbolEqualityComparer.Default.Equals(i, symbol)))
-            {
-                return true;
-            }
-        }
-
-        return false;
     }
 
     private static HashSet<ITypeSymbol> CollectRegistered(Compilation compilation, CancellationToken cancellationToken)
