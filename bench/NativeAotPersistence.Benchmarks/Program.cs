@@ -7,6 +7,12 @@ if (args is ["--quick"])
     return;
 }
 
+if (args is ["--payload-alloc" or "payload-alloc"])
+{
+    PayloadAlloc.Run();
+    return;
+}
+
 if (args is ["--icount", ..])
 {
     await QuickRatios.InstructionCountAsync(args);

@@ -57,23 +57,33 @@ internal sealed partial class SqliteConnection
     /// Serializes <paramref name="value"/> into <see cref="Payload"/> and binds it as UTF-8 JSON text. A value that could
     /// not be read back (too deep, NaN) is an <see cref="ArgumentException"/> naming <paramref name="key"/>.
     /// </summary>
+    /// <remarks>
+    /// SQLite binds a copy (<c>SQLITE_TRANSIENT</c>), so the buffer is cleared as soon as the value is bound: a payload
+    /// larger than <see cref="PayloadBuffer.MaxRetainedSize"/> goes back to the array pool now, not at this connection's
+    /// next write (which may never come).
+    /// </remarks>
     public void BindPayload<T>(sqlite3_stmt statement, int index, PayloadTypeInfo<T> typeInfo, T value, string operation, string key)
     {
         var buffer = Payload;
-        buffer.Clear();
         try
         {
-            typeInfo.WriteChecked(buffer.Writer, value);
+            try
+            {
+                typeInfo.WriteChecked(buffer.Writer, value);
+            }
+            catch (Exception e) when (e is JsonException or ArgumentException)
+            {
+                throw PayloadErrors.Unwritable(e, key, typeof(T));
+            }
+
+            buffer.Writer.Flush();
+            _payloadBound = true;
+            Check(Sqlite3.BindText(statement, index, buffer.WrittenSpan), operation);
         }
-        catch (Exception e) when (e is JsonException or ArgumentException)
+        finally
         {
             buffer.Clear();
-            throw PayloadErrors.Unwritable(e, key, typeof(T));
         }
-
-        buffer.Writer.Flush();
-        _payloadBound = true;
-        Check(Sqlite3.BindText(statement, index, buffer.WrittenSpan), operation);
     }
 
     public void ReleaseBuffers()
