@@ -15,6 +15,7 @@ internal sealed partial class Emitter
         var members = model.Members;
         _w.Line();
         _w.Open("internal static void Write(" + Names.Writer + " writer, " + Nullable(self) + " value)");
+        WriteDepthCheck(type.DisplayName);
         if (type.IsReferenceType)
         {
             _w.Open("if (value is null)");
@@ -24,8 +25,11 @@ internal sealed partial class Emitter
             _w.Line();
         }
 
-        _w.Line(Names.Helpers + ".CheckDepth(writer, " + Literal(type.DisplayName) + ");");
         _w.Line("writer.WriteStartObject();");
+
+        // Members written inline (the built-in scalars) are one level deeper than the object: checked once for all
+        // that are always written, and inside the condition for the others; the other members' writers check themselves.
+        var checkedInline = false;
         for (var i = 0; i < members.Count; i++)
         {
             var member = members[i];
@@ -36,10 +40,16 @@ internal sealed partial class Emitter
 
             var memberType = Type(member.TypeId);
             var access = GetExpression(model, member, i);
+            var inline = memberType.BuiltIn != BuiltInKind.None;
             switch (member.Condition)
             {
                 case WriteCondition.WhenNotNull:
                     _w.Open("if (" + access + " is not null)");
+                    if (inline && !checkedInline)
+                    {
+                        WriteDepthCheck(type.DisplayName);
+                    }
+
                     WriteProperty(memberType, MemberName(i), access);
                     _w.Close();
                     break;
@@ -47,10 +57,21 @@ internal sealed partial class Emitter
                     _w.Open(memberType.IsReferenceType
                         ? "if (" + access + " is not null)"
                         : "if (!" + Names.EqualityComparer + "<" + memberType.FullyQualifiedName + ">.Default.Equals(" + access + ", default))");
+                    if (inline && !checkedInline)
+                    {
+                        WriteDepthCheck(type.DisplayName);
+                    }
+
                     WriteProperty(memberType, MemberName(i), access);
                     _w.Close();
                     break;
                 default:
+                    if (inline && !checkedInline)
+                    {
+                        WriteDepthCheck(type.DisplayName);
+                        checkedInline = true;
+                    }
+
                     WriteProperty(memberType, MemberName(i), access);
                     break;
             }
@@ -194,7 +215,10 @@ internal sealed partial class Emitter
 
         _w.Line();
         var arguments = string.Join(", ", model.ConstructorArguments.Select(a => Local(a.MemberIndex)));
-        var creation = model.ConstructorIsAccessor ? "__Create(" + arguments + ")" : "new " + type.FullyQualifiedName + "(" + arguments + ")";
+        // A value tuple is spelled (T1, T2), which 'new' does not take; its parameterless constructor is its default.
+        var creation = model.ConstructorIsAccessor ? "__Create(" + arguments + ")"
+            : type.FullyQualifiedName.StartsWith("(", System.StringComparison.Ordinal) ? "default(" + type.FullyQualifiedName + ")"
+            : "new " + type.FullyQualifiedName + "(" + arguments + ")";
         var initializers = readable.Where(i => members[i].Setter == MemberSetter.Initializer).ToList();
         if (initializers.Count == 0)
         {

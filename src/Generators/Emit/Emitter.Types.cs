@@ -10,6 +10,7 @@ internal sealed partial class Emitter
         var element = Type(type.ElementId!);
         _w.Line();
         _w.Open("internal static void Write(" + Names.Writer + " writer, " + type.FullyQualifiedName + " value)");
+        WriteDepthCheck(type.DisplayName);
         _w.Open("if (value.HasValue)");
         WriteValue(element, "value.GetValueOrDefault()");
         _w.Close();
@@ -63,6 +64,7 @@ internal sealed partial class Emitter
 
         _w.Line();
         _w.Open("internal static void Write(" + Names.Writer + " writer, " + fqn + " value)");
+        WriteDepthCheck(type.DisplayName);
         if (!_enumsAsNumbers)
         {
             _w.Open("switch (value)");
@@ -139,6 +141,7 @@ internal sealed partial class Emitter
         var collection = type.Collection!;
         _w.Line();
         _w.Open("internal static void Write(" + Names.Writer + " writer, " + Nullable(self) + " value)");
+        WriteDepthCheck(type.DisplayName);
         if (type.IsReferenceType)
         {
             _w.Open("if (value is null)");
@@ -148,36 +151,35 @@ internal sealed partial class Emitter
             _w.Line();
         }
 
-        _w.Line(Names.Helpers + ".CheckDepth(writer, " + Literal(type.DisplayName) + ");");
         _w.Line("writer.WriteStartArray();");
         switch (type.CollectionKind)
         {
             case CollectionKind.Array:
                 _w.Open("for (int __i = 0; __i < value.Length; __i++)");
-                WriteValue(element, "value[__i]");
+                WriteElement(element, "value[__i]", type.DisplayName);
                 _w.Close();
                 break;
             case CollectionKind.Indexed:
                 _w.Open("for (int __i = 0; __i < value.Count; __i++)");
-                WriteValue(element, "value[__i]");
+                WriteElement(element, "value[__i]", type.DisplayName);
                 _w.Close();
                 break;
             case CollectionKind.Interface:
                 // A List<T> behind the interface is indexed, which avoids boxing an enumerator.
                 _w.Open("if (value is " + Names.List + "<" + type.ElementFullyQualifiedName + "> __list)");
                 _w.Open("for (int __i = 0; __i < __list.Count; __i++)");
-                WriteValue(element, "__list[__i]");
+                WriteElement(element, "__list[__i]", type.DisplayName);
                 _w.Close();
                 _w.Close();
                 _w.Open("else");
                 _w.Open("foreach (var __item in value)");
-                WriteValue(element, "__item");
+                WriteElement(element, "__item", type.DisplayName);
                 _w.Close();
                 _w.Close();
                 break;
             default:
                 _w.Open("foreach (var __item in value)");
-                WriteValue(element, "__item");
+                WriteElement(element, "__item", type.DisplayName);
                 _w.Close();
                 break;
         }
@@ -219,6 +221,7 @@ internal sealed partial class Emitter
         var collection = type.Collection!;
         _w.Line();
         _w.Open("internal static void Write(" + Names.Writer + " writer, " + Nullable(self) + " value)");
+        WriteDepthCheck(type.DisplayName);
         if (type.IsReferenceType)
         {
             _w.Open("if (value is null)");
@@ -228,20 +231,19 @@ internal sealed partial class Emitter
             _w.Line();
         }
 
-        _w.Line(Names.Helpers + ".CheckDepth(writer, " + Literal(type.DisplayName) + ");");
         _w.Line("writer.WriteStartObject();");
         if (type.CollectionKind == CollectionKind.Interface)
         {
             _w.Open("if (value is " + Names.Dictionary + "<" + type.KeyFullyQualifiedName + ", " + type.ElementFullyQualifiedName + "> __dictionary)");
-            WritePairs(key, element, "__dictionary");
+            WritePairs(key, element, "__dictionary", type.DisplayName);
             _w.Close();
             _w.Open("else");
-            WritePairs(key, element, "value");
+            WritePairs(key, element, "value", type.DisplayName);
             _w.Close();
         }
         else
         {
-            WritePairs(key, element, "value");
+            WritePairs(key, element, "value", type.DisplayName);
         }
 
         _w.Line("writer.WriteEndObject();");
@@ -275,7 +277,7 @@ internal sealed partial class Emitter
         _w.Close();
     }
 
-    private void WritePairs(TypeRef key, TypeRef element, string dictionary)
+    private void WritePairs(TypeRef key, TypeRef element, string dictionary, string display)
     {
         _w.Open("foreach (var __pair in " + dictionary + ")");
         switch (key.BuiltIn)
@@ -291,8 +293,19 @@ internal sealed partial class Emitter
                 break;
         }
 
-        WriteValue(element, "__pair.Value");
+        WriteElement(element, "__pair.Value", display);
         _w.Close();
+    }
+
+    /// <summary>Writes an element; one written inline (a built-in scalar) is checked for depth here, the others check themselves.</summary>
+    private void WriteElement(TypeRef element, string expression, string display)
+    {
+        if (element.BuiltIn != BuiltInKind.None)
+        {
+            WriteDepthCheck(display);
+        }
+
+        WriteValue(element, expression);
     }
 
     private static string ReadKeyExpression(TypeRef key) => key.BuiltIn switch

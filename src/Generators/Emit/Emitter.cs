@@ -220,6 +220,13 @@ internal sealed partial class Emitter
         return call + Bang(type);
     }
 
+    /// <summary>
+    /// The check before a value is written: like <c>JsonSerializer</c>, no value (container, scalar or null) is written
+    /// deeper than 64 levels, so a cycle fails at depth 64 with a <c>JsonException</c> too.
+    /// </summary>
+    private void WriteDepthCheck(string display) =>
+        _w.Line("if (writer.CurrentDepth >= " + Names.Helpers + ".MaxDepth) throw " + Names.Helpers + ".TooDeep(" + Literal(display) + ");");
+
     /// <summary>System.Text.Json's converter of a built-in type, as <c>JsonMetadataServices</c> exposes it.</summary>
     private static string Converter(BuiltInKind kind) => Names.Converters + "." + kind + "Converter";
 

@@ -141,8 +141,12 @@ internal sealed partial class TypeWalker
                 case "System.Collections.Generic.HashSet<T>":
                 case "System.Collections.Generic.SortedSet<T>":
                     return Sequence(CollectionKind.Enumerated, args[0], "new " + self + "()", "{0}.Add({1})", "{0}");
-                case "System.Collections.Generic.ISet<T>":
                 case "System.Collections.Generic.IReadOnlySet<T>":
+                    return Sequence(CollectionKind.Enumerated, args[0], "null!", "", "{0}") with
+                    {
+                        Problem = "System.Text.Json writes IReadOnlySet<T> but cannot read it back (it cannot create one), so it would not read what was stored; declare the member as ISet<T> or HashSet<T>",
+                    };
+                case "System.Collections.Generic.ISet<T>":
                     return Sequence(CollectionKind.Enumerated, args[0], "new global::System.Collections.Generic.HashSet<" + Fq(args[0]) + ">()", "{0}.Add({1})", "{0}");
                 case "System.Collections.Generic.LinkedList<T>":
                     return Sequence(CollectionKind.Enumerated, args[0], "new " + self + "()", "{0}.AddLast({1})", "{0}");

@@ -229,7 +229,9 @@ internal sealed partial class TypeWalker
 
             foreach (var field in current.GetMembers().OfType<IFieldSymbol>())
             {
-                if (field.IsStatic || field.IsConst || field.IsImplicitlyDeclared)
+                // A value tuple's Item1... and Rest are implicitly declared in Roslyn's view of the tuple, real fields at run time.
+                var tupleField = (current.IsTupleType || IsValueTuple(current)) && (field.Name == "Rest" || (field.Name.Length == 5 && field.Name.StartsWith("Item", StringComparison.Ordinal) && field.Name[4] is >= '1' and <= '7'));
+                if (field.IsStatic || field.IsConst || (field.IsImplicitlyDeclared && !tupleField) || (current.IsTupleType && !tupleField))
                 {
                     continue;
                 }

@@ -12,19 +12,14 @@ public static partial class PayloadJson
     // format is theirs (char, DateOnly, Uri, JsonElement...): the defaults with strict numbers. Never handed out, so never changed.
     private static readonly JsonSerializerOptions ConverterOptions = new() { NumberHandling = JsonNumberHandling.Strict };
 
-    /// <summary>Throws the <see cref="JsonException"/> <see cref="JsonSerializer"/> throws when a value nests too deep (or holds a cycle).</summary>
-    /// <param name="writer">The writer about to open an object or array.</param>
+    /// <summary>
+    /// Creates the <see cref="JsonException"/> <see cref="JsonSerializer"/> throws for a value that would be written deeper
+    /// than <see cref="MaxDepth"/> levels (or a cycle).
+    /// </summary>
     /// <param name="typeName">The C# name of the type being written.</param>
-    /// <exception cref="JsonException">The writer is already <see cref="MaxDepth"/> levels deep.</exception>
-    public static void CheckDepth(Utf8JsonWriter writer, string typeName)
-    {
-        ArgumentNullException.ThrowIfNull(writer);
-        if (writer.CurrentDepth >= MaxDepth)
-        {
-            throw new JsonException(
-                $"A value of '{typeName}' nests deeper than the maximum depth of {MaxDepth} (or holds a cycle): it could not be read back, so it is not written.");
-        }
-    }
+    /// <returns>The exception to throw.</returns>
+    public static JsonException TooDeep(string typeName) => new(
+        $"A value of '{typeName}' nests deeper than the maximum depth of {MaxDepth} (or holds a cycle): it could not be read back, so it is not written.");
 
     /// <summary>Writes <paramref name="value"/> with one of System.Text.Json's built-in converters.</summary>
     /// <typeparam name="T">The value type.</typeparam>
