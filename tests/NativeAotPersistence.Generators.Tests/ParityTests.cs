@@ -492,9 +492,9 @@ public sealed class ParityTests
         }
     }
 
-    private static T Deserialize<T>(PayloadTypeInfo<T> info, byte[] json) => info.Deserialize(json);
+    internal static T Deserialize<T>(PayloadTypeInfo<T> info, byte[] json) => info.Deserialize(json);
 
-    private static byte[] Serialize<T>(PayloadTypeInfo<T> info, T value) => info.Serialize(value);
+    internal static byte[] Serialize<T>(PayloadTypeInfo<T> info, T value) => info.Serialize(value);
 
     private static void WriteRaw<T>(PayloadTypeInfo<T> info, T value)
     {

@@ -149,6 +149,39 @@ public sealed class SnapshotTests
             """);
     }
 
+    [Fact]
+    public void Escaped_names_keywords_accessors_and_keys()
+    {
+        Verify("""
+            using System.Collections.Generic;
+            using System.Text.Json.Serialization;
+            using NativeAotPersistence;
+
+            namespace Edge;
+
+            public enum Mode { Off, [JsonStringEnumMemberName("on \"now\"")] On }
+
+            public class Box<T> { public T? Value { get; init; } }
+
+            public sealed class Tricky : Box<int>
+            {
+                public int @class { get; set; }
+                [JsonPropertyName("a\"b\\c")] public string Quoted { get; set; } = "";
+                [JsonPropertyName("ключ\n")] public int Unicode { get; set; }
+                [JsonInclude] private long _hidden;
+                public long Hidden() => _hidden;
+                public void Hide(long value) => _hidden = value;
+                [JsonInclude] public string Name { get; private set; } = "";
+                public Dictionary<Mode, int>? ByMode { get; set; }
+                public Dictionary<int, string>? ById { get; set; }
+                public HashSet<string>? Tags { get; set; }
+            }
+
+            [Payload(typeof(Tricky))]
+            public partial class EdgePayloads : PayloadContext { }
+            """);
+    }
+
     private static void Verify(string source, [CallerMemberName] string name = "", [CallerFilePath] string file = "")
     {
         var output = GeneratorDriverHelper.Run(source);
