@@ -93,4 +93,84 @@ else
   cat nap.log | tail -20; echo "consumer: NAP0011 was not reported"; rc=1
 fi
 rm Unregistered.cs
+
+# Parity under NativeAOT, where users run it: the shapes that reach past the plain object (non-public members through
+# UnsafeAccessor, init members of a generic type, System.Text.Json's own converters, enum names and keys, immutable
+# collections, free-form JSON) are written byte for byte as System.Text.Json's source generator writes them, and each
+# side reads the other's output to the same JSON.
+cd .. || exit 1
+new_consumer "$feed" Parity "NativeAotPersistence@$version" || exit 1
+cat > Program.cs <<'CS'
+using System.Collections.Immutable;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using System.Text.Json.Serialization.Metadata;
+using NativeAotPersistence;
+
+var failures = 0;
+Check(Payloads.Default.Shapes, Stj.Default.Shapes, Shapes.Sample());
+Check(Payloads.Default.Shapes, Stj.Default.Shapes, new Shapes());
+Check(Payloads.Default.GenericInitInt32, Stj.Default.GenericInitInt32, new GenericInit<int> { Value = 7 });
+Console.WriteLine(failures == 0 ? "parity: ok (3 values, byte-identical both ways under NativeAOT)" : $"parity: {failures} MISMATCHES");
+Environment.ExitCode = failures == 0 ? 0 : 1;
+
+void Check<T>(PayloadTypeInfo<T> ours, JsonTypeInfo<T> theirs, T value)
+{
+    var a = Encoding.UTF8.GetString(ours.Serialize(value));
+    var b = JsonSerializer.Serialize(value, theirs);
+    var c = JsonSerializer.Serialize(ours.Deserialize(Encoding.UTF8.GetBytes(b)), theirs);
+    var d = Encoding.UTF8.GetString(ours.Serialize(JsonSerializer.Deserialize(a, theirs)!));
+    if (a != b || c != b || d != a)
+    {
+        failures++;
+        Console.WriteLine($"parity: {typeof(T).Name}\n ours  {a}\n stj   {b}\n read  {c}\n back  {d}");
+    }
+}
+
+[Flags] public enum Perm { None = 0, [JsonStringEnumMemberName("read-it")] Read = 1, Write = 2, Admin = 8 }
+
+public class GenericInit<T> { public T? Value { get; init; } }
+
+public sealed class Shapes
+{
+    [JsonInclude] internal int Internal { get; set; }
+    [JsonInclude] public string Name { get; private set; } = "";
+    public Perm Perm { get; set; }
+    public Dictionary<Perm, int>? ByPerm { get; set; }
+    public Dictionary<int, string>? ById { get; set; }
+    public DateOnly Day { get; set; }
+    public TimeOnly Time { get; set; }
+    public Uri? Link { get; set; }
+    public Version? Version { get; set; }
+    public char Letter { get; set; }
+    public Int128 Huge { get; set; }
+    public Half Small { get; set; }
+    public ImmutableArray<int> Numbers { get; set; } = ImmutableArray<int>.Empty;
+    public ImmutableDictionary<string, int>? Map { get; set; }
+    public HashSet<string>? Tags { get; set; }
+    public Stack<int>? Stack { get; set; }
+    public JsonElement Free { get; set; }
+    public (int, string) Pair { get; set; }
+
+    public static Shapes Sample() => new()
+    {
+        Internal = 3, Name = "n", Perm = Perm.Read | Perm.Write, ByPerm = new() { [Perm.Read | Perm.Admin] = 1, [(Perm)4] = 2 },
+        ById = new() { [1] = "a", [-2] = "b" }, Day = new DateOnly(2026, 12, 4), Time = new TimeOnly(1, 2, 3, 4), Link = new Uri("https://example.com/a b"),
+        Version = new Version(1, 2, 3), Letter = '"', Huge = Int128.MaxValue, Small = (Half)1.5, Numbers = [1, 2], Map = ImmutableDictionary<string, int>.Empty.Add("k", 1),
+        Tags = ["x"], Stack = new Stack<int>([1, 2]), Free = JsonDocument.Parse("""{"a":[1,2.50,null]}""").RootElement.Clone(), Pair = (1, "p"),
+    };
+}
+
+[Payload(typeof(Shapes))]
+[Payload(typeof(GenericInit<int>))]
+internal sealed partial class Payloads : PayloadContext;
+
+[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase, IncludeFields = true, UseStringEnumConverter = true)]
+[JsonSerializable(typeof(Shapes))]
+[JsonSerializable(typeof(GenericInit<int>))]
+internal sealed partial class Stj : JsonSerializerContext;
+CS
+publish_consumer Parity || rc=1
+./out/Parity || { echo "parity: the published binary failed"; rc=1; }
 exit $rc

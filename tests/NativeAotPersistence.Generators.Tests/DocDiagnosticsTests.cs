@@ -45,7 +45,7 @@ public sealed class DocDiagnosticsTests
             public sealed class OrderState
             {
                 public object? Anything { get; set; }          // NAP0003
-                public Dictionary<int, string>? ById { get; set; } // NAP0003: keys must be string
+                public IReadOnlySet<int>? Tags { get; set; }   // NAP0003: System.Text.Json cannot read it back
             }
             // end snippet
             [Payload(typeof(OrderState))]
@@ -168,6 +168,19 @@ public sealed class DocDiagnosticsTests
                 internal partial class AppPayloads : PayloadContext { }   // NAP0012
             }
             // end snippet
+            """
+        },
+        {
+            "NAP0013", """
+            // snippet: NAP0013-example
+            public sealed class Invoice
+            {
+                [JsonNumberHandling(JsonNumberHandling.WriteAsString)]   // NAP0013
+                public decimal Total { get; set; }
+            }
+            // end snippet
+            [Payload(typeof(Invoice))]
+            internal partial class AppPayloads : PayloadContext { }
             """
         },
     };
