@@ -165,6 +165,16 @@ public sealed class ParityTests
             public List<(string, double)>? Points { get; set; }
         }
 
+        public class Outer<T> { public sealed class Inner { public T? Value { get; set; } public List<T>[]? Lists { get; set; } } }
+
+        public sealed class Lookups
+        {
+            public Outer<int>.Inner? Nested { get; set; }
+            public Dictionary<string, List<int?>>[]? Arrays { get; set; }
+            public (int Id, List<string> Names)? MaybePair { get; set; }
+            public int[][]? Jagged { get; set; }
+        }
+
         public static class Samples
         {
             public static object?[] All()
@@ -242,6 +252,14 @@ public sealed class ParityTests
                         Node = JsonNode.Parse("{\"n\":1e3}"), Object = new JsonObject { ["k"] = "v" }, Array = new JsonArray(1, "two"),
                     },
                     new Tuples(),
+                    new Lookups(),
+                    new Lookups
+                    {
+                        Nested = new Outer<int>.Inner { Value = 3, Lists = new[] { new List<int> { 1 } } },
+                        Arrays = new[] { new Dictionary<string, List<int?>> { ["k"] = new List<int?> { null, 2 } } },
+                        MaybePair = (1, new List<string> { "n" }),
+                        Jagged = new[] { new[] { 1, 2 }, new int[0] },
+                    },
                     new Tuples { Pair = (1, "a"), Named = (2, "b"), Long = (1, 2, 3, 4, 5, 6, 7, 8, 9), Points = new List<(string, double)> { ("p", 0.5) } },
                 };
             }
@@ -264,6 +282,8 @@ public sealed class ParityTests
         [Payload(typeof(Keys))]
         [Payload(typeof(Free))]
         [Payload(typeof(Tuples))]
+        [Payload(typeof(Lookups))]
+        [Payload(typeof(Outer<string>.Inner))]
         [PayloadOptions(NamingPolicy = PayloadNamingPolicy.POLICY, EnumsAsNumbers = NUMBERS)]
         public partial class Ctx : PayloadContext { }
         """;
@@ -289,6 +309,31 @@ public sealed class ParityTests
             Assert.True(info is not null, type.Name);
             Invoke(nameof(Check), type, info, sample, options);
         }
+    }
+
+    /// <summary>
+    /// <c>GetTypeInfo</c> finds a type by a key computed from its name and type arguments (so the JIT loads only the types
+    /// that share it): every generated property's type, nested, generic, array, tuple or nullable, is found by it, as the
+    /// same serializer; a type the context does not know is not.
+    /// </summary>
+    [Fact]
+    public void GetTypeInfo_finds_every_type_the_context_has_a_property_for()
+    {
+        using var loaded = Compiled.Load(Shapes, "CamelCase", false);
+        var properties = loaded.Context.GetType().GetProperties(BindingFlags.Public | BindingFlags.NonPublic | BindingFlags.Instance)
+            .Where(static p => p.PropertyType.IsGenericType && p.PropertyType.GetGenericTypeDefinition() == typeof(PayloadTypeInfo<>))
+            .ToList();
+        Assert.True(properties.Count > 60, properties.Count.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        foreach (var property in properties)
+        {
+            var type = property.PropertyType.GetGenericArguments()[0];
+            Assert.True(ReferenceEquals(property.GetValue(loaded.Context), loaded.Context.GetTypeInfo(type)), type.ToString());
+        }
+
+        Assert.Contains(properties, static p => p.PropertyType.GetGenericArguments()[0].IsNested && p.PropertyType.GetGenericArguments()[0].IsGenericType);
+        Assert.Null(loaded.Context.GetTypeInfo(typeof(int)));
+        Assert.Null(loaded.Context.GetTypeInfo(typeof(List<Uri>)));
+        Assert.Null(loaded.Context.GetTypeInfo(typeof(Dictionary<string, List<int?>>[][])));
     }
 
     [Fact]

@@ -71,16 +71,52 @@ internal sealed partial class Emitter
             _w.Line((root.IsPublic ? "public " : "internal ") + Names.TypeInfo + "<" + root.FullyQualifiedName + "> " + root.PropertyName + " => " + Class(root.Id) + ".Info;");
         }
 
+        // GetTypeInfo dispatches on a key made of the type's simple name and its type arguments' (PayloadJson.TypeKey), then
+        // compares with typeof only the types that share that key: the JIT loads those few, not every type of the context.
+        var buckets = new SortedDictionary<string, List<RootModel>>(System.StringComparer.Ordinal);
+        foreach (var root in model.Roots)
+        {
+            if (!buckets.TryGetValue(root.LookupKey, out var list))
+            {
+                buckets.Add(root.LookupKey, list = []);
+            }
+
+            list.Add(root);
+        }
+
         _w.Line();
         _w.Line("/// <inheritdoc/>");
         _w.Open("public override " + Names.TypeInfo + "? GetTypeInfo(" + Names.Type + " type)");
-        foreach (var root in model.Roots)
+        if (buckets.Count > 0)
         {
-            _w.Line("if (type == typeof(" + root.FullyQualifiedName + ")) return " + Class(root.Id) + ".Info;");
+            _w.Open("switch (" + Names.Helpers + ".TypeKey(type))");
+            var index = 0;
+            foreach (var key in buckets.Keys)
+            {
+                _w.Line("case " + Literal(key) + ": return __Find" + index.ToString(System.Globalization.CultureInfo.InvariantCulture) + "(type);");
+                index++;
+            }
+
+            _w.Close();
         }
 
         _w.Line("return null;");
         _w.Close();
+
+        var bucket = 0;
+        foreach (var roots in buckets.Values)
+        {
+            _w.Line();
+            _w.Open("private static " + Names.TypeInfo + "? __Find" + bucket.ToString(System.Globalization.CultureInfo.InvariantCulture) + "(" + Names.Type + " type)");
+            foreach (var root in roots)
+            {
+                _w.Line("if (type == typeof(" + root.FullyQualifiedName + ")) return " + Class(root.Id) + ".Info;");
+            }
+
+            _w.Line("return null;");
+            _w.Close();
+            bucket++;
+        }
     }
 
     private void EmitTypeClass(TypeModel type)

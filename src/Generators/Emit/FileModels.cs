@@ -16,7 +16,7 @@ internal static class FileModels
         model.HintName,
         model.Types
             .Where(static t => t.PropertyName is not null)
-            .Select(static t => new RootModel(t.Id, t.FullyQualifiedName, t.DisplayName, t.PropertyName!, t.IsPublic))
+            .Select(static t => new RootModel(t.Id, t.FullyQualifiedName, t.DisplayName, t.PropertyName!, t.IsPublic, t.LookupKey))
             .ToEquatableArray());
 
     public static EquatableArray<TypeFileModel> TypeFiles(ContextModel model)

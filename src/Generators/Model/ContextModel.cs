@@ -20,7 +20,7 @@ internal sealed record ParseResult(ContextModel? Model, EquatableArray<Diagnosti
 internal sealed record ContextFileModel(string Namespace, string ClassName, string HintName, EquatableArray<RootModel> Roots);
 
 /// <summary>A root's generated property.</summary>
-internal sealed record RootModel(string Id, string FullyQualifiedName, string DisplayName, string PropertyName, bool IsPublic);
+internal sealed record RootModel(string Id, string FullyQualifiedName, string DisplayName, string PropertyName, bool IsPublic, string LookupKey);
 
 /// <summary>
 /// What one type's file needs: the type and what it must know of the types it refers to. Equal from one edit to the next

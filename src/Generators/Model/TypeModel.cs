@@ -94,6 +94,7 @@ internal sealed record CollectionModel(string Create, string Add, string Finish)
 /// <param name="Collection">For collections and dictionaries, how they are created when read.</param>
 /// <param name="Enum">For enums, their members.</param>
 /// <param name="Object">For objects, their members and constructor.</param>
+/// <param name="LookupKey">The key <c>GetTypeInfo</c> finds the type by without loading the others (<c>PayloadJson.TypeKey</c>).</param>
 /// <param name="Refusal">
 /// The compile-time error that refused the type (its id and message), or null. A refused type is generated anyway, so a
 /// suppressed error does not break the build of the rest, but its serializer throws instead of dropping members.
@@ -115,7 +116,8 @@ internal sealed record TypeModel(
     CollectionModel? Collection,
     EnumModel? Enum,
     ObjectModel? Object,
-    string? Refusal)
+    string? Refusal,
+    string LookupKey)
 {
     /// <summary>What other types' generated code needs to know of this one.</summary>
     public TypeRef ToRef() => new(Id, FullyQualifiedName, DisplayName, IsReferenceType, Shape, BuiltIn);

@@ -257,6 +257,35 @@ internal sealed partial class TypeWalker
         entry.ElementFullyQualifiedName = Normalize(element).ToDisplayString(FullyQualified);
     }
 
+    /// <summary>
+    /// The key the generated <c>GetTypeInfo</c> dispatches on, computed from the type's simple metadata name and those of its
+    /// type arguments, exactly as <c>PayloadJson.TypeKey</c> computes it from a <c>System.Type</c> at run time: finding a
+    /// type then loads only the few types that share its key, not every type of the context.
+    /// </summary>
+    public static string LookupKey(ITypeSymbol type)
+    {
+        switch (type)
+        {
+            case IArrayTypeSymbol array:
+                return LookupKey(array.ElementType) + "[]";
+            case INamedTypeSymbol named:
+                if (named.IsTupleType && named.TupleUnderlyingType is { } underlying)
+                {
+                    named = underlying;
+                }
+
+                var arguments = new List<ITypeSymbol>();
+                for (var current = named; current is not null; current = current.ContainingType)
+                {
+                    arguments.InsertRange(0, current.TypeArguments);
+                }
+
+                return arguments.Count == 0 ? named.MetadataName : named.MetadataName + "<" + string.Join(",", arguments.Select(LookupKey)) + ">";
+            default:
+                return type.MetadataName;
+        }
+    }
+
     /// <summary>A name for generated members: <c>List&lt;OrderLine&gt;</c> is <c>ListOrderLine</c>, <c>int?</c> is <c>NullableInt32</c>.</summary>
     public static string TypeName(ITypeSymbol type)
     {
@@ -359,6 +388,7 @@ internal sealed partial class TypeWalker
             Collection,
             Enum,
             Object,
-            Refusal);
+            Refusal,
+            LookupKey(Symbol));
     }
 }

@@ -13,6 +13,41 @@ public static partial class PayloadJson
     private static readonly JsonSerializerOptions ConverterOptions = new() { NumberHandling = JsonNumberHandling.Strict };
 
     /// <summary>
+    /// The key a generated <c>GetTypeInfo</c> dispatches on: the type's simple name, with its type arguments' keys for a
+    /// generic type (<c>List`1&lt;Order&gt;</c>) and <c>[]</c> for an array. It names no namespace, so types that share a
+    /// key are told apart by the generated code; computing it loads no other type.
+    /// </summary>
+    /// <param name="type">The type asked for.</param>
+    /// <returns>The key.</returns>
+    public static string TypeKey(Type type)
+    {
+        ArgumentNullException.ThrowIfNull(type);
+        if (type.IsArray)
+        {
+            return TypeKey(type.GetElementType()!) + "[]";
+        }
+
+        if (!type.IsGenericType)
+        {
+            return type.Name;
+        }
+
+        var arguments = type.GenericTypeArguments;
+        var builder = new System.Text.StringBuilder(type.Name).Append('<');
+        for (var i = 0; i < arguments.Length; i++)
+        {
+            if (i > 0)
+            {
+                builder.Append(',');
+            }
+
+            builder.Append(TypeKey(arguments[i]));
+        }
+
+        return builder.Append('>').ToString();
+    }
+
+    /// <summary>
     /// Creates the <see cref="JsonException"/> <see cref="JsonSerializer"/> throws for a value that would be written deeper
     /// than <see cref="MaxDepth"/> levels (or a cycle).
     /// </summary>
