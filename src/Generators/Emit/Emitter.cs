@@ -87,27 +87,52 @@ internal sealed partial class Emitter
         _w.Line();
         _w.Line("/// <inheritdoc/>");
         _w.Open("public override " + Names.TypeInfo + "? GetTypeInfo(" + Names.Type + " type)");
-        if (buckets.Count > 0)
+        if (buckets.Count == 0)
         {
-            _w.Open("switch (" + Names.Helpers + ".TypeKey(type))");
-            var index = 0;
-            foreach (var key in buckets.Keys)
+            _w.Line("return null;");
+            _w.Close();
+            _w.Line();
+            return;
+        }
+
+        // The keys, sorted, are one string split on first use; a binary search finds the bucket, and two small switches
+        // (a chunk of 16 buckets, then the bucket) reach its typeof comparisons. No method is large, and none names
+        // more types than one bucket holds, so the JIT's first lookup costs little however many types the context has.
+        _w.Line("int __index = global::System.Array.BinarySearch(__PayloadLookup.Keys, " + Names.Helpers + ".TypeKey(type), global::System.StringComparer.Ordinal);");
+        _w.Open("switch (__index >> 4)");
+        var chunks = (buckets.Count + 15) / 16;
+        for (var chunk = 0; chunk < chunks; chunk++)
+        {
+            _w.Line("case " + Number(chunk) + ": return __PayloadLookup.Chunk" + Number(chunk) + "(__index, type);");
+        }
+
+        _w.Close();
+        _w.Line("return null;");
+        _w.Close();
+
+        _w.Line();
+        _w.Open("private static class __PayloadLookup");
+        _w.Line("internal static readonly string[] Keys = " + Literal(string.Join("\n", buckets.Keys)) + ".Split('\\n');");
+        for (var chunk = 0; chunk < chunks; chunk++)
+        {
+            _w.Line();
+            _w.Open("internal static " + Names.TypeInfo + "? Chunk" + Number(chunk) + "(int index, " + Names.Type + " type)");
+            _w.Open("switch (index)");
+            for (var i = chunk * 16; i < System.Math.Min(buckets.Count, (chunk + 1) * 16); i++)
             {
-                _w.Line("case " + Literal(key) + ": return __Find" + index.ToString(System.Globalization.CultureInfo.InvariantCulture) + "(type);");
-                index++;
+                _w.Line("case " + Number(i) + ": return Find" + Number(i) + "(type);");
             }
 
             _w.Close();
+            _w.Line("return null;");
+            _w.Close();
         }
-
-        _w.Line("return null;");
-        _w.Close();
 
         var bucket = 0;
         foreach (var roots in buckets.Values)
         {
             _w.Line();
-            _w.Open("private static " + Names.TypeInfo + "? __Find" + bucket.ToString(System.Globalization.CultureInfo.InvariantCulture) + "(" + Names.Type + " type)");
+            _w.Open("private static " + Names.TypeInfo + "? Find" + Number(bucket) + "(" + Names.Type + " type)");
             foreach (var root in roots)
             {
                 _w.Line("if (type == typeof(" + root.FullyQualifiedName + ")) return " + Class(root.Id) + ".Info;");
@@ -117,7 +142,11 @@ internal sealed partial class Emitter
             _w.Close();
             bucket++;
         }
+
+        _w.Close();
     }
+
+    private static string Number(int value) => value.ToString(System.Globalization.CultureInfo.InvariantCulture);
 
     private void EmitTypeClass(TypeModel type)
     {
