@@ -144,7 +144,7 @@ internal sealed partial class Bench(string root, int types, Options options)
             MeasureOutput(v);
         }
 
-        Runs("jit", v => Path.Combine(Dir(v), "bin", "Release", "net10.0", Name(v)), f => f.Jit, f => f.JitLeaf);
+        Runs("jit", v => Path.Combine(Dir(v), "bin", "Release", "net10.0", Name(v)), f => f.Jit, f => f.JitLeaf, f => f.JitLeafWarm);
 
         if (options.Aot)
         {
@@ -162,7 +162,7 @@ internal sealed partial class Bench(string root, int types, Options options)
                 Progress($"{v}: NativeAOT publish {publish.Elapsed.TotalSeconds:F1} s, CPU {publish.CpuSeconds:F1} s, {figures[v].AotBytes:N0} B");
             }
 
-            Runs("aot", v => Path.Combine(AotDir(v), Name(v)), f => f.Aot, f => f.AotLeaf);
+            Runs("aot", v => Path.Combine(AotDir(v), Name(v)), f => f.Aot, f => f.AotLeaf, f => f.AotLeafWarm);
         }
 
         return Table();
@@ -244,7 +244,7 @@ internal sealed partial class Bench(string root, int types, Options options)
     /// Each program <see cref="Options.Runs"/> times per probe (T0, then the leaf type) in fresh processes, interleaved;
     /// the first run of each writes its JSON, which is compared with STJ's.
     /// </summary>
-    private void Runs(string kind, Func<Variant, string> executable, Func<Figures, RunFigures> graphRoot, Func<Figures, RunFigures> leaf)
+    private void Runs(string kind, Func<Variant, string> executable, Func<Figures, RunFigures> graphRoot, Func<Figures, RunFigures> leaf, Func<Figures, RunFigures> leafWarm)
     {
         for (var r = 0; r < options.Runs; r++)
         {
@@ -252,6 +252,7 @@ internal sealed partial class Bench(string root, int types, Options options)
             {
                 Run(v, graphRoot, "root", []);
                 Run(v, leaf, "leaf", ["leaf"]);
+                Run(v, leafWarm, "leaf-warm", ["leaf", "warm"]);
             }
         }
 
@@ -307,14 +308,14 @@ internal sealed partial class Bench(string root, int types, Options options)
         Row("generated source, lines", f => $"{f.GeneratedLines:N0}", f => f.GeneratedLines);
         Row("IL assembly (the app's .dll), bytes", f => $"{f.DllBytes:N0}", f => f.DllBytes);
         Row("build warnings", f => f.BuildWarnings);
-        RunRows("JIT", f => f.Jit, f => f.JitLeaf);
+        RunRows("JIT", f => f.Jit, f => f.JitLeaf, f => f.JitLeafWarm);
         if (options.Aot)
         {
             Row("NativeAOT publish, wall s (one, no build servers)", f => $"{f.AotPublishSeconds:F1}", f => f.AotPublishSeconds);
             Row("NativeAOT publish, CPU s", f => $"{f.AotPublishCpuSeconds:F1}", f => f.AotPublishCpuSeconds);
             Row("NativeAOT binary, bytes", f => $"{f.AotBytes:N0}", f => f.AotBytes);
             Row("NativeAOT publish warnings", f => f.AotWarnings);
-            RunRows("NativeAOT", f => f.Aot, f => f.AotLeaf);
+            RunRows("NativeAOT", f => f.Aot, f => f.AotLeaf, f => f.AotLeafWarm);
         }
 
         var sb = new StringBuilder();
@@ -341,7 +342,7 @@ internal sealed partial class Bench(string root, int types, Options options)
             Row($"generator's own time {mode}, s (ReportAnalyzer, median)", f => f == b ? "—" : $"{Median(pick(f).GeneratorSeconds):F2}", f => Median(pick(f).GeneratorSeconds));
         }
 
-        void RunRows(string kind, Func<Figures, RunFigures> pick, Func<Figures, RunFigures> leaf)
+        void RunRows(string kind, Func<Figures, RunFigures> pick, Func<Figures, RunFigures> leaf, Func<Figures, RunFigures> leafWarm)
         {
             Row($"{kind}: first access (T0, reaches every type), ms (median / max of {options.Runs} processes)", f => f == b ? "—" : $"{Median(pick(f).FirstAccessMs):F1} / {pick(f).FirstAccessMs.Max():F1}", f => Median(pick(f).FirstAccessMs));
             Row($"{kind}: first access, CPU ms of the process (median)", f => f == b ? "—" : $"{Median(pick(f).CpuMs):F1}", f => Median(pick(f).CpuMs));
@@ -349,6 +350,9 @@ internal sealed partial class Bench(string root, int types, Options options)
             Row($"{kind}: whole process, ms (median)", f => $"{Median(pick(f).ProcessMs):F0}", f => Median(pick(f).ProcessMs));
             Row($"{kind}: JSON of the sample, bytes", f => f == b ? "—" : $"{pick(f).JsonBytes:N0}" + (f == o ? pick(f).SameJsonAsStj ? " (= STJ's, byte for byte)" : " (DIFFERS from STJ's)" : ""));
             Row($"{kind}: first access to a leaf type (T{types - 1}, reaches none), ms (median / max)", f => f == b ? "—" : $"{Median(leaf(f).FirstAccessMs):F1} / {leaf(f).FirstAccessMs.Max():F1}", f => Median(leaf(f).FirstAccessMs));
+            Row($"{kind}: of which the type-info lookup, ms (median)", f => f == b ? "—" : $"{Median(leaf(f).TypeInfoMs):F1}", f => Median(leaf(f).TypeInfoMs));
+            Row($"{kind}: first access to the leaf type with System.Text.Json already loaded, ms (median / max)", f => f == b ? "—" : $"{Median(leafWarm(f).FirstAccessMs):F1} / {leafWarm(f).FirstAccessMs.Max():F1}", f => Median(leafWarm(f).FirstAccessMs));
+            Row($"{kind}: of which the type-info lookup, ms (median / max)", f => f == b ? "—" : $"{Median(leafWarm(f).TypeInfoMs):F2} / {leafWarm(f).TypeInfoMs.Max():F2}", f => Median(leafWarm(f).TypeInfoMs));
             if (!leaf(o).SameJsonAsStj)
             {
                 Row($"{kind}: the leaf's JSON", f => f == o ? "DIFFERS from STJ's" : "");
@@ -413,12 +417,14 @@ internal sealed partial class Bench(string root, int types, Options options)
         public string BuildWarnings { get; set; } = "";
         public RunFigures Jit { get; } = new();
         public RunFigures JitLeaf { get; } = new();
+        public RunFigures JitLeafWarm { get; } = new();
         public double AotPublishSeconds { get; set; }
         public double AotPublishCpuSeconds { get; set; }
         public long AotBytes { get; set; }
         public string AotWarnings { get; set; } = "";
         public RunFigures Aot { get; } = new();
         public RunFigures AotLeaf { get; } = new();
+        public RunFigures AotLeafWarm { get; } = new();
     }
 
     private sealed class BuildFigures

@@ -130,13 +130,22 @@ internal static class ScaleProjects
             using System.Diagnostics;
             using ScaleBench;
 
-            // Two probes, each in a fresh process: T0 (the root of the type graph: it reaches every type) or, with the
-            // argument "leaf", {{leaf}} (it reaches no other type). The sample is built before the clock starts.
+            // Three probes, each in a fresh process: T0 (the root of the type graph: it reaches every type) or, with the
+            // argument "leaf", {{leaf}} (it reaches no other type); "leaf warm" first loads System.Text.Json (as any app
+            // that wrote JSON before has), so the clock sees the context's own cost. The sample is built before the clock starts.
             byte[] json;
             long start, resolved, end;
             TimeSpan cpu;
-            if (args is ["leaf"])
+            if (args is ["leaf", ..])
             {
+                if (args is [_, "warm"])
+                {
+                    using var writer = new System.Text.Json.Utf8JsonWriter(System.IO.Stream.Null);
+                    writer.WriteNullValue();
+                    writer.Flush();
+                    _ = System.Text.Json.JsonDocument.Parse("[1]").RootElement.GetArrayLength();
+                }
+
             {{Probe(variant, leaf, "CreateLeaf")}}
             }
             else

@@ -13,18 +13,7 @@ internal sealed partial class Emitter
         var self = type.ToRef();
         var model = type.Object!;
         var members = model.Members;
-        _w.Line();
-        _w.Open("internal static void Write(" + Names.Writer + " writer, " + Nullable(self) + " value)");
-        WriteDepthCheck(type.DisplayName);
-        if (type.IsReferenceType)
-        {
-            _w.Open("if (value is null)");
-            _w.Line("writer.WriteNullValue();");
-            _w.Line("return;");
-            _w.Close();
-            _w.Line();
-        }
-
+        OpenWrite(type);
         _w.Line("writer.WriteStartObject();");
 
         // Members written inline (the built-in scalars) are one level deeper than the object: checked once for all

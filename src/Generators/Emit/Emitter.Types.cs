@@ -139,18 +139,7 @@ internal sealed partial class Emitter
         var self = type.ToRef();
         var element = Type(type.ElementId!);
         var collection = type.Collection!;
-        _w.Line();
-        _w.Open("internal static void Write(" + Names.Writer + " writer, " + Nullable(self) + " value)");
-        WriteDepthCheck(type.DisplayName);
-        if (type.IsReferenceType)
-        {
-            _w.Open("if (value is null)");
-            _w.Line("writer.WriteNullValue();");
-            _w.Line("return;");
-            _w.Close();
-            _w.Line();
-        }
-
+        OpenWrite(type);
         _w.Line("writer.WriteStartArray();");
         switch (type.CollectionKind)
         {
@@ -219,18 +208,7 @@ internal sealed partial class Emitter
         var element = Type(type.ElementId!);
         var key = Type(type.KeyId!);
         var collection = type.Collection!;
-        _w.Line();
-        _w.Open("internal static void Write(" + Names.Writer + " writer, " + Nullable(self) + " value)");
-        WriteDepthCheck(type.DisplayName);
-        if (type.IsReferenceType)
-        {
-            _w.Open("if (value is null)");
-            _w.Line("writer.WriteNullValue();");
-            _w.Line("return;");
-            _w.Close();
-            _w.Line();
-        }
-
+        OpenWrite(type);
         _w.Line("writer.WriteStartObject();");
         if (type.CollectionKind == CollectionKind.Interface)
         {

@@ -286,6 +286,25 @@ internal sealed partial class Emitter
     }
 
     /// <summary>
+    /// Opens a container's <c>Write</c> method: the depth check (the value, even <c>null</c>, is one level deeper than its
+    /// writer), and for a reference type the <c>null</c> written as such.
+    /// </summary>
+    private void OpenWrite(TypeModel type)
+    {
+        _w.Line();
+        _w.Open("internal static void Write(" + Names.Writer + " writer, " + Nullable(type.ToRef()) + " value)");
+        WriteDepthCheck(type.DisplayName);
+        if (type.IsReferenceType)
+        {
+            _w.Open("if (value is null)");
+            _w.Line("writer.WriteNullValue();");
+            _w.Line("return;");
+            _w.Close();
+            _w.Line();
+        }
+    }
+
+    /// <summary>
     /// The check before a value is written: like <c>JsonSerializer</c>, no value (container, scalar or null) is written
     /// deeper than 64 levels, so a cycle fails at depth 64 with a <c>JsonException</c> too.
     /// </summary>
