@@ -79,6 +79,18 @@ public sealed class RefusalTests
             "public sealed class Refused { public Box<int>? X { get; set; } } public sealed class Box<T> { [JsonConstructor] private Box(T value) { Value = value; } public T Value { get; } }"
         },
         {
+            "CommaInFlagsName", "NAP0013", "holds a comma",
+            "public sealed class Refused { public E X { get; set; } = E.A; } [System.Flags] public enum E { [JsonStringEnumMemberName(\"a,b\")] A = 1, B = 2 }"
+        },
+        {
+            "EmptyEnumName", "NAP0013", "is empty, starts or ends with white space",
+            "public sealed class Refused { public E X { get; set; } } public enum E { [JsonStringEnumMemberName(\"\")] A, B }"
+        },
+        {
+            "PaddedEnumName", "NAP0013", "is empty, starts or ends with white space",
+            "public sealed class Refused { public E X { get; set; } } public enum E { A, [JsonStringEnumMemberName(\" b\")] B }"
+        },
+        {
             "ParameterWithoutMember", "NAP0004", "matches no serialized property or field",
             "public sealed class Refused { public Refused(int y) { X = y; } public int X { get; } }"
         },

@@ -65,7 +65,7 @@ internal sealed partial class Emitter
         _w.Line();
         _w.Open("internal static void Write(" + Names.Writer + " writer, " + fqn + " value)");
         WriteDepthCheck(type.DisplayName);
-        if (!_enumsAsNumbers)
+        if (!_enumsAsNumbers && model.Members.Count > 0)
         {
             _w.Open("switch (value)");
             for (var i = 0; i < model.Members.Count; i++)

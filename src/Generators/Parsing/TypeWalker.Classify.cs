@@ -153,7 +153,10 @@ internal sealed partial class TypeWalker
                 case "System.Collections.Generic.Queue<T>":
                     return Sequence(CollectionKind.Enumerated, args[0], "new " + self + "()", "{0}.Enqueue({1})", "{0}");
                 case "System.Collections.Generic.Stack<T>":
+                case "System.Collections.Concurrent.ConcurrentStack<T>":
                     return Sequence(CollectionKind.Enumerated, args[0], "new " + self + "()", "{0}.Push({1})", "{0}");
+                case "System.Collections.Concurrent.ConcurrentQueue<T>":
+                    return Sequence(CollectionKind.Enumerated, args[0], "new " + self + "()", "{0}.Enqueue({1})", "{0}");
                 case "System.Collections.Immutable.ImmutableArray<T>":
                     return ImmutableSequence(args[0], "ImmutableArray");
                 case "System.Collections.Immutable.ImmutableList<T>":

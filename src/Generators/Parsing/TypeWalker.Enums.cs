@@ -10,15 +10,16 @@ namespace NativeAotPersistence.Generators.Parsing;
 
 internal sealed partial class TypeWalker
 {
-    private EnumModel BuildEnum(INamedTypeSymbol type, Location? location)
+    private EnumModel BuildEnum(Entry entry, INamedTypeSymbol type, Location? location)
     {
+        var isFlags = type.GetAttributes().Any(static a => a.AttributeClass?.ToDisplayString() == KnownNames.Flags);
         foreach (var attribute in type.GetAttributes())
         {
             var name = attribute.AttributeClass?.ToDisplayString();
             // [JsonConverter(typeof(JsonStringEnumConverter))] asks for exactly what the generator does unless enums are numbers.
             if (name == KnownNames.JsonConverter && (_enumsAsNumbers || !IsStringEnumConverter(attribute)))
             {
-                _diagnostics.Add(DiagnosticFactory.Create(DiagnosticDescriptors.JsonConverterUnsupported, SourceLocation(type) ?? location, Name(type)));
+                Refuse(entry, DiagnosticDescriptors.JsonConverterUnsupported, SourceLocation(type) ?? location, Name(type));
             }
         }
 
@@ -40,6 +41,15 @@ internal sealed partial class TypeWalker
                 {
                     jsonName = custom;
                     isCustom = true;
+
+                    // JsonStringEnumConverter refuses the whole enum for such a name (at run time); so does the generator.
+                    if (custom.Trim().Length == 0 || custom.Trim().Length != custom.Length || (isFlags && custom.IndexOf(',') >= 0))
+                    {
+                        Refuse(entry, DiagnosticDescriptors.AttributeUnsupported, SourceLocation(field) ?? location,
+                            "[JsonStringEnumMemberName(" + Microsoft.CodeAnalysis.CSharp.SymbolDisplay.FormatLiteral(custom, quote: true) + ")]",
+                            Name(type) + "." + field.Name,
+                            "System.Text.Json refuses the whole enum for a name that is empty, starts or ends with white space" + (isFlags ? ", or holds a comma (in a [Flags] enum)" : "") + "; choose another name");
+                    }
                 }
             }
 
@@ -47,7 +57,6 @@ internal sealed partial class TypeWalker
             members.Add(new EnumMemberModel(field.Name, jsonName, value, written.Add(value), isCustom));
         }
 
-        var isFlags = type.GetAttributes().Any(static a => a.AttributeClass?.ToDisplayString() == KnownNames.Flags);
         var underlying = type.EnumUnderlyingType?.ToDisplayString() ?? "int";
         return new EnumModel(underlying, isFlags, members.ToEquatableArray());
     }

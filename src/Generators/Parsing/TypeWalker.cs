@@ -213,7 +213,7 @@ internal sealed partial class TypeWalker
         else if (type.TypeKind == TypeKind.Enum)
         {
             entry.Shape = TypeShape.Enum;
-            entry.Enum = BuildEnum((INamedTypeSymbol)type, location);
+            entry.Enum = BuildEnum(entry, (INamedTypeSymbol)type, location);
         }
         else if (GetNullableUnderlying(type) is { } underlying)
         {

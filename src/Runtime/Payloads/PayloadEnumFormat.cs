@@ -21,8 +21,12 @@ public sealed class PayloadEnumFormat
     private readonly string[] _names;
     private readonly bool[] _custom;
 
-    // The first declared member of each distinct value, largest value first: the order flags are taken apart in.
-    private readonly int[] _descending;
+    // The first declared member of each distinct value, in declaration order (the name written for that value).
+    private readonly int[] _distinct;
+
+    // The same members in the order JsonStringEnumConverter takes flags apart in, and writes them in: most bits first (a
+    // composite member before its parts, a sign-extended negative member first of all), then the smaller value.
+    private readonly int[] _flagsOrder;
 
     /// <summary>Creates the format of one enum.</summary>
     /// <param name="typeName">The C# name of the enum, for error messages.</param>
@@ -60,8 +64,14 @@ public sealed class PayloadEnumFormat
             }
         }
 
-        distinct.Sort((a, b) => values[b].CompareTo(values[a]));
-        _descending = [.. distinct];
+        _distinct = [.. distinct];
+        distinct.Sort((a, b) =>
+        {
+            var order = System.Numerics.BitOperations.PopCount(values[b]).CompareTo(System.Numerics.BitOperations.PopCount(values[a]));
+            order = order != 0 ? order : values[a].CompareTo(values[b]);
+            return order != 0 ? order : a.CompareTo(b);
+        });
+        _flagsOrder = [.. distinct];
     }
 
     /// <summary>The name written for <paramref name="bits"/>, or <see langword="null"/> when it is written as a number.</summary>
@@ -69,7 +79,7 @@ public sealed class PayloadEnumFormat
     /// <returns>The name, a flags combination, or <see langword="null"/>.</returns>
     public string? Format(ulong bits)
     {
-        foreach (var i in _descending)
+        foreach (var i in _distinct)
         {
             if (_values[i] == bits)
             {
@@ -82,35 +92,26 @@ public sealed class PayloadEnumFormat
             return null;
         }
 
+        // In that order, each member whose bits are all still unclaimed: a value that is not exactly the union of such
+        // members (say 7 of A = 1, B = 2, AB = 3, C = 5) is written as its number, as JsonStringEnumConverter writes it.
         var remaining = bits;
-        var parts = new List<int>();
-        foreach (var i in _descending)
+        var builder = new StringBuilder();
+        foreach (var i in _flagsOrder)
         {
             var value = _values[i];
             if (value != 0 && (remaining & value) == value)
             {
                 remaining &= ~value;
-                parts.Add(i);
+                if (builder.Length > 0)
+                {
+                    builder.Append(", ");
+                }
+
+                builder.Append(_names[i]);
             }
         }
 
-        if (remaining != 0)
-        {
-            return null;
-        }
-
-        var builder = new StringBuilder();
-        for (var p = parts.Count - 1; p >= 0; p--)
-        {
-            if (builder.Length > 0)
-            {
-                builder.Append(", ");
-            }
-
-            builder.Append(_names[parts[p]]);
-        }
-
-        return builder.ToString();
+        return remaining == 0 ? builder.ToString() : null;
     }
 
     /// <summary>The integer text written for a value without a name (a dictionary key).</summary>
