@@ -153,6 +153,8 @@ public sealed partial class ParityTests
             public (int Count, string Name) Named { get; set; }
             public (int, int, int, int, int, int, int, int, int) Long { get; set; }
             public List<(string, double)>? Points { get; set; }
+            public KeyValuePair<string, int> Pair2 { get; set; }
+            public List<KeyValuePair<int, List<string>?>>? Pairs { get; set; }
         }
 
         public class Outer<T> { public sealed class Inner { public T? Value { get; set; } public List<T>[]? Lists { get; set; } } }
@@ -250,7 +252,7 @@ public sealed partial class ParityTests
                         MaybePair = (1, new List<string> { "n" }),
                         Jagged = new[] { new[] { 1, 2 }, new int[0] },
                     },
-                    new Tuples { Pair = (1, "a"), Named = (2, "b"), Long = (1, 2, 3, 4, 5, 6, 7, 8, 9), Points = new List<(string, double)> { ("p", 0.5) } },
+                    new Tuples { Pair = (1, "a"), Named = (2, "b"), Long = (1, 2, 3, 4, 5, 6, 7, 8, 9), Points = new List<(string, double)> { ("p", 0.5) }, Pair2 = new("k", 1), Pairs = new() { new(1, null), new(2, new List<string> { "x" }) } },
                 };
             }
         }

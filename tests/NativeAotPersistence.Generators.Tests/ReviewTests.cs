@@ -247,12 +247,12 @@ public sealed class ReviewTests
         { "ReadOnlyDictionary", "ReadOnlyDictionary<string, int>", "new ReadOnlyDictionary<string, int>(new Dictionary<string, int> { [\"a\"] = 1 })", "{\"a\":1}" },
         { "IReadOnlySet", "IReadOnlySet<int>", "new HashSet<int> { 1 }", "[1,1]" },
         { "CollectionCtor", "CC", "new CC(new List<int> { 1 })", "[1]" },
-        { "KeyValuePair", "KeyValuePair<string, int>", "new KeyValuePair<string, int>(\"k\", 1)", "{\"Key\":\"a\",\"Value\":2}" },
         { "Memory", "Memory<int>", "new Memory<int>(new[] { 1 })", "[1]" },
     };
 
     public static readonly TheoryData<string, string, string, string> CollectionCases = new()
     {
+        { "KeyValuePair", "KeyValuePair<string, int>", "new KeyValuePair<string, int>(\"k\", 1)", "{\"key\":\"a\",\"value\":2}" },
         { "ExplicitAdd", "ExplicitColl", "new ExplicitColl { 1, 2 }", "[1,2]" },
         { "ConcurrentQueue", "ConcurrentQueue<int>", "new ConcurrentQueue<int>(new[] { 1, 2 })", "[1,2]" },
         { "ConcurrentStack", "ConcurrentStack<int>", "new ConcurrentStack<int>(new[] { 1, 2 })", "[1,2]" },

@@ -361,7 +361,7 @@ internal sealed partial class TypeWalker
             return "only classes, structs, records, enums, the built-in types and collections are payload types";
         }
 
-        if (type is INamedTypeSymbol { IsTupleType: true } || IsValueTuple(type))
+        if (type is INamedTypeSymbol { IsTupleType: true } || IsValueTuple(type) || IsKeyValuePair(type))
         {
             return null;
         }
@@ -375,6 +375,10 @@ internal sealed partial class TypeWalker
 
         return null;
     }
+
+    /// <summary>KeyValuePair&lt;K, V&gt;: an object of <c>Key</c> and <c>Value</c> (after the naming policy), read through its constructor.</summary>
+    private static bool IsKeyValuePair(ITypeSymbol type) =>
+        type is INamedTypeSymbol { IsGenericType: true, Name: "KeyValuePair", ContainingNamespace: { Name: "Generic", ContainingNamespace: { Name: "Collections", ContainingNamespace: { Name: "System", ContainingNamespace.IsGlobalNamespace: true } } } };
 
     private static bool IsValueTuple(ITypeSymbol type) =>
         type is INamedTypeSymbol { IsGenericType: true, Name: "ValueTuple", ContainingNamespace: { Name: "System", ContainingNamespace.IsGlobalNamespace: true } };

@@ -443,6 +443,12 @@ internal sealed partial class TypeWalker
             return annotated;
         }
 
+        if (IsKeyValuePair(type))
+        {
+            // System.Text.Json reads a KeyValuePair through its (key, value) constructor.
+            return type.InstanceConstructors.FirstOrDefault(static c => c.Parameters.Length == 2);
+        }
+
         if (type.IsValueType)
         {
             // Structs are created with their parameterless constructor unless one is marked [JsonConstructor], as System.Text.Json does.
