@@ -95,10 +95,11 @@ internal sealed partial class Emitter
             return;
         }
 
-        // The keys, sorted, are one string split on first use; a binary search finds the bucket, and two small switches
-        // (a chunk of 16 buckets, then the bucket) reach its typeof comparisons. No method is large, and none names
+        // The keys, sorted, are one constant string and a table of where each starts (data in the assembly, nothing to
+        // initialize); a binary search finds the bucket, and two small switches (a chunk of 16 buckets, then the bucket)
+        // reach its typeof comparisons. No method is large, and none names
         // more types than one bucket holds, so the JIT's first lookup costs little however many types the context has.
-        _w.Line("int __index = global::System.Array.BinarySearch(__PayloadLookup.Keys, " + Names.Helpers + ".TypeKey(type), global::System.StringComparer.Ordinal);");
+        _w.Line("int __index = " + Names.Helpers + ".FindTypeKey(__PayloadLookup.Keys, __PayloadLookup.Starts, " + Names.Helpers + ".TypeKey(type));");
         _w.Open("switch (__index >> 4)");
         var chunks = (buckets.Count + 15) / 16;
         for (var chunk = 0; chunk < chunks; chunk++)
@@ -112,7 +113,18 @@ internal sealed partial class Emitter
 
         _w.Line();
         _w.Open("private static class __PayloadLookup");
-        _w.Line("internal static readonly string[] Keys = " + Literal(string.Join("\n", buckets.Keys)) + ".Split('\\n');");
+        var starts = new List<string>();
+        var offset = 0;
+        foreach (var key in buckets.Keys)
+        {
+            starts.Add(Number(offset));
+            offset += key.Length;
+        }
+
+        starts.Add(Number(offset));
+        _w.Line("internal const string Keys = " + Literal(string.Concat(buckets.Keys)) + ";");
+        _w.Line();
+        _w.Line("internal static global::System.ReadOnlySpan<int> Starts => new int[] { " + string.Join(", ", starts) + " };");
         for (var chunk = 0; chunk < chunks; chunk++)
         {
             _w.Line();

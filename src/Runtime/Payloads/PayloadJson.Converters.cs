@@ -48,6 +48,41 @@ public static partial class PayloadJson
     }
 
     /// <summary>
+    /// Finds <paramref name="key"/> among sorted keys stored as one string: key <c>i</c> is
+    /// <c>keys[starts[i]..starts[i + 1]]</c>, in ordinal order. Used by a generated <c>GetTypeInfo</c>.
+    /// </summary>
+    /// <param name="keys">The keys, concatenated in ordinal order.</param>
+    /// <param name="starts">Where each key starts, and where the last one ends.</param>
+    /// <param name="key">The key to find (<see cref="TypeKey"/>).</param>
+    /// <returns>The key's index, or -1.</returns>
+    public static int FindTypeKey(string keys, ReadOnlySpan<int> starts, string key)
+    {
+        ArgumentNullException.ThrowIfNull(keys);
+        ArgumentNullException.ThrowIfNull(key);
+        int low = 0, high = starts.Length - 2;
+        while (low <= high)
+        {
+            var middle = low + ((high - low) >> 1);
+            var order = key.AsSpan().SequenceCompareTo(keys.AsSpan(starts[middle], starts[middle + 1] - starts[middle]));
+            if (order == 0)
+            {
+                return middle;
+            }
+
+            if (order < 0)
+            {
+                high = middle - 1;
+            }
+            else
+            {
+                low = middle + 1;
+            }
+        }
+
+        return -1;
+    }
+
+    /// <summary>
     /// Creates the <see cref="JsonException"/> <see cref="JsonSerializer"/> throws for a value that would be written deeper
     /// than <see cref="MaxDepth"/> levels (or a cycle).
     /// </summary>
