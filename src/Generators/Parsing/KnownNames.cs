@@ -32,8 +32,7 @@ internal static class KnownNames
     public const int NumberHandlingStrict = 0;
     public const int ObjectCreationReplace = 0;
 
-    // Values of System.Text.Json.Serialization.JsonIgnoreCondition.
-    public const int IgnoreNever = 0;
+    // Values of System.Text.Json.Serialization.JsonIgnoreCondition (Never, 0, changes nothing).
     public const int IgnoreAlways = 1;
     public const int IgnoreWhenWritingDefault = 2;
     public const int IgnoreWhenWritingNull = 3;
