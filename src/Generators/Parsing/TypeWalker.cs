@@ -231,11 +231,8 @@ internal sealed partial class TypeWalker
                 entry.KeyFullyQualifiedName = Normalize(collection.Key).ToDisplayString(FullyQualified);
             }
 
+            // A collection with a Problem never gets here: Unsupported() reports it where the type is used.
             SetElement(entry, collection.Element, location);
-            if (collection.Problem is not null)
-            {
-                Refuse(entry, DiagnosticDescriptors.UnsupportedType, location, entry.DisplayName, entry.DisplayName, collection.Problem);
-            }
         }
         else
         {
