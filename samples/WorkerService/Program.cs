@@ -24,7 +24,7 @@ builder.Configuration.AddCommandLine(args, new Dictionary<string, string>
 
 // Both sections are bound by the configuration binder's source generator (EnableConfigurationBindingGenerator).
 builder.Services.Configure<NativeAotPersistenceOptions>(builder.Configuration.GetSection("Persistence"));
-builder.Services.AddNativeAotPersistence(o => o.Payloads = WorkerPayloads.Default);
+builder.Services.AddNativeAotPersistence(o => o.UsePayloads(WorkerPayloads.Default));
 builder.Services.AddNativeAotPersistenceDistributedCache();
 
 builder.Services.AddOptions<WorkerOptions>().Bind(builder.Configuration.GetSection("Worker")).ValidateOnStart();

@@ -3,7 +3,7 @@ namespace NativeAotPersistence;
 /// <summary>
 /// The settings of <c>services.AddNativeAotPersistence(...)</c>: where the data lives and how the adapter behaves.
 /// Mutable so that it can be configured in code or bound from configuration (the configuration binder's source
-/// generator binds every property; the code-only <see cref="Payloads"/> and <see cref="UseAdapter"/> are a field and a method, which binders skip).
+/// generator binds every property; the code-only <see cref="UsePayloads"/> and <see cref="UseAdapter"/> are methods, which binders skip).
 /// </summary>
 /// <remarks>
 /// Validated when the host starts (<c>ValidateOnStart</c>), with a message naming the setting at fault. By default the
@@ -65,19 +65,12 @@ public sealed class NativeAotPersistenceOptions
     /// </summary>
     public TimeSpan BusyWaitLogThreshold { get; set; } = TimeSpan.FromSeconds(1);
 
-    /// <summary>
-    /// The generated serializers of your payload types (a <see cref="PayloadContext"/>, or several joined with
-    /// <see cref="PayloadContext.Combine"/>); also what the HybridCache serializer factory uses when it is given none.
-    /// </summary>
-    /// <remarks>
-    /// A field, not a property, on purpose: configuration binders bind properties only, so this one code-only setting
-    /// is skipped instead of making the binder's source generator report SYSLIB1100/SYSLIB1101 (errors in a build that
-    /// treats warnings as errors) in every app that binds these options.
-    /// </remarks>
-    /// <seealso cref="PersistenceAdapterOptions.Payloads"/>
-#pragma warning disable CA1051 // See the remarks: a property would break reflection-free configuration binding.
-    public PayloadContext? Payloads;
-#pragma warning restore CA1051
+    /// <summary>The serializers set by <see cref="UsePayloads"/>, or <see langword="null"/>.</summary>
+    /// <remarks>A field: the configuration binder's source generator inspects even internal properties.</remarks>
+    private PayloadContext? _payloads;
+
+    /// <summary>Gets the serializers set by <see cref="UsePayloads"/>, or <see langword="null"/>.</summary>
+    internal PayloadContext? GetPayloads() => _payloads;
 
     /// <summary>Gets the factory set by <see cref="UseAdapter"/>, or <see langword="null"/> for the SQLite default.</summary>
     internal Func<IServiceProvider, PersistenceAdapterOptions, IPersistenceAdapter>? AdapterFactory { get; private set; }
@@ -97,6 +90,24 @@ public sealed class NativeAotPersistenceOptions
     {
         ArgumentNullException.ThrowIfNull(factory);
         AdapterFactory = factory;
+        return this;
+    }
+
+    /// <summary>
+    /// Sets the generated serializers of your payload types (a <see cref="PayloadContext"/>, or several joined with
+    /// <see cref="PayloadContext.Combine"/>): the adapter's <see cref="PersistenceAdapterOptions.Payloads"/>, and what the
+    /// HybridCache serializer factory uses when it is given none.
+    /// </summary>
+    /// <remarks>
+    /// A method, not a property, on purpose (as <see cref="UseAdapter"/>): configuration binders bind properties only, so
+    /// this code-only setting never reaches them, and the binder's source generator has no type it cannot bind.
+    /// </remarks>
+    /// <param name="payloads">The serializers.</param>
+    /// <returns>These options, for chaining.</returns>
+    public NativeAotPersistenceOptions UsePayloads(PayloadContext payloads)
+    {
+        ArgumentNullException.ThrowIfNull(payloads);
+        _payloads = payloads;
         return this;
     }
 }

@@ -16,8 +16,8 @@ public static class NativeAotPersistenceServiceCollectionExtensions
     /// Registers an <see cref="IPersistenceAdapter"/> (a <see cref="SqliteAdapter"/> over
     /// <see cref="NativeAotPersistenceOptions.Path"/>, or the one <see cref="NativeAotPersistenceOptions.UseAdapter"/>
     /// supplies) and its providers — <see cref="ICacheProvider"/>, <see cref="ILockProvider"/>,
-    /// <see cref="ICircuitBreakerStateProvider"/>, <see cref="ICheckpointProvider"/>, <see cref="IIdempotencyProvider"/>
-    /// and <see cref="PersistenceProviders"/> — as singletons, with a hosted service that connects the adapter when the
+    /// <see cref="ICircuitBreakerStateProvider"/>, <see cref="ICheckpointProvider"/>, <see cref="IIdempotencyProvider"/>,
+    /// <see cref="PersistenceProviders"/> and <see cref="IPersistenceAdmin"/> — as singletons, with a hosted service that connects the adapter when the
     /// host starts and disconnects it when the host has stopped; the service provider disposes it.
     /// </summary>
     /// <remarks>
@@ -48,6 +48,7 @@ public static class NativeAotPersistenceServiceCollectionExtensions
         services.TryAddSingleton(static sp => sp.GetRequiredService<IPersistenceAdapter>().Checkpoints);
         services.TryAddSingleton(static sp => sp.GetRequiredService<IPersistenceAdapter>().Idempotency);
         services.TryAddSingleton(static sp => sp.GetRequiredService<IPersistenceAdapter>().Providers);
+        services.TryAddSingleton(static sp => sp.GetRequiredService<IPersistenceAdapter>().Admin);
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, PersistenceHostedService>());
         return services;
     }
@@ -74,8 +75,8 @@ public static class NativeAotPersistenceServiceCollectionExtensions
     /// </summary>
     /// <param name="services">The services to add to.</param>
     /// <param name="payloads">
-    /// The generated serializers; <see langword="null"/> for <see cref="NativeAotPersistenceOptions.Payloads"/>, which
-    /// must then be set.
+    /// The generated serializers; <see langword="null"/> for the ones given to <see cref="NativeAotPersistenceOptions.UsePayloads"/>,
+    /// which must then be called.
     /// </param>
     /// <returns><paramref name="services"/>, for chaining.</returns>
     public static IServiceCollection AddNativeAotPersistenceHybridCacheSerializer(this IServiceCollection services, PayloadContext? payloads = null)
@@ -88,9 +89,9 @@ public static class NativeAotPersistenceServiceCollectionExtensions
         else
         {
             services.AddSingleton<IHybridCacheSerializerFactory>(static sp => new PayloadHybridCacheSerializerFactory(
-                sp.GetRequiredService<IOptions<NativeAotPersistenceOptions>>().Value.Payloads
+                sp.GetRequiredService<IOptions<NativeAotPersistenceOptions>>().Value.GetPayloads()
                 ?? throw new InvalidOperationException(
-                    "AddNativeAotPersistenceHybridCacheSerializer() without a PayloadContext needs NativeAotPersistenceOptions.Payloads: set o.Payloads in AddNativeAotPersistence, or pass the context.")));
+                    "AddNativeAotPersistenceHybridCacheSerializer() without a PayloadContext needs the payload serializers: call o.UsePayloads(...) in AddNativeAotPersistence, or pass the context.")));
         }
 
         return services;
@@ -104,7 +105,7 @@ public static class NativeAotPersistenceServiceCollectionExtensions
             KeyPrefix = options.KeyPrefix,
             DefaultLockTtl = options.DefaultLockTtl,
             CreateTables = options.CreateTables,
-            Payloads = options.Payloads,
+            Payloads = options.GetPayloads(),
             TimeProvider = services.GetService<TimeProvider>() ?? TimeProvider.System,
             LockScope = options.LockScope,
             BusyTimeout = options.BusyTimeout,

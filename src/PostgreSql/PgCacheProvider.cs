@@ -4,7 +4,7 @@ using NativeAotPersistence.PostgreSql;
 namespace NativeAotPersistence;
 
 /// <summary>The PostgreSQL cache: one row per key in <c>go_goscope_cache</c>, expiry in Unix milliseconds.</summary>
-internal sealed class PgCacheProvider : PgProvider, ICacheProvider
+internal sealed partial class PgCacheProvider : PgProvider, ICacheProvider
 {
     private readonly KeyNamespace _ns;
     private readonly SweepSchedule _sweeps = new();
@@ -167,7 +167,7 @@ internal sealed class PgCacheProvider : PgProvider, ICacheProvider
     }
 
     /// <summary>Removes every expired entry of this namespace now.</summary>
-    internal ValueTask<int> PruneAsync(CancellationToken cancellationToken) =>
+    public ValueTask<int> PruneAsync(CancellationToken cancellationToken) =>
         Db.RunAsync("cache.prune", PgWork.Idempotent, (_ns, NowMs), static (c, s, ct) => SweepAsync(c, PgSql.CacheSweep, s._ns, s.NowMs, int.MaxValue, ct), cancellationToken);
 
     internal static async ValueTask<int> SweepAsync(NpgsqlConnection c, string sql, KeyNamespace ns, long nowMs, int limit, CancellationToken cancellationToken)

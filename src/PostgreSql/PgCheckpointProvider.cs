@@ -4,7 +4,7 @@ using NativeAotPersistence.PostgreSql;
 namespace NativeAotPersistence;
 
 /// <summary>The PostgreSQL checkpoints: rows of <c>go_goscope_checkpoints</c>, ids and task ids namespaced by prefix.</summary>
-internal sealed class PgCheckpointProvider : PgProvider, ICheckpointProvider
+internal sealed partial class PgCheckpointProvider : PgProvider, ICheckpointProvider
 {
     private readonly KeyNamespace _ids;
     private readonly KeyNamespace _tasks;

@@ -4,7 +4,7 @@ using NativeAotPersistence.PostgreSql;
 namespace NativeAotPersistence;
 
 /// <summary>The PostgreSQL circuit-breaker state: one row per breaker in <c>go_goscope_circuit</c>.</summary>
-internal sealed class PgCircuitBreakerStateProvider : PgProvider, ICircuitBreakerStateProvider
+internal sealed partial class PgCircuitBreakerStateProvider : PgProvider, ICircuitBreakerStateProvider
 {
     private readonly KeyNamespace _ns;
 

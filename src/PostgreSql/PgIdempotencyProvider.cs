@@ -3,7 +3,7 @@ using NativeAotPersistence.PostgreSql;
 namespace NativeAotPersistence;
 
 /// <summary>The PostgreSQL idempotency records: rows of <c>go_goscope_idempotency</c>.</summary>
-internal sealed class PgIdempotencyProvider : PgProvider, IIdempotencyStore
+internal sealed partial class PgIdempotencyProvider : PgProvider, IIdempotencyStore
 {
     private readonly KeyNamespace _ns;
     private readonly SweepSchedule _sweeps = new();
@@ -114,7 +114,7 @@ internal sealed class PgIdempotencyProvider : PgProvider, IIdempotencyStore
     public ValueTask<T> ExecuteOnceAsync<T>(string key, TimeSpan? ttl, Func<CancellationToken, ValueTask<T>> action, PayloadTypeInfo<T> typeInfo, CancellationToken cancellationToken = default) =>
         ExecuteOnce.RunAsync(this, Adapter.Locks as PgLockProvider, Adapter.Options.DefaultLockTtl, key, ttl, action, typeInfo, cancellationToken);
 
-    internal ValueTask<int> PruneAsync(CancellationToken cancellationToken) =>
+    public ValueTask<int> PruneAsync(CancellationToken cancellationToken) =>
         Db.RunAsync("idempotency.prune", PgWork.Idempotent, (_ns, NowMs), static (c, s, ct) =>
             PgCacheProvider.SweepAsync(c, PgSql.IdempotencySweep, s._ns, s.NowMs, int.MaxValue, ct), cancellationToken);
 }

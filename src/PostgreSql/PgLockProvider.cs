@@ -20,7 +20,7 @@ namespace NativeAotPersistence;
 /// skew, with fencing tokens where correctness depends on it.
 /// </para>
 /// </remarks>
-internal sealed class PgLockProvider : PgProvider, ILockProvider, ILeaseStore
+internal sealed partial class PgLockProvider : PgProvider, ILockProvider, ILeaseStore
 {
     private readonly KeyNamespace _ns;
 
@@ -207,7 +207,7 @@ internal sealed class PgLockProvider : PgProvider, ILockProvider, ILeaseStore
         };
     }
 
-    internal ValueTask<int> PruneAsync(CancellationToken cancellationToken) =>
+    public ValueTask<int> PruneAsync(CancellationToken cancellationToken) =>
         Db.RunAsync("lock.prune", PgWork.Idempotent, (_ns, now: NowMs), static async (c, s, ct) =>
         {
             await using var command = c.Command(PgSql.LockSweep).Range(s._ns).Int64(s.now);

@@ -30,8 +30,8 @@ public sealed class PostgresAdapter : IPersistenceAdapter, IAdapterLifecycle
     private readonly NpgsqlDataSource? _borrowed;
     private readonly string? _connectionString;
     private readonly SemaphoreSlim _lifecycle = new(1, 1);
+    private readonly AdapterCore _core;
     private volatile PgDatabase? _database;
-    private PgAdmin? _admin;
 
     /// <summary>
     /// Creates an adapter over a data source the caller built and owns; it is never disposed here. Call
@@ -47,7 +47,7 @@ public sealed class PostgresAdapter : IPersistenceAdapter, IAdapterLifecycle
         _borrowed = dataSource;
         Options = AdapterOptions.Validate(options ?? new PersistenceAdapterOptions());
         DataSource = Describe(dataSource.ConnectionString);
-        (Cache, Locks, CircuitBreakers, Checkpoints, Idempotency) = CreateProviders();
+        _core = CreateCore();
     }
 
     private PostgresAdapter(string connectionString, PersistenceAdapterOptions options)
@@ -55,7 +55,7 @@ public sealed class PostgresAdapter : IPersistenceAdapter, IAdapterLifecycle
         _connectionString = connectionString;
         Options = options;
         DataSource = Describe(connectionString);
-        (Cache, Locks, CircuitBreakers, Checkpoints, Idempotency) = CreateProviders();
+        _core = CreateCore();
     }
 
     /// <summary>Gets the options this adapter was created with.</summary>
@@ -68,32 +68,25 @@ public sealed class PostgresAdapter : IPersistenceAdapter, IAdapterLifecycle
     public bool IsConnected => _database is not null;
 
     /// <inheritdoc />
-    public ICacheProvider Cache { get; }
+    public ICacheProvider Cache => _core.Cache;
 
     /// <inheritdoc />
-    public ILockProvider Locks { get; }
+    public ILockProvider Locks => _core.Locks;
 
     /// <inheritdoc />
-    public ICircuitBreakerStateProvider CircuitBreakers { get; }
+    public ICircuitBreakerStateProvider CircuitBreakers => _core.CircuitBreakers;
 
     /// <inheritdoc />
-    public ICheckpointProvider Checkpoints { get; }
+    public ICheckpointProvider Checkpoints => _core.Checkpoints;
 
     /// <inheritdoc />
-    public IIdempotencyProvider Idempotency { get; }
+    public IIdempotencyProvider Idempotency => _core.Idempotency;
 
     /// <inheritdoc />
-    public PersistenceProviders Providers => new()
-    {
-        Cache = Cache,
-        Lock = Locks,
-        CircuitBreaker = CircuitBreakers,
-        Checkpoint = Checkpoints,
-        Idempotency = Idempotency,
-    };
+    public PersistenceProviders Providers => _core.Providers;
 
-    /// <summary>Gets the inspection API for this adapter's rows (its prefix only).</summary>
-    public IPersistenceAdmin Admin => _admin ??= new PgAdmin(this);
+    /// <inheritdoc />
+    public IPersistenceAdmin Admin => _core.Admin;
 
     /// <summary>Gets the connected database, or throws the lifecycle error every provider reports.</summary>
     internal PgDatabase Database => _database ?? throw NotConnected();
@@ -190,7 +183,7 @@ public sealed class PostgresAdapter : IPersistenceAdapter, IAdapterLifecycle
             _database = null;
 
             // Process-scope locks live and die with the adapter's connection, as on SQLite.
-            (Locks as ProcessLockProvider)?.Table.Clear();
+            _core.OnDisconnected();
             if (_borrowed is null)
             {
                 await database.Source.DisposeAsync().ConfigureAwait(false);
@@ -207,19 +200,7 @@ public sealed class PostgresAdapter : IPersistenceAdapter, IAdapterLifecycle
     public ValueTask DisposeAsync() => DisconnectAsync(CancellationToken.None);
 
     /// <inheritdoc />
-    public async ValueTask<PruneResult> PruneAsync(CancellationToken cancellationToken = default)
-    {
-        _ = Database;
-        var cache = await ((PgCacheProvider)Cache).PruneAsync(cancellationToken).ConfigureAwait(false);
-        var idempotency = await ((PgIdempotencyProvider)Idempotency).PruneAsync(cancellationToken).ConfigureAwait(false);
-        var locks = Locks switch
-        {
-            PgLockProvider database => await database.PruneAsync(cancellationToken).ConfigureAwait(false),
-            ProcessLockProvider process => process.Table.Prune(Ttl.NowMs(Options.TimeProvider)),
-            _ => 0,
-        };
-        return new PruneResult(cache, idempotency, locks);
-    }
+    public ValueTask<PruneResult> PruneAsync(CancellationToken cancellationToken = default) => _core.PruneAsync(cancellationToken);
 
     void IAdapterLifecycle.EnsureConnected() => _ = Database;
 
@@ -265,12 +246,13 @@ public sealed class PostgresAdapter : IPersistenceAdapter, IAdapterLifecycle
         }
     }
 
-    private (ICacheProvider, ILockProvider, ICircuitBreakerStateProvider, ICheckpointProvider, IIdempotencyProvider) CreateProviders() =>
-    (
-        new PgCacheProvider(this),
-        Options.LockScope == LockScope.Database ? new PgLockProvider(this) : new ProcessLockProvider(this, Options, DataSource),
-        new PgCircuitBreakerStateProvider(this),
-        new PgCheckpointProvider(this),
-        new PgIdempotencyProvider(this)
-    );
+    private AdapterCore CreateCore() => new(Options, DataSource, this, new BackendProviders
+    {
+        Cache = new PgCacheProvider(this),
+        DatabaseLocks = () => new PgLockProvider(this),
+        CircuitBreakers = new PgCircuitBreakerStateProvider(this),
+        Checkpoints = new PgCheckpointProvider(this),
+        Idempotency = new PgIdempotencyProvider(this),
+        Store = new PgStoreStats(this),
+    });
 }

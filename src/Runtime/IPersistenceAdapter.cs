@@ -40,6 +40,9 @@ public interface IPersistenceAdapter : IAsyncDisposable
     /// <summary>Gets all five providers as one bundle, for code that takes a <see cref="PersistenceProviders"/>.</summary>
     PersistenceProviders Providers { get; }
 
+    /// <summary>Gets the inspection API for this adapter's rows (its <see cref="PersistenceAdapterOptions.KeyPrefix"/> only).</summary>
+    IPersistenceAdmin Admin { get; }
+
     /// <summary>Removes expired cache entries, idempotency records and lock rows now.</summary>
     /// <param name="cancellationToken">Cancels the wait for a busy database.</param>
     /// <returns>How many rows of each kind were removed.</returns>

@@ -38,7 +38,7 @@ public sealed class DocExamplesTests : IDisposable
         {
             o.Path ??= "app.db";                  // or ":memory:"
             o.KeyPrefix = "myapp:";
-            o.Payloads = AppPayloads.Default;     // code only: a field, so configuration binders skip it
+            o.UsePayloads(AppPayloads.Default);   // code only: a method, so configuration binders skip it
         });
         // PostgreSQL instead of SQLite (this package does not depend on Npgsql):
         // o.UseAdapter((services, options) => PostgresAdapter.Create(connectionString, options));
@@ -59,7 +59,7 @@ public sealed class DocExamplesTests : IDisposable
         var builder = Host.CreateApplicationBuilder([]);
 
         // snippet: HybridCacheRegistration
-        builder.Services.AddNativeAotPersistence(o => { o.Path = "app.db"; o.Payloads = AppPayloads.Default; });
+        builder.Services.AddNativeAotPersistence(o => { o.Path = "app.db"; o.UsePayloads(AppPayloads.Default); });
         builder.Services.AddNativeAotPersistenceDistributedCache();       // IDistributedCache over ICacheProvider
         builder.Services.AddHybridCache();                                // Microsoft.Extensions.Caching.Hybrid: L1 in memory, L2 = ours
         builder.Services.AddNativeAotPersistenceHybridCacheSerializer();  // HybridCache serializes T with AppPayloads
@@ -75,7 +75,7 @@ public sealed class DocExamplesTests : IDisposable
     public async Task HybridCacheUse()
     {
         var builder = Host.CreateApplicationBuilder([]);
-        builder.Services.AddNativeAotPersistence(o => { o.Path = _temp.File("hybrid.db"); o.Payloads = AppPayloads.Default; });
+        builder.Services.AddNativeAotPersistence(o => { o.Path = _temp.File("hybrid.db"); o.UsePayloads(AppPayloads.Default); });
         builder.Services.AddNativeAotPersistenceDistributedCache();
         builder.Services.AddHybridCache();
         builder.Services.AddNativeAotPersistenceHybridCacheSerializer();

@@ -55,6 +55,19 @@ public sealed class HostingTests : IDisposable
     }
 
     [Fact]
+    public void Registers_every_kind_of_the_adapter_interface_and_the_admin_API()
+    {
+        // Enumerated, not listed: a kind added to IPersistenceAdapter without a registration fails here.
+        using var host = TestHosts.Build(_temp.Path, s => s.AddNativeAotPersistence(o => o.Path = _temp.File("kinds.db")));
+        var adapter = host.Services.GetRequiredService<IPersistenceAdapter>();
+        var kinds = typeof(IPersistenceAdapter).GetProperties()
+            .Where(p => p.PropertyType.IsInterface && p.PropertyType != typeof(IAsyncDisposable))
+            .ToList();
+        Assert.Contains(kinds, p => p.PropertyType == typeof(IPersistenceAdmin));
+        Assert.All(kinds, p => Assert.Same(p.GetValue(adapter), host.Services.GetService(p.PropertyType)));
+    }
+
+    [Fact]
     public async Task Hosted_services_registered_before_it_find_the_providers_connected_at_start_and_stop()
     {
         var probe = new ProbeService();
@@ -118,7 +131,7 @@ public sealed class HostingTests : IDisposable
                 o.KeyPrefix = "mem:";
                 o.LockScope = LockScope.Database;
                 o.DefaultLockTtl = TimeSpan.FromSeconds(7);
-                o.Payloads = TestPayloads.Default;
+                o.UsePayloads(TestPayloads.Default);
                 o.UseAdapter((_, options) => new InMemoryPersistence(seen = options));
             });
         });
@@ -238,7 +251,7 @@ public sealed class HostingTests : IDisposable
             ["Persistence:ReaderConnections"] = "0",
         });
         builder.Services.Configure<NativeAotPersistenceOptions>(builder.Configuration.GetSection("Persistence"));
-        builder.Services.AddNativeAotPersistence(o => o.Payloads = TestPayloads.Default);
+        builder.Services.AddNativeAotPersistence(o => o.UsePayloads(TestPayloads.Default));
         using var host = builder.Build();
 
         var options = host.Services.GetRequiredService<IOptions<NativeAotPersistenceOptions>>().Value;
@@ -249,7 +262,7 @@ public sealed class HostingTests : IDisposable
         Assert.Equal(TimeSpan.FromMilliseconds(1500), options.BusyTimeout);
         Assert.Equal(SqliteDurability.Full, options.Durability);
         Assert.Equal(0, options.ReaderConnections);
-        Assert.Same(TestPayloads.Default, options.Payloads);
+        Assert.Same(TestPayloads.Default, options.GetPayloads());
 
         // The binder's generator, not reflection, did it: its generated code is in this assembly.
         Assert.Contains(typeof(HostingTests).Assembly.GetTypes(), t => t.Namespace == "Microsoft.Extensions.Configuration.Binder.SourceGeneration");

@@ -108,7 +108,7 @@ public sealed class HybridCacheTests : IDisposable
         services.AddNativeAotPersistence(o =>
         {
             o.Path = "unused.db";
-            o.Payloads = TestPayloads.Default;
+            o.UsePayloads(TestPayloads.Default);
         }).AddNativeAotPersistenceHybridCacheSerializer();
         await using (var provider = services.BuildServiceProvider())
         {
@@ -120,7 +120,7 @@ public sealed class HybridCacheTests : IDisposable
         bare.AddNativeAotPersistence(o => o.Path = "x.db").AddNativeAotPersistenceHybridCacheSerializer();
         await using var broken = bare.BuildServiceProvider();
         var error = Assert.Throws<InvalidOperationException>(() => broken.GetRequiredService<IHybridCacheSerializerFactory>());
-        Assert.Contains("NativeAotPersistenceOptions.Payloads", error.Message, StringComparison.Ordinal);
+        Assert.Contains("o.UsePayloads(...)", error.Message, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -141,7 +141,7 @@ public sealed class HybridCacheTests : IDisposable
         builder.Services.AddNativeAotPersistence(o =>
         {
             o.Path = path;
-            o.Payloads = TestPayloads.Default;
+            o.UsePayloads(TestPayloads.Default);
         });
         builder.Services.AddNativeAotPersistenceDistributedCache();
         builder.Services.AddHybridCache();

@@ -1,7 +1,7 @@
 namespace NativeAotPersistence.PostgreSql;
 
 /// <summary>What every PostgreSQL provider shares: its adapter's database, clock and payload context.</summary>
-internal abstract class PgProvider : IPayloadContextOwner, IClockOwner
+internal abstract class PgProvider
 {
     protected PgProvider(PostgresAdapter adapter)
     {
@@ -14,7 +14,7 @@ internal abstract class PgProvider : IPayloadContextOwner, IClockOwner
 
     protected TimeProvider Time { get; }
 
-    TimeProvider IClockOwner.Time => Time;
+    public TimeProvider TimeProvider => Time;
 
     protected string Prefix { get; }
 

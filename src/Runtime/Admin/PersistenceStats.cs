@@ -1,33 +1,48 @@
 namespace NativeAotPersistence;
 
 /// <summary>What <see cref="IPersistenceAdmin.GetStatsAsync"/> reports, for the adapter's prefix.</summary>
-/// <param name="SchemaVersion">The schema version recorded in the store.</param>
-/// <param name="DataSource">The file path (or <c>:memory:</c>, or the server).</param>
-/// <param name="SizeOnDisk">Bytes of the database file and its WAL; 0 in memory.</param>
-/// <param name="PageSize">The database page size in bytes; 0 where there are no pages.</param>
-/// <param name="PageCount">Pages in the database file.</param>
-/// <param name="FreePages">Unused pages in the database file.</param>
-/// <param name="Cache">Cache entries.</param>
-/// <param name="Circuits">Stored circuit breakers.</param>
-/// <param name="Checkpoints">Stored checkpoints.</param>
-/// <param name="Tasks">Tasks with at least one checkpoint.</param>
-/// <param name="Idempotency">Idempotency records.</param>
-/// <param name="Locks">Locks (held by this adapter in <see cref="LockScope.Process"/>, stored in <see cref="LockScope.Database"/>).</param>
-public sealed record PersistenceStats(
-    int SchemaVersion,
-    string DataSource,
-    long SizeOnDisk,
-    long PageSize,
-    long PageCount,
-    long FreePages,
-    RowCounts Cache,
-    int Circuits,
-    int Checkpoints,
-    int Tasks,
-    RowCounts Idempotency,
-    RowCounts Locks);
+/// <remarks>
+/// Not positional: the store fills its own members (<see cref="SchemaVersion"/> to <see cref="FreePages"/>) and each
+/// kind fills its counts, so a kind added later adds a property without breaking code that reads the others.
+/// </remarks>
+public sealed record PersistenceStats
+{
+    /// <summary>Gets the schema version recorded in the store.</summary>
+    public int SchemaVersion { get; init; }
 
-/// <summary>Live and expired rows of one kind. Expired rows are invisible to the providers and reclaimed by pruning.</summary>
-/// <param name="Live">Rows that are live now.</param>
-/// <param name="Expired">Rows past their expiry, not reclaimed yet.</param>
-public readonly record struct RowCounts(int Live, int Expired);
+    /// <summary>Gets the file path (or <c>:memory:</c>, <c>in-memory</c>, or the server).</summary>
+    public string DataSource { get; init; } = "";
+
+    /// <summary>Gets the bytes of the database file and its WAL; 0 in memory and on a server.</summary>
+    public long SizeOnDisk { get; init; }
+
+    /// <summary>Gets the database page size in bytes; 0 where there are no pages.</summary>
+    public long PageSize { get; init; }
+
+    /// <summary>Gets the pages in the database file.</summary>
+    public long PageCount { get; init; }
+
+    /// <summary>Gets the unused pages in the database file.</summary>
+    public long FreePages { get; init; }
+
+    /// <summary>Gets the live and expired cache entries.</summary>
+    public RowCounts Cache { get; init; }
+
+    /// <summary>Gets the stored circuit breakers.</summary>
+    public int Circuits { get; init; }
+
+    /// <summary>Gets the stored checkpoints.</summary>
+    public int Checkpoints { get; init; }
+
+    /// <summary>Gets the tasks with at least one checkpoint.</summary>
+    public int Tasks { get; init; }
+
+    /// <summary>Gets the live and expired idempotency records.</summary>
+    public RowCounts Idempotency { get; init; }
+
+    /// <summary>
+    /// Gets the live and expired locks: held by this adapter in <see cref="LockScope.Process"/>, stored in
+    /// <see cref="LockScope.Database"/>.
+    /// </summary>
+    public RowCounts Locks { get; init; }
+}

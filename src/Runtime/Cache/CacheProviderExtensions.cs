@@ -39,7 +39,7 @@ public static class CacheProviderExtensions
         Keys.Validate(key);
         ArgumentNullException.ThrowIfNull(factory);
         Ttl.Validate(ttl);
-        typeInfo ??= PayloadResolver.Resolve<T>(cache is IPayloadContextOwner owner ? owner.Payloads : null);
+        typeInfo ??= PayloadResolver.Resolve<T>(cache.Payloads);
 
         var hit = await cache.TryGetAsync(key, typeInfo, cancellationToken).ConfigureAwait(false);
         if (hit.Found)

@@ -15,6 +15,14 @@ namespace NativeAotPersistence;
 /// </remarks>
 public interface ICacheProvider
 {
+    /// <summary>
+    /// Gets the generated serializers this cache resolves payload types through (its adapter's
+    /// <see cref="PersistenceAdapterOptions.Payloads"/>), for helpers such as
+    /// <see cref="CacheProviderExtensions.GetOrSetAsync{T}(ICacheProvider, string, Func{CancellationToken, ValueTask{T}}, TimeSpan?, CancellationToken)"/>.
+    /// A decorator returns its inner provider's.
+    /// </summary>
+    PayloadContext? Payloads { get; }
+
     /// <summary>Gets the live value of <paramref name="key"/>, or <see langword="default"/> on a miss or expiry.</summary>
     /// <typeparam name="T">The payload type, resolved through <see cref="PersistenceAdapterOptions.Payloads"/>.</typeparam>
     /// <param name="key">The key.</param>
@@ -95,8 +103,7 @@ public interface ICacheProvider
     /// <param name="value">The value.</param>
     /// <param name="options">The expiry; an absolute expiry in the past or a non-positive span is an <see cref="ArgumentOutOfRangeException"/>.</param>
     /// <param name="cancellationToken">Cancels the wait for a busy database.</param>
-    ValueTask SetAsync<T>(string key, T value, CacheEntryOptions options, CancellationToken cancellationToken = default) =>
-        throw new NotSupportedException($"{GetType().Name} does not implement cache entries with CacheEntryOptions.");
+    ValueTask SetAsync<T>(string key, T value, CacheEntryOptions options, CancellationToken cancellationToken = default);
 
     /// <inheritdoc cref="SetAsync{T}(string, T, CacheEntryOptions, CancellationToken)"/>
     /// <param name="key">The key.</param>
@@ -104,15 +111,13 @@ public interface ICacheProvider
     /// <param name="options">The expiry.</param>
     /// <param name="typeInfo">The serializer for <typeparamref name="T"/>.</param>
     /// <param name="cancellationToken">Cancels the wait for a busy database.</param>
-    ValueTask SetAsync<T>(string key, T value, CacheEntryOptions options, PayloadTypeInfo<T> typeInfo, CancellationToken cancellationToken = default) =>
-        throw new NotSupportedException($"{GetType().Name} does not implement cache entries with CacheEntryOptions.");
+    ValueTask SetAsync<T>(string key, T value, CacheEntryOptions options, PayloadTypeInfo<T> typeInfo, CancellationToken cancellationToken = default);
 
     /// <summary>Renews a live sliding entry's expiry as a read would, without reading its value.</summary>
     /// <param name="key">The key.</param>
     /// <param name="cancellationToken">Cancels the wait for a busy database.</param>
     /// <returns><see langword="true"/> if a live entry exists (sliding or not).</returns>
-    ValueTask<bool> RefreshAsync(string key, CancellationToken cancellationToken = default) =>
-        throw new NotSupportedException($"{GetType().Name} does not implement RefreshAsync.");
+    ValueTask<bool> RefreshAsync(string key, CancellationToken cancellationToken = default);
 
     /// <summary>Gets whether a live entry exists for <paramref name="key"/>.</summary>
     /// <param name="key">The key.</param>

@@ -3,7 +3,7 @@ using NativeAotPersistence.InMemory;
 namespace NativeAotPersistence;
 
 /// <summary>The in-memory cache: the rows of <see cref="SqliteCacheProvider"/> in an <see cref="ExpiringTable"/>.</summary>
-internal sealed class InMemoryCacheProvider : InMemoryProvider, ICacheProvider
+internal sealed partial class InMemoryCacheProvider : InMemoryProvider, ICacheProvider
 {
     private readonly KeyNamespace _ns;
     private readonly ExpiringTable _table;

@@ -4,7 +4,7 @@ using static SQLitePCL.raw;
 namespace NativeAotPersistence;
 
 /// <summary>The SQLite cache: one row per key in <c>go_goscope_cache</c>, expiry in Unix milliseconds.</summary>
-internal sealed class SqliteCacheProvider : SqliteProvider, ICacheProvider
+internal sealed partial class SqliteCacheProvider : SqliteProvider, ICacheProvider
 {
 
     private readonly KeyNamespace _ns;
@@ -211,7 +211,7 @@ internal sealed class SqliteCacheProvider : SqliteProvider, ICacheProvider
     }
 
     /// <summary>Removes every expired entry of this namespace now.</summary>
-    internal ValueTask<int> PruneAsync(CancellationToken cancellationToken) =>
+    public ValueTask<int> PruneAsync(CancellationToken cancellationToken) =>
         Pool.WriteAsync("cache.prune", (_ns, NowMs), static (c, s) => Sweep(c, s._ns, s.NowMs, int.MaxValue), cancellationToken);
 
     internal static int Sweep(SqliteConnection c, KeyNamespace ns, long nowMs, int limit) =>

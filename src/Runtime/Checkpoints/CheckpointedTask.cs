@@ -90,7 +90,7 @@ public static class CheckpointedTask
         string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{taskId}#{sequence}");
 
     private static PayloadTypeInfo<TState> ResolveTypeInfo<TState>(ICheckpointProvider checkpoints) =>
-        PayloadResolver.Resolve<TState>(checkpoints is IPayloadContextOwner owner ? owner.Payloads : null);
+        PayloadResolver.Resolve<TState>(checkpoints.Payloads);
 
     private sealed class AutoSave<TState>(CheckpointContext<TState> context)
     {

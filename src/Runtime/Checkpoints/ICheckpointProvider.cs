@@ -3,6 +3,13 @@ namespace NativeAotPersistence;
 /// <summary>Stores checkpoints of long-running tasks so a later run can resume from the latest one.</summary>
 public interface ICheckpointProvider
 {
+    /// <summary>
+    /// Gets the generated serializers this provider resolves state types through (its adapter's
+    /// <see cref="PersistenceAdapterOptions.Payloads"/>), for helpers such as <see cref="CheckpointedTask"/>. A decorator
+    /// returns its inner provider's.
+    /// </summary>
+    PayloadContext? Payloads { get; }
+
     /// <summary>Saves <paramref name="checkpoint"/>, replacing one with the same id.</summary>
     /// <typeparam name="T">The state type, resolved through <see cref="PersistenceAdapterOptions.Payloads"/>.</typeparam>
     /// <param name="checkpoint">The checkpoint; its progress must be 0 to 100.</param>

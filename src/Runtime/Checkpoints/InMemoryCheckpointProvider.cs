@@ -3,7 +3,7 @@ using NativeAotPersistence.InMemory;
 namespace NativeAotPersistence;
 
 /// <summary>The in-memory checkpoints: the rows of <see cref="SqliteCheckpointProvider"/> in a <see cref="CheckpointTable"/>.</summary>
-internal sealed class InMemoryCheckpointProvider : InMemoryProvider, ICheckpointProvider
+internal sealed partial class InMemoryCheckpointProvider : InMemoryProvider, ICheckpointProvider
 {
     private readonly KeyNamespace _ids;
     private readonly KeyNamespace _tasks;

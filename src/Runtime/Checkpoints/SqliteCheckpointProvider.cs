@@ -5,7 +5,7 @@ using static SQLitePCL.raw;
 namespace NativeAotPersistence;
 
 /// <summary>The SQLite checkpoints: rows of <c>go_goscope_checkpoints</c>, ids and task ids namespaced by prefix.</summary>
-internal sealed class SqliteCheckpointProvider : SqliteProvider, ICheckpointProvider
+internal sealed partial class SqliteCheckpointProvider : SqliteProvider, ICheckpointProvider
 {
     private readonly KeyNamespace _ids;
     private readonly KeyNamespace _tasks;

@@ -33,7 +33,7 @@ public sealed class CircuitBreaker
         Key = key;
         _options = options ?? new CircuitBreakerOptions();
         _options.Validate();
-        _time = _options.TimeProvider ?? (provider as IClockOwner)?.Time ?? TimeProvider.System;
+        _time = _options.TimeProvider ?? provider.TimeProvider ?? TimeProvider.System;
     }
 
     /// <summary>Raised on every transition this process causes or observes.</summary>

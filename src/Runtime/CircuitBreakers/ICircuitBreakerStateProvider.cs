@@ -3,6 +3,13 @@ namespace NativeAotPersistence;
 /// <summary>Stores circuit-breaker state so every process sharing the store sees one breaker.</summary>
 public interface ICircuitBreakerStateProvider
 {
+    /// <summary>
+    /// Gets the clock of the store (its adapter's <see cref="PersistenceAdapterOptions.TimeProvider"/>), which a
+    /// <see cref="CircuitBreaker"/> over this provider uses unless its options name another: one clock for every time
+    /// of a store. A decorator returns its inner provider's.
+    /// </summary>
+    TimeProvider TimeProvider { get; }
+
     /// <summary>Gets the stored state of <paramref name="key"/>, or <see langword="null"/> for a key never stored.</summary>
     /// <param name="key">The breaker's key.</param>
     /// <param name="cancellationToken">Cancels the wait for a busy database.</param>

@@ -3,7 +3,7 @@ using NativeAotPersistence.InMemory;
 namespace NativeAotPersistence;
 
 /// <summary>The in-memory circuit-breaker state: the rows of <see cref="SqliteCircuitBreakerStateProvider"/> in a <see cref="CircuitTable"/>.</summary>
-internal sealed class InMemoryCircuitBreakerStateProvider : InMemoryProvider, ICircuitBreakerStateProvider
+internal sealed partial class InMemoryCircuitBreakerStateProvider : InMemoryProvider, ICircuitBreakerStateProvider
 {
     private readonly KeyNamespace _ns;
     private readonly CircuitTable _table;

@@ -5,7 +5,7 @@ using static SQLitePCL.raw;
 namespace NativeAotPersistence;
 
 /// <summary>The SQLite circuit-breaker state: one row per breaker in <c>go_goscope_circuit</c>.</summary>
-internal sealed class SqliteCircuitBreakerStateProvider : SqliteProvider, ICircuitBreakerStateProvider
+internal sealed partial class SqliteCircuitBreakerStateProvider : SqliteProvider, ICircuitBreakerStateProvider
 {
     private readonly KeyNamespace _ns;
 

@@ -3,7 +3,7 @@ using NativeAotPersistence.InMemory;
 namespace NativeAotPersistence;
 
 /// <summary>The in-memory idempotency records: the rows of <see cref="SqliteIdempotencyProvider"/> in an <see cref="ExpiringTable"/>.</summary>
-internal sealed class InMemoryIdempotencyProvider : InMemoryProvider, IIdempotencyStore
+internal sealed partial class InMemoryIdempotencyProvider : InMemoryProvider, IIdempotencyStore
 {
     private readonly KeyNamespace _ns;
     private readonly ExpiringTable _table;

@@ -4,7 +4,7 @@ using static SQLitePCL.raw;
 namespace NativeAotPersistence;
 
 /// <summary>The SQLite idempotency records: rows of <c>go_goscope_idempotency</c>.</summary>
-internal sealed class SqliteIdempotencyProvider : SqliteProvider, IIdempotencyStore
+internal sealed partial class SqliteIdempotencyProvider : SqliteProvider, IIdempotencyStore
 {
     private readonly KeyNamespace _ns;
     private readonly SweepSchedule _sweeps = new();
@@ -145,7 +145,7 @@ internal sealed class SqliteIdempotencyProvider : SqliteProvider, IIdempotencySt
     public ValueTask<T> ExecuteOnceAsync<T>(string key, TimeSpan? ttl, Func<CancellationToken, ValueTask<T>> action, PayloadTypeInfo<T> typeInfo, CancellationToken cancellationToken = default) =>
         ExecuteOnce.RunAsync(this, Adapter.Locks as SqliteLockProvider, Adapter.Options.DefaultLockTtl, key, ttl, action, typeInfo, cancellationToken);
 
-    internal ValueTask<int> PruneAsync(CancellationToken cancellationToken) =>
+    public ValueTask<int> PruneAsync(CancellationToken cancellationToken) =>
         Pool.WriteAsync("idempotency.prune", (_ns, NowMs), static (c, s) =>
             SqliteCacheProvider.SweepExpired(c, SqlId.IdempotencySweep, "idempotency.prune", s._ns, s.NowMs, int.MaxValue), cancellationToken);
 }

@@ -19,6 +19,9 @@ internal sealed class CheckpointTable
 
     public IEnumerable<string> Ids => _rows.Keys;
 
+    /// <summary>Gets the stored task ids that have at least one row.</summary>
+    public IEnumerable<string> TaskIds => _tasks.Keys;
+
     public bool TryGet(string id, out CheckpointRow row) => _rows.TryGetValue(id, out row);
 
     /// <summary>Upserts by id; a row that moves to another task or sequence leaves its old place.</summary>

@@ -24,6 +24,7 @@ public sealed class InMemoryPersistence : IPersistenceAdapter, IAdapterLifecycle
     /// <summary>The data source named in errors.</summary>
     internal const string DataSource = "in-memory";
 
+    private readonly AdapterCore _core;
     private volatile bool _connected;
 
     /// <summary>Creates an adapter; call <see cref="ConnectAsync"/> before using the providers.</summary>
@@ -33,11 +34,15 @@ public sealed class InMemoryPersistence : IPersistenceAdapter, IAdapterLifecycle
     {
         Options = AdapterOptions.Validate(options ?? new PersistenceAdapterOptions());
         Store = store ?? new InMemoryStore();
-        Cache = new InMemoryCacheProvider(this);
-        Locks = Options.LockScope == LockScope.Database ? new InMemoryLockProvider(this) : new ProcessLockProvider(this, Options, DataSource);
-        CircuitBreakers = new InMemoryCircuitBreakerStateProvider(this);
-        Checkpoints = new InMemoryCheckpointProvider(this);
-        Idempotency = new InMemoryIdempotencyProvider(this);
+        _core = new AdapterCore(Options, DataSource, this, new BackendProviders
+        {
+            Cache = new InMemoryCacheProvider(this),
+            DatabaseLocks = () => new InMemoryLockProvider(this),
+            CircuitBreakers = new InMemoryCircuitBreakerStateProvider(this),
+            Checkpoints = new InMemoryCheckpointProvider(this),
+            Idempotency = new InMemoryIdempotencyProvider(this),
+            Store = new InMemoryStoreStats(this),
+        });
     }
 
     /// <summary>Gets the options this adapter was created with.</summary>
@@ -50,29 +55,25 @@ public sealed class InMemoryPersistence : IPersistenceAdapter, IAdapterLifecycle
     public bool IsConnected => _connected;
 
     /// <inheritdoc />
-    public ICacheProvider Cache { get; }
+    public ICacheProvider Cache => _core.Cache;
 
     /// <inheritdoc />
-    public ILockProvider Locks { get; }
+    public ILockProvider Locks => _core.Locks;
 
     /// <inheritdoc />
-    public ICircuitBreakerStateProvider CircuitBreakers { get; }
+    public ICircuitBreakerStateProvider CircuitBreakers => _core.CircuitBreakers;
 
     /// <inheritdoc />
-    public ICheckpointProvider Checkpoints { get; }
+    public ICheckpointProvider Checkpoints => _core.Checkpoints;
 
     /// <inheritdoc />
-    public IIdempotencyProvider Idempotency { get; }
+    public IIdempotencyProvider Idempotency => _core.Idempotency;
 
     /// <inheritdoc />
-    public PersistenceProviders Providers => new()
-    {
-        Cache = Cache,
-        Lock = Locks,
-        CircuitBreaker = CircuitBreakers,
-        Checkpoint = Checkpoints,
-        Idempotency = Idempotency,
-    };
+    public PersistenceProviders Providers => _core.Providers;
+
+    /// <inheritdoc />
+    public IPersistenceAdmin Admin => _core.Admin;
 
     /// <inheritdoc />
     public ValueTask ConnectAsync(CancellationToken cancellationToken = default)
@@ -99,7 +100,7 @@ public sealed class InMemoryPersistence : IPersistenceAdapter, IAdapterLifecycle
             _connected = false;
 
             // Process-scope locks live and die with the adapter's connection, as on SQLite.
-            (Locks as ProcessLockProvider)?.Table.Clear();
+            _core.OnDisconnected();
         }
 
         return ValueTask.CompletedTask;
@@ -110,25 +111,7 @@ public sealed class InMemoryPersistence : IPersistenceAdapter, IAdapterLifecycle
     public ValueTask DisposeAsync() => DisconnectAsync(CancellationToken.None);
 
     /// <inheritdoc />
-    public ValueTask<PruneResult> PruneAsync(CancellationToken cancellationToken = default)
-    {
-        EnsureConnected();
-        if (cancellationToken.IsCancellationRequested)
-        {
-            return ValueTask.FromCanceled<PruneResult>(cancellationToken);
-        }
-
-        var now = Ttl.NowMs(Options.TimeProvider);
-        var cache = ((InMemoryCacheProvider)Cache).Prune(now);
-        var idempotency = ((InMemoryIdempotencyProvider)Idempotency).Prune(now);
-        var locks = Locks switch
-        {
-            InMemoryLockProvider database => database.Prune(now),
-            ProcessLockProvider process => process.Table.Prune(now),
-            _ => 0,
-        };
-        return new ValueTask<PruneResult>(new PruneResult(cache, idempotency, locks));
-    }
+    public ValueTask<PruneResult> PruneAsync(CancellationToken cancellationToken = default) => _core.PruneAsync(cancellationToken);
 
     /// <summary>Throws the lifecycle error every provider reports before connect or after disconnect.</summary>
     internal void EnsureConnected()

@@ -3,7 +3,7 @@ using System.Text.Json;
 namespace NativeAotPersistence.InMemory;
 
 /// <summary>What every in-memory provider shares: its adapter's store, clock, prefix and payload context.</summary>
-internal abstract class InMemoryProvider : IPayloadContextOwner, IClockOwner
+internal abstract class InMemoryProvider
 {
     protected InMemoryProvider(InMemoryPersistence adapter)
     {
@@ -19,7 +19,7 @@ internal abstract class InMemoryProvider : IPayloadContextOwner, IClockOwner
 
     protected TimeProvider Time { get; }
 
-    TimeProvider IClockOwner.Time => Time;
+    public TimeProvider TimeProvider => Time;
 
     protected string Prefix { get; }
 

@@ -6,7 +6,7 @@ namespace NativeAotPersistence;
 /// <see cref="LockScope.Database"/> locks of <see cref="InMemoryPersistence"/>: rows in the shared
 /// <see cref="InMemoryStore"/>, so adapters sharing a store never both hold a key, with one fencing counter per store.
 /// </summary>
-internal sealed class InMemoryLockProvider : InMemoryProvider, ILockProvider, ILeaseStore
+internal sealed partial class InMemoryLockProvider : InMemoryProvider, ILockProvider, ILeaseStore
 {
     private readonly KeyNamespace _ns;
     private readonly LockTable _table;

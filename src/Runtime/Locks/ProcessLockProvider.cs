@@ -1,7 +1,7 @@
 namespace NativeAotPersistence;
 
 /// <summary><see cref="LockScope.Process"/> locks for any backend: in memory, per adapter, completed synchronously.</summary>
-internal sealed class ProcessLockProvider : ILockProvider, ILeaseStore
+internal sealed class ProcessLockProvider : ILockProvider, ILeaseStore, IPrunable, IAdminSource, IAdminListing<LockInfo>
 {
     private readonly IAdapterLifecycle _adapter;
     private readonly TimeProvider _time;
@@ -78,5 +78,19 @@ internal sealed class ProcessLockProvider : ILockProvider, ILeaseStore
     {
         // A disconnected adapter holds no process locks: releasing then is a no-op, never an error on dispose.
         return new ValueTask<bool>(Table.Release(key, owner, token, expiresAtMs));
+    }
+
+    public ValueTask<int> PruneAsync(CancellationToken cancellationToken) => new(Table.Prune(Ttl.NowMs(_time)));
+
+    public ValueTask<PersistenceStats> AddStatsAsync(PersistenceStats stats, CancellationToken cancellationToken)
+    {
+        _adapter.EnsureConnected();
+        return new ValueTask<PersistenceStats>(stats with { Locks = Table.Counts(Ttl.NowMs(_time)) });
+    }
+
+    public ValueTask<IReadOnlyList<LockInfo>> AdminListAsync(string? pattern, CancellationToken cancellationToken)
+    {
+        _adapter.EnsureConnected();
+        return new ValueTask<IReadOnlyList<LockInfo>>(Table.List(Ttl.NowMs(_time)));
     }
 }

@@ -10,7 +10,7 @@ namespace NativeAotPersistence;
 /// writer was free, so a lease counts from its grant. Each row records its holder (<see cref="HolderIdentity"/>), so a
 /// holder that died on this host is taken over at once.
 /// </summary>
-internal sealed class SqliteLockProvider : SqliteProvider, ILockProvider, ILeaseStore
+internal sealed partial class SqliteLockProvider : SqliteProvider, ILockProvider, ILeaseStore
 {
     private readonly KeyNamespace _ns;
 
@@ -215,7 +215,7 @@ internal sealed class SqliteLockProvider : SqliteProvider, ILockProvider, ILease
         }, cancellationToken);
     }
 
-    internal ValueTask<int> PruneAsync(CancellationToken cancellationToken) =>
+    public ValueTask<int> PruneAsync(CancellationToken cancellationToken) =>
         Pool.WriteAsync("lock.prune", (_ns, now: NowMs), static (c, s) =>
         {
             const string op = "lock.prune";

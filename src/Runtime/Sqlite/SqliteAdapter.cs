@@ -22,6 +22,7 @@ public sealed partial class SqliteAdapter : IPersistenceAdapter, IDisposable
     private readonly string? _path;
     private readonly SqliteOpenOptions _sqliteOptions;
     private readonly SemaphoreSlim _lifecycle = new(1, 1);
+    private readonly AdapterCore _core;
     private volatile SqliteConnectionPool? _pool;
 
     /// <summary>
@@ -42,7 +43,7 @@ public sealed partial class SqliteAdapter : IPersistenceAdapter, IDisposable
         _sqliteOptions = new SqliteOpenOptions { ReaderConnections = 0 };
         Options = AdapterOptions.Validate(options ?? new PersistenceAdapterOptions());
         DataSource = SqliteNative.DataSourceOf(db);
-        (Cache, Locks, CircuitBreakers, Checkpoints, Idempotency) = CreateProviders();
+        _core = CreateCore();
     }
 
     private SqliteAdapter(string path, PersistenceAdapterOptions options, SqliteOpenOptions sqliteOptions)
@@ -51,7 +52,7 @@ public sealed partial class SqliteAdapter : IPersistenceAdapter, IDisposable
         _sqliteOptions = sqliteOptions;
         Options = options;
         DataSource = IsMemoryPath(path) ? ":memory:" : Path.GetFullPath(path);
-        (Cache, Locks, CircuitBreakers, Checkpoints, Idempotency) = CreateProviders();
+        _core = CreateCore();
     }
 
     /// <summary>Gets the options this adapter was created with.</summary>
@@ -64,29 +65,25 @@ public sealed partial class SqliteAdapter : IPersistenceAdapter, IDisposable
     public bool IsConnected => _pool is not null;
 
     /// <inheritdoc />
-    public ICacheProvider Cache { get; }
+    public ICacheProvider Cache => _core.Cache;
 
     /// <inheritdoc />
-    public ILockProvider Locks { get; }
+    public ILockProvider Locks => _core.Locks;
 
     /// <inheritdoc />
-    public ICircuitBreakerStateProvider CircuitBreakers { get; }
+    public ICircuitBreakerStateProvider CircuitBreakers => _core.CircuitBreakers;
 
     /// <inheritdoc />
-    public ICheckpointProvider Checkpoints { get; }
+    public ICheckpointProvider Checkpoints => _core.Checkpoints;
 
     /// <inheritdoc />
-    public IIdempotencyProvider Idempotency { get; }
+    public IIdempotencyProvider Idempotency => _core.Idempotency;
 
     /// <inheritdoc />
-    public PersistenceProviders Providers => new()
-    {
-        Cache = Cache,
-        Lock = Locks,
-        CircuitBreaker = CircuitBreakers,
-        Checkpoint = Checkpoints,
-        Idempotency = Idempotency,
-    };
+    public PersistenceProviders Providers => _core.Providers;
+
+    /// <inheritdoc />
+    public IPersistenceAdmin Admin => _core.Admin;
 
     /// <summary>
     /// Creates an adapter that opens (creating if needed) and owns the database file at <paramref name="path"/> when
@@ -182,7 +179,7 @@ public sealed partial class SqliteAdapter : IPersistenceAdapter, IDisposable
             }
 
             _pool = null;
-            await OnDisconnectingAsync(cancellationToken).ConfigureAwait(false);
+            _core.OnDisconnected();
             await pool.CloseAsync(CancellationToken.None).ConfigureAwait(false);
         }
         finally

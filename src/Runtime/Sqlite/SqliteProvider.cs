@@ -1,7 +1,7 @@
 namespace NativeAotPersistence.Sqlite;
 
 /// <summary>What every SQLite provider shares: its adapter's connections, clock and payload context.</summary>
-internal abstract class SqliteProvider : IPayloadContextOwner, IClockOwner
+internal abstract class SqliteProvider
 {
     protected SqliteProvider(SqliteAdapter adapter)
     {
@@ -14,7 +14,7 @@ internal abstract class SqliteProvider : IPayloadContextOwner, IClockOwner
 
     protected TimeProvider Time { get; }
 
-    TimeProvider IClockOwner.Time => Time;
+    public TimeProvider TimeProvider => Time;
 
     protected string Prefix { get; }
 

@@ -272,6 +272,8 @@ public sealed class SqliteFileBackend : SqliteBackend
 
         public PersistenceProviders Providers => inner.Providers;
 
+        public IPersistenceAdmin Admin => inner.Admin;
+
         public ValueTask ConnectAsync(CancellationToken cancellationToken = default) => inner.ConnectAsync(cancellationToken);
 
         public ValueTask DisconnectAsync(CancellationToken cancellationToken = default) => inner.DisconnectAsync(cancellationToken);

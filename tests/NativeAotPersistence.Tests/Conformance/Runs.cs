@@ -81,3 +81,11 @@ public sealed class StorageConformance_SqliteBorrowed : StorageSharedStoreConfor
 public sealed class StorageConformance_InMemory : StorageSharedStoreConformance<InMemoryBackend>;
 
 public sealed class StorageConformance_Postgres : StorageSharedStoreConformance<PostgresBackend>;
+
+public sealed class AdminConformance_SqliteFile : AdminSharedStoreConformance<SqliteFileBackend>;
+
+public sealed class AdminConformance_SqliteBorrowed : AdminSharedStoreConformance<SqliteBorrowedBackend>;
+
+public sealed class AdminConformance_InMemory : AdminSharedStoreConformance<InMemoryBackend>;
+
+public sealed class AdminConformance_Postgres : AdminSharedStoreConformance<PostgresBackend>;

@@ -1,0 +1,143 @@
+namespace NativeAotPersistence.Backends;
+
+/// <summary>
+/// What every adapter is made of, whatever its backend: the options, one provider per kind, the
+/// <see cref="PersistenceProviders"/> bundle, pruning and the admin API. An adapter composes one and forwards to it, so
+/// adding a kind changes this class and <see cref="BackendProviders"/>, never the adapters.
+/// </summary>
+[EditorBrowsable(EditorBrowsableState.Never)]
+internal sealed class AdapterCore
+{
+    private readonly IAdapterLifecycle _lifecycle;
+    private readonly IPrunable _cachePrune;
+    private readonly IPrunable _idempotencyPrune;
+    private readonly IPrunable _lockPrune;
+
+    /// <summary>Builds the core; <paramref name="create"/> builds the backend's providers.</summary>
+    /// <param name="options">The adapter's options, already validated (<see cref="AdapterOptions.Validate"/>).</param>
+    /// <param name="dataSource">What errors name as the store: a file path, <c>in-memory</c>, <c>host:port/database</c>.</param>
+    /// <param name="lifecycle">The adapter, for the "not connected" check every provider makes.</param>
+    /// <param name="create">Builds the backend's providers.</param>
+    /// <exception cref="ArgumentException">A provider lacks a part the core needs (<see cref="BackendProviders"/>).</exception>
+    public AdapterCore(PersistenceAdapterOptions options, string dataSource, IAdapterLifecycle lifecycle, BackendProviders create)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(create);
+        _lifecycle = lifecycle;
+        Options = options;
+        DataSource = dataSource;
+        Cache = create.Cache;
+        Locks = options.LockScope == LockScope.Database ? create.DatabaseLocks() : new ProcessLockProvider(lifecycle, options, dataSource);
+        CircuitBreakers = create.CircuitBreakers;
+        Checkpoints = create.Checkpoints;
+        Idempotency = create.Idempotency;
+        Providers = new PersistenceProviders
+        {
+            Cache = Cache,
+            Lock = Locks,
+            CircuitBreaker = CircuitBreakers,
+            Checkpoint = Checkpoints,
+            Idempotency = Idempotency,
+        };
+
+        _cachePrune = Need<IPrunable>(Cache);
+        _idempotencyPrune = Need<IPrunable>(Idempotency);
+        _lockPrune = Need<IPrunable>(Locks);
+        Admin = new PersistenceAdmin(
+            [create.Store, Need<IAdminSource>(Cache), Need<IAdminSource>(Locks), Need<IAdminSource>(CircuitBreakers), Need<IAdminSource>(Checkpoints), Need<IAdminSource>(Idempotency)],
+            Need<IAdminListing<CircuitSummary>>(CircuitBreakers),
+            Need<IAdminListing<TaskSummary>>(Checkpoints),
+            Need<IAdminListing<LockInfo>>(Locks),
+            Need<IAdminListing<IdempotencyKeySummary>>(Idempotency));
+    }
+
+    /// <summary>Gets the adapter's options.</summary>
+    public PersistenceAdapterOptions Options { get; }
+
+    /// <summary>Gets what errors name as the store.</summary>
+    public string DataSource { get; }
+
+    /// <summary>Gets the cache provider.</summary>
+    public ICacheProvider Cache { get; }
+
+    /// <summary>Gets the lock provider of the adapter's <see cref="PersistenceAdapterOptions.LockScope"/>.</summary>
+    public ILockProvider Locks { get; }
+
+    /// <summary>Gets the circuit-breaker state provider.</summary>
+    public ICircuitBreakerStateProvider CircuitBreakers { get; }
+
+    /// <summary>Gets the checkpoint provider.</summary>
+    public ICheckpointProvider Checkpoints { get; }
+
+    /// <summary>Gets the idempotency provider.</summary>
+    public IIdempotencyProvider Idempotency { get; }
+
+    /// <summary>Gets every provider as one bundle (the same instance each time).</summary>
+    public PersistenceProviders Providers { get; }
+
+    /// <summary>Gets the inspection API over the providers.</summary>
+    public IPersistenceAdmin Admin { get; }
+
+    /// <summary>Reclaims every expired row of the kinds that expire, one kind after the other.</summary>
+    /// <param name="cancellationToken">Cancels the wait for a busy store.</param>
+    /// <returns>How many rows of each kind were removed.</returns>
+    public async ValueTask<PruneResult> PruneAsync(CancellationToken cancellationToken)
+    {
+        _lifecycle.EnsureConnected();
+        cancellationToken.ThrowIfCancellationRequested();
+        return new PruneResult
+        {
+            Cache = await _cachePrune.PruneAsync(cancellationToken).ConfigureAwait(false),
+            Idempotency = await _idempotencyPrune.PruneAsync(cancellationToken).ConfigureAwait(false),
+            Locks = await _lockPrune.PruneAsync(cancellationToken).ConfigureAwait(false),
+        };
+    }
+
+    /// <summary>Forgets what lives and dies with the adapter's connection: its <see cref="LockScope.Process"/> locks.</summary>
+    public void OnDisconnected() => (Locks as ProcessLockProvider)?.Table.Clear();
+
+    private static T Need<T>(object provider)
+        where T : class =>
+        provider as T ?? throw new ArgumentException(
+            $"{provider.GetType().Name} does not implement {typeof(T).Name}, which every provider of its kind must (see BackendProviders).",
+            nameof(provider));
+
+    /// <summary>The admin API: store statistics from every source, listings from the kinds that list.</summary>
+    private sealed class PersistenceAdmin(
+        IAdminSource[] sources,
+        IAdminListing<CircuitSummary> circuits,
+        IAdminListing<TaskSummary> tasks,
+        IAdminListing<LockInfo> locks,
+        IAdminListing<IdempotencyKeySummary> idempotency) : IPersistenceAdmin
+    {
+        public async ValueTask<PersistenceStats> GetStatsAsync(CancellationToken cancellationToken = default)
+        {
+            var stats = new PersistenceStats();
+            foreach (var source in sources)
+            {
+                stats = await source.AddStatsAsync(stats, cancellationToken).ConfigureAwait(false);
+            }
+
+            return stats;
+        }
+
+        public ValueTask<IReadOnlyList<CircuitSummary>> ListCircuitsAsync(CancellationToken cancellationToken = default) =>
+            circuits.AdminListAsync(null, cancellationToken);
+
+        public ValueTask<IReadOnlyList<TaskSummary>> ListTasksAsync(CancellationToken cancellationToken = default) =>
+            tasks.AdminListAsync(null, cancellationToken);
+
+        public ValueTask<IReadOnlyList<LockInfo>> ListLocksAsync(CancellationToken cancellationToken = default) =>
+            locks.AdminListAsync(null, cancellationToken);
+
+        public ValueTask<IReadOnlyList<IdempotencyKeySummary>> ListIdempotencyKeysAsync(string? pattern = null, CancellationToken cancellationToken = default)
+        {
+            if (pattern is not null)
+            {
+                Keys.ValidatePattern(pattern);
+            }
+
+            return idempotency.AdminListAsync(pattern, cancellationToken);
+        }
+    }
+}
