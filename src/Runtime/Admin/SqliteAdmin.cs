@@ -1,5 +1,4 @@
 using NativeAotPersistence.Sqlite;
-using SQLitePCL;
 using static SQLitePCL.raw;
 
 namespace NativeAotPersistence;
@@ -56,26 +55,21 @@ internal sealed class SqliteAdmin : SqliteProvider, IPersistenceAdmin
         {
             const string op = "admin.circuits";
             var list = new List<CircuitSummary>();
-            var statement = c.Statement(SqlId.AdminCircuits, op);
-            try
+            using (var statement = c.Statement(SqlId.AdminCircuits, op))
             {
-                c.BindRange(statement, ns, default, op);
-                while (c.Check(Sqlite3.Step(statement), op) == SQLITE_ROW)
+                statement.BindRange(ns, default);
+                while (statement.StepRow())
                 {
-                    var key = SqliteConnection.ReadText(statement, 0, ns.Utf8.Length);
+                    var key = statement.ReadText(0, ns.Utf8.Length);
                     try
                     {
-                        var state = SqliteCircuitBreakerStateProvider.ReadState(c, statement, key, op, first: 1);
-                        list.Add(new CircuitSummary(key, state, c.ReadTime(statement, 5, "go_goscope_circuit", key, op)));
+                        var state = SqliteCircuitBreakerStateProvider.ReadState(statement, key, first: 1);
+                        list.Add(new CircuitSummary(key, state, statement.ReadTime(5, "go_goscope_circuit", key)));
                     }
                     catch (PersistenceException e) when (RowSkips.Skip(e, op, "go_goscope_circuit", key))
                     {
                     }
                 }
-            }
-            finally
-            {
-                c.Reset(statement);
             }
 
             list.Sort(static (a, b) => string.CompareOrdinal(a.Key, b.Key));
@@ -87,31 +81,26 @@ internal sealed class SqliteAdmin : SqliteProvider, IPersistenceAdmin
         {
             const string op = "admin.tasks";
             var list = new List<TaskSummary>();
-            var statement = c.Statement(SqlId.AdminTasks, op);
-            try
+            using (var statement = c.Statement(SqlId.AdminTasks, op))
             {
-                c.BindRange(statement, ns, default, op);
-                while (c.Check(Sqlite3.Step(statement), op) == SQLITE_ROW)
+                statement.BindRange(ns, default);
+                while (statement.StepRow())
                 {
-                    var taskId = SqliteConnection.ReadText(statement, 0, ns.Utf8.Length);
+                    var taskId = statement.ReadText(0, ns.Utf8.Length);
                     try
                     {
                         list.Add(new TaskSummary(
                             taskId,
-                            Sqlite3.ColumnInt(statement, 1),
-                            Sqlite3.ColumnInt64(statement, 2),
-                            Sqlite3.ColumnInt(statement, 3),
-                            Ttl.DurationFromStoredMs(SqliteConnection.ReadNullableInt64(statement, 4), "go_goscope_checkpoints", "estimated_time_remaining", taskId, op, c.DataSource),
-                            c.ReadTime(statement, 5, "go_goscope_checkpoints", taskId, op)));
+                            statement.ColumnInt(1),
+                            statement.ColumnInt64(2),
+                            statement.ColumnInt(3),
+                            Ttl.DurationFromStoredMs(statement.ReadNullableInt64(4), "go_goscope_checkpoints", "estimated_time_remaining", taskId, op, c.DataSource),
+                            statement.ReadTime(5, "go_goscope_checkpoints", taskId)));
                     }
                     catch (PersistenceException e) when (RowSkips.Skip(e, op, "go_goscope_checkpoints", taskId))
                     {
                     }
                 }
-            }
-            finally
-            {
-                c.Reset(statement);
             }
 
             list.Sort(static (a, b) => string.CompareOrdinal(a.TaskId, b.TaskId));
@@ -130,26 +119,21 @@ internal sealed class SqliteAdmin : SqliteProvider, IPersistenceAdmin
         {
             const string op = "admin.locks";
             var list = new List<LockInfo>();
-            var statement = c.Statement(SqlId.AdminLocks, op);
-            try
+            using (var statement = c.Statement(SqlId.AdminLocks, op))
             {
-                c.BindRange(statement, s._locks, default, op);
-                c.BindInt64(statement, 3, s.NowMs, op);
-                while (c.Check(Sqlite3.Step(statement), op) == SQLITE_ROW)
+                statement.BindRange(s._locks, default);
+                statement.BindInt64(3, s.NowMs);
+                while (statement.StepRow())
                 {
-                    var key = SqliteConnection.ReadText(statement, 0, s._locks.Utf8.Length);
+                    var key = statement.ReadText(0, s._locks.Utf8.Length);
                     try
                     {
-                        list.Add(SqliteLockProvider.ReadInfo(c, statement, key, 1, op));
+                        list.Add(SqliteLockProvider.ReadInfo(statement, key, 1));
                     }
                     catch (PersistenceException e) when (RowSkips.Skip(e, op, "go_goscope_locks", key))
                     {
                     }
                 }
-            }
-            finally
-            {
-                c.Reset(statement);
             }
 
             list.Sort(static (a, b) => string.CompareOrdinal(a.Key, b.Key));
@@ -168,14 +152,13 @@ internal sealed class SqliteAdmin : SqliteProvider, IPersistenceAdmin
         {
             const string op = "admin.idempotency";
             var list = new List<IdempotencyKeySummary>();
-            var statement = c.Statement(SqlId.AdminIdempotency, op);
-            try
+            using (var statement = c.Statement(SqlId.AdminIdempotency, op))
             {
-                c.BindRange(statement, s._idempotency, Glob.LiteralPrefix(s.pattern), op);
-                c.BindInt64(statement, 3, s.NowMs, op);
-                while (c.Check(Sqlite3.Step(statement), op) == SQLITE_ROW)
+                statement.BindRange(s._idempotency, Glob.LiteralPrefix(s.pattern));
+                statement.BindInt64(3, s.NowMs);
+                while (statement.StepRow())
                 {
-                    var key = SqliteConnection.ReadText(statement, 0, s._idempotency.Utf8.Length);
+                    var key = statement.ReadText(0, s._idempotency.Utf8.Length);
                     if (!Glob.IsMatch(s.pattern, key))
                     {
                         continue;
@@ -185,18 +168,14 @@ internal sealed class SqliteAdmin : SqliteProvider, IPersistenceAdmin
                     {
                         list.Add(new IdempotencyKeySummary(
                             key,
-                            c.ReadNullableTime(statement, 1, "go_goscope_idempotency", key, op),
-                            c.ReadNullableTime(statement, 2, "go_goscope_idempotency", key, op),
-                            Sqlite3.ColumnInt(statement, 3)));
+                            statement.ReadNullableTime(1, "go_goscope_idempotency", key),
+                            statement.ReadNullableTime(2, "go_goscope_idempotency", key),
+                            statement.ColumnInt(3)));
                     }
                     catch (PersistenceException e) when (RowSkips.Skip(e, op, "go_goscope_idempotency", key))
                     {
                     }
                 }
-            }
-            finally
-            {
-                c.Reset(statement);
             }
 
             list.Sort(static (a, b) => string.CompareOrdinal(a.Key, b.Key));
@@ -223,39 +202,25 @@ internal sealed class SqliteAdmin : SqliteProvider, IPersistenceAdmin
 
     private static (int First, int Second) Pair(SqliteConnection c, SqlId sql, KeyNamespace ns, long nowMs, string op)
     {
-        var statement = c.Statement(sql, op);
-        try
+        using var statement = c.Statement(sql, op);
+        statement.BindRange(ns, default);
+        if (sqlite3_bind_parameter_count(statement.Handle) >= 3)
         {
-            c.BindRange(statement, ns, default, op);
-            if (sqlite3_bind_parameter_count(statement) >= 3)
-            {
-                c.BindInt64(statement, 3, nowMs, op);
-            }
+            statement.BindInt64(3, nowMs);
+        }
 
-            c.Check(Sqlite3.Step(statement), op);
-            return (Sqlite3.ColumnInt(statement, 0), Sqlite3.ColumnInt(statement, 1));
-        }
-        finally
-        {
-            c.Reset(statement);
-        }
+        statement.Step();
+        return (statement.ColumnInt(0), statement.ColumnInt(1));
     }
 
     private static int CountRows(SqliteConnection c, SqlId sql, KeyNamespace ns, string op)
     {
-        var statement = c.Statement(sql, op);
+        using var statement = c.Statement(sql, op);
+        statement.BindRange(ns, default);
         var count = 0;
-        try
+        while (statement.StepRow())
         {
-            c.BindRange(statement, ns, default, op);
-            while (c.Check(Sqlite3.Step(statement), op) == SQLITE_ROW)
-            {
-                count++;
-            }
-        }
-        finally
-        {
-            c.Reset(statement);
+            count++;
         }
 
         return count;

@@ -1,5 +1,4 @@
 using NativeAotPersistence.Sqlite;
-using static SQLitePCL.raw;
 
 namespace NativeAotPersistence;
 
@@ -60,20 +59,15 @@ internal sealed class SqliteCacheProvider : SqliteProvider, ICacheProvider
         return Ignore(Pool.WriteAsync("cache.set", (this, key, value, expiry, now, typeInfo, sweep), static (c, s) =>
         {
             const string op = "cache.set";
-            var statement = c.Statement(SqlId.CacheSetEntry, op);
-            try
+            using (var statement = c.Statement(SqlId.CacheSetEntry, op))
             {
-                c.BindKey(statement, 1, s.Item1._ns, s.key, op);
-                c.BindPayload(statement, 2, s.typeInfo, s.value, op, s.key);
-                c.BindInt64(statement, 3, s.expiry.ExpiresAtMs, op);
-                c.BindInt64(statement, 4, s.now, op);
-                c.BindInt64(statement, 5, s.expiry.SlidingMs, op);
-                c.BindInt64(statement, 6, s.expiry.AbsoluteMs, op);
-                c.Check(Sqlite3.Step(statement), op);
-            }
-            finally
-            {
-                c.Reset(statement);
+                statement.BindKey(1, s.Item1._ns, s.key);
+                statement.BindPayload(2, s.typeInfo, s.value, s.key);
+                statement.BindInt64(3, s.expiry.ExpiresAtMs);
+                statement.BindInt64(4, s.now);
+                statement.BindInt64(5, s.expiry.SlidingMs);
+                statement.BindInt64(6, s.expiry.AbsoluteMs);
+                statement.Step();
             }
 
             if (s.sweep)
@@ -91,17 +85,10 @@ internal sealed class SqliteCacheProvider : SqliteProvider, ICacheProvider
         return Pool.WriteAsync("cache.refresh", (_ns, key, NowMs), static (c, s) =>
         {
             const string op = "cache.refresh";
-            var statement = c.Statement(SqlId.CacheRefresh, op);
-            try
-            {
-                c.BindKey(statement, 1, s._ns, s.key, op);
-                c.BindInt64(statement, 2, s.NowMs, op);
-                return c.StepReturningInt64(statement, op) != 0;
-            }
-            finally
-            {
-                c.Reset(statement);
-            }
+            using var statement = c.Statement(SqlId.CacheRefresh, op);
+            statement.BindKey(1, s._ns, s.key);
+            statement.BindInt64(2, s.NowMs);
+            return statement.StepReturningInt64() != 0;
         }, cancellationToken);
     }
 
@@ -123,17 +110,10 @@ internal sealed class SqliteCacheProvider : SqliteProvider, ICacheProvider
         return Pool.WriteAsync("cache.delete", (this, key, NowMs), static (c, s) =>
         {
             const string op = "cache.delete";
-            var statement = c.Statement(SqlId.CacheDelete, op);
-            try
-            {
-                c.BindKey(statement, 1, s.Item1._ns, s.key, op);
-                c.BindInt64(statement, 2, s.Item3, op);
-                return c.StepReturningInt64(statement, op) != 0;
-            }
-            finally
-            {
-                c.Reset(statement);
-            }
+            using var statement = c.Statement(SqlId.CacheDelete, op);
+            statement.BindKey(1, s.Item1._ns, s.key);
+            statement.BindInt64(2, s.Item3);
+            return statement.StepReturningInt64() != 0;
         }, cancellationToken);
     }
 
@@ -143,17 +123,10 @@ internal sealed class SqliteCacheProvider : SqliteProvider, ICacheProvider
         return Pool.ReadAsync("cache.has", (this, key, NowMs), static (c, s) =>
         {
             const string op = "cache.has";
-            var statement = c.Statement(SqlId.CacheHas, op);
-            try
-            {
-                c.BindKey(statement, 1, s.Item1._ns, s.key, op);
-                c.BindInt64(statement, 2, s.Item3, op);
-                return c.Check(Sqlite3.Step(statement), op) == SQLITE_ROW;
-            }
-            finally
-            {
-                c.Reset(statement);
-            }
+            using var statement = c.Statement(SqlId.CacheHas, op);
+            statement.BindKey(1, s.Item1._ns, s.key);
+            statement.BindInt64(2, s.Item3);
+            return statement.StepRow();
         }, cancellationToken);
     }
 
@@ -161,17 +134,10 @@ internal sealed class SqliteCacheProvider : SqliteProvider, ICacheProvider
         Ignore(Pool.WriteAsync("cache.clear", _ns, static (c, ns) =>
         {
             const string op = "cache.clear";
-            var statement = c.Statement(SqlId.CacheClear, op);
-            try
-            {
-                c.BindRange(statement, ns, default, op);
-                c.Check(Sqlite3.Step(statement), op);
-                return Sqlite3.Changes(c.Handle);
-            }
-            finally
-            {
-                c.Reset(statement);
-            }
+            using var statement = c.Statement(SqlId.CacheClear, op);
+            statement.BindRange(ns, default);
+            statement.Step();
+            return statement.Changes();
         }, cancellationToken));
 
     public ValueTask<IReadOnlyList<string>> KeysAsync(string? pattern = null, CancellationToken cancellationToken = default)
@@ -185,24 +151,19 @@ internal sealed class SqliteCacheProvider : SqliteProvider, ICacheProvider
         {
             const string op = "cache.keys";
             var ns = s.Item1._ns;
-            var statement = c.Statement(SqlId.CacheKeys, op);
             var keys = new List<string>();
-            try
+            using (var statement = c.Statement(SqlId.CacheKeys, op))
             {
-                c.BindRange(statement, ns, Glob.LiteralPrefix(s.pattern), op);
-                c.BindInt64(statement, 3, s.Item3, op);
-                while (c.Check(Sqlite3.Step(statement), op) == SQLITE_ROW)
+                statement.BindRange(ns, Glob.LiteralPrefix(s.pattern));
+                statement.BindInt64(3, s.Item3);
+                while (statement.StepRow())
                 {
-                    var key = SqliteConnection.ReadText(statement, 0, ns.Utf8.Length);
+                    var key = statement.ReadText(0, ns.Utf8.Length);
                     if (Glob.IsMatch(s.pattern, key))
                     {
                         keys.Add(key);
                     }
                 }
-            }
-            finally
-            {
-                c.Reset(statement);
             }
 
             keys.Sort(StringComparer.Ordinal);
@@ -235,19 +196,12 @@ internal sealed class SqliteCacheProvider : SqliteProvider, ICacheProvider
 
     internal static int SweepExpired(SqliteConnection c, SqlId sql, string op, KeyNamespace ns, long nowMs, int limit)
     {
-        var statement = c.Statement(sql, op);
-        try
-        {
-            c.BindRange(statement, ns, default, op);
-            c.BindInt64(statement, 3, nowMs, op);
-            c.BindInt64(statement, 4, limit, op);
-            c.Check(Sqlite3.Step(statement), op);
-            return Sqlite3.Changes(c.Handle);
-        }
-        finally
-        {
-            c.Reset(statement);
-        }
+        using var statement = c.Statement(sql, op);
+        statement.BindRange(ns, default);
+        statement.BindInt64(3, nowMs);
+        statement.BindInt64(4, limit);
+        statement.Step();
+        return statement.Changes();
     }
 
     // The hottest path: one generic method between the interface call and the pool, and a body that returns the value
@@ -270,30 +224,23 @@ internal sealed class SqliteCacheProvider : SqliteProvider, ICacheProvider
         Pool.ReadAsync("cache.get", (this, key, typeInfo, NowMs), static (c, s) =>
         {
             const string op = "cache.get";
-            var statement = c.Statement(SqlId.CacheGet, op);
-            try
+            using var statement = c.Statement(SqlId.CacheGet, op);
+            statement.BindKey(1, s.Item1._ns, s.key);
+            statement.BindInt64(2, s.Item4);
+            if (!statement.StepRow())
             {
-                c.BindKey(statement, 1, s.Item1._ns, s.key, op);
-                c.BindInt64(statement, 2, s.Item4, op);
-                if (c.Check(Sqlite3.Step(statement), op) != SQLITE_ROW)
-                {
-                    return default;
-                }
-
-                // A stored value is never empty, so only an empty read can be the NULL an expired entry selects.
-                var utf8 = sqlite3_column_blob(statement, 0);
-                if (utf8.IsEmpty && Sqlite3.ColumnType(statement, 0) == SQLITE_NULL)
-                {
-                    return CacheRead<T>.Expired;
-                }
-
-                var value = c.ReadPayload(utf8, s.typeInfo, s.key, op);
-                return new CacheRead<T>(new CacheLookup<T>(true, value), Sqlite3.ColumnType(statement, 1) != SQLITE_NULL);
+                return default;
             }
-            finally
+
+            // A stored value is never empty, so only an empty read can be the NULL an expired entry selects.
+            var utf8 = statement.ColumnBlob(0);
+            if (utf8.IsEmpty && statement.IsNull(0))
             {
-                c.Reset(statement);
+                return CacheRead<T>.Expired;
             }
+
+            var value = c.ReadPayload(utf8, s.typeInfo, s.key, op);
+            return new CacheRead<T>(new CacheLookup<T>(true, value), !statement.IsNull(1));
         }, cancellationToken);
 
     private ValueTask<bool> WriteAsync<T>(SqlId sql, string operation, string key, T value, TimeSpan? ttl, PayloadTypeInfo<T> typeInfo, CancellationToken cancellationToken)
@@ -305,22 +252,17 @@ internal sealed class SqliteCacheProvider : SqliteProvider, ICacheProvider
         var sweep = _sweeps.OnWrite(expiresAt, now);
         return Pool.WriteAsync(operation, (this, sql, operation, key, value, expiresAt, now, typeInfo, sweep), static (c, s) =>
         {
-            var statement = c.Statement(s.sql, s.operation);
             bool stored;
-            try
+            using (var statement = c.Statement(s.sql, s.operation))
             {
-                c.BindKey(statement, 1, s.Item1._ns, s.key, s.operation);
-                c.BindPayload(statement, 2, s.typeInfo, s.value, s.operation, s.key);
-                c.BindInt64(statement, 3, s.expiresAt, s.operation);
-                c.BindInt64(statement, 4, s.now, s.operation);
-                c.Check(Sqlite3.Step(statement), s.operation);
+                statement.BindKey(1, s.Item1._ns, s.key);
+                statement.BindPayload(2, s.typeInfo, s.value, s.key);
+                statement.BindInt64(3, s.expiresAt);
+                statement.BindInt64(4, s.now);
+                statement.Step();
 
                 // Only Add can decline to store; a Set always does, so it skips the native call.
-                stored = s.sql != SqlId.CacheAdd || Sqlite3.Changes(c.Handle) > 0;
-            }
-            finally
-            {
-                c.Reset(statement);
+                stored = s.sql != SqlId.CacheAdd || statement.Changes() > 0;
             }
 
             if (s.sweep)
