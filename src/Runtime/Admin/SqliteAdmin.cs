@@ -25,15 +25,15 @@ internal sealed class SqliteAdmin : SqliteProvider, IPersistenceAdmin
     public ValueTask<PersistenceStats> GetStatsAsync(CancellationToken cancellationToken = default)
     {
         var processLocks = Adapter.Locks is ProcessLockProvider process ? process.Table.Counts(NowMs) : (RowCounts?)null;
-        return Pool.ReadAsync("admin.stats", (this, NowMs, processLocks), static (c, s) =>
+        return Pool.ReadAsync("admin.stats", (Self: this, now: NowMs, processLocks), static (c, s) =>
         {
             const string op = "admin.stats";
-            var self = s.Item1;
+            var self = s.Self;
             var version = int.Parse(SqliteSchema.ReadMeta(c, "schema_version"u8, op) ?? "0", System.Globalization.CultureInfo.InvariantCulture);
             var pageSize = long.Parse(c.QueryText("PRAGMA page_size", op) ?? "0", System.Globalization.CultureInfo.InvariantCulture);
             var pageCount = long.Parse(c.QueryText("PRAGMA page_count", op) ?? "0", System.Globalization.CultureInfo.InvariantCulture);
             var freePages = long.Parse(c.QueryText("PRAGMA freelist_count", op) ?? "0", System.Globalization.CultureInfo.InvariantCulture);
-            var (checkpoints, tasks) = Pair(c, SqlId.AdminCheckpointCounts, self._tasks, s.Item2, op);
+            var (checkpoints, tasks) = Pair(c, SqlId.AdminCheckpointCounts, self._tasks, s.now, op);
             return new PersistenceStats(
                 version,
                 c.DataSource,
@@ -41,12 +41,12 @@ internal sealed class SqliteAdmin : SqliteProvider, IPersistenceAdmin
                 pageSize,
                 pageCount,
                 freePages,
-                Counts(c, SqlId.AdminCacheCounts, self._cache, s.Item2, op),
+                Counts(c, SqlId.AdminCacheCounts, self._cache, s.now, op),
                 CountRows(c, SqlId.AdminCircuits, self._circuits, op),
                 checkpoints,
                 tasks,
-                Counts(c, SqlId.AdminIdempotencyCounts, self._idempotency, s.Item2, op),
-                s.processLocks ?? Counts(c, SqlId.AdminLockCounts, self._locks, s.Item2, op));
+                Counts(c, SqlId.AdminIdempotencyCounts, self._idempotency, s.now, op),
+                s.processLocks ?? Counts(c, SqlId.AdminLockCounts, self._locks, s.now, op));
         }, cancellationToken);
     }
 
@@ -115,14 +115,14 @@ internal sealed class SqliteAdmin : SqliteProvider, IPersistenceAdmin
             return new ValueTask<IReadOnlyList<LockInfo>>(process.Table.List(NowMs));
         }
 
-        return Pool.ReadAsync("admin.locks", (_locks, NowMs), static (c, s) =>
+        return Pool.ReadAsync("admin.locks", (_locks, now: NowMs), static (c, s) =>
         {
             const string op = "admin.locks";
             var list = new List<LockInfo>();
             using (var statement = c.Statement(SqlId.AdminLocks, op))
             {
                 statement.BindRange(s._locks, default);
-                statement.BindInt64(3, s.NowMs);
+                statement.BindInt64(3, s.now);
                 while (statement.StepRow())
                 {
                     var key = statement.ReadText(0, s._locks.Utf8.Length);
@@ -148,14 +148,14 @@ internal sealed class SqliteAdmin : SqliteProvider, IPersistenceAdmin
             Keys.ValidatePattern(pattern);
         }
 
-        return Pool.ReadAsync("admin.idempotency", (_idempotency, pattern, NowMs), static (c, s) =>
+        return Pool.ReadAsync("admin.idempotency", (_idempotency, pattern, now: NowMs), static (c, s) =>
         {
             const string op = "admin.idempotency";
             var list = new List<IdempotencyKeySummary>();
             using (var statement = c.Statement(SqlId.AdminIdempotency, op))
             {
                 statement.BindRange(s._idempotency, Glob.LiteralPrefix(s.pattern));
-                statement.BindInt64(3, s.NowMs);
+                statement.BindInt64(3, s.now);
                 while (statement.StepRow())
                 {
                     var key = statement.ReadText(0, s._idempotency.Utf8.Length);

@@ -56,12 +56,12 @@ internal sealed class SqliteCacheProvider : SqliteProvider, ICacheProvider
         var now = NowMs;
         var expiry = CacheExpiry.From(options, now);
         var sweep = _sweeps.OnWrite(expiry.ExpiresAtMs, now);
-        return Ignore(Pool.WriteAsync("cache.set", (this, key, value, expiry, now, typeInfo, sweep), static (c, s) =>
+        return Ignore(Pool.WriteAsync("cache.set", (Self: this, key, value, expiry, now, typeInfo, sweep), static (c, s) =>
         {
             const string op = "cache.set";
             using (var statement = c.Statement(SqlId.CacheSetEntry, op))
             {
-                statement.BindKey(1, s.Item1._ns, s.key);
+                statement.BindKey(1, s.Self._ns, s.key);
                 statement.BindPayload(2, s.typeInfo, s.value, s.key);
                 statement.BindInt64(3, s.expiry.ExpiresAtMs);
                 statement.BindInt64(4, s.now);
@@ -72,7 +72,7 @@ internal sealed class SqliteCacheProvider : SqliteProvider, ICacheProvider
 
             if (s.sweep)
             {
-                s.Item1._sweeps.Swept(TrySweep(c, SqlId.CacheSweep, "cache.sweep", s.Item1._ns, s.now, SweepSchedule.Batch));
+                s.Self._sweeps.Swept(TrySweep(c, SqlId.CacheSweep, "cache.sweep", s.Self._ns, s.now, SweepSchedule.Batch));
             }
 
             return 0;
@@ -82,12 +82,12 @@ internal sealed class SqliteCacheProvider : SqliteProvider, ICacheProvider
     public ValueTask<bool> RefreshAsync(string key, CancellationToken cancellationToken = default)
     {
         Keys.Validate(key);
-        return Pool.WriteAsync("cache.refresh", (_ns, key, NowMs), static (c, s) =>
+        return Pool.WriteAsync("cache.refresh", (_ns, key, now: NowMs), static (c, s) =>
         {
             const string op = "cache.refresh";
             using var statement = c.Statement(SqlId.CacheRefresh, op);
             statement.BindKey(1, s._ns, s.key);
-            statement.BindInt64(2, s.NowMs);
+            statement.BindInt64(2, s.now);
             return statement.StepReturningInt64() != 0;
         }, cancellationToken);
     }
@@ -107,12 +107,12 @@ internal sealed class SqliteCacheProvider : SqliteProvider, ICacheProvider
     public ValueTask<bool> DeleteAsync(string key, CancellationToken cancellationToken = default)
     {
         Keys.Validate(key);
-        return Pool.WriteAsync("cache.delete", (this, key, NowMs), static (c, s) =>
+        return Pool.WriteAsync("cache.delete", (Self: this, key, now: NowMs), static (c, s) =>
         {
             const string op = "cache.delete";
             using var statement = c.Statement(SqlId.CacheDelete, op);
-            statement.BindKey(1, s.Item1._ns, s.key);
-            statement.BindInt64(2, s.Item3);
+            statement.BindKey(1, s.Self._ns, s.key);
+            statement.BindInt64(2, s.now);
             return statement.StepReturningInt64() != 0;
         }, cancellationToken);
     }
@@ -120,12 +120,12 @@ internal sealed class SqliteCacheProvider : SqliteProvider, ICacheProvider
     public ValueTask<bool> HasAsync(string key, CancellationToken cancellationToken = default)
     {
         Keys.Validate(key);
-        return Pool.ReadAsync("cache.has", (this, key, NowMs), static (c, s) =>
+        return Pool.ReadAsync("cache.has", (Self: this, key, now: NowMs), static (c, s) =>
         {
             const string op = "cache.has";
             using var statement = c.Statement(SqlId.CacheHas, op);
-            statement.BindKey(1, s.Item1._ns, s.key);
-            statement.BindInt64(2, s.Item3);
+            statement.BindKey(1, s.Self._ns, s.key);
+            statement.BindInt64(2, s.now);
             return statement.StepRow();
         }, cancellationToken);
     }
@@ -147,15 +147,15 @@ internal sealed class SqliteCacheProvider : SqliteProvider, ICacheProvider
             Keys.ValidatePattern(pattern);
         }
 
-        return Pool.ReadAsync("cache.keys", (this, pattern, NowMs), static (c, s) =>
+        return Pool.ReadAsync("cache.keys", (Self: this, pattern, now: NowMs), static (c, s) =>
         {
             const string op = "cache.keys";
-            var ns = s.Item1._ns;
+            var ns = s.Self._ns;
             var keys = new List<string>();
             using (var statement = c.Statement(SqlId.CacheKeys, op))
             {
                 statement.BindRange(ns, Glob.LiteralPrefix(s.pattern));
-                statement.BindInt64(3, s.Item3);
+                statement.BindInt64(3, s.now);
                 while (statement.StepRow())
                 {
                     var key = statement.ReadText(0, ns.Utf8.Length);
@@ -173,7 +173,7 @@ internal sealed class SqliteCacheProvider : SqliteProvider, ICacheProvider
 
     /// <summary>Removes every expired entry of this namespace now.</summary>
     internal ValueTask<int> PruneAsync(CancellationToken cancellationToken) =>
-        Pool.WriteAsync("cache.prune", (_ns, NowMs), static (c, s) => Sweep(c, s._ns, s.NowMs, int.MaxValue), cancellationToken);
+        Pool.WriteAsync("cache.prune", (_ns, now: NowMs), static (c, s) => Sweep(c, s._ns, s.now, int.MaxValue), cancellationToken);
 
     internal static int Sweep(SqliteConnection c, KeyNamespace ns, long nowMs, int limit) =>
         SweepExpired(c, SqlId.CacheSweep, "cache.sweep", ns, nowMs, limit);
@@ -221,12 +221,12 @@ internal sealed class SqliteCacheProvider : SqliteProvider, ICacheProvider
 
     /// <summary>The one read of a cache get; <see cref="CacheRead{T}.Slides"/> says whether the hit must renew the entry.</summary>
     private ValueTask<CacheRead<T>> Read<T>(string key, PayloadTypeInfo<T> typeInfo, CancellationToken cancellationToken) =>
-        Pool.ReadAsync("cache.get", (this, key, typeInfo, NowMs), static (c, s) =>
+        Pool.ReadAsync("cache.get", (Self: this, key, typeInfo, now: NowMs), static (c, s) =>
         {
             const string op = "cache.get";
             using var statement = c.Statement(SqlId.CacheGet, op);
-            statement.BindKey(1, s.Item1._ns, s.key);
-            statement.BindInt64(2, s.Item4);
+            statement.BindKey(1, s.Self._ns, s.key);
+            statement.BindInt64(2, s.now);
             if (!statement.StepRow())
             {
                 return default;
@@ -250,12 +250,12 @@ internal sealed class SqliteCacheProvider : SqliteProvider, ICacheProvider
         var now = NowMs;
         var expiresAt = Ttl.ExpiresAt(ttl, now);
         var sweep = _sweeps.OnWrite(expiresAt, now);
-        return Pool.WriteAsync(operation, (this, sql, operation, key, value, expiresAt, now, typeInfo, sweep), static (c, s) =>
+        return Pool.WriteAsync(operation, (Self: this, sql, operation, key, value, expiresAt, now, typeInfo, sweep), static (c, s) =>
         {
             bool stored;
             using (var statement = c.Statement(s.sql, s.operation))
             {
-                statement.BindKey(1, s.Item1._ns, s.key);
+                statement.BindKey(1, s.Self._ns, s.key);
                 statement.BindPayload(2, s.typeInfo, s.value, s.key);
                 statement.BindInt64(3, s.expiresAt);
                 statement.BindInt64(4, s.now);
@@ -267,7 +267,7 @@ internal sealed class SqliteCacheProvider : SqliteProvider, ICacheProvider
 
             if (s.sweep)
             {
-                s.Item1._sweeps.Swept(TrySweep(c, SqlId.CacheSweep, "cache.sweep", s.Item1._ns, s.now, SweepSchedule.Batch));
+                s.Self._sweeps.Swept(TrySweep(c, SqlId.CacheSweep, "cache.sweep", s.Self._ns, s.now, SweepSchedule.Batch));
             }
 
             return stored;

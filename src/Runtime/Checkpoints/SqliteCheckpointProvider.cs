@@ -22,19 +22,19 @@ internal sealed class SqliteCheckpointProvider : SqliteProvider, ICheckpointProv
     {
         CheckpointRules.Validate(checkpoint);
         ArgumentNullException.ThrowIfNull(typeInfo);
-        return Ignore(Pool.WriteAsync("checkpoint.save", (this, checkpoint, typeInfo, NowMs), static (c, s) =>
+        return Ignore(Pool.WriteAsync("checkpoint.save", (Self: this, checkpoint, typeInfo, now: NowMs), static (c, s) =>
         {
             const string op = "checkpoint.save";
             using var statement = c.Statement(SqlId.CheckpointSave, op);
             var checkpoint = s.checkpoint;
-            statement.BindKey(1, s.Item1._ids, checkpoint.Id, slot: 0);
-            statement.BindKey(2, s.Item1._tasks, checkpoint.TaskId, slot: 1);
+            statement.BindKey(1, s.Self._ids, checkpoint.Id, slot: 0);
+            statement.BindKey(2, s.Self._tasks, checkpoint.TaskId, slot: 1);
             statement.BindInt64(3, checkpoint.Sequence);
             statement.BindInt64(4, checkpoint.Timestamp.ToUnixTimeMilliseconds());
             statement.BindInt64(5, checkpoint.Progress);
             statement.BindPayload(6, s.typeInfo, checkpoint.Data, checkpoint.Id);
             statement.BindInt64(7, CheckpointRules.EtaMs(checkpoint.EstimatedTimeRemaining));
-            statement.BindInt64(8, s.Item4);
+            statement.BindInt64(8, s.now);
             return statement.Step();
         }, cancellationToken));
     }
@@ -46,13 +46,13 @@ internal sealed class SqliteCheckpointProvider : SqliteProvider, ICheckpointProv
     {
         Keys.Validate(taskId);
         ArgumentNullException.ThrowIfNull(typeInfo);
-        return Pool.ReadAsync("checkpoint.load_latest", (this, taskId, typeInfo), static (c, s) =>
+        return Pool.ReadAsync("checkpoint.load_latest", (Self: this, taskId, typeInfo), static (c, s) =>
         {
             const string op = "checkpoint.load_latest";
             using var statement = c.Statement(SqlId.CheckpointLatest, op);
-            statement.BindKey(1, s.Item1._tasks, s.taskId);
+            statement.BindKey(1, s.Self._tasks, s.taskId);
             return statement.StepRow()
-                ? ReadCheckpoint(statement, statement.ReadText(0, s.Item1._ids.Utf8.Length), s.taskId, s.typeInfo)
+                ? ReadCheckpoint(statement, statement.ReadText(0, s.Self._ids.Utf8.Length), s.taskId, s.typeInfo)
                 : null;
         }, cancellationToken);
     }
@@ -64,13 +64,13 @@ internal sealed class SqliteCheckpointProvider : SqliteProvider, ICheckpointProv
     {
         Keys.Validate(checkpointId);
         ArgumentNullException.ThrowIfNull(typeInfo);
-        return Pool.ReadAsync("checkpoint.load", (this, checkpointId, typeInfo), static (c, s) =>
+        return Pool.ReadAsync("checkpoint.load", (Self: this, checkpointId, typeInfo), static (c, s) =>
         {
             const string op = "checkpoint.load";
             using var statement = c.Statement(SqlId.CheckpointLoad, op);
-            statement.BindKey(1, s.Item1._ids, s.checkpointId);
+            statement.BindKey(1, s.Self._ids, s.checkpointId);
             return statement.StepRow()
-                ? ReadCheckpoint(statement, s.checkpointId, statement.ReadText(0, s.Item1._tasks.Utf8.Length), s.typeInfo)
+                ? ReadCheckpoint(statement, s.checkpointId, statement.ReadText(0, s.Self._tasks.Utf8.Length), s.typeInfo)
                 : null;
         }, cancellationToken);
     }
@@ -78,16 +78,16 @@ internal sealed class SqliteCheckpointProvider : SqliteProvider, ICheckpointProv
     public ValueTask<IReadOnlyList<CheckpointInfo>> ListAsync(string taskId, CancellationToken cancellationToken = default)
     {
         Keys.Validate(taskId);
-        return Pool.ReadAsync("checkpoint.list", (this, taskId), static (c, s) =>
+        return Pool.ReadAsync("checkpoint.list", (Self: this, taskId), static (c, s) =>
         {
             const string op = "checkpoint.list";
             var list = new List<CheckpointInfo>();
             using (var statement = c.Statement(SqlId.CheckpointListInfo, op))
             {
-                statement.BindKey(1, s.Item1._tasks, s.taskId);
+                statement.BindKey(1, s.Self._tasks, s.taskId);
                 while (statement.StepRow())
                 {
-                    var id = statement.ReadText(0, s.Item1._ids.Utf8.Length);
+                    var id = statement.ReadText(0, s.Self._ids.Utf8.Length);
                     try
                     {
                         list.Add(new CheckpointInfo(
@@ -115,17 +115,17 @@ internal sealed class SqliteCheckpointProvider : SqliteProvider, ICheckpointProv
     {
         Keys.Validate(taskId);
         ArgumentNullException.ThrowIfNull(typeInfo);
-        return Pool.ReadAsync("checkpoint.list", (this, taskId, typeInfo), static (c, s) =>
+        return Pool.ReadAsync("checkpoint.list", (Self: this, taskId, typeInfo), static (c, s) =>
         {
             const string op = "checkpoint.list";
             var list = new List<Checkpoint<T>>();
             using (var statement = c.Statement(SqlId.CheckpointList, op))
             {
-                statement.BindKey(1, s.Item1._tasks, s.taskId);
+                statement.BindKey(1, s.Self._tasks, s.taskId);
                 while (statement.StepRow())
                 {
                     // A damaged row is skipped (and reported); a payload that does not parse as T still throws.
-                    var id = statement.ReadText(0, s.Item1._ids.Utf8.Length);
+                    var id = statement.ReadText(0, s.Self._ids.Utf8.Length);
                     try
                     {
                         list.Add(ReadCheckpoint(statement, id, s.taskId, s.typeInfo));
@@ -144,11 +144,11 @@ internal sealed class SqliteCheckpointProvider : SqliteProvider, ICheckpointProv
     {
         Keys.Validate(taskId);
         ArgumentOutOfRangeException.ThrowIfNegative(keepCount);
-        return Ignore(Pool.WriteAsync("checkpoint.cleanup", (this, taskId, keepCount), static (c, s) =>
+        return Ignore(Pool.WriteAsync("checkpoint.cleanup", (Self: this, taskId, keepCount), static (c, s) =>
         {
             const string op = "checkpoint.cleanup";
             using var statement = c.Statement(SqlId.CheckpointCleanup, op);
-            statement.BindKey(1, s.Item1._tasks, s.taskId);
+            statement.BindKey(1, s.Self._tasks, s.taskId);
             statement.BindInt64(2, s.keepCount);
             return statement.Step();
         }, cancellationToken));
@@ -157,11 +157,11 @@ internal sealed class SqliteCheckpointProvider : SqliteProvider, ICheckpointProv
     public ValueTask DeleteAllAsync(string taskId, CancellationToken cancellationToken = default)
     {
         Keys.Validate(taskId);
-        return Ignore(Pool.WriteAsync("checkpoint.delete_all", (this, taskId), static (c, s) =>
+        return Ignore(Pool.WriteAsync("checkpoint.delete_all", (Self: this, taskId), static (c, s) =>
         {
             const string op = "checkpoint.delete_all";
             using var statement = c.Statement(SqlId.CheckpointDeleteAll, op);
-            statement.BindKey(1, s.Item1._tasks, s.taskId);
+            statement.BindKey(1, s.Self._tasks, s.taskId);
             return statement.Step();
         }, cancellationToken));
     }

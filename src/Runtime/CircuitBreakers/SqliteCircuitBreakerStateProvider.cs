@@ -35,7 +35,7 @@ internal sealed class SqliteCircuitBreakerStateProvider : SqliteProvider, ICircu
     {
         Keys.Validate(key);
         CircuitStates.Validate(state);
-        return Ignore(Pool.WriteAsync("circuit.set", (_ns, key, state, NowMs), static (c, s) =>
+        return Ignore(Pool.WriteAsync("circuit.set", (_ns, key, state, now: NowMs), static (c, s) =>
         {
             const string op = "circuit.set";
             using var statement = c.Statement(SqlId.CircuitSet, op);
@@ -44,7 +44,7 @@ internal sealed class SqliteCircuitBreakerStateProvider : SqliteProvider, ICircu
             statement.BindInt64(3, s.state.FailureCount);
             statement.BindInt64(4, CircuitStates.ToUnixMs(s.state.LastFailureTime));
             statement.BindInt64(5, CircuitStates.ToUnixMs(s.state.LastSuccessTime));
-            statement.BindInt64(6, s.Item4);
+            statement.BindInt64(6, s.now);
             return statement.Step();
         }, cancellationToken));
     }
@@ -53,12 +53,12 @@ internal sealed class SqliteCircuitBreakerStateProvider : SqliteProvider, ICircu
     {
         Keys.Validate(key);
         ArgumentOutOfRangeException.ThrowIfLessThan(maxFailures, 1);
-        return Pool.WriteAsync("circuit.record_failure", (_ns, key, maxFailures, NowMs), static (c, s) =>
+        return Pool.WriteAsync("circuit.record_failure", (_ns, key, maxFailures, now: NowMs), static (c, s) =>
         {
             const string op = "circuit.record_failure";
             using var statement = c.Statement(SqlId.CircuitFailure, op);
             statement.BindKey(1, s._ns, s.key);
-            statement.BindInt64(2, s.Item4);
+            statement.BindInt64(2, s.now);
             statement.BindInt64(3, s.maxFailures);
             return (int)Math.Min(int.MaxValue, statement.StepReturningInt64());
         }, cancellationToken);
@@ -67,12 +67,12 @@ internal sealed class SqliteCircuitBreakerStateProvider : SqliteProvider, ICircu
     public ValueTask RecordSuccessAsync(string key, CancellationToken cancellationToken = default)
     {
         Keys.Validate(key);
-        return Ignore(Pool.WriteAsync("circuit.record_success", (_ns, key, NowMs), static (c, s) =>
+        return Ignore(Pool.WriteAsync("circuit.record_success", (_ns, key, now: NowMs), static (c, s) =>
         {
             const string op = "circuit.record_success";
             using var statement = c.Statement(SqlId.CircuitSuccess, op);
             statement.BindKey(1, s._ns, s.key);
-            statement.BindInt64(2, s.Item3);
+            statement.BindInt64(2, s.now);
             return statement.Step();
         }, cancellationToken));
     }

@@ -21,10 +21,10 @@ internal sealed class SqliteIdempotencyProvider : SqliteProvider, IIdempotencySt
     {
         Keys.Validate(key);
         ArgumentNullException.ThrowIfNull(typeInfo);
-        return Pool.ReadAsync("idempotency.get", (_ns, key, typeInfo, NowMs), static (c, s) =>
+        return Pool.ReadAsync("idempotency.get", (_ns, key, typeInfo, now: NowMs), static (c, s) =>
         {
             const string op = "idempotency.get";
-            return Read(c, s._ns, s.key, s.typeInfo, s.Item4, op);
+            return Read(c, s._ns, s.key, s.typeInfo, s.now, op);
         }, cancellationToken);
     }
 
@@ -104,12 +104,12 @@ internal sealed class SqliteIdempotencyProvider : SqliteProvider, IIdempotencySt
     public ValueTask<bool> DeleteAsync(string key, CancellationToken cancellationToken = default)
     {
         Keys.Validate(key);
-        return Pool.WriteAsync("idempotency.delete", (_ns, key, NowMs), static (c, s) =>
+        return Pool.WriteAsync("idempotency.delete", (_ns, key, now: NowMs), static (c, s) =>
         {
             const string op = "idempotency.delete";
             using var statement = c.Statement(SqlId.IdempotencyDelete, op);
             statement.BindKey(1, s._ns, s.key);
-            statement.BindInt64(2, s.Item3);
+            statement.BindInt64(2, s.now);
             return statement.StepReturningInt64() != 0;
         }, cancellationToken);
     }
@@ -121,6 +121,6 @@ internal sealed class SqliteIdempotencyProvider : SqliteProvider, IIdempotencySt
         ExecuteOnce.RunAsync(this, Adapter.Locks as SqliteLockProvider, Adapter.Options.DefaultLockTtl, key, ttl, action, typeInfo, cancellationToken);
 
     internal ValueTask<int> PruneAsync(CancellationToken cancellationToken) =>
-        Pool.WriteAsync("idempotency.prune", (_ns, NowMs), static (c, s) =>
-            SqliteCacheProvider.SweepExpired(c, SqlId.IdempotencySweep, "idempotency.prune", s._ns, s.NowMs, int.MaxValue), cancellationToken);
+        Pool.WriteAsync("idempotency.prune", (_ns, now: NowMs), static (c, s) =>
+            SqliteCacheProvider.SweepExpired(c, SqlId.IdempotencySweep, "idempotency.prune", s._ns, s.now, int.MaxValue), cancellationToken);
 }
