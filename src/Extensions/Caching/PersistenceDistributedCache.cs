@@ -20,27 +20,27 @@ public sealed class PersistenceDistributedCache(ICacheProvider cache) : IDistrib
     private readonly ICacheProvider _cache = cache ?? throw new ArgumentNullException(nameof(cache));
 
     /// <inheritdoc />
-    public byte[]? Get(string key) => SyncOverAsync.Run((this, key), static s => s.Item1.GetCoreAsync(s.key, CancellationToken.None));
+    public byte[]? Get(string key) => SyncOverAsync.Run((Self: this, key), static s => s.Self.GetCoreAsync(s.key, CancellationToken.None));
 
     /// <inheritdoc />
     public Task<byte[]?> GetAsync(string key, CancellationToken token = default) => GetCoreAsync(key, token).AsTask();
 
     /// <inheritdoc />
     public void Set(string key, byte[] value, DistributedCacheEntryOptions options) =>
-        SyncOverAsync.Run((this, key, value, options), static s => s.Item1.SetCoreAsync(s.key, s.value, s.options, CancellationToken.None));
+        SyncOverAsync.Run((Self: this, key, value, options), static s => s.Self.SetCoreAsync(s.key, s.value, s.options, CancellationToken.None));
 
     /// <inheritdoc />
     public Task SetAsync(string key, byte[] value, DistributedCacheEntryOptions options, CancellationToken token = default) =>
         SetCoreAsync(key, value, options, token).AsTask();
 
     /// <inheritdoc />
-    public void Refresh(string key) => SyncOverAsync.Run((this, key), static s => s.Item1.RefreshCoreAsync(s.key, CancellationToken.None));
+    public void Refresh(string key) => SyncOverAsync.Run((Self: this, key), static s => s.Self.RefreshCoreAsync(s.key, CancellationToken.None));
 
     /// <inheritdoc />
     public Task RefreshAsync(string key, CancellationToken token = default) => RefreshCoreAsync(key, token).AsTask();
 
     /// <inheritdoc />
-    public void Remove(string key) => SyncOverAsync.Run((this, key), static s => s.Item1.RemoveCoreAsync(s.key, CancellationToken.None));
+    public void Remove(string key) => SyncOverAsync.Run((Self: this, key), static s => s.Self.RemoveCoreAsync(s.key, CancellationToken.None));
 
     /// <inheritdoc />
     public Task RemoveAsync(string key, CancellationToken token = default) => RemoveCoreAsync(key, token).AsTask();

@@ -1,5 +1,4 @@
 using NativeAotPersistence.Sqlite;
-using static SQLitePCL.raw;
 
 namespace NativeAotPersistence;
 
@@ -57,28 +56,23 @@ internal sealed partial class SqliteCacheProvider : SqliteProvider, ICacheProvid
         var now = NowMs;
         var expiry = CacheExpiry.From(options, now);
         var sweep = _sweeps.OnWrite(expiry.ExpiresAtMs, now);
-        return Ignore(Pool.WriteAsync("cache.set", (this, key, value, expiry, now, typeInfo, sweep), static (c, s) =>
+        return Ignore(Pool.WriteAsync("cache.set", (Self: this, key, value, expiry, now, typeInfo, sweep), static (c, s) =>
         {
             const string op = "cache.set";
-            var statement = c.Statement(SqlId.CacheSetEntry, op);
-            try
+            using (var statement = c.Statement(SqlId.CacheSetEntry, op))
             {
-                c.BindKey(statement, 1, s.Item1._ns, s.key, op);
-                c.BindPayload(statement, 2, s.typeInfo, s.value, op, s.key);
-                c.BindInt64(statement, 3, s.expiry.ExpiresAtMs, op);
-                c.BindInt64(statement, 4, s.now, op);
-                c.BindInt64(statement, 5, s.expiry.SlidingMs, op);
-                c.BindInt64(statement, 6, s.expiry.AbsoluteMs, op);
-                c.Check(Sqlite3.Step(statement), op);
-            }
-            finally
-            {
-                c.Reset(statement);
+                statement.BindKey(1, s.Self._ns, s.key);
+                statement.BindPayload(2, s.typeInfo, s.value, s.key);
+                statement.BindInt64(3, s.expiry.ExpiresAtMs);
+                statement.BindInt64(4, s.now);
+                statement.BindInt64(5, s.expiry.SlidingMs);
+                statement.BindInt64(6, s.expiry.AbsoluteMs);
+                statement.Step();
             }
 
             if (s.sweep)
             {
-                s.Item1._sweeps.Swept(TrySweep(c, SqlId.CacheSweep, "cache.sweep", s.Item1._ns, s.now, SweepSchedule.Batch));
+                s.Self._sweeps.Swept(TrySweep(c, SqlId.CacheSweep, "cache.sweep", s.Self._ns, s.now, SweepSchedule.Batch));
             }
 
             return 0;
@@ -88,20 +82,13 @@ internal sealed partial class SqliteCacheProvider : SqliteProvider, ICacheProvid
     public ValueTask<bool> RefreshAsync(string key, CancellationToken cancellationToken = default)
     {
         Keys.Validate(key);
-        return Pool.WriteAsync("cache.refresh", (_ns, key, NowMs), static (c, s) =>
+        return Pool.WriteAsync("cache.refresh", (_ns, key, now: NowMs), static (c, s) =>
         {
             const string op = "cache.refresh";
-            var statement = c.Statement(SqlId.CacheRefresh, op);
-            try
-            {
-                c.BindKey(statement, 1, s._ns, s.key, op);
-                c.BindInt64(statement, 2, s.NowMs, op);
-                return c.StepReturningInt64(statement, op) != 0;
-            }
-            finally
-            {
-                c.Reset(statement);
-            }
+            using var statement = c.Statement(SqlId.CacheRefresh, op);
+            statement.BindKey(1, s._ns, s.key);
+            statement.BindInt64(2, s.now);
+            return statement.StepReturningInt64() != 0;
         }, cancellationToken);
     }
 
@@ -120,40 +107,26 @@ internal sealed partial class SqliteCacheProvider : SqliteProvider, ICacheProvid
     public ValueTask<bool> DeleteAsync(string key, CancellationToken cancellationToken = default)
     {
         Keys.Validate(key);
-        return Pool.WriteAsync("cache.delete", (this, key, NowMs), static (c, s) =>
+        return Pool.WriteAsync("cache.delete", (Self: this, key, now: NowMs), static (c, s) =>
         {
             const string op = "cache.delete";
-            var statement = c.Statement(SqlId.CacheDelete, op);
-            try
-            {
-                c.BindKey(statement, 1, s.Item1._ns, s.key, op);
-                c.BindInt64(statement, 2, s.Item3, op);
-                return c.StepReturningInt64(statement, op) != 0;
-            }
-            finally
-            {
-                c.Reset(statement);
-            }
+            using var statement = c.Statement(SqlId.CacheDelete, op);
+            statement.BindKey(1, s.Self._ns, s.key);
+            statement.BindInt64(2, s.now);
+            return statement.StepReturningInt64() != 0;
         }, cancellationToken);
     }
 
     public ValueTask<bool> HasAsync(string key, CancellationToken cancellationToken = default)
     {
         Keys.Validate(key);
-        return Pool.ReadAsync("cache.has", (this, key, NowMs), static (c, s) =>
+        return Pool.ReadAsync("cache.has", (Self: this, key, now: NowMs), static (c, s) =>
         {
             const string op = "cache.has";
-            var statement = c.Statement(SqlId.CacheHas, op);
-            try
-            {
-                c.BindKey(statement, 1, s.Item1._ns, s.key, op);
-                c.BindInt64(statement, 2, s.Item3, op);
-                return c.Check(Sqlite3.Step(statement), op) == SQLITE_ROW;
-            }
-            finally
-            {
-                c.Reset(statement);
-            }
+            using var statement = c.Statement(SqlId.CacheHas, op);
+            statement.BindKey(1, s.Self._ns, s.key);
+            statement.BindInt64(2, s.now);
+            return statement.StepRow();
         }, cancellationToken);
     }
 
@@ -161,17 +134,10 @@ internal sealed partial class SqliteCacheProvider : SqliteProvider, ICacheProvid
         Ignore(Pool.WriteAsync("cache.clear", _ns, static (c, ns) =>
         {
             const string op = "cache.clear";
-            var statement = c.Statement(SqlId.CacheClear, op);
-            try
-            {
-                c.BindRange(statement, ns, default, op);
-                c.Check(Sqlite3.Step(statement), op);
-                return Sqlite3.Changes(c.Handle);
-            }
-            finally
-            {
-                c.Reset(statement);
-            }
+            using var statement = c.Statement(SqlId.CacheClear, op);
+            statement.BindRange(ns, default);
+            statement.Step();
+            return statement.Changes();
         }, cancellationToken));
 
     public ValueTask<IReadOnlyList<string>> KeysAsync(string? pattern = null, CancellationToken cancellationToken = default)
@@ -181,28 +147,23 @@ internal sealed partial class SqliteCacheProvider : SqliteProvider, ICacheProvid
             Keys.ValidatePattern(pattern);
         }
 
-        return Pool.ReadAsync("cache.keys", (this, pattern, NowMs), static (c, s) =>
+        return Pool.ReadAsync("cache.keys", (Self: this, pattern, now: NowMs), static (c, s) =>
         {
             const string op = "cache.keys";
-            var ns = s.Item1._ns;
-            var statement = c.Statement(SqlId.CacheKeys, op);
+            var ns = s.Self._ns;
             var keys = new List<string>();
-            try
+            using (var statement = c.Statement(SqlId.CacheKeys, op))
             {
-                c.BindRange(statement, ns, Glob.LiteralPrefix(s.pattern), op);
-                c.BindInt64(statement, 3, s.Item3, op);
-                while (c.Check(Sqlite3.Step(statement), op) == SQLITE_ROW)
+                statement.BindRange(ns, Glob.LiteralPrefix(s.pattern));
+                statement.BindInt64(3, s.now);
+                while (statement.StepRow())
                 {
-                    var key = SqliteConnection.ReadText(statement, 0, ns.Utf8.Length);
+                    var key = statement.ReadText(0, ns.Utf8.Length);
                     if (Glob.IsMatch(s.pattern, key))
                     {
                         keys.Add(key);
                     }
                 }
-            }
-            finally
-            {
-                c.Reset(statement);
             }
 
             keys.Sort(StringComparer.Ordinal);
@@ -212,7 +173,7 @@ internal sealed partial class SqliteCacheProvider : SqliteProvider, ICacheProvid
 
     /// <summary>Removes every expired entry of this namespace now.</summary>
     public ValueTask<int> PruneAsync(CancellationToken cancellationToken) =>
-        Pool.WriteAsync("cache.prune", (_ns, NowMs), static (c, s) => Sweep(c, s._ns, s.NowMs, int.MaxValue), cancellationToken);
+        Pool.WriteAsync("cache.prune", (_ns, now: NowMs), static (c, s) => Sweep(c, s._ns, s.now, int.MaxValue), cancellationToken);
 
     internal static int Sweep(SqliteConnection c, KeyNamespace ns, long nowMs, int limit) =>
         SweepExpired(c, SqlId.CacheSweep, "cache.sweep", ns, nowMs, limit);
@@ -235,19 +196,12 @@ internal sealed partial class SqliteCacheProvider : SqliteProvider, ICacheProvid
 
     internal static int SweepExpired(SqliteConnection c, SqlId sql, string op, KeyNamespace ns, long nowMs, int limit)
     {
-        var statement = c.Statement(sql, op);
-        try
-        {
-            c.BindRange(statement, ns, default, op);
-            c.BindInt64(statement, 3, nowMs, op);
-            c.BindInt64(statement, 4, limit, op);
-            c.Check(Sqlite3.Step(statement), op);
-            return Sqlite3.Changes(c.Handle);
-        }
-        finally
-        {
-            c.Reset(statement);
-        }
+        using var statement = c.Statement(sql, op);
+        statement.BindRange(ns, default);
+        statement.BindInt64(3, nowMs);
+        statement.BindInt64(4, limit);
+        statement.Step();
+        return statement.Changes();
     }
 
     // The hottest path: one generic method between the interface call and the pool, and a body that returns the value
@@ -267,33 +221,26 @@ internal sealed partial class SqliteCacheProvider : SqliteProvider, ICacheProvid
 
     /// <summary>The one read of a cache get; <see cref="CacheRead{T}.Slides"/> says whether the hit must renew the entry.</summary>
     private ValueTask<CacheRead<T>> Read<T>(string key, PayloadTypeInfo<T> typeInfo, CancellationToken cancellationToken) =>
-        Pool.ReadAsync("cache.get", (this, key, typeInfo, NowMs), static (c, s) =>
+        Pool.ReadAsync("cache.get", (Self: this, key, typeInfo, now: NowMs), static (c, s) =>
         {
             const string op = "cache.get";
-            var statement = c.Statement(SqlId.CacheGet, op);
-            try
+            using var statement = c.Statement(SqlId.CacheGet, op);
+            statement.BindKey(1, s.Self._ns, s.key);
+            statement.BindInt64(2, s.now);
+            if (!statement.StepRow())
             {
-                c.BindKey(statement, 1, s.Item1._ns, s.key, op);
-                c.BindInt64(statement, 2, s.Item4, op);
-                if (c.Check(Sqlite3.Step(statement), op) != SQLITE_ROW)
-                {
-                    return default;
-                }
-
-                // A stored value is never empty, so only an empty read can be the NULL an expired entry selects.
-                var utf8 = sqlite3_column_blob(statement, 0);
-                if (utf8.IsEmpty && Sqlite3.ColumnType(statement, 0) == SQLITE_NULL)
-                {
-                    return CacheRead<T>.Expired;
-                }
-
-                var value = c.ReadPayload(utf8, s.typeInfo, s.key, op);
-                return new CacheRead<T>(new CacheLookup<T>(true, value), Sqlite3.ColumnType(statement, 1) != SQLITE_NULL);
+                return default;
             }
-            finally
+
+            // A stored value is never empty, so only an empty read can be the NULL an expired entry selects.
+            var utf8 = statement.ColumnBlob(0);
+            if (utf8.IsEmpty && statement.IsNull(0))
             {
-                c.Reset(statement);
+                return CacheRead<T>.Expired;
             }
+
+            var value = c.ReadPayload(utf8, s.typeInfo, s.key, op);
+            return new CacheRead<T>(new CacheLookup<T>(true, value), !statement.IsNull(1));
         }, cancellationToken);
 
     private ValueTask<bool> WriteAsync<T>(SqlId sql, string operation, string key, T value, TimeSpan? ttl, PayloadTypeInfo<T> typeInfo, CancellationToken cancellationToken)
@@ -303,29 +250,24 @@ internal sealed partial class SqliteCacheProvider : SqliteProvider, ICacheProvid
         var now = NowMs;
         var expiresAt = Ttl.ExpiresAt(ttl, now);
         var sweep = _sweeps.OnWrite(expiresAt, now);
-        return Pool.WriteAsync(operation, (this, sql, operation, key, value, expiresAt, now, typeInfo, sweep), static (c, s) =>
+        return Pool.WriteAsync(operation, (Self: this, sql, operation, key, value, expiresAt, now, typeInfo, sweep), static (c, s) =>
         {
-            var statement = c.Statement(s.sql, s.operation);
             bool stored;
-            try
+            using (var statement = c.Statement(s.sql, s.operation))
             {
-                c.BindKey(statement, 1, s.Item1._ns, s.key, s.operation);
-                c.BindPayload(statement, 2, s.typeInfo, s.value, s.operation, s.key);
-                c.BindInt64(statement, 3, s.expiresAt, s.operation);
-                c.BindInt64(statement, 4, s.now, s.operation);
-                c.Check(Sqlite3.Step(statement), s.operation);
+                statement.BindKey(1, s.Self._ns, s.key);
+                statement.BindPayload(2, s.typeInfo, s.value, s.key);
+                statement.BindInt64(3, s.expiresAt);
+                statement.BindInt64(4, s.now);
+                statement.Step();
 
                 // Only Add can decline to store; a Set always does, so it skips the native call.
-                stored = s.sql != SqlId.CacheAdd || Sqlite3.Changes(c.Handle) > 0;
-            }
-            finally
-            {
-                c.Reset(statement);
+                stored = s.sql != SqlId.CacheAdd || statement.Changes() > 0;
             }
 
             if (s.sweep)
             {
-                s.Item1._sweeps.Swept(TrySweep(c, SqlId.CacheSweep, "cache.sweep", s.Item1._ns, s.now, SweepSchedule.Batch));
+                s.Self._sweeps.Swept(TrySweep(c, SqlId.CacheSweep, "cache.sweep", s.Self._ns, s.now, SweepSchedule.Batch));
             }
 
             return stored;

@@ -1,5 +1,4 @@
 using NativeAotPersistence.Sqlite;
-using static SQLitePCL.raw;
 
 namespace NativeAotPersistence;
 
@@ -17,31 +16,26 @@ internal sealed partial class SqliteCheckpointProvider : IAdminSource, IAdminLis
         {
             const string op = "admin.tasks";
             var list = new List<TaskSummary>();
-            var statement = c.Statement(SqlId.AdminTasks, op);
-            try
+            using (var statement = c.Statement(SqlId.AdminTasks, op))
             {
-                c.BindRange(statement, ns, default, op);
-                while (c.Check(Sqlite3.Step(statement), op) == SQLITE_ROW)
+                statement.BindRange(ns, default);
+                while (statement.StepRow())
                 {
-                    var taskId = SqliteConnection.ReadText(statement, 0, ns.Utf8.Length);
+                    var taskId = statement.ReadText(0, ns.Utf8.Length);
                     try
                     {
                         list.Add(new TaskSummary(
                             taskId,
-                            Sqlite3.ColumnInt(statement, 1),
-                            Sqlite3.ColumnInt64(statement, 2),
-                            Sqlite3.ColumnInt(statement, 3),
-                            Ttl.DurationFromStoredMs(SqliteConnection.ReadNullableInt64(statement, 4), "go_goscope_checkpoints", "estimated_time_remaining", taskId, op, c.DataSource),
-                            c.ReadTime(statement, 5, "go_goscope_checkpoints", taskId, op)));
+                            statement.ColumnInt(1),
+                            statement.ColumnInt64(2),
+                            statement.ColumnInt(3),
+                            Ttl.DurationFromStoredMs(statement.ReadNullableInt64(4), "go_goscope_checkpoints", "estimated_time_remaining", taskId, op, c.DataSource),
+                            statement.ReadTime(5, "go_goscope_checkpoints", taskId)));
                     }
                     catch (PersistenceException e) when (RowSkips.Skip(e, op, "go_goscope_checkpoints", taskId))
                     {
                     }
                 }
-            }
-            finally
-            {
-                c.Reset(statement);
             }
 
             list.Sort(static (a, b) => string.CompareOrdinal(a.TaskId, b.TaskId));

@@ -1,6 +1,4 @@
 using NativeAotPersistence.Sqlite;
-using SQLitePCL;
-using static SQLitePCL.raw;
 
 namespace NativeAotPersistence;
 
@@ -24,27 +22,20 @@ internal sealed partial class SqliteCheckpointProvider : SqliteProvider, ICheckp
     {
         CheckpointRules.Validate(checkpoint);
         ArgumentNullException.ThrowIfNull(typeInfo);
-        return Ignore(Pool.WriteAsync("checkpoint.save", (this, checkpoint, typeInfo, NowMs), static (c, s) =>
+        return Ignore(Pool.WriteAsync("checkpoint.save", (Self: this, checkpoint, typeInfo, now: NowMs), static (c, s) =>
         {
             const string op = "checkpoint.save";
-            var statement = c.Statement(SqlId.CheckpointSave, op);
+            using var statement = c.Statement(SqlId.CheckpointSave, op);
             var checkpoint = s.checkpoint;
-            try
-            {
-                c.BindKey(statement, 1, s.Item1._ids, checkpoint.Id, op, slot: 0);
-                c.BindKey(statement, 2, s.Item1._tasks, checkpoint.TaskId, op, slot: 1);
-                c.BindInt64(statement, 3, checkpoint.Sequence, op);
-                c.BindInt64(statement, 4, checkpoint.Timestamp.ToUnixTimeMilliseconds(), op);
-                c.BindInt64(statement, 5, checkpoint.Progress, op);
-                c.BindPayload(statement, 6, s.typeInfo, checkpoint.Data, op, checkpoint.Id);
-                c.BindInt64(statement, 7, CheckpointRules.EtaMs(checkpoint.EstimatedTimeRemaining), op);
-                c.BindInt64(statement, 8, s.Item4, op);
-                return c.Check(Sqlite3.Step(statement), op);
-            }
-            finally
-            {
-                c.Reset(statement);
-            }
+            statement.BindKey(1, s.Self._ids, checkpoint.Id, slot: 0);
+            statement.BindKey(2, s.Self._tasks, checkpoint.TaskId, slot: 1);
+            statement.BindInt64(3, checkpoint.Sequence);
+            statement.BindInt64(4, checkpoint.Timestamp.ToUnixTimeMilliseconds());
+            statement.BindInt64(5, checkpoint.Progress);
+            statement.BindPayload(6, s.typeInfo, checkpoint.Data, checkpoint.Id);
+            statement.BindInt64(7, CheckpointRules.EtaMs(checkpoint.EstimatedTimeRemaining));
+            statement.BindInt64(8, s.now);
+            return statement.Step();
         }, cancellationToken));
     }
 
@@ -55,21 +46,14 @@ internal sealed partial class SqliteCheckpointProvider : SqliteProvider, ICheckp
     {
         Keys.Validate(taskId);
         ArgumentNullException.ThrowIfNull(typeInfo);
-        return Pool.ReadAsync("checkpoint.load_latest", (this, taskId, typeInfo), static (c, s) =>
+        return Pool.ReadAsync("checkpoint.load_latest", (Self: this, taskId, typeInfo), static (c, s) =>
         {
             const string op = "checkpoint.load_latest";
-            var statement = c.Statement(SqlId.CheckpointLatest, op);
-            try
-            {
-                c.BindKey(statement, 1, s.Item1._tasks, s.taskId, op);
-                return c.Check(Sqlite3.Step(statement), op) == SQLITE_ROW
-                    ? ReadCheckpoint(c, statement, SqliteConnection.ReadText(statement, 0, s.Item1._ids.Utf8.Length), s.taskId, s.typeInfo, op)
-                    : null;
-            }
-            finally
-            {
-                c.Reset(statement);
-            }
+            using var statement = c.Statement(SqlId.CheckpointLatest, op);
+            statement.BindKey(1, s.Self._tasks, s.taskId);
+            return statement.StepRow()
+                ? ReadCheckpoint(statement, statement.ReadText(0, s.Self._ids.Utf8.Length), s.taskId, s.typeInfo)
+                : null;
         }, cancellationToken);
     }
 
@@ -80,56 +64,44 @@ internal sealed partial class SqliteCheckpointProvider : SqliteProvider, ICheckp
     {
         Keys.Validate(checkpointId);
         ArgumentNullException.ThrowIfNull(typeInfo);
-        return Pool.ReadAsync("checkpoint.load", (this, checkpointId, typeInfo), static (c, s) =>
+        return Pool.ReadAsync("checkpoint.load", (Self: this, checkpointId, typeInfo), static (c, s) =>
         {
             const string op = "checkpoint.load";
-            var statement = c.Statement(SqlId.CheckpointLoad, op);
-            try
-            {
-                c.BindKey(statement, 1, s.Item1._ids, s.checkpointId, op);
-                return c.Check(Sqlite3.Step(statement), op) == SQLITE_ROW
-                    ? ReadCheckpoint(c, statement, s.checkpointId, SqliteConnection.ReadText(statement, 0, s.Item1._tasks.Utf8.Length), s.typeInfo, op)
-                    : null;
-            }
-            finally
-            {
-                c.Reset(statement);
-            }
+            using var statement = c.Statement(SqlId.CheckpointLoad, op);
+            statement.BindKey(1, s.Self._ids, s.checkpointId);
+            return statement.StepRow()
+                ? ReadCheckpoint(statement, s.checkpointId, statement.ReadText(0, s.Self._tasks.Utf8.Length), s.typeInfo)
+                : null;
         }, cancellationToken);
     }
 
     public ValueTask<IReadOnlyList<CheckpointInfo>> ListAsync(string taskId, CancellationToken cancellationToken = default)
     {
         Keys.Validate(taskId);
-        return Pool.ReadAsync("checkpoint.list", (this, taskId), static (c, s) =>
+        return Pool.ReadAsync("checkpoint.list", (Self: this, taskId), static (c, s) =>
         {
             const string op = "checkpoint.list";
-            var statement = c.Statement(SqlId.CheckpointListInfo, op);
             var list = new List<CheckpointInfo>();
-            try
+            using (var statement = c.Statement(SqlId.CheckpointListInfo, op))
             {
-                c.BindKey(statement, 1, s.Item1._tasks, s.taskId, op);
-                while (c.Check(Sqlite3.Step(statement), op) == SQLITE_ROW)
+                statement.BindKey(1, s.Self._tasks, s.taskId);
+                while (statement.StepRow())
                 {
-                    var id = SqliteConnection.ReadText(statement, 0, s.Item1._ids.Utf8.Length);
+                    var id = statement.ReadText(0, s.Self._ids.Utf8.Length);
                     try
                     {
                         list.Add(new CheckpointInfo(
                             id,
                             s.taskId,
-                            Sqlite3.ColumnInt64(statement, 1),
-                            c.ReadTime(statement, 2, "go_goscope_checkpoints", id, op),
-                            Sqlite3.ColumnInt(statement, 3),
-                            Ttl.DurationFromStoredMs(SqliteConnection.ReadNullableInt64(statement, 4), "go_goscope_checkpoints", "estimated_time_remaining", id, op, c.DataSource)));
+                            statement.ColumnInt64(1),
+                            statement.ReadTime(2, "go_goscope_checkpoints", id),
+                            statement.ColumnInt(3),
+                            Ttl.DurationFromStoredMs(statement.ReadNullableInt64(4), "go_goscope_checkpoints", "estimated_time_remaining", id, op, c.DataSource)));
                     }
                     catch (PersistenceException e) when (RowSkips.Skip(e, op, "go_goscope_checkpoints", id))
                     {
                     }
                 }
-            }
-            finally
-            {
-                c.Reset(statement);
             }
 
             return (IReadOnlyList<CheckpointInfo>)list;
@@ -143,30 +115,25 @@ internal sealed partial class SqliteCheckpointProvider : SqliteProvider, ICheckp
     {
         Keys.Validate(taskId);
         ArgumentNullException.ThrowIfNull(typeInfo);
-        return Pool.ReadAsync("checkpoint.list", (this, taskId, typeInfo), static (c, s) =>
+        return Pool.ReadAsync("checkpoint.list", (Self: this, taskId, typeInfo), static (c, s) =>
         {
             const string op = "checkpoint.list";
-            var statement = c.Statement(SqlId.CheckpointList, op);
             var list = new List<Checkpoint<T>>();
-            try
+            using (var statement = c.Statement(SqlId.CheckpointList, op))
             {
-                c.BindKey(statement, 1, s.Item1._tasks, s.taskId, op);
-                while (c.Check(Sqlite3.Step(statement), op) == SQLITE_ROW)
+                statement.BindKey(1, s.Self._tasks, s.taskId);
+                while (statement.StepRow())
                 {
                     // A damaged row is skipped (and reported); a payload that does not parse as T still throws.
-                    var id = SqliteConnection.ReadText(statement, 0, s.Item1._ids.Utf8.Length);
+                    var id = statement.ReadText(0, s.Self._ids.Utf8.Length);
                     try
                     {
-                        list.Add(ReadCheckpoint(c, statement, id, s.taskId, s.typeInfo, op));
+                        list.Add(ReadCheckpoint(statement, id, s.taskId, s.typeInfo));
                     }
                     catch (PersistenceException e) when (e.Kind == PersistenceErrorKind.Corrupt && RowSkips.Skip(e, op, "go_goscope_checkpoints", id))
                     {
                     }
                 }
-            }
-            finally
-            {
-                c.Reset(statement);
             }
 
             return (IReadOnlyList<Checkpoint<T>>)list;
@@ -177,50 +144,36 @@ internal sealed partial class SqliteCheckpointProvider : SqliteProvider, ICheckp
     {
         Keys.Validate(taskId);
         ArgumentOutOfRangeException.ThrowIfNegative(keepCount);
-        return Ignore(Pool.WriteAsync("checkpoint.cleanup", (this, taskId, keepCount), static (c, s) =>
+        return Ignore(Pool.WriteAsync("checkpoint.cleanup", (Self: this, taskId, keepCount), static (c, s) =>
         {
             const string op = "checkpoint.cleanup";
-            var statement = c.Statement(SqlId.CheckpointCleanup, op);
-            try
-            {
-                c.BindKey(statement, 1, s.Item1._tasks, s.taskId, op);
-                c.BindInt64(statement, 2, s.keepCount, op);
-                return c.Check(Sqlite3.Step(statement), op);
-            }
-            finally
-            {
-                c.Reset(statement);
-            }
+            using var statement = c.Statement(SqlId.CheckpointCleanup, op);
+            statement.BindKey(1, s.Self._tasks, s.taskId);
+            statement.BindInt64(2, s.keepCount);
+            return statement.Step();
         }, cancellationToken));
     }
 
     public ValueTask DeleteAllAsync(string taskId, CancellationToken cancellationToken = default)
     {
         Keys.Validate(taskId);
-        return Ignore(Pool.WriteAsync("checkpoint.delete_all", (this, taskId), static (c, s) =>
+        return Ignore(Pool.WriteAsync("checkpoint.delete_all", (Self: this, taskId), static (c, s) =>
         {
             const string op = "checkpoint.delete_all";
-            var statement = c.Statement(SqlId.CheckpointDeleteAll, op);
-            try
-            {
-                c.BindKey(statement, 1, s.Item1._tasks, s.taskId, op);
-                return c.Check(Sqlite3.Step(statement), op);
-            }
-            finally
-            {
-                c.Reset(statement);
-            }
+            using var statement = c.Statement(SqlId.CheckpointDeleteAll, op);
+            statement.BindKey(1, s.Self._tasks, s.taskId);
+            return statement.Step();
         }, cancellationToken));
     }
 
     /// <summary>Reads columns (id or task_id), sequence, timestamp, progress, eta, data of the current row.</summary>
-    private static Checkpoint<T> ReadCheckpoint<T>(SqliteConnection c, sqlite3_stmt statement, string id, string taskId, PayloadTypeInfo<T> typeInfo, string op) =>
+    private static Checkpoint<T> ReadCheckpoint<T>(SqliteStatement statement, string id, string taskId, PayloadTypeInfo<T> typeInfo) =>
         new(
             id,
             taskId,
-            Sqlite3.ColumnInt64(statement, 1),
-            c.ReadTime(statement, 2, "go_goscope_checkpoints", id, op),
-            Sqlite3.ColumnInt(statement, 3),
-            c.ReadPayload(statement, 5, typeInfo, id, op),
-            Ttl.DurationFromStoredMs(SqliteConnection.ReadNullableInt64(statement, 4), "go_goscope_checkpoints", "estimated_time_remaining", id, op, c.DataSource));
+            statement.ColumnInt64(1),
+            statement.ReadTime(2, "go_goscope_checkpoints", id),
+            statement.ColumnInt(3),
+            statement.ReadPayload(5, typeInfo, id),
+            Ttl.DurationFromStoredMs(statement.ReadNullableInt64(4), "go_goscope_checkpoints", "estimated_time_remaining", id, statement.Operation, statement.DataSource));
 }

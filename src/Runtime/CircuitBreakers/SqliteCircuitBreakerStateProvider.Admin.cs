@@ -1,5 +1,4 @@
 using NativeAotPersistence.Sqlite;
-using static SQLitePCL.raw;
 
 namespace NativeAotPersistence;
 
@@ -14,26 +13,21 @@ internal sealed partial class SqliteCircuitBreakerStateProvider : IAdminSource, 
         {
             const string op = "admin.circuits";
             var list = new List<CircuitSummary>();
-            var statement = c.Statement(SqlId.AdminCircuits, op);
-            try
+            using (var statement = c.Statement(SqlId.AdminCircuits, op))
             {
-                c.BindRange(statement, ns, default, op);
-                while (c.Check(Sqlite3.Step(statement), op) == SQLITE_ROW)
+                statement.BindRange(ns, default);
+                while (statement.StepRow())
                 {
-                    var key = SqliteConnection.ReadText(statement, 0, ns.Utf8.Length);
+                    var key = statement.ReadText(0, ns.Utf8.Length);
                     try
                     {
-                        var state = ReadState(c, statement, key, op, first: 1);
-                        list.Add(new CircuitSummary(key, state, c.ReadTime(statement, 5, "go_goscope_circuit", key, op)));
+                        var state = ReadState(statement, key, first: 1);
+                        list.Add(new CircuitSummary(key, state, statement.ReadTime(5, "go_goscope_circuit", key)));
                     }
                     catch (PersistenceException e) when (RowSkips.Skip(e, op, "go_goscope_circuit", key))
                     {
                     }
                 }
-            }
-            finally
-            {
-                c.Reset(statement);
             }
 
             list.Sort(static (a, b) => string.CompareOrdinal(a.Key, b.Key));

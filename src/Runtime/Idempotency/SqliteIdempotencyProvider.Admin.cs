@@ -1,5 +1,4 @@
 using NativeAotPersistence.Sqlite;
-using static SQLitePCL.raw;
 
 namespace NativeAotPersistence;
 
@@ -14,14 +13,13 @@ internal sealed partial class SqliteIdempotencyProvider : IPrunable, IAdminSourc
         {
             const string op = "admin.idempotency";
             var list = new List<IdempotencyKeySummary>();
-            var statement = c.Statement(SqlId.AdminIdempotency, op);
-            try
+            using (var statement = c.Statement(SqlId.AdminIdempotency, op))
             {
-                c.BindRange(statement, s._ns, Glob.LiteralPrefix(s.pattern), op);
-                c.BindInt64(statement, 3, s.now, op);
-                while (c.Check(Sqlite3.Step(statement), op) == SQLITE_ROW)
+                statement.BindRange(s._ns, Glob.LiteralPrefix(s.pattern));
+                statement.BindInt64(3, s.now);
+                while (statement.StepRow())
                 {
-                    var key = SqliteConnection.ReadText(statement, 0, s._ns.Utf8.Length);
+                    var key = statement.ReadText(0, s._ns.Utf8.Length);
                     if (!Glob.IsMatch(s.pattern, key))
                     {
                         continue;
@@ -31,18 +29,14 @@ internal sealed partial class SqliteIdempotencyProvider : IPrunable, IAdminSourc
                     {
                         list.Add(new IdempotencyKeySummary(
                             key,
-                            c.ReadNullableTime(statement, 1, "go_goscope_idempotency", key, op),
-                            c.ReadNullableTime(statement, 2, "go_goscope_idempotency", key, op),
-                            Sqlite3.ColumnInt(statement, 3)));
+                            statement.ReadNullableTime(1, "go_goscope_idempotency", key),
+                            statement.ReadNullableTime(2, "go_goscope_idempotency", key),
+                            statement.ColumnInt(3)));
                     }
                     catch (PersistenceException e) when (RowSkips.Skip(e, op, "go_goscope_idempotency", key))
                     {
                     }
                 }
-            }
-            finally
-            {
-                c.Reset(statement);
             }
 
             list.Sort(static (a, b) => string.CompareOrdinal(a.Key, b.Key));

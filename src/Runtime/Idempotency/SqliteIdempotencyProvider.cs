@@ -1,5 +1,4 @@
 using NativeAotPersistence.Sqlite;
-using static SQLitePCL.raw;
 
 namespace NativeAotPersistence;
 
@@ -22,10 +21,10 @@ internal sealed partial class SqliteIdempotencyProvider : SqliteProvider, IIdemp
     {
         Keys.Validate(key);
         ArgumentNullException.ThrowIfNull(typeInfo);
-        return Pool.ReadAsync("idempotency.get", (_ns, key, typeInfo, NowMs), static (c, s) =>
+        return Pool.ReadAsync("idempotency.get", (_ns, key, typeInfo, now: NowMs), static (c, s) =>
         {
             const string op = "idempotency.get";
-            return Read(c, s._ns, s.key, s.typeInfo, s.Item4, op);
+            return Read(c, s._ns, s.key, s.typeInfo, s.now, op);
         }, cancellationToken);
     }
 
@@ -39,22 +38,17 @@ internal sealed partial class SqliteIdempotencyProvider : SqliteProvider, IIdemp
         return Pool.WriteAsync("idempotency.store", (_ns, key, value, expiresAt, now, typeInfo), static (c, s) => c.InTransaction(s, static (c, s) =>
         {
             const string op = "idempotency.store";
-            var statement = c.Statement(SqlId.IdempotencyAdd, op);
-            try
+            using (var statement = c.Statement(SqlId.IdempotencyAdd, op))
             {
-                c.BindKey(statement, 1, s._ns, s.key, op);
-                c.BindPayload(statement, 2, s.typeInfo, s.value, op, s.key);
-                c.BindInt64(statement, 3, s.expiresAt, op);
-                c.BindInt64(statement, 4, s.now, op);
-                c.Check(Sqlite3.Step(statement), op);
-                if (Sqlite3.Changes(c.Handle) == 1)
+                statement.BindKey(1, s._ns, s.key);
+                statement.BindPayload(2, s.typeInfo, s.value, s.key);
+                statement.BindInt64(3, s.expiresAt);
+                statement.BindInt64(4, s.now);
+                statement.Step();
+                if (statement.Changes() == 1)
                 {
                     return s.value;
                 }
-            }
-            finally
-            {
-                c.Reset(statement);
             }
 
             // A live record was stored first: it is the answer.
@@ -64,23 +58,16 @@ internal sealed partial class SqliteIdempotencyProvider : SqliteProvider, IIdemp
 
     private static IdempotencyRecord<T>? Read<T>(SqliteConnection c, KeyNamespace ns, string key, PayloadTypeInfo<T> typeInfo, long now, string op)
     {
-        var statement = c.Statement(SqlId.IdempotencyGet, op);
-        try
+        using var statement = c.Statement(SqlId.IdempotencyGet, op);
+        statement.BindKey(1, ns, key);
+        statement.BindInt64(2, now);
+        if (!statement.StepRow())
         {
-            c.BindKey(statement, 1, ns, key, op);
-            c.BindInt64(statement, 2, now, op);
-            if (c.Check(Sqlite3.Step(statement), op) != SQLITE_ROW)
-            {
-                return null;
-            }
+            return null;
+        }
 
-            var value = c.ReadPayload(statement, 0, typeInfo, key, op);
-            return new IdempotencyRecord<T>(value, c.ReadNullableTime(statement, 1, "go_goscope_idempotency", key, op));
-        }
-        finally
-        {
-            c.Reset(statement);
-        }
+        var value = statement.ReadPayload(0, typeInfo, key);
+        return new IdempotencyRecord<T>(value, statement.ReadNullableTime(1, "go_goscope_idempotency", key));
     }
 
     public ValueTask SetAsync<T>(string key, T value, TimeSpan? ttl = null, CancellationToken cancellationToken = default) =>
@@ -96,18 +83,13 @@ internal sealed partial class SqliteIdempotencyProvider : SqliteProvider, IIdemp
         return Ignore(Pool.WriteAsync("idempotency.set", (_ns, key, value, expiresAt, now, typeInfo, sweep, _sweeps), static (c, s) =>
         {
             const string op = "idempotency.set";
-            var statement = c.Statement(SqlId.IdempotencySet, op);
-            try
+            using (var statement = c.Statement(SqlId.IdempotencySet, op))
             {
-                c.BindKey(statement, 1, s._ns, s.key, op);
-                c.BindPayload(statement, 2, s.typeInfo, s.value, op, s.key);
-                c.BindInt64(statement, 3, s.expiresAt, op);
-                c.BindInt64(statement, 4, s.now, op);
-                c.Check(Sqlite3.Step(statement), op);
-            }
-            finally
-            {
-                c.Reset(statement);
+                statement.BindKey(1, s._ns, s.key);
+                statement.BindPayload(2, s.typeInfo, s.value, s.key);
+                statement.BindInt64(3, s.expiresAt);
+                statement.BindInt64(4, s.now);
+                statement.Step();
             }
 
             if (s.sweep)
@@ -122,20 +104,13 @@ internal sealed partial class SqliteIdempotencyProvider : SqliteProvider, IIdemp
     public ValueTask<bool> DeleteAsync(string key, CancellationToken cancellationToken = default)
     {
         Keys.Validate(key);
-        return Pool.WriteAsync("idempotency.delete", (_ns, key, NowMs), static (c, s) =>
+        return Pool.WriteAsync("idempotency.delete", (_ns, key, now: NowMs), static (c, s) =>
         {
             const string op = "idempotency.delete";
-            var statement = c.Statement(SqlId.IdempotencyDelete, op);
-            try
-            {
-                c.BindKey(statement, 1, s._ns, s.key, op);
-                c.BindInt64(statement, 2, s.Item3, op);
-                return c.StepReturningInt64(statement, op) != 0;
-            }
-            finally
-            {
-                c.Reset(statement);
-            }
+            using var statement = c.Statement(SqlId.IdempotencyDelete, op);
+            statement.BindKey(1, s._ns, s.key);
+            statement.BindInt64(2, s.now);
+            return statement.StepReturningInt64() != 0;
         }, cancellationToken);
     }
 
@@ -146,6 +121,6 @@ internal sealed partial class SqliteIdempotencyProvider : SqliteProvider, IIdemp
         ExecuteOnce.RunAsync(this, Adapter.Locks as SqliteLockProvider, Adapter.Options.DefaultLockTtl, key, ttl, action, typeInfo, cancellationToken);
 
     public ValueTask<int> PruneAsync(CancellationToken cancellationToken) =>
-        Pool.WriteAsync("idempotency.prune", (_ns, NowMs), static (c, s) =>
-            SqliteCacheProvider.SweepExpired(c, SqlId.IdempotencySweep, "idempotency.prune", s._ns, s.NowMs, int.MaxValue), cancellationToken);
+        Pool.WriteAsync("idempotency.prune", (_ns, now: NowMs), static (c, s) =>
+            SqliteCacheProvider.SweepExpired(c, SqlId.IdempotencySweep, "idempotency.prune", s._ns, s.now, int.MaxValue), cancellationToken);
 }

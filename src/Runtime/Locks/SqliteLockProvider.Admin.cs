@@ -1,5 +1,4 @@
 using NativeAotPersistence.Sqlite;
-using static SQLitePCL.raw;
 
 namespace NativeAotPersistence;
 
@@ -14,26 +13,21 @@ internal sealed partial class SqliteLockProvider : IPrunable, IAdminSource, IAdm
         {
             const string op = "admin.locks";
             var list = new List<LockInfo>();
-            var statement = c.Statement(SqlId.AdminLocks, op);
-            try
+            using (var statement = c.Statement(SqlId.AdminLocks, op))
             {
-                c.BindRange(statement, s._ns, default, op);
-                c.BindInt64(statement, 3, s.now, op);
-                while (c.Check(Sqlite3.Step(statement), op) == SQLITE_ROW)
+                statement.BindRange(s._ns, default);
+                statement.BindInt64(3, s.now);
+                while (statement.StepRow())
                 {
-                    var key = SqliteConnection.ReadText(statement, 0, s._ns.Utf8.Length);
+                    var key = statement.ReadText(0, s._ns.Utf8.Length);
                     try
                     {
-                        list.Add(ReadInfo(c, statement, key, 1, op));
+                        list.Add(ReadInfo(statement, key, 1));
                     }
                     catch (PersistenceException e) when (RowSkips.Skip(e, op, "go_goscope_locks", key))
                     {
                     }
                 }
-            }
-            finally
-            {
-                c.Reset(statement);
             }
 
             list.Sort(static (a, b) => string.CompareOrdinal(a.Key, b.Key));

@@ -1,5 +1,4 @@
 using NativeAotPersistence.Sqlite;
-using static SQLitePCL.raw;
 
 namespace NativeAotPersistence;
 
@@ -46,17 +45,16 @@ internal sealed partial class SqliteLockProvider : SqliteProvider, ILockProvider
                 long token;
                 string? tookOverFrom = null;
                 var reentrant = false;
-                var select = c.Statement(SqlId.LockSelect, op);
-                try
+                using (var select = c.Statement(SqlId.LockSelect, op))
                 {
-                    c.BindKey(select, 1, s._ns, s.key, op);
-                    if (c.Check(Sqlite3.Step(select), op) == SQLITE_ROW && now < Sqlite3.ColumnInt64(select, 1))
+                    select.BindKey(1, s._ns, s.key);
+                    if (select.StepRow() && now < select.ColumnInt64(1))
                     {
-                        var rowOwner = SqliteConnection.ReadText(select, 0);
+                        var rowOwner = select.ReadText(0);
                         if (!string.Equals(rowOwner, s.owner, StringComparison.Ordinal))
                         {
                             if (!HolderIdentity.IsGone(
-                                SqliteConnection.ReadNullableText(select, 3), SqliteConnection.ReadNullableInt64(select, 4), SqliteConnection.ReadNullableInt64(select, 5), rowOwner))
+                                select.ReadNullableText(3), select.ReadNullableInt64(4), select.ReadNullableInt64(5), rowOwner))
                             {
                                 return LeaseGrant.Refused;
                             }
@@ -69,10 +67,10 @@ internal sealed partial class SqliteLockProvider : SqliteProvider, ILockProvider
                         {
                             // Re-entrant: the same owner gets a fresh TTL and keeps its token. Held from two processes
                             // now, it records no holder: one of them ending must not let a third owner in.
-                            token = Sqlite3.ColumnInt64(select, 2);
+                            token = select.ColumnInt64(2);
                             reentrant = true;
                             if (holder is null || !holder.Recorded(
-                                SqliteConnection.ReadNullableText(select, 3), SqliteConnection.ReadNullableInt64(select, 4), SqliteConnection.ReadNullableInt64(select, 5), s.owner))
+                                select.ReadNullableText(3), select.ReadNullableInt64(4), select.ReadNullableInt64(5), s.owner))
                             {
                                 holder = null;
                             }
@@ -83,10 +81,6 @@ internal sealed partial class SqliteLockProvider : SqliteProvider, ILockProvider
                         token = 0;
                     }
                 }
-                finally
-                {
-                    c.Reset(select);
-                }
 
                 if (token == 0)
                 {
@@ -94,21 +88,16 @@ internal sealed partial class SqliteLockProvider : SqliteProvider, ILockProvider
                 }
 
                 var expiresAt = Ttl.LockExpiresAt(s.ttlMs, now);
-                var upsert = c.Statement(SqlId.LockUpsert, op);
-                try
+                using (var upsert = c.Statement(SqlId.LockUpsert, op))
                 {
-                    c.BindKey(upsert, 1, s._ns, s.key, op);
-                    c.BindText(upsert, 2, s.owner, op);
-                    c.BindInt64(upsert, 3, expiresAt, op);
-                    c.BindInt64(upsert, 4, token, op);
-                    c.BindNullableText(upsert, 5, holder?.RecordFor(s.owner), op);
-                    c.BindInt64(upsert, 6, holder?.ProcessId, op);
-                    c.BindInt64(upsert, 7, holder?.StartTime, op);
-                    c.Check(Sqlite3.Step(upsert), op);
-                }
-                finally
-                {
-                    c.Reset(upsert);
+                    upsert.BindKey(1, s._ns, s.key);
+                    upsert.BindText(2, s.owner);
+                    upsert.BindInt64(3, expiresAt);
+                    upsert.BindInt64(4, token);
+                    upsert.BindNullableText(5, holder?.RecordFor(s.owner));
+                    upsert.BindInt64(6, holder?.ProcessId);
+                    upsert.BindInt64(7, holder?.StartTime);
+                    upsert.Step();
                 }
 
                 return new LeaseGrant(token, expiresAt, tookOverFrom, reentrant);
@@ -128,21 +117,14 @@ internal sealed partial class SqliteLockProvider : SqliteProvider, ILockProvider
             const string op = "lock.extend";
             var now = Ttl.NowMs(s.Time);
             var expiresAt = Ttl.LockExpiresAt(s.ttlMs, now);
-            var statement = c.Statement(SqlId.LockExtend, op);
-            try
-            {
-                c.BindKey(statement, 1, s._ns, s.key, op);
-                c.BindText(statement, 2, s.owner, op);
-                c.BindInt64(statement, 3, now, op);
-                c.BindInt64(statement, 4, expiresAt, op);
-                c.BindInt64(statement, 5, s.token, op);
-                c.Check(Sqlite3.Step(statement), op);
-                return Sqlite3.Changes(c.Handle) == 1 ? expiresAt : 0;
-            }
-            finally
-            {
-                c.Reset(statement);
-            }
+            using var statement = c.Statement(SqlId.LockExtend, op);
+            statement.BindKey(1, s._ns, s.key);
+            statement.BindText(2, s.owner);
+            statement.BindInt64(3, now);
+            statement.BindInt64(4, expiresAt);
+            statement.BindInt64(5, s.token);
+            statement.Step();
+            return statement.Changes() == 1 ? expiresAt : 0;
         }, cancellationToken);
 
     public ValueTask ForceReleaseAsync(string key, CancellationToken cancellationToken = default)
@@ -151,16 +133,9 @@ internal sealed partial class SqliteLockProvider : SqliteProvider, ILockProvider
         return Ignore(Pool.WriteAsync("lock.force_release", (_ns, key), static (c, s) =>
         {
             const string op = "lock.force_release";
-            var statement = c.Statement(SqlId.LockForceRelease, op);
-            try
-            {
-                c.BindKey(statement, 1, s._ns, s.key, op);
-                return c.Check(Sqlite3.Step(statement), op);
-            }
-            finally
-            {
-                c.Reset(statement);
-            }
+            using var statement = c.Statement(SqlId.LockForceRelease, op);
+            statement.BindKey(1, s._ns, s.key);
+            return statement.Step();
         }, cancellationToken));
     }
 
@@ -170,17 +145,10 @@ internal sealed partial class SqliteLockProvider : SqliteProvider, ILockProvider
         return Pool.ReadAsync("lock.info", (_ns, key, now: NowMs), static (c, s) =>
         {
             const string op = "lock.info";
-            var statement = c.Statement(SqlId.LockInfo, op);
-            try
-            {
-                c.BindKey(statement, 1, s._ns, s.key, op);
-                c.BindInt64(statement, 2, s.now, op);
-                return c.Check(Sqlite3.Step(statement), op) == SQLITE_ROW ? ReadInfo(c, statement, s.key, 0, op) : null;
-            }
-            finally
-            {
-                c.Reset(statement);
-            }
+            using var statement = c.Statement(SqlId.LockInfo, op);
+            statement.BindKey(1, s._ns, s.key);
+            statement.BindInt64(2, s.now);
+            return statement.StepRow() ? ReadInfo(statement, s.key, 0) : null;
         }, cancellationToken);
     }
 
@@ -198,20 +166,13 @@ internal sealed partial class SqliteLockProvider : SqliteProvider, ILockProvider
         return Pool.WriteAsync("lock.release", (_ns, key, owner, token, expiresAtMs), static (c, s) =>
         {
             const string op = "lock.release";
-            var statement = c.Statement(SqlId.LockRelease, op);
-            try
-            {
-                c.BindKey(statement, 1, s._ns, s.key, op);
-                c.BindText(statement, 2, s.owner, op);
-                c.BindInt64(statement, 3, s.expiresAtMs, op);
-                c.BindInt64(statement, 4, s.token, op);
-                c.Check(Sqlite3.Step(statement), op);
-                return Sqlite3.Changes(c.Handle) == 1;
-            }
-            finally
-            {
-                c.Reset(statement);
-            }
+            using var statement = c.Statement(SqlId.LockRelease, op);
+            statement.BindKey(1, s._ns, s.key);
+            statement.BindText(2, s.owner);
+            statement.BindInt64(3, s.expiresAtMs);
+            statement.BindInt64(4, s.token);
+            statement.Step();
+            return statement.Changes() == 1;
         }, cancellationToken);
     }
 
@@ -219,53 +180,39 @@ internal sealed partial class SqliteLockProvider : SqliteProvider, ILockProvider
         Pool.WriteAsync("lock.prune", (_ns, now: NowMs), static (c, s) =>
         {
             const string op = "lock.prune";
-            var statement = c.Statement(SqlId.LockSweep, op);
-            try
-            {
-                c.BindRange(statement, s._ns, default, op);
-                c.BindInt64(statement, 3, s.now, op);
-                c.Check(Sqlite3.Step(statement), op);
-                return Sqlite3.Changes(c.Handle);
-            }
-            finally
-            {
-                c.Reset(statement);
-            }
+            using var statement = c.Statement(SqlId.LockSweep, op);
+            statement.BindRange(s._ns, default);
+            statement.BindInt64(3, s.now);
+            statement.Step();
+            return statement.Changes();
         }, cancellationToken);
 
     /// <summary>Reads owner, expiry, token and holder from <paramref name="first"/> on (the lock info and admin listing columns).</summary>
-    internal static LockInfo ReadInfo(SqliteConnection c, SQLitePCL.sqlite3_stmt statement, string key, int first, string op)
+    internal static LockInfo ReadInfo(SqliteStatement statement, string key, int first)
     {
-        var owner = SqliteConnection.ReadText(statement, first);
-        return new(key, owner, c.ReadTime(statement, first + 1, "go_goscope_locks", key, op), Sqlite3.ColumnInt64(statement, first + 2))
+        var owner = statement.ReadText(first);
+        return new(key, owner, statement.ReadTime(first + 1, "go_goscope_locks", key), statement.ColumnInt64(first + 2))
         {
             Holder = HolderIdentity.Describe(
-                SqliteConnection.ReadNullableText(statement, first + 3),
-                SqliteConnection.ReadNullableInt64(statement, first + 4),
-                SqliteConnection.ReadNullableInt64(statement, first + 5),
+                statement.ReadNullableText(first + 3),
+                statement.ReadNullableInt64(first + 4),
+                statement.ReadNullableInt64(first + 5),
                 owner),
         };
     }
 
     private static long NextToken(SqliteConnection c, string op)
     {
-        var statement = c.Statement(SqlId.LockNextToken, op);
-        try
+        using var statement = c.Statement(SqlId.LockNextToken, op);
+        if (!statement.StepRow())
         {
-            if (c.Check(Sqlite3.Step(statement), op) != SQLITE_ROW)
-            {
-                throw new PersistenceException(
-                    $"The database '{c.DataSource}' has no lock fencing counter in go_goscope_meta; it was not created by this library.",
-                    PersistenceErrorKind.Corrupt,
-                    op,
-                    c.DataSource);
-            }
+            throw new PersistenceException(
+                $"The database '{c.DataSource}' has no lock fencing counter in go_goscope_meta; it was not created by this library.",
+                PersistenceErrorKind.Corrupt,
+                op,
+                c.DataSource);
+        }
 
-            return Sqlite3.ColumnInt64(statement, 0);
-        }
-        finally
-        {
-            c.Reset(statement);
-        }
+        return statement.ColumnInt64(0);
     }
 }

@@ -31,9 +31,13 @@ internal sealed partial class SqliteConnection : IDisposable
 
     public bool IsClosed => _closed;
 
-    /// <summary>Gets the cached statement for <paramref name="id"/>, preparing it on first use.</summary>
-    public sqlite3_stmt Statement(SqlId id, string operation) =>
-        _statements[(int)id] ?? Prepare(id, operation);
+    /// <summary>
+    /// Gets the cached statement for <paramref name="id"/> (preparing it on first use) as a scope that names
+    /// <paramref name="operation"/> in every error and resets the statement when disposed:
+    /// <c>using var statement = c.Statement(SqlId.X, op);</c>.
+    /// </summary>
+    public SqliteStatement Statement(SqlId id, string operation) =>
+        new(this, _statements[(int)id] ?? Prepare(id, operation), operation);
 
     /// <summary>
     /// Resets a statement after use so it holds no read transaction. Bindings are cleared too when a payload was bound,
@@ -56,15 +60,8 @@ internal sealed partial class SqliteConnection : IDisposable
     /// <summary>Steps a statement that returns no rows (or whose rows are ignored) and resets it.</summary>
     public int Execute(SqlId id, string operation)
     {
-        var statement = Statement(id, operation);
-        try
-        {
-            return Check(Sqlite3.Step(statement), operation);
-        }
-        finally
-        {
-            Reset(statement);
-        }
+        using var statement = Statement(id, operation);
+        return statement.Step();
     }
 
     /// <summary>Runs SQL that is not cached (pragmas, schema); only for rare paths.</summary>

@@ -15,40 +15,26 @@ internal static class SqliteCounts
     /// <summary>Runs a query over the namespace that returns two counts in one row.</summary>
     public static (int First, int Second) Pair(SqliteConnection c, SqlId sql, KeyNamespace ns, long nowMs, string op)
     {
-        var statement = c.Statement(sql, op);
-        try
+        using var statement = c.Statement(sql, op);
+        statement.BindRange(ns, default);
+        if (sqlite3_bind_parameter_count(statement.Handle) >= 3)
         {
-            c.BindRange(statement, ns, default, op);
-            if (sqlite3_bind_parameter_count(statement) >= 3)
-            {
-                c.BindInt64(statement, 3, nowMs, op);
-            }
+            statement.BindInt64(3, nowMs);
+        }
 
-            c.Check(Sqlite3.Step(statement), op);
-            return (Sqlite3.ColumnInt(statement, 0), Sqlite3.ColumnInt(statement, 1));
-        }
-        finally
-        {
-            c.Reset(statement);
-        }
+        statement.Step();
+        return (statement.ColumnInt(0), statement.ColumnInt(1));
     }
 
     /// <summary>Counts the rows a query over the namespace returns.</summary>
     public static int Rows(SqliteConnection c, SqlId sql, KeyNamespace ns, string op)
     {
-        var statement = c.Statement(sql, op);
+        using var statement = c.Statement(sql, op);
+        statement.BindRange(ns, default);
         var count = 0;
-        try
+        while (statement.StepRow())
         {
-            c.BindRange(statement, ns, default, op);
-            while (c.Check(Sqlite3.Step(statement), op) == SQLITE_ROW)
-            {
-                count++;
-            }
-        }
-        finally
-        {
-            c.Reset(statement);
+            count++;
         }
 
         return count;

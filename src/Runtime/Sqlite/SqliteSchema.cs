@@ -109,17 +109,12 @@ internal static class SqliteSchema
     public static State Inspect(SqliteConnection connection, string operation)
     {
         var present = new HashSet<string>(StringComparer.Ordinal);
-        var statement = connection.Statement(SqlId.SchemaObjects, operation);
-        try
+        using (var statement = connection.Statement(SqlId.SchemaObjects, operation))
         {
-            while (connection.Check(Sqlite3.Step(statement), operation) == SQLITE_ROW)
+            while (statement.StepRow())
             {
-                present.Add(sqlite3_column_text(statement, 0).utf8_to_string());
+                present.Add(sqlite3_column_text(statement.Handle, 0).utf8_to_string());
             }
-        }
-        finally
-        {
-            connection.Reset(statement);
         }
 
         var missing = Tables.Where(t => !present.Contains(t)).ToArray();
@@ -144,18 +139,11 @@ internal static class SqliteSchema
 
     public static string? ReadMeta(SqliteConnection connection, ReadOnlySpan<byte> key, string operation)
     {
-        var statement = connection.Statement(SqlId.MetaGet, operation);
-        try
-        {
-            connection.Check(Sqlite3.BindText(statement, 1, key), operation);
-            return connection.Check(Sqlite3.Step(statement), operation) == SQLITE_ROW
-                ? sqlite3_column_text(statement, 0).utf8_to_string()
-                : null;
-        }
-        finally
-        {
-            connection.Reset(statement);
-        }
+        using var statement = connection.Statement(SqlId.MetaGet, operation);
+        statement.BindText(1, key);
+        return statement.StepRow()
+            ? sqlite3_column_text(statement.Handle, 0).utf8_to_string()
+            : null;
     }
 
     /// <summary>Refuses a schema this library cannot use; names what is missing when creation is off.</summary>
