@@ -124,7 +124,7 @@ public sealed class CircuitBreaker
         var state = stored?.State ?? CircuitState.Closed;
         if (state == CircuitState.Closed)
         {
-            return new CircuitAdmission(stored, Admitted: true, Trial: false, default, Transition: null);
+            return new CircuitAdmission(stored, admitted: true, trial: false, default, transition: null);
         }
 
         CircuitBreakerTransition? transition = null;
@@ -132,7 +132,7 @@ public sealed class CircuitBreaker
         {
             if (!ResetTimeoutPassed(stored!))
             {
-                return new CircuitAdmission(stored, Admitted: false, Trial: false, RetryAfter(stored!), Transition: null);
+                return new CircuitAdmission(stored, admitted: false, trial: false, RetryAfter(stored!), transition: null);
             }
 
             // The reset timeout passed: every process may now move it to half-open; the count and times are kept.
@@ -149,13 +149,13 @@ public sealed class CircuitBreaker
         {
             if (_trialsInFlight >= _options.HalfOpenMaxTrials)
             {
-                return new CircuitAdmission(stored, Admitted: false, Trial: false, _time.GetUtcNow(), transition);
+                return new CircuitAdmission(stored, admitted: false, trial: false, _time.GetUtcNow(), transition);
             }
 
             _trialsInFlight++;
         }
 
-        return new CircuitAdmission(stored, Admitted: true, Trial: true, default, transition);
+        return new CircuitAdmission(stored, admitted: true, trial: true, default, transition);
     }
 
     /// <summary>Ends an admitted call that succeeded; returns the transition it caused, if any.</summary>
