@@ -24,11 +24,11 @@ internal sealed class PgAdmin : PgProvider, IPersistenceAdmin
 
     public ValueTask<PersistenceStats> GetStatsAsync(CancellationToken cancellationToken = default)
     {
-        var processLocks = Adapter.Locks is ProcessLockProvider process ? process.Table.Counts(NowMs) : (RowCounts?)null;
+        var processLocks = Adapter.Locks is ProcessLockProvider process ? process.Counts(NowMs) : (RowCounts?)null;
         var db = Db;
-        return db.RunAsync("admin.stats", PgWork.Read, (this, NowMs, processLocks, db.DataSource), static async (c, s, ct) =>
+        return db.RunAsync("admin.stats", PgWork.Read, (self: this, NowMs, processLocks, db.DataSource), static async (c, s, ct) =>
         {
-            var self = s.Item1;
+            var self = s.self;
             int version;
             await using (var command = c.Command(PgSql.SchemaVersion))
             {
@@ -141,7 +141,7 @@ internal sealed class PgAdmin : PgProvider, IPersistenceAdmin
         if (Adapter.Locks is ProcessLockProvider process)
         {
             _ = Db;
-            return new ValueTask<IReadOnlyList<LockInfo>>(process.Table.List(NowMs));
+            return new ValueTask<IReadOnlyList<LockInfo>>(process.List(NowMs));
         }
 
         var db = Db;

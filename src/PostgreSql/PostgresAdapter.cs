@@ -152,9 +152,9 @@ public sealed class PostgresAdapter : IPersistenceAdapter, IAdapterLifecycle
                 var database = new PgDatabase(source, DataSource, Options.BusyTimeout);
                 var change = await database.RunAsync("connect", PgWork.Read, (Options.CreateTables, DataSource), static (c, s, ct) =>
                     PgSchema.EnsureAsync(c, s.CreateTables, s.DataSource, ct), cancellationToken).ConfigureAwait(false);
-                if (PersistenceEvents.IsEnabled)
+                if (BackendEvents.IsEnabled)
                 {
-                    PersistenceEvents.Connected(new PersistenceConnected("postgresql", DataSource, PgSchema.CurrentVersion, change));
+                    BackendEvents.Connected(new PersistenceConnected("postgresql", DataSource, PgSchema.CurrentVersion, change));
                 }
 
                 _database = database;
@@ -190,7 +190,7 @@ public sealed class PostgresAdapter : IPersistenceAdapter, IAdapterLifecycle
             _database = null;
 
             // Process-scope locks live and die with the adapter's connection, as on SQLite.
-            (Locks as ProcessLockProvider)?.Table.Clear();
+            (Locks as ProcessLockProvider)?.Clear();
             if (_borrowed is null)
             {
                 await database.Source.DisposeAsync().ConfigureAwait(false);
@@ -215,7 +215,7 @@ public sealed class PostgresAdapter : IPersistenceAdapter, IAdapterLifecycle
         var locks = Locks switch
         {
             PgLockProvider database => await database.PruneAsync(cancellationToken).ConfigureAwait(false),
-            ProcessLockProvider process => process.Table.Prune(Ttl.NowMs(Options.TimeProvider)),
+            ProcessLockProvider process => process.Prune(Ttl.NowMs(Options.TimeProvider)),
             _ => 0,
         };
         return new PruneResult(cache, idempotency, locks);
