@@ -117,7 +117,10 @@ public sealed class CircuitBreaker
     /// raised). An admitted call must end in exactly one of <see cref="SucceedAsync"/>, <see cref="FailAsync"/> or
     /// <see cref="Abandon"/>; a rejected one in none.
     /// </summary>
-    /// <remarks>The seam for adapters of other call models (the Polly strategy): they raise the transitions themselves.</remarks>
+    /// <remarks>
+    /// Public to other assemblies as <see cref="CircuitBreakerSteps"/> (the Polly strategy uses it): they raise the
+    /// transitions themselves.
+    /// </remarks>
     internal async ValueTask<CircuitAdmission> AdmitAsync(CancellationToken cancellationToken)
     {
         var stored = await _provider.GetStateAsync(Key, cancellationToken).ConfigureAwait(false);
