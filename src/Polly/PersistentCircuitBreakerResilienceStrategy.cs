@@ -41,7 +41,7 @@ internal sealed class PersistentCircuitBreakerResilienceStrategy<T> : Resilience
         CircuitAdmission admission;
         try
         {
-            admission = await _breaker.AdmitAsync(context.CancellationToken).ConfigureAwait(captured);
+            admission = await CircuitBreakerSteps.AdmitAsync(_breaker, context.CancellationToken).ConfigureAwait(captured);
         }
 #pragma warning disable CA1031 // A store that cannot be read is this execution's outcome, for outer strategies to handle.
         catch (Exception e)
@@ -58,7 +58,7 @@ internal sealed class PersistentCircuitBreakerResilienceStrategy<T> : Resilience
             }
             catch
             {
-                _breaker.Abandon(admission);
+                CircuitBreakerSteps.Abandon(_breaker, admission);
                 throw;
             }
         }
@@ -84,7 +84,7 @@ internal sealed class PersistentCircuitBreakerResilienceStrategy<T> : Resilience
         // The caller giving up says nothing about the protected service.
         if (outcome.Exception is OperationCanceledException && context.CancellationToken.IsCancellationRequested)
         {
-            _breaker.Abandon(admission);
+            CircuitBreakerSteps.Abandon(_breaker, admission);
             return outcome;
         }
 
@@ -95,14 +95,14 @@ internal sealed class PersistentCircuitBreakerResilienceStrategy<T> : Resilience
         }
         catch
         {
-            _breaker.Abandon(admission);
+            CircuitBreakerSteps.Abandon(_breaker, admission);
             throw;
         }
 
         if (!handled && outcome.Exception is not null)
         {
             // The core's rule: an exception that is not a failure is not a success either.
-            _breaker.Abandon(admission);
+            CircuitBreakerSteps.Abandon(_breaker, admission);
             return outcome;
         }
 
@@ -110,8 +110,8 @@ internal sealed class PersistentCircuitBreakerResilienceStrategy<T> : Resilience
         try
         {
             transition = handled
-                ? await _breaker.FailAsync(admission).ConfigureAwait(captured)
-                : await _breaker.SucceedAsync(admission).ConfigureAwait(captured);
+                ? await CircuitBreakerSteps.FailAsync(_breaker, admission).ConfigureAwait(captured)
+                : await CircuitBreakerSteps.SucceedAsync(_breaker, admission).ConfigureAwait(captured);
         }
 #pragma warning disable CA1031 // As the core helper does, a store that cannot record the outcome fails the call.
         catch (Exception e)

@@ -46,7 +46,7 @@ internal sealed partial class PgCacheProvider : PgProvider, ICacheProvider
             }
         }, cancellationToken).ConfigureAwait(false);
 
-        PersistenceTelemetry.CacheLookup("postgresql", outcome);
+        BackendTelemetry.CacheLookup("postgresql", outcome);
 
         // A hit on a sliding entry renews its expiry before the value is returned, as a read of it must.
         if (slides)
@@ -66,12 +66,12 @@ internal sealed partial class PgCacheProvider : PgProvider, ICacheProvider
         ArgumentNullException.ThrowIfNull(typeInfo);
         var now = NowMs;
         var expiry = CacheExpiry.From(options, now);
-        var json = typeInfo.SerializeFor(key, value);
+        var json = StoredPayloads.Serialize(typeInfo, key, value);
         var sweep = _sweeps.OnWrite(expiry.ExpiresAtMs, now);
-        await Db.RunAsync("cache.set", PgWork.Idempotent, (this, key, json, expiry, now, sweep), static async (c, s, ct) =>
+        await Db.RunAsync("cache.set", PgWork.Idempotent, (self: this, key, json, expiry, now, sweep), static async (c, s, ct) =>
         {
             int changed;
-            await using (var command = c.Command(PgSql.CacheSetEntry).Key(s.Item1._ns, s.key).Json(s.json)
+            await using (var command = c.Command(PgSql.CacheSetEntry).Key(s.self._ns, s.key).Json(s.json)
                 .Int64(s.expiry.ExpiresAtMs).Int64(s.now).Int64(s.expiry.SlidingMs).Int64(s.expiry.AbsoluteMs))
             {
                 changed = await command.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
@@ -79,7 +79,7 @@ internal sealed partial class PgCacheProvider : PgProvider, ICacheProvider
 
             if (s.sweep)
             {
-                await TrySweepAsync(c, PgSql.CacheSweep, s.Item1._ns, s.now, s.Item1._sweeps).ConfigureAwait(false);
+                await TrySweepAsync(c, PgSql.CacheSweep, s.self._ns, s.now, s.self._sweeps).ConfigureAwait(false);
             }
 
             return changed;
@@ -198,19 +198,19 @@ internal sealed partial class PgCacheProvider : PgProvider, ICacheProvider
         ArgumentNullException.ThrowIfNull(typeInfo);
         var now = NowMs;
         var expiresAt = Ttl.ExpiresAt(ttl, now);
-        var json = typeInfo.SerializeFor(key, value);
+        var json = StoredPayloads.Serialize(typeInfo, key, value);
         var sweep = _sweeps.OnWrite(expiresAt, now);
-        return Db.RunAsync(operation, work, (this, sql, key, json, expiresAt, now, sweep), static async (c, s, ct) =>
+        return Db.RunAsync(operation, work, (self: this, sql, key, json, expiresAt, now, sweep), static async (c, s, ct) =>
         {
             int changed;
-            await using (var command = c.Command(s.sql).Key(s.Item1._ns, s.key).Json(s.json).Int64(s.expiresAt).Int64(s.now))
+            await using (var command = c.Command(s.sql).Key(s.self._ns, s.key).Json(s.json).Int64(s.expiresAt).Int64(s.now))
             {
                 changed = await command.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
             }
 
             if (s.sweep && s.sql == PgSql.CacheSet)
             {
-                await TrySweepAsync(c, PgSql.CacheSweep, s.Item1._ns, s.now, s.Item1._sweeps).ConfigureAwait(false);
+                await TrySweepAsync(c, PgSql.CacheSweep, s.self._ns, s.now, s.self._sweeps).ConfigureAwait(false);
             }
 
             return changed > 0;

@@ -23,12 +23,12 @@ internal sealed partial class PgCheckpointProvider : PgProvider, ICheckpointProv
     {
         CheckpointRules.Validate(checkpoint);
         ArgumentNullException.ThrowIfNull(typeInfo);
-        var data = typeInfo.SerializeFor(checkpoint.Id, checkpoint.Data);
-        await Db.RunAsync("checkpoint.save", PgWork.Idempotent, (this, checkpoint.Id, checkpoint.TaskId, checkpoint.Sequence, checkpoint.Timestamp, checkpoint.Progress, data, checkpoint.EstimatedTimeRemaining, NowMs), static async (c, s, ct) =>
+        var data = StoredPayloads.Serialize(typeInfo, checkpoint.Id, checkpoint.Data);
+        await Db.RunAsync("checkpoint.save", PgWork.Idempotent, (self: this, checkpoint.Id, checkpoint.TaskId, checkpoint.Sequence, checkpoint.Timestamp, checkpoint.Progress, data, checkpoint.EstimatedTimeRemaining, NowMs), static async (c, s, ct) =>
         {
             await using var command = c.Command(PgSql.CheckpointSave)
-                .Key(s.Item1._ids, s.Id)
-                .Key(s.Item1._tasks, s.TaskId)
+                .Key(s.self._ids, s.Id)
+                .Key(s.self._tasks, s.TaskId)
                 .Int64(s.Sequence)
                 .Int64(s.Timestamp.ToUnixTimeMilliseconds())
                 .Int64((long)s.Progress)
@@ -47,14 +47,14 @@ internal sealed partial class PgCheckpointProvider : PgProvider, ICheckpointProv
         Keys.Validate(taskId);
         ArgumentNullException.ThrowIfNull(typeInfo);
         var db = Db;
-        return db.RunAsync("checkpoint.load_latest", PgWork.Read, (this, taskId, typeInfo, db.DataSource), static async (c, s, ct) =>
+        return db.RunAsync("checkpoint.load_latest", PgWork.Read, (self: this, taskId, typeInfo, db.DataSource), static async (c, s, ct) =>
         {
-            await using var command = c.Command(PgSql.CheckpointLatest).Key(s.Item1._tasks, s.taskId);
+            await using var command = c.Command(PgSql.CheckpointLatest).Key(s.self._tasks, s.taskId);
             var reader = await command.ExecuteReaderAsync(ct).ConfigureAwait(false);
             await using (reader.ConfigureAwait(false))
             {
                 return await reader.ReadAsync(ct).ConfigureAwait(false)
-                    ? ReadCheckpoint(reader, reader.ReadKey(0, s.Item1._ids.Utf8.Length), s.taskId, s.typeInfo, "checkpoint.load_latest", s.DataSource)
+                    ? ReadCheckpoint(reader, reader.ReadKey(0, s.self._ids.Utf8.Length), s.taskId, s.typeInfo, "checkpoint.load_latest", s.DataSource)
                     : null;
             }
         }, cancellationToken);
@@ -68,14 +68,14 @@ internal sealed partial class PgCheckpointProvider : PgProvider, ICheckpointProv
         Keys.Validate(checkpointId);
         ArgumentNullException.ThrowIfNull(typeInfo);
         var db = Db;
-        return db.RunAsync("checkpoint.load", PgWork.Read, (this, checkpointId, typeInfo, db.DataSource), static async (c, s, ct) =>
+        return db.RunAsync("checkpoint.load", PgWork.Read, (self: this, checkpointId, typeInfo, db.DataSource), static async (c, s, ct) =>
         {
-            await using var command = c.Command(PgSql.CheckpointLoad).Key(s.Item1._ids, s.checkpointId);
+            await using var command = c.Command(PgSql.CheckpointLoad).Key(s.self._ids, s.checkpointId);
             var reader = await command.ExecuteReaderAsync(ct).ConfigureAwait(false);
             await using (reader.ConfigureAwait(false))
             {
                 return await reader.ReadAsync(ct).ConfigureAwait(false)
-                    ? ReadCheckpoint(reader, s.checkpointId, reader.ReadKey(0, s.Item1._tasks.Utf8.Length), s.typeInfo, "checkpoint.load", s.DataSource)
+                    ? ReadCheckpoint(reader, s.checkpointId, reader.ReadKey(0, s.self._tasks.Utf8.Length), s.typeInfo, "checkpoint.load", s.DataSource)
                     : null;
             }
         }, cancellationToken);
@@ -85,16 +85,16 @@ internal sealed partial class PgCheckpointProvider : PgProvider, ICheckpointProv
     {
         Keys.Validate(taskId);
         var db = Db;
-        return db.RunAsync("checkpoint.list", PgWork.Read, (this, taskId, db.DataSource), static async (c, s, ct) =>
+        return db.RunAsync("checkpoint.list", PgWork.Read, (self: this, taskId, db.DataSource), static async (c, s, ct) =>
         {
             var list = new List<CheckpointInfo>();
-            await using var command = c.Command(PgSql.CheckpointListInfo).Key(s.Item1._tasks, s.taskId);
+            await using var command = c.Command(PgSql.CheckpointListInfo).Key(s.self._tasks, s.taskId);
             var reader = await command.ExecuteReaderAsync(ct).ConfigureAwait(false);
             await using (reader.ConfigureAwait(false))
             {
                 while (await reader.ReadAsync(ct).ConfigureAwait(false))
                 {
-                    var id = reader.ReadKey(0, s.Item1._ids.Utf8.Length);
+                    var id = reader.ReadKey(0, s.self._ids.Utf8.Length);
                     try
                     {
                         list.Add(new CheckpointInfo(
@@ -123,17 +123,17 @@ internal sealed partial class PgCheckpointProvider : PgProvider, ICheckpointProv
         Keys.Validate(taskId);
         ArgumentNullException.ThrowIfNull(typeInfo);
         var db = Db;
-        return db.RunAsync("checkpoint.list", PgWork.Read, (this, taskId, typeInfo, db.DataSource), static async (c, s, ct) =>
+        return db.RunAsync("checkpoint.list", PgWork.Read, (self: this, taskId, typeInfo, db.DataSource), static async (c, s, ct) =>
         {
             var list = new List<Checkpoint<T>>();
-            await using var command = c.Command(PgSql.CheckpointList).Key(s.Item1._tasks, s.taskId);
+            await using var command = c.Command(PgSql.CheckpointList).Key(s.self._tasks, s.taskId);
             var reader = await command.ExecuteReaderAsync(ct).ConfigureAwait(false);
             await using (reader.ConfigureAwait(false))
             {
                 while (await reader.ReadAsync(ct).ConfigureAwait(false))
                 {
                     // A damaged row is skipped (and reported); a payload that does not parse as T still throws.
-                    var id = reader.ReadKey(0, s.Item1._ids.Utf8.Length);
+                    var id = reader.ReadKey(0, s.self._ids.Utf8.Length);
                     try
                     {
                         list.Add(ReadCheckpoint(reader, id, s.taskId, s.typeInfo, "checkpoint.list", s.DataSource));
@@ -152,9 +152,9 @@ internal sealed partial class PgCheckpointProvider : PgProvider, ICheckpointProv
     {
         Keys.Validate(taskId);
         ArgumentOutOfRangeException.ThrowIfNegative(keepCount);
-        await Db.RunAsync("checkpoint.cleanup", PgWork.Idempotent, (this, taskId, keepCount), static async (c, s, ct) =>
+        await Db.RunAsync("checkpoint.cleanup", PgWork.Idempotent, (self: this, taskId, keepCount), static async (c, s, ct) =>
         {
-            await using var command = c.Command(PgSql.CheckpointCleanup).Key(s.Item1._tasks, s.taskId).Int64((long)s.keepCount);
+            await using var command = c.Command(PgSql.CheckpointCleanup).Key(s.self._tasks, s.taskId).Int64((long)s.keepCount);
             return await command.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
         }, cancellationToken).ConfigureAwait(false);
     }
@@ -162,9 +162,9 @@ internal sealed partial class PgCheckpointProvider : PgProvider, ICheckpointProv
     public async ValueTask DeleteAllAsync(string taskId, CancellationToken cancellationToken = default)
     {
         Keys.Validate(taskId);
-        await Db.RunAsync("checkpoint.delete_all", PgWork.Idempotent, (this, taskId), static async (c, s, ct) =>
+        await Db.RunAsync("checkpoint.delete_all", PgWork.Idempotent, (self: this, taskId), static async (c, s, ct) =>
         {
-            await using var command = c.Command(PgSql.CheckpointDeleteAll).Key(s.Item1._tasks, s.taskId);
+            await using var command = c.Command(PgSql.CheckpointDeleteAll).Key(s.self._tasks, s.taskId);
             return await command.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
         }, cancellationToken).ConfigureAwait(false);
     }

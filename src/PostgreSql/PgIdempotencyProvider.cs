@@ -48,18 +48,18 @@ internal sealed partial class PgIdempotencyProvider : PgProvider, IIdempotencySt
         ArgumentNullException.ThrowIfNull(typeInfo);
         var now = NowMs;
         var expiresAt = Ttl.ExpiresAt(ttl, now);
-        var json = typeInfo.SerializeFor(key, value);
+        var json = StoredPayloads.Serialize(typeInfo, key, value);
         var sweep = _sweeps.OnWrite(expiresAt, now);
-        await Db.RunAsync("idempotency.set", PgWork.Idempotent, (this, key, json, expiresAt, now, sweep), static async (c, s, ct) =>
+        await Db.RunAsync("idempotency.set", PgWork.Idempotent, (self: this, key, json, expiresAt, now, sweep), static async (c, s, ct) =>
         {
-            await using (var command = c.Command(PgSql.IdempotencySet).Key(s.Item1._ns, s.key).Json(s.json).Int64(s.expiresAt).Int64(s.now))
+            await using (var command = c.Command(PgSql.IdempotencySet).Key(s.self._ns, s.key).Json(s.json).Int64(s.expiresAt).Int64(s.now))
             {
                 await command.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
             }
 
             if (s.sweep)
             {
-                await PgCacheProvider.TrySweepAsync(c, PgSql.IdempotencySweep, s.Item1._ns, s.now, s.Item1._sweeps).ConfigureAwait(false);
+                await PgCacheProvider.TrySweepAsync(c, PgSql.IdempotencySweep, s.self._ns, s.now, s.self._sweeps).ConfigureAwait(false);
             }
 
             return 0;
@@ -72,7 +72,7 @@ internal sealed partial class PgIdempotencyProvider : PgProvider, IIdempotencySt
     {
         var now = NowMs;
         var expiresAt = Ttl.ExpiresAt(ttl, now);
-        var json = typeInfo.SerializeFor(key, value);
+        var json = StoredPayloads.Serialize(typeInfo, key, value);
         var db = Db;
 
         // A transaction: whether this call stored is its result, so it must not be repeated after an ambiguous commit.

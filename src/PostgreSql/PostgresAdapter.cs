@@ -145,9 +145,9 @@ public sealed class PostgresAdapter : IPersistenceAdapter, IAdapterLifecycle
                 var database = new PgDatabase(source, DataSource, Options.BusyTimeout);
                 var change = await database.RunAsync("connect", PgWork.Read, (Options.CreateTables, DataSource), static (c, s, ct) =>
                     PgSchema.EnsureAsync(c, s.CreateTables, s.DataSource, ct), cancellationToken).ConfigureAwait(false);
-                if (PersistenceEvents.IsEnabled)
+                if (BackendEvents.IsEnabled)
                 {
-                    PersistenceEvents.Connected(new PersistenceConnected("postgresql", DataSource, PgSchema.CurrentVersion, change));
+                    BackendEvents.Connected(new PersistenceConnected("postgresql", DataSource, PgSchema.CurrentVersion, change));
                 }
 
                 _database = database;

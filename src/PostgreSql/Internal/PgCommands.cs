@@ -61,7 +61,7 @@ internal static class PgCommands
     {
         if (literal.IsEmpty)
         {
-            return command.Bytes(ns.Utf8).Bytes(ns.Utf8UpperBound);
+            return command.Bytes(ns.Utf8.ToArray()).Bytes(ns.Utf8UpperBound.ToArray());
         }
 
         var low = Encode(ns.Utf8, literal);

@@ -53,8 +53,8 @@ internal sealed class PgDatabase
         TState state,
         Func<NpgsqlConnection, TState, CancellationToken, ValueTask<TResult>> body,
         CancellationToken cancellationToken) =>
-        PersistenceTelemetry.TimesOperations
-            ? PersistenceTelemetry.Timed("postgresql", operation, Stopwatch.GetTimestamp(), Run(operation, work, state, body, cancellationToken))
+        BackendTelemetry.TimesOperations
+            ? BackendTelemetry.Timed("postgresql", operation, Stopwatch.GetTimestamp(), Run(operation, work, state, body, cancellationToken))
             : Run(operation, work, state, body, cancellationToken);
 
     private async ValueTask<TResult> Run<TState, TResult>(
@@ -124,7 +124,7 @@ internal sealed class PgDatabase
                 throw PgErrors.Map(failure, operation, DataSource, committing, attempt);
             }
 
-            PersistenceTelemetry.BusyWait("postgresql", operation);
+            BackendTelemetry.BusyWait("postgresql", operation);
 
             // Jittered exponential backoff: a fleet reconnecting after a failover must not stampede.
             await Task.Delay(Backoff.Jitter(backoff * 2), cancellationToken).ConfigureAwait(false);
@@ -182,9 +182,9 @@ internal sealed class PgDatabase
 
     private void ReportRetries(string operation, long started, bool gaveUp)
     {
-        if (PersistenceEvents.IsEnabled)
+        if (BackendEvents.IsEnabled)
         {
-            PersistenceEvents.BusyWait(new PersistenceBusyWait("postgresql", operation, DataSource, Stopwatch.GetElapsedTime(started), gaveUp));
+            BackendEvents.BusyWait(new PersistenceBusyWait("postgresql", operation, DataSource, Stopwatch.GetElapsedTime(started), gaveUp));
         }
     }
 }

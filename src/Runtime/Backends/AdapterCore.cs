@@ -1,3 +1,5 @@
+using System.ComponentModel;
+
 namespace NativeAotPersistence.Backends;
 
 /// <summary>
@@ -6,7 +8,7 @@ namespace NativeAotPersistence.Backends;
 /// adding a kind changes this class and <see cref="BackendProviders"/>, never the adapters.
 /// </summary>
 [EditorBrowsable(EditorBrowsableState.Never)]
-internal sealed class AdapterCore
+public sealed class AdapterCore
 {
     private readonly IAdapterLifecycle _lifecycle;
     private readonly IPrunable _cachePrune;

@@ -1,3 +1,5 @@
+using System.ComponentModel;
+
 namespace NativeAotPersistence.Backends;
 
 /// <summary>
@@ -11,7 +13,7 @@ namespace NativeAotPersistence.Backends;
 /// <see cref="IAdminListing{TSummary}"/>. <see cref="AdapterCore"/> checks all of it when it is built.
 /// </remarks>
 [EditorBrowsable(EditorBrowsableState.Never)]
-internal sealed class BackendProviders
+public sealed class BackendProviders
 {
     /// <summary>Gets the cache provider.</summary>
     public required ICacheProvider Cache { get; init; }

@@ -1,3 +1,5 @@
+using System.ComponentModel;
+
 namespace NativeAotPersistence.Backends;
 
 /// <summary>
@@ -6,7 +8,7 @@ namespace NativeAotPersistence.Backends;
 /// and so does the backend's <see cref="BackendProviders.Store"/> for the store-level members.
 /// </summary>
 [EditorBrowsable(EditorBrowsableState.Never)]
-internal interface IAdminSource
+public interface IAdminSource
 {
     /// <summary>Returns <paramref name="stats"/> with this source's members filled (<c>stats with { Cache = … }</c>).</summary>
     /// <param name="stats">The statistics so far.</param>
@@ -21,7 +23,7 @@ internal interface IAdminSource
 /// </summary>
 /// <typeparam name="TSummary">What one listed row is.</typeparam>
 [EditorBrowsable(EditorBrowsableState.Never)]
-internal interface IAdminListing<TSummary>
+public interface IAdminListing<TSummary>
 {
     /// <summary>Lists the provider's live rows whose key matches <paramref name="pattern"/>, ordered by key (ordinal).</summary>
     /// <param name="pattern">A glob (see <see cref="ICacheProvider.KeysAsync"/>), already validated; <see langword="null"/> lists all.</param>

@@ -1,3 +1,5 @@
+using System.ComponentModel;
+
 namespace NativeAotPersistence.Backends;
 
 /// <summary>
@@ -5,7 +7,7 @@ namespace NativeAotPersistence.Backends;
 /// The cache, idempotency and lock providers of every backend implement it (<see cref="AdapterCore"/> checks).
 /// </summary>
 [EditorBrowsable(EditorBrowsableState.Never)]
-internal interface IPrunable
+public interface IPrunable
 {
     /// <summary>Removes every expired row of this provider's namespace now.</summary>
     /// <param name="cancellationToken">Cancels the wait for a busy store.</param>

@@ -117,14 +117,17 @@ public sealed class CircuitBreaker
     /// raised). An admitted call must end in exactly one of <see cref="SucceedAsync"/>, <see cref="FailAsync"/> or
     /// <see cref="Abandon"/>; a rejected one in none.
     /// </summary>
-    /// <remarks>The seam for adapters of other call models (the Polly strategy): they raise the transitions themselves.</remarks>
+    /// <remarks>
+    /// Public to other assemblies as <see cref="CircuitBreakerSteps"/> (the Polly strategy uses it): they raise the
+    /// transitions themselves.
+    /// </remarks>
     internal async ValueTask<CircuitAdmission> AdmitAsync(CancellationToken cancellationToken)
     {
         var stored = await _provider.GetStateAsync(Key, cancellationToken).ConfigureAwait(false);
         var state = stored?.State ?? CircuitState.Closed;
         if (state == CircuitState.Closed)
         {
-            return new CircuitAdmission(stored, Admitted: true, Trial: false, default, Transition: null);
+            return new CircuitAdmission(stored, admitted: true, trial: false, default, transition: null);
         }
 
         CircuitBreakerTransition? transition = null;
@@ -132,7 +135,7 @@ public sealed class CircuitBreaker
         {
             if (!ResetTimeoutPassed(stored!))
             {
-                return new CircuitAdmission(stored, Admitted: false, Trial: false, RetryAfter(stored!), Transition: null);
+                return new CircuitAdmission(stored, admitted: false, trial: false, RetryAfter(stored!), transition: null);
             }
 
             // The reset timeout passed: every process may now move it to half-open; the count and times are kept.
@@ -149,13 +152,13 @@ public sealed class CircuitBreaker
         {
             if (_trialsInFlight >= _options.HalfOpenMaxTrials)
             {
-                return new CircuitAdmission(stored, Admitted: false, Trial: false, _time.GetUtcNow(), transition);
+                return new CircuitAdmission(stored, admitted: false, trial: false, _time.GetUtcNow(), transition);
             }
 
             _trialsInFlight++;
         }
 
-        return new CircuitAdmission(stored, Admitted: true, Trial: true, default, transition);
+        return new CircuitAdmission(stored, admitted: true, trial: true, default, transition);
     }
 
     /// <summary>Ends an admitted call that succeeded; returns the transition it caused, if any.</summary>

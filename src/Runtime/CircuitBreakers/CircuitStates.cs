@@ -1,9 +1,16 @@
-namespace NativeAotPersistence;
+using System.ComponentModel;
 
-/// <summary>The stored names of <see cref="CircuitState"/>: <c>closed</c>, <c>open</c>, <c>half-open</c>.</summary>
-internal static class CircuitStates
+namespace NativeAotPersistence.Backends;
+
+/// <summary>
+/// Backend kit: the stored form of circuit-breaker state, the same on every backend: the state as the text
+/// <c>closed</c>, <c>open</c> or <c>half-open</c>, and times as Unix milliseconds. A stored state that is none of these
+/// is a <see cref="PayloadErrors.UnknownCircuitState"/> error.
+/// </summary>
+[EditorBrowsable(EditorBrowsableState.Never)]
+public static class CircuitStates
 {
-    public static ReadOnlySpan<byte> ToUtf8(CircuitState state) => state switch
+    internal static ReadOnlySpan<byte> ToUtf8(CircuitState state) => state switch
     {
         CircuitState.Closed => "closed"u8,
         CircuitState.Open => "open"u8,
@@ -11,6 +18,10 @@ internal static class CircuitStates
         _ => throw new ArgumentOutOfRangeException(nameof(state), state, "Unknown circuit state."),
     };
 
+    /// <summary>The stored name of <paramref name="state"/>.</summary>
+    /// <param name="state">The state.</param>
+    /// <returns><c>closed</c>, <c>open</c> or <c>half-open</c>.</returns>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="state"/> is not a defined <see cref="CircuitState"/>.</exception>
     public static string ToText(CircuitState state) => state switch
     {
         CircuitState.Closed => "closed",
@@ -19,7 +30,7 @@ internal static class CircuitStates
         _ => throw new ArgumentOutOfRangeException(nameof(state), state, "Unknown circuit state."),
     };
 
-    public static bool TryParse(ReadOnlySpan<byte> utf8, out CircuitState state)
+    internal static bool TryParse(ReadOnlySpan<byte> utf8, out CircuitState state)
     {
         if (utf8.SequenceEqual("closed"u8))
         {
@@ -43,6 +54,10 @@ internal static class CircuitStates
         return false;
     }
 
+    /// <summary>Reads a stored state name (exactly, case-sensitively).</summary>
+    /// <param name="text">The stored text.</param>
+    /// <param name="state">The state, when the text is a stored name.</param>
+    /// <returns><see langword="false"/> for anything but <c>closed</c>, <c>open</c> and <c>half-open</c>.</returns>
     public static bool TryParse(string text, out CircuitState state)
     {
         switch (text)
@@ -62,6 +77,10 @@ internal static class CircuitStates
         }
     }
 
+    /// <summary>Validates a state a caller asks to store (<see cref="ICircuitBreakerStateProvider.SetStateAsync"/>).</summary>
+    /// <param name="state">The state.</param>
+    /// <exception cref="ArgumentNullException"><paramref name="state"/> is <see langword="null"/>.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">Its state is not a defined <see cref="CircuitState"/>, or its failure count is negative.</exception>
     public static void Validate(CircuitBreakerPersistedState state)
     {
         ArgumentNullException.ThrowIfNull(state);
@@ -76,7 +95,10 @@ internal static class CircuitStates
         }
     }
 
+    /// <summary>The stored form of a time: Unix milliseconds, or <see langword="null"/>.</summary>
+    /// <param name="time">The time.</param>
+    /// <returns>The milliseconds to store; read them back with <see cref="Ttl.FromStoredMs(long, string, string, string, string, string?)"/>.</returns>
     public static long? ToUnixMs(DateTimeOffset? time) => time?.ToUnixTimeMilliseconds();
 
-    public static DateTimeOffset? FromUnixMs(long? ms) => ms is { } value ? Ttl.FromUnixMs(value) : null;
+    internal static DateTimeOffset? FromUnixMs(long? ms) => ms is { } value ? Ttl.FromUnixMs(value) : null;
 }

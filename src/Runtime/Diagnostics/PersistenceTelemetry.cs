@@ -278,16 +278,3 @@ public static class PersistenceTelemetry
         }
     }
 }
-
-/// <summary>What a cache get found, as <c>nap.cache.lookups</c> reports it.</summary>
-internal enum CacheOutcome
-{
-    /// <summary>No entry under the key.</summary>
-    Miss,
-
-    /// <summary>A live entry.</summary>
-    Hit,
-
-    /// <summary>An entry whose expiry passed and that was not reclaimed yet: a miss to the caller.</summary>
-    Expired,
-}

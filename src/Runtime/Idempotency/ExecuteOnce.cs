@@ -1,10 +1,14 @@
-namespace NativeAotPersistence;
+using System.ComponentModel;
+
+namespace NativeAotPersistence.Backends;
 
 /// <summary>
-/// What <see cref="ExecuteOnce"/> needs of an idempotency provider beyond its public members: a store that keeps the
-/// first result, and the identity of the store the provider writes to.
+/// Backend kit: what <see cref="ExecuteOnce"/> needs of an idempotency provider beyond its public members: a store that
+/// keeps the first result, and the identity of the store the provider writes to. A backend's idempotency provider
+/// implements it and answers <c>ExecuteOnceAsync</c> with <see cref="ExecuteOnce.RunAsync"/>.
 /// </summary>
-internal interface IIdempotencyStore : IIdempotencyProvider
+[EditorBrowsable(EditorBrowsableState.Never)]
+public interface IIdempotencyStore : IIdempotencyProvider
 {
     /// <summary>
     /// Gets the identity of the store and namespace (backend, database file or server, key prefix), so that every
@@ -14,13 +18,21 @@ internal interface IIdempotencyStore : IIdempotencyProvider
 
     /// <summary>
     /// Stores <paramref name="value"/> only if no live record exists for <paramref name="key"/>, and returns the record
-    /// that is stored afterwards: this value, or the one stored first.
+    /// that is stored afterwards: this value, or the one stored first. Atomic on the store: of two concurrent calls
+    /// (in any process), both return the same record.
     /// </summary>
+    /// <typeparam name="T">The result type.</typeparam>
+    /// <param name="key">The caller's key, already validated.</param>
+    /// <param name="value">The result to store.</param>
+    /// <param name="ttl">The record's TTL, already validated (see <see cref="Ttl.ExpiresAt"/>).</param>
+    /// <param name="typeInfo">The result's serializer.</param>
+    /// <param name="cancellationToken">Cancels the wait for a busy store (<see cref="ExecuteOnce"/> passes <see cref="CancellationToken.None"/>).</param>
+    /// <returns>The stored result.</returns>
     ValueTask<T> StoreFirstAsync<T>(string key, T value, TimeSpan? ttl, PayloadTypeInfo<T> typeInfo, CancellationToken cancellationToken);
 }
 
 /// <summary>
-/// The check-run-store of <see cref="IIdempotencyProvider.ExecuteOnceAsync{T}(string, TimeSpan?, Func{CancellationToken, ValueTask{T}}, PayloadTypeInfo{T}, CancellationToken)"/>
+/// Backend kit: the check-run-store of <see cref="IIdempotencyProvider.ExecuteOnceAsync{T}(string, TimeSpan?, Func{CancellationToken, ValueTask{T}}, PayloadTypeInfo{T}, CancellationToken)"/>
 /// for any backend, with one answer for every caller.
 /// </summary>
 /// <remarks>
@@ -37,10 +49,11 @@ internal interface IIdempotencyStore : IIdempotencyProvider
 /// stored (too deep to read back) fails its caller with <see cref="ArgumentException"/> and stores nothing.
 /// </para>
 /// </remarks>
-internal static class ExecuteOnce
+[EditorBrowsable(EditorBrowsableState.Never)]
+public static class ExecuteOnce
 {
     /// <summary>Lock keys with this prefix are reserved for ExecuteOnce.</summary>
-    public const string LockKeyPrefix = "nap.execute-once:";
+    internal const string LockKeyPrefix = "nap.execute-once:";
 
     /// <summary>An action cancelled by the loss of its lease this many times fails its caller instead of running again.</summary>
     internal const int MaxLeaseLosses = 3;
@@ -51,6 +64,27 @@ internal static class ExecuteOnce
     /// <summary>One gate per (store, key) for the whole process.</summary>
     private static readonly KeyedGate s_gate = new();
 
+    /// <summary>
+    /// Returns the result stored under <paramref name="key"/>, or runs <paramref name="action"/> once (in this process,
+    /// and under a lease of <paramref name="leases"/> in every process sharing the store) and stores its result.
+    /// </summary>
+    /// <typeparam name="T">The result type.</typeparam>
+    /// <param name="store">The backend's idempotency provider.</param>
+    /// <param name="leases">
+    /// The backend's <see cref="LockScope.Database"/> lease store, so other processes wait for the action; <see langword="null"/>
+    /// with <see cref="LockScope.Process"/>, where the in-process gate is enough.
+    /// </param>
+    /// <param name="leaseTtl">The lease's TTL (the adapter's <see cref="PersistenceAdapterOptions.DefaultLockTtl"/>); the lease is renewed while the action runs.</param>
+    /// <param name="key">The caller's key (validated here).</param>
+    /// <param name="ttl">The record's TTL (validated here).</param>
+    /// <param name="action">The action to run at most once per stored result.</param>
+    /// <param name="typeInfo">The result's serializer.</param>
+    /// <param name="cancellationToken">Cancels the waits and the action.</param>
+    /// <returns>The stored result: this action's, or the one stored first.</returns>
+    /// <exception cref="ArgumentException"><paramref name="key"/> is not a valid key, or the result cannot be stored.</exception>
+    /// <exception cref="ArgumentNullException"><paramref name="action"/> or <paramref name="typeInfo"/> is <see langword="null"/>.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="ttl"/> is not positive.</exception>
+    /// <exception cref="PersistenceException">The store failed, or the lease was lost three times while the action ran (<see cref="PersistenceErrorKind.Busy"/>).</exception>
     public static async ValueTask<T> RunAsync<T>(
         IIdempotencyStore store,
         ILeaseStore? leases,

@@ -1,10 +1,11 @@
+using System.ComponentModel;
 using System.Globalization;
 using System.Runtime.InteropServices;
 
-namespace NativeAotPersistence;
+namespace NativeAotPersistence.Backends;
 
 /// <summary>
-/// Who holds a lease, as far as another process on the same host can check it: the host (machine, boot, PID and time
+/// Backend kit: who holds a lease, as far as another process on the same host can check it: the host (machine, boot, PID and time
 /// namespace) and the holder's process id and start time. Recorded with every <see cref="LockScope.Database"/> lease,
 /// so that an acquirer on the same host can take over at once from a holder whose process is gone, instead of waiting
 /// out the TTL; holders on other hosts are judged by the TTL alone.
@@ -22,33 +23,68 @@ namespace NativeAotPersistence;
 /// under <c>hidepid</c>) is alive. The recorded host also carries a hash of the owner it was recorded for, so holder
 /// columns an older release left behind when it rewrote a row for another owner are never taken for that owner's.
 /// </para>
+/// <para>
+/// A backend that stores leases records, with every grant, <see cref="RecordFor"/> of the owner, <see cref="ProcessId"/>
+/// and <see cref="StartTime"/> of <see cref="Current"/> (three nullable columns); an acquirer finding a live lease of
+/// another owner takes it over only when <see cref="IsGone"/> says so, and <see cref="Describe"/> turns the columns into
+/// <see cref="LockInfo.Holder"/>.
+/// </para>
 /// </remarks>
-internal sealed partial record HolderIdentity(string Host, long ProcessId, long StartTime)
+[EditorBrowsable(EditorBrowsableState.Never)]
+public sealed partial class HolderIdentity
 {
     private const int Esrch = 3;
     private static readonly Lazy<HolderIdentity?> s_current = new(Read);
 
+    private HolderIdentity(string host, long processId, long startTime)
+    {
+        Host = host;
+        ProcessId = processId;
+        StartTime = startTime;
+    }
+
     /// <summary>Gets this process's identity, or <see langword="null"/> where none can be told (not Linux, an odd /proc).</summary>
     public static HolderIdentity? Current => s_current.Value;
 
+    /// <summary>Gets the host: machine, boot, PID namespace and time namespace.</summary>
+    internal string Host { get; }
+
+    /// <summary>Gets the process id, to record as the holder's PID.</summary>
+    public long ProcessId { get; }
+
+    /// <summary>Gets the process start time (clock ticks after boot), to record as the holder's start time: it tells a reused PID from the holder.</summary>
+    public long StartTime { get; }
+
     /// <summary>This process as a lock holder (every holder of an in-memory store), or <see langword="null"/> where it has no identity.</summary>
-    public static LockHolder? Self => Current is { } self ? new LockHolder(self.ProcessId, IsOnThisHost: true, IsGone: false) : null;
+    internal static LockHolder? Self => Current is { } self ? new LockHolder(self.ProcessId, IsOnThisHost: true, IsGone: false) : null;
 
     /// <summary>The <c>holder_host</c> value recorded for a lease this process grants to <paramref name="owner"/>.</summary>
+    /// <param name="owner">The lease's owner.</param>
+    /// <returns>The host and a hash of the owner.</returns>
     public string RecordFor(string owner) => string.Concat(Host, "#", OwnerHash(owner));
 
     /// <summary>Whether a row's holder columns record this very process as <paramref name="owner"/>'s holder.</summary>
-    public bool Recorded(string? recorded, long? processId, long? startTime, string owner) =>
+    internal bool Recorded(string? recorded, long? processId, long? startTime, string owner) =>
         processId == ProcessId && startTime == StartTime && string.Equals(recorded, RecordFor(owner), StringComparison.Ordinal);
 
     /// <summary>
     /// Whether a holder recorded as (<paramref name="recorded"/>, <paramref name="processId"/>, <paramref name="startTime"/>)
     /// for <paramref name="owner"/> is known to be gone (see the remarks). Anything uncertain is not gone.
     /// </summary>
+    /// <param name="recorded">The recorded host (<see cref="RecordFor"/>), or <see langword="null"/>.</param>
+    /// <param name="processId">The recorded process id, or <see langword="null"/>.</param>
+    /// <param name="startTime">The recorded start time, or <see langword="null"/>.</param>
+    /// <param name="owner">The lease's current owner.</param>
+    /// <returns>Whether the holder is known to be gone, so its lease may be taken over at once.</returns>
     public static bool IsGone(string? recorded, long? processId, long? startTime, string owner) =>
         Check(recorded, processId, startTime, owner) == Holder.Gone;
 
     /// <summary>Describes a recorded holder for <see cref="LockInfo.Holder"/>, or <see langword="null"/> when the row recorded none for its owner.</summary>
+    /// <param name="recorded">The recorded host (<see cref="RecordFor"/>), or <see langword="null"/>.</param>
+    /// <param name="processId">The recorded process id, or <see langword="null"/>.</param>
+    /// <param name="startTime">The recorded start time, or <see langword="null"/>.</param>
+    /// <param name="owner">The lease's current owner.</param>
+    /// <returns>The holder, or <see langword="null"/>.</returns>
     public static LockHolder? Describe(string? recorded, long? processId, long? startTime, string owner) =>
         Check(recorded, processId, startTime, owner) switch
         {

@@ -1,7 +1,9 @@
-namespace NativeAotPersistence;
+using System.ComponentModel;
+
+namespace NativeAotPersistence.Backends;
 
 /// <summary>
-/// A held lease, the one implementation behind every lock handle, auto-renewed lock and ExecuteOnce: its expiry as
+/// Backend kit: a held lease, the one implementation behind every lock handle, auto-renewed lock and ExecuteOnce: its expiry as
 /// the store granted it, renewal on the store's clock, and loss detection that fires <see cref="HandleLost"/>.
 /// </summary>
 /// <remarks>
@@ -23,8 +25,13 @@ namespace NativeAotPersistence;
 /// grant, not even one to the same owner. Re-entrant handles (one owner, one live row) share the token and the row: a
 /// release by any of them releases it, as the lock contract says.
 /// </para>
+/// <para>
+/// A backend gets one from <see cref="AcquireAsync"/> over its <see cref="ILeaseStore"/> and returns it as the
+/// <see cref="ILockHandle"/> of <see cref="ILockProvider.AcquireAsync"/>.
+/// </para>
 /// </remarks>
-internal sealed class Lease : ILockHandle
+[EditorBrowsable(EditorBrowsableState.Never)]
+public sealed class Lease : ILockHandle
 {
     private const int MaxGrantAttempts = 8;
 
@@ -72,14 +79,17 @@ internal sealed class Lease : ILockHandle
         Lost,
     }
 
+    /// <inheritdoc/>
     public string Key { get; }
 
+    /// <inheritdoc/>
     public string Owner { get; }
 
+    /// <inheritdoc/>
     public long FencingToken { get; }
 
     /// <summary>Gets whether the lease renews itself.</summary>
-    public bool IsAutoRenewed => _autoRenew;
+    internal bool IsAutoRenewed => _autoRenew;
 
     /// <summary>Gets whether a renewal is under way (for tests that must not advance a fake clock in the middle of one).</summary>
     internal bool IsRenewing
@@ -105,6 +115,7 @@ internal sealed class Lease : ILockHandle
         }
     }
 
+    /// <inheritdoc/>
     public CancellationToken HandleLost
     {
         get
@@ -134,7 +145,18 @@ internal sealed class Lease : ILockHandle
     /// Acquires a lease of <paramref name="ttl"/> on <paramref name="key"/> for <paramref name="owner"/>, once: never
     /// handed over expired (see the remarks on <see cref="Lease"/>).
     /// </summary>
+    /// <param name="store">The backend's lease store.</param>
+    /// <param name="key">The caller's key, already validated (<see cref="Keys.Validate"/>).</param>
+    /// <param name="owner">The owner, already validated (<see cref="LockOwners.Validate"/>, which also turns a caller's <see langword="null"/> into a generated owner).</param>
+    /// <param name="ttl">The lease's TTL (validated here: <see cref="Ttl.ValidateLock"/>; an auto-renewed lease needs at least 3 ms).</param>
+    /// <param name="autoRenew">
+    /// Whether the lease renews itself a third of its TTL after each grant until released; <see langword="false"/> for
+    /// the handle of <see cref="ILockProvider.AcquireAsync"/>, which the caller extends.
+    /// </param>
+    /// <param name="cancellationToken">Cancels the acquisition; a lease granted meanwhile is released.</param>
     /// <returns>The lease, or <see langword="null"/> when another owner holds the key.</returns>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="ttl"/> is not a valid lock TTL.</exception>
+    /// <exception cref="PersistenceException">The store failed, or every grant had ended before it could be handed over (<see cref="PersistenceErrorKind.Busy"/>).</exception>
     public static async ValueTask<Lease?> AcquireAsync(
         ILeaseStore store, string key, string owner, TimeSpan ttl, bool autoRenew, CancellationToken cancellationToken)
     {
@@ -190,7 +212,7 @@ internal sealed class Lease : ILockHandle
     }
 
     /// <summary>Validates the TTL of an auto-renewed lease (a lock TTL of at least <see cref="MinRenewedTtlMs"/>); returns it in milliseconds.</summary>
-    public static long ValidateRenewedTtl(TimeSpan ttl, string paramName = "ttl")
+    internal static long ValidateRenewedTtl(TimeSpan ttl, string paramName = "ttl")
     {
         var ttlMs = Ttl.ValidateLock(ttl, paramName);
         if (ttlMs < MinRenewedTtlMs)
@@ -207,7 +229,7 @@ internal sealed class Lease : ILockHandle
     /// <summary>
     /// Wraps a handle of a lock provider this library did not write, so that it renews (and is lost) like any lease.
     /// </summary>
-    public static Lease Wrap(ILockProvider locks, ILockHandle inner, TimeProvider time, long grantedAtMs, TimeSpan ttl)
+    internal static Lease Wrap(ILockProvider locks, ILockHandle inner, TimeProvider time, long grantedAtMs, TimeSpan ttl)
     {
         var ttlMs = ValidateRenewedTtl(ttl);
         var lease = new Lease(new ForeignLeaseStore(locks, inner, time), inner.Key, inner.Owner, inner.FencingToken, Ttl.LockExpiresAt(ttlMs, grantedAtMs), ttlMs, autoRenew: true);
@@ -218,6 +240,7 @@ internal sealed class Lease : ILockHandle
         return lease;
     }
 
+    /// <inheritdoc/>
     public async ValueTask ReleaseAsync(CancellationToken cancellationToken = default)
     {
         long onlyIfExpiresAt;
@@ -248,6 +271,7 @@ internal sealed class Lease : ILockHandle
         }
     }
 
+    /// <inheritdoc/>
     public async ValueTask<bool> ExtendAsync(TimeSpan ttl, CancellationToken cancellationToken = default)
     {
         var ttlMs = _autoRenew ? ValidateRenewedTtl(ttl) : Ttl.ValidateLock(ttl);
@@ -293,6 +317,7 @@ internal sealed class Lease : ILockHandle
         return EndRenewal(renewed, ttlMs, null, fromCaller: true, keepOnError: true);
     }
 
+    /// <inheritdoc/>
     public async ValueTask<bool> IsValidAsync(CancellationToken cancellationToken = default)
     {
         if (!IsHeld)
@@ -310,6 +335,8 @@ internal sealed class Lease : ILockHandle
         return false;
     }
 
+    /// <summary>Releases the lease, as <see cref="ReleaseAsync"/> does.</summary>
+    /// <returns>The release.</returns>
     public ValueTask DisposeAsync() => ReleaseAsync(CancellationToken.None);
 
     private bool IsHeld

@@ -1,9 +1,19 @@
-namespace NativeAotPersistence;
+using System.ComponentModel;
 
-/// <summary>Finds the serializer of a payload type: the configured <see cref="PayloadContext"/> first, then the built-ins.</summary>
-internal static class PayloadResolver
+namespace NativeAotPersistence.Backends;
+
+/// <summary>
+/// Backend kit: finds the serializer of a payload type: the adapter's <see cref="PayloadContext"/>
+/// (<see cref="PersistenceAdapterOptions.Payloads"/>) first, then the built-in types. A backend answers every generic
+/// overload without a <see cref="PayloadTypeInfo{T}"/> through it, so every backend accepts the same types.
+/// </summary>
+[EditorBrowsable(EditorBrowsableState.Never)]
+public static class PayloadResolver
 {
     /// <summary>Resolves the serializer for <typeparamref name="T"/>; cached per type for the last context asked.</summary>
+    /// <typeparam name="T">The payload type.</typeparam>
+    /// <param name="context">The adapter's payload context, or <see langword="null"/> for the built-in types only.</param>
+    /// <returns>The serializer.</returns>
     /// <exception cref="PayloadTypeNotRegisteredException"><typeparamref name="T"/> is neither registered nor built in.</exception>
     public static PayloadTypeInfo<T> Resolve<T>(PayloadContext? context)
     {

@@ -1,11 +1,25 @@
+using System.ComponentModel;
 using System.Runtime.CompilerServices;
 
-namespace NativeAotPersistence;
+namespace NativeAotPersistence.Backends;
 
-/// <summary>Argument rules for keys: non-empty, valid UTF-16, compared ordinally.</summary>
-internal static class Keys
+/// <summary>
+/// Backend kit: the argument rules for keys every backend applies before it touches its store. A key is non-empty and
+/// valid UTF-16 (no lone surrogate), and keys are compared ordinally (case-sensitively, code unit by code unit).
+/// </summary>
+/// <remarks>
+/// A backend calls <see cref="Validate"/> on every key (and lock owner) a caller passes, before any I/O, so that every
+/// backend refuses the same keys with the same exceptions; a key with a lone surrogate could not be stored as UTF-8
+/// without silently merging with another key.
+/// </remarks>
+[EditorBrowsable(EditorBrowsableState.Never)]
+public static class Keys
 {
-    /// <summary>Throws <see cref="ArgumentException"/> for a null or empty key or one with a lone surrogate.</summary>
+    /// <summary>Validates a caller's key (or lock owner).</summary>
+    /// <param name="key">The key.</param>
+    /// <param name="paramName">The parameter named in the exception; the caller's argument expression by default.</param>
+    /// <exception cref="ArgumentNullException"><paramref name="key"/> is <see langword="null"/>.</exception>
+    /// <exception cref="ArgumentException"><paramref name="key"/> is empty or holds a lone surrogate (invalid UTF-16).</exception>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void Validate(string key, [CallerArgumentExpression(nameof(key))] string? paramName = null)
     {
@@ -21,7 +35,7 @@ internal static class Keys
     }
 
     /// <summary>A prefix may be empty, but must be valid UTF-16.</summary>
-    public static void ValidatePrefix(string prefix, string paramName = "options")
+    internal static void ValidatePrefix(string prefix, string paramName = "options")
     {
         if (HasSurrogate(prefix) && !IsValidUtf16(prefix))
         {
@@ -31,7 +45,12 @@ internal static class Keys
         }
     }
 
-    /// <summary>A glob pattern may be empty (it matches nothing) but must be valid UTF-16.</summary>
+    /// <summary>
+    /// Validates a key pattern (<see cref="ICacheProvider.KeysAsync"/>, the admin listings): it may be empty (it then
+    /// matches nothing), but must be valid UTF-16. Match keys with <see cref="Glob"/>.
+    /// </summary>
+    /// <param name="pattern">The pattern, not <see langword="null"/> (a <see langword="null"/> pattern means "every key" and needs no check).</param>
+    /// <exception cref="ArgumentException"><paramref name="pattern"/> holds a lone surrogate (invalid UTF-16).</exception>
     public static void ValidatePattern(string pattern)
     {
         if (HasSurrogate(pattern) && !IsValidUtf16(pattern))
@@ -59,7 +78,7 @@ internal static class Keys
         return false;
     }
 
-    public static bool IsValidUtf16(ReadOnlySpan<char> text)
+    internal static bool IsValidUtf16(ReadOnlySpan<char> text)
     {
         for (var i = 0; i < text.Length; i++)
         {

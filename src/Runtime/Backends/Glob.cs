@@ -1,14 +1,24 @@
+using System.ComponentModel;
 using System.Text;
 
-namespace NativeAotPersistence;
+namespace NativeAotPersistence.Backends;
 
 /// <summary>
-/// The key pattern of <see cref="ICacheProvider.KeysAsync"/>: <c>*</c> matches any run of characters, <c>?</c> exactly
-/// one (a whole code point), every other character matches itself, case-sensitively.
+/// Backend kit: the key pattern of <see cref="ICacheProvider.KeysAsync"/> and the admin listings: <c>*</c> matches
+/// any run of characters, <c>?</c> exactly one (a whole code point), every other character matches itself,
+/// case-sensitively; a <see langword="null"/> pattern matches every key.
 /// </summary>
-internal static class Glob
+/// <remarks>
+/// A backend narrows its query to the stored keys that start with <see cref="LiteralPrefix"/> (a byte range after the
+/// <see cref="KeyNamespace"/>), then tests each key with <see cref="IsMatch"/> and sorts the result ordinally, so that
+/// every backend lists the same keys in the same order. Validate a caller's pattern first with <see cref="Keys.ValidatePattern"/>.
+/// </remarks>
+[EditorBrowsable(EditorBrowsableState.Never)]
+public static class Glob
 {
     /// <summary>The literal text before the first wildcard: every match starts with it.</summary>
+    /// <param name="pattern">The pattern, or <see langword="null"/> (every key).</param>
+    /// <returns>The prefix; empty for <see langword="null"/> or a pattern that starts with a wildcard.</returns>
     public static ReadOnlySpan<char> LiteralPrefix(string? pattern)
     {
         if (pattern is null)
@@ -20,6 +30,10 @@ internal static class Glob
         return wildcard < 0 ? pattern : pattern.AsSpan(0, wildcard);
     }
 
+    /// <summary>Whether <paramref name="text"/> (a caller's key) matches <paramref name="pattern"/>. Linear in practice, never exponential.</summary>
+    /// <param name="pattern">The pattern, or <see langword="null"/> (every key matches).</param>
+    /// <param name="text">The key.</param>
+    /// <returns><see langword="true"/> when the key matches.</returns>
     public static bool IsMatch(string? pattern, ReadOnlySpan<char> text)
     {
         if (pattern is null || pattern == "*")

@@ -1,12 +1,23 @@
-namespace NativeAotPersistence;
+using System.ComponentModel;
 
-/// <summary>The schema version every backend writes, and the one check of a stored schema they all apply on connect.</summary>
-internal static class SchemaRules
+namespace NativeAotPersistence.Backends;
+
+/// <summary>
+/// Backend kit: the schema version every backend writes, and the one check of a stored schema they all apply on
+/// connect: a newer schema is refused and left untouched, and a missing or older one is created or migrated only when
+/// the adapter may (<see cref="PersistenceAdapterOptions.CreateTables"/>).
+/// </summary>
+[EditorBrowsable(EditorBrowsableState.Never)]
+public static class SchemaRules
 {
     /// <summary>The schema version this library writes; a database with a higher one is refused.</summary>
     public const int CurrentVersion = 3;
 
     /// <summary>Refuses a schema this library cannot use; names what is missing when creation is off.</summary>
+    /// <exception cref="PersistenceException">
+    /// The version is newer than <see cref="CurrentVersion"/> (<see cref="PersistenceErrorKind.SchemaTooNew"/>), or, with
+    /// <paramref name="createTables"/> off, something is missing or the version is not current (<see cref="PersistenceErrorKind.SchemaMissing"/>).
+    /// </exception>
     /// <param name="version">The recorded version, or <see langword="null"/> when none is.</param>
     /// <param name="missing">The library's tables (or other objects) that do not exist.</param>
     /// <param name="createTables">Whether the adapter may create and migrate.</param>
