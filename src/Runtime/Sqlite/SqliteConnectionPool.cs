@@ -24,9 +24,6 @@ internal sealed class SqliteConnectionPool : IDisposable
 
     public SqliteConnection Writer { get; }
 
-    /// <summary>Gets the writer's group commit (for tests).</summary>
-    internal GroupCommit GroupCommit => _groupCommit;
-
     public string DataSource => Writer.DataSource;
 
     public IReadOnlyList<SqliteConnection> Readers => _readers;
