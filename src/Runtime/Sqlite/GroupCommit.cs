@@ -372,7 +372,7 @@ internal sealed class GroupCommit : IDisposable
     private int RunBatch(List<IQueuedWrite> batch, int expected)
     {
         var started = Stopwatch.GetTimestamp();
-        var delay = TimeSpan.FromMilliseconds(1);
+        var backoff = new Backoff(TimeSpan.FromMilliseconds(1), TimeSpan.FromMilliseconds(50));
         var committed = 0;
         TimeSpan waited = default;
         while (true)
@@ -434,10 +434,7 @@ internal sealed class GroupCommit : IDisposable
                 return committed;
             }
 
-            var jittered = Backoff.Jitter(delay);
-            var remaining = _busyTimeout - waited;
-            SleepWatching(jittered < remaining ? jittered : remaining);
-            delay = Backoff.Next(delay, TimeSpan.FromMilliseconds(50));
+            SleepWatching(backoff.NextDelay(_busyTimeout - waited));
         }
     }
 
