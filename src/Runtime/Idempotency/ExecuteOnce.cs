@@ -178,7 +178,7 @@ public static class ExecuteOnce
     private static async ValueTask<Lease> AcquireAsync(ILeaseStore leases, string lockKey, TimeSpan ttl, CancellationToken cancellationToken)
     {
         var owner = LockOwners.New();
-        var delay = s_firstDelay;
+        var backoff = new Backoff(s_firstDelay, s_maxDelay);
         while (true)
         {
             var lease = await Lease.AcquireAsync(leases, lockKey, owner, ttl, autoRenew: true, cancellationToken).ConfigureAwait(false);
@@ -187,8 +187,7 @@ public static class ExecuteOnce
                 return lease;
             }
 
-            await Task.Delay(Backoff.Jitter(delay), cancellationToken).ConfigureAwait(false);
-            delay = Backoff.Next(delay, s_maxDelay);
+            await Task.Delay(backoff.NextDelay(), cancellationToken).ConfigureAwait(false);
         }
     }
 }

@@ -47,7 +47,7 @@ public static class LockProviderExtensions
         var time = options.TimeProvider ?? store?.Time ?? TimeProvider.System;
         var owner = options.Owner;
         var deadline = options.Wait == Timeout.InfiniteTimeSpan ? DateTimeOffset.MaxValue : time.GetUtcNow() + options.Wait;
-        var delay = s_firstDelay;
+        var backoff = new Backoff(s_firstDelay, s_maxDelay);
         var started = time.GetTimestamp();
         using var activity = options.Wait == TimeSpan.Zero ? null : PersistenceTelemetry.StartActivity("nap.lock.wait");
         activity?.SetTag("nap.lock.key", key);
@@ -69,9 +69,7 @@ public static class LockProviderExtensions
                 return null;
             }
 
-            var jittered = Backoff.Jitter(delay);
-            await Task.Delay(jittered < remaining ? jittered : remaining, time, cancellationToken).ConfigureAwait(false);
-            delay = Backoff.Next(delay, s_maxDelay);
+            await Task.Delay(backoff.NextDelay(remaining), time, cancellationToken).ConfigureAwait(false);
         }
     }
 

@@ -28,7 +28,7 @@ namespace NativeAotPersistence.Sqlite;
 internal sealed class GroupCommit : IDisposable
 {
     /// <summary>How long a delivery may wait for a thread-pool thread before a rescue thread delivers it.</summary>
-    internal static readonly TimeSpan RescueAfter = TimeSpan.FromMilliseconds(10);
+    private static readonly TimeSpan RescueAfter = TimeSpan.FromMilliseconds(10);
 
     /// <summary>How long the queue may stay unchanged before the committing thread stops lingering.</summary>
     private static readonly long QuietAfter = Stopwatch.Frequency / 20_000; // 50 µs
@@ -61,26 +61,26 @@ internal sealed class GroupCommit : IDisposable
     // The group being committed, for the committing thread's last resort (its writes that are not null are undelivered).
     private List<IQueuedWrite>? _inFlight;
 
-    public GroupCommit(SqliteConnection writer, TimeSpan busyTimeout)
+    private readonly Action<GroupCommit> _startThread;
+
+    /// <param name="writer">The writer connection.</param>
+    /// <param name="busyTimeout">How long a group waits out a busy database.</param>
+    /// <param name="startThread">Starts the committing thread (<see cref="StartCommittingThread"/>, unless a test stands in a start that fails).</param>
+    public GroupCommit(SqliteConnection writer, TimeSpan busyTimeout, Action<GroupCommit>? startThread = null)
     {
         _writer = writer;
         _busyTimeout = busyTimeout;
+        _startThread = startThread ?? StartCommittingThread;
     }
+
+    /// <summary>The name of every committing thread.</summary>
+    internal const string ThreadName = "nap group commit";
 
     /// <summary>
     /// Gets whether no write is queued or being committed (or lingered for), so a new write may run inline without
     /// overtaking one queued before it.
     /// </summary>
     public bool IsIdle => !_draining;
-
-    [ThreadStatic]
-    private static bool t_committing;
-
-    /// <summary>Gets the committing thread's managed id while it runs (for tests that check where code runs).</summary>
-    internal int CommittingThreadId { get; private set; }
-
-    /// <summary>Gets whether the calling thread is a committing thread (of any adapter): no caller's code may ever see <see langword="true"/>.</summary>
-    internal static bool OnCommittingThread => t_committing;
 
     public ValueTask<TResult> Enqueue<TState, TResult>(string operation, TState state, Func<SqliteConnection, TState, TResult> body, CancellationToken cancellationToken)
     {
@@ -110,16 +110,16 @@ internal sealed class GroupCommit : IDisposable
         return task;
     }
 
-    /// <summary>Runs just before the committing thread is started (tests make it throw, as a failed thread start would).</summary>
-    internal Action? ThreadStarting { get; set; }
+    /// <summary>Starts <paramref name="groupCommit"/>'s committing thread.</summary>
+    internal static void StartCommittingThread(GroupCommit groupCommit) =>
+        // The default stack size: a payload's serializer (a caller's type) runs on this thread.
+        new Thread(static s => ((GroupCommit)s!).Run()) { IsBackground = true, Name = ThreadName }.UnsafeStart(groupCommit);
 
     private void StartThread()
     {
         try
         {
-            ThreadStarting?.Invoke();
-            // The default stack size: a payload's serializer (a caller's type) runs on this thread.
-            new Thread(static s => ((GroupCommit)s!).Run()) { IsBackground = true, Name = "nap group commit" }.UnsafeStart(this);
+            _startThread(this);
         }
 #pragma warning disable CA1031 // Whatever stopped the thread (out of memory, a thread limit) fails the queued writes, typed, instead of leaving them waiting.
         catch (Exception e)
@@ -193,8 +193,6 @@ internal sealed class GroupCommit : IDisposable
 
     private void Run()
     {
-        t_committing = true;
-        CommittingThreadId = Environment.CurrentManagedThreadId;
         try
         {
             RunLoop();
@@ -374,7 +372,7 @@ internal sealed class GroupCommit : IDisposable
     private int RunBatch(List<IQueuedWrite> batch, int expected)
     {
         var started = Stopwatch.GetTimestamp();
-        var delay = TimeSpan.FromMilliseconds(1);
+        var backoff = new Backoff(TimeSpan.FromMilliseconds(1), TimeSpan.FromMilliseconds(50));
         var committed = 0;
         TimeSpan waited = default;
         while (true)
@@ -436,10 +434,7 @@ internal sealed class GroupCommit : IDisposable
                 return committed;
             }
 
-            var jittered = Backoff.Jitter(delay);
-            var remaining = _busyTimeout - waited;
-            SleepWatching(jittered < remaining ? jittered : remaining);
-            delay = Backoff.Next(delay, TimeSpan.FromMilliseconds(50));
+            SleepWatching(backoff.NextDelay(_busyTimeout - waited));
         }
     }
 
@@ -679,13 +674,7 @@ internal sealed class GroupCommit : IDisposable
         return Outcome.Committed;
     }
 
-    private void Rollback()
-    {
-        if (_writer.InTransactionNow)
-        {
-            sqlite3_exec(_writer.Handle, "ROLLBACK");
-        }
-    }
+    private void Rollback() => _writer.Rollback();
 
     private void Fail(List<IQueuedWrite> batch, Exception exception, TimeSpan waited)
     {

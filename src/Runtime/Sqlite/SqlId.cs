@@ -5,13 +5,11 @@ internal enum SqlId
 {
     BeginImmediate,
     Commit,
-    Rollback,
     SavepointWrite,
     ReleaseWrite,
     RollbackToWrite,
     SavepointTransaction,
     ReleaseTransaction,
-    RollbackToTransaction,
     SchemaObjects,
     MetaGet,
 

@@ -10,7 +10,6 @@ internal static class SqlText
     {
         SqlId.BeginImmediate => "BEGIN IMMEDIATE"u8,
         SqlId.Commit => "COMMIT"u8,
-        SqlId.Rollback => "ROLLBACK"u8,
 
         // Group commit: one savepoint per queued write, so a failing write rolls back alone.
         SqlId.SavepointWrite => "SAVEPOINT nap_write"u8,
@@ -20,7 +19,6 @@ internal static class SqlText
         // A multi-statement write inside a group-commit transaction nests as a savepoint.
         SqlId.SavepointTransaction => "SAVEPOINT nap_tx"u8,
         SqlId.ReleaseTransaction => "RELEASE nap_tx"u8,
-        SqlId.RollbackToTransaction => "ROLLBACK TO nap_tx"u8,
         SqlId.SchemaObjects => "SELECT name FROM sqlite_master WHERE name >= 'go_goscope_' AND name < 'go_goscope`'"u8,
         SqlId.MetaGet => "SELECT value FROM go_goscope_meta WHERE key = ?1"u8,
 

@@ -10,7 +10,12 @@ namespace NativeAotPersistence.Sqlite;
 /// </summary>
 internal sealed partial class SqliteConnection
 {
-    private const int MaxRetainedKeyBuffer = 64 * 1024;
+    /// <summary>
+    /// The most a key buffer grows to. A longer key (keys have no length limit) is encoded into an array of its own that
+    /// is dropped once bound (SQLite binds a copy), so one huge key never pins its size on the connection for good.
+    /// </summary>
+    internal const int MaxRetainedKeyBuffer = 64 * 1024;
+
     private readonly byte[][] _keyBuffers = [new byte[256], new byte[256]];
 
     /// <summary>The buffer payloads are serialized into before binding.</summary>
@@ -25,23 +30,14 @@ internal sealed partial class SqliteConnection
     /// </summary>
     public ReadOnlySpan<byte> UpperBound(ReadOnlySpan<byte> low)
     {
-        var high = _keyBuffers[1].Length >= low.Length ? _keyBuffers[1] : (_keyBuffers[1] = new byte[low.Length]);
+        var high = _keyBuffers[1].Length >= low.Length ? _keyBuffers[1] : Grow(1, low.Length);
         low.CopyTo(high);
         high[low.Length - 1]++;
         return high.AsSpan(0, low.Length);
     }
 
-    public void ReleaseBuffers()
-    {
-        Payload.Clear();
-        for (var i = 0; i < _keyBuffers.Length; i++)
-        {
-            if (_keyBuffers[i].Length > MaxRetainedKeyBuffer)
-            {
-                _keyBuffers[i] = new byte[256];
-            }
-        }
-    }
+    /// <summary>Gets the bytes both key buffers hold on to between uses.</summary>
+    internal int RetainedKeyBufferBytes => _keyBuffers[0].Length + _keyBuffers[1].Length;
 
     /// <summary>Parses payload bytes already read from a column; a value that does not parse is a <see cref="PayloadFormatException"/>.</summary>
     public T ReadPayload<T>(ReadOnlySpan<byte> utf8, PayloadTypeInfo<T> typeInfo, string key, string operation)
@@ -66,7 +62,7 @@ internal sealed partial class SqliteConnection
             needed = prefix.Length + Encoding.UTF8.GetByteCount(text);
             if (buffer.Length < needed)
             {
-                buffer = _keyBuffers[slot] = new byte[Math.Max(needed, buffer.Length * 2)];
+                buffer = Grow(slot, needed);
             }
         }
 
@@ -77,4 +73,13 @@ internal sealed partial class SqliteConnection
         System.Text.Unicode.Utf8.FromUtf16(text, buffer.AsSpan(prefix.Length), out _, out var written);
         return buffer.AsSpan(0, prefix.Length + written);
     }
+
+    /// <summary>
+    /// A key buffer of at least <paramref name="needed"/> bytes: slot <paramref name="slot"/> grown (doubling, up to
+    /// <see cref="MaxRetainedKeyBuffer"/>), or past that an array that is not kept.
+    /// </summary>
+    private byte[] Grow(int slot, int needed) =>
+        needed > MaxRetainedKeyBuffer
+            ? new byte[needed]
+            : _keyBuffers[slot] = new byte[Math.Min(Math.Max(needed, _keyBuffers[slot].Length * 2), MaxRetainedKeyBuffer)];
 }

@@ -116,7 +116,7 @@ internal sealed partial class SqliteConnection : IDisposable
                 }
                 else
                 {
-                    sqlite3_exec(Handle, "ROLLBACK");
+                    Rollback();
                 }
             }
 
@@ -124,6 +124,19 @@ internal sealed partial class SqliteConnection : IDisposable
         }
 
         return result;
+    }
+
+    /// <summary>
+    /// Rolls back the open transaction, if any. Only on failure paths, so best effort: through <c>sqlite3_exec</c>, whose
+    /// result is ignored, so a rollback that fails too (the transaction SQLite already ended, a closed handle) never
+    /// replaces the error being handled, and holds no prepared statement for a path that rarely runs.
+    /// </summary>
+    public void Rollback()
+    {
+        if (InTransactionNow)
+        {
+            sqlite3_exec(Handle, "ROLLBACK");
+        }
     }
 
     /// <summary>Finalizes every cached statement and closes the handle if this connection owns it.</summary>

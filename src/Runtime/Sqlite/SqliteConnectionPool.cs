@@ -24,9 +24,6 @@ internal sealed class SqliteConnectionPool : IDisposable
 
     public SqliteConnection Writer { get; }
 
-    /// <summary>Gets the writer's group commit (for tests).</summary>
-    internal GroupCommit GroupCommit => _groupCommit;
-
     public string DataSource => Writer.DataSource;
 
     public IReadOnlyList<SqliteConnection> Readers => _readers;
@@ -219,7 +216,7 @@ internal sealed class SqliteConnectionPool : IDisposable
         SqliteConnection connection, string operation, Func<SqliteConnection, TResult> body, CancellationToken cancellationToken)
     {
         var started = Stopwatch.GetTimestamp();
-        var delay = TimeSpan.FromMilliseconds(1);
+        var backoff = new Backoff(TimeSpan.FromMilliseconds(1), TimeSpan.FromMilliseconds(50));
         var waitedBefore = false;
         while (true)
         {
@@ -255,10 +252,7 @@ internal sealed class SqliteConnectionPool : IDisposable
             }
 
             // Jittered exponential backoff, never past the budget.
-            var jittered = Backoff.Jitter(delay);
-            var remaining = _busyTimeout - waited;
-            await Task.Delay(jittered < remaining ? jittered : remaining, cancellationToken).ConfigureAwait(false);
-            delay = Backoff.Next(delay, TimeSpan.FromMilliseconds(50));
+            await Task.Delay(backoff.NextDelay(_busyTimeout - waited), cancellationToken).ConfigureAwait(false);
         }
     }
 

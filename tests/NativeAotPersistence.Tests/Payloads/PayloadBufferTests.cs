@@ -246,6 +246,34 @@ public sealed class PayloadBufferTests
     }
 
     [Fact]
+    public void The_connection_keeps_no_huge_key_buffer()
+    {
+        using var adapter = OpenAdapter();
+        var cache = adapter.Cache;
+        var writer = adapter.Pool.Writer;
+        var cap = 2 * NativeAotPersistence.Sqlite.SqliteConnection.MaxRetainedKeyBuffer;
+
+        // 1.5 MB of UTF-8 (three bytes a character): a key is not limited in length, but what it was encoded into is not kept.
+        var hugeKey = new string('€', 500_000);
+        Done(cache.SetAsync(hugeKey, new List<int> { 1, 2, 3 }));
+        Assert.InRange(writer.RetainedKeyBufferBytes, 0, cap);
+        Assert.Equal([1, 2, 3], Done(cache.GetAsync<List<int>>(hugeKey)));
+        Assert.True(Done(cache.HasAsync(hugeKey)));
+
+        // A pattern's literal prefix is encoded twice (both ends of the key range): neither copy is kept either.
+        Assert.Equal([hugeKey], Done(cache.KeysAsync(hugeKey[..^1] + "*")));
+        Assert.InRange(writer.RetainedKeyBufferBytes, 0, cap);
+
+        // Keys under the cap keep the grown buffers: the next key of that size encodes without allocating.
+        var longKey = new string('k', 20_000);
+        Done(cache.SetAsync(longKey, new List<int> { 4 }));
+        Assert.InRange(writer.RetainedKeyBufferBytes, 20_000, cap);
+        Assert.Equal([4], Done(cache.GetAsync<List<int>>(longKey)));
+        Assert.True(Done(cache.DeleteAsync(hugeKey)));
+        Assert.Equal([longKey], Done(cache.KeysAsync()));
+    }
+
+    [Fact]
     public void A_failed_store_leaves_the_connection_buffer_usable()
     {
         using var adapter = OpenAdapter();
