@@ -8,7 +8,7 @@ internal sealed partial class InMemoryCacheProvider : IPrunable, IAdminSource
 
     public ValueTask<PersistenceStats> AddStatsAsync(PersistenceStats stats, CancellationToken cancellationToken)
     {
-        Adapter.EnsureConnected();
+        Context.EnsureConnected();
         lock (_table.Sync)
         {
             return new ValueTask<PersistenceStats>(stats with { Cache = InMemoryCounts.Of(_table, _ns, NowMs) });

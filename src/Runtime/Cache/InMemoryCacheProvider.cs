@@ -10,8 +10,8 @@ internal sealed partial class InMemoryCacheProvider : InMemoryProvider, ICachePr
     // The same amortized reclaim as SQLite.
     private readonly SweepSchedule _sweeps = new();
 
-    public InMemoryCacheProvider(InMemoryPersistence adapter)
-        : base(adapter)
+    public InMemoryCacheProvider(InMemoryContext context)
+        : base(context)
     {
         _ns = new KeyNamespace(Prefix, "cache");
         _table = Store.Cache;

@@ -9,8 +9,8 @@ internal sealed partial class SqliteCacheProvider : SqliteProvider, ICacheProvid
     private readonly KeyNamespace _ns;
     private readonly SweepSchedule _sweeps = new();
 
-    public SqliteCacheProvider(SqliteAdapter adapter)
-        : base(adapter)
+    public SqliteCacheProvider(SqliteContext context)
+        : base(context)
     {
         _ns = new KeyNamespace(Prefix, "cache");
     }
@@ -59,7 +59,7 @@ internal sealed partial class SqliteCacheProvider : SqliteProvider, ICacheProvid
         return Ignore(Pool.WriteAsync("cache.set", (Self: this, key, value, expiry, now, typeInfo, sweep), static (c, s) =>
         {
             const string op = "cache.set";
-            using (var statement = c.Statement(SqlId.CacheSetEntry, op))
+            using (var statement = c.Statement(SqliteCacheSql.SetEntry, op))
             {
                 statement.BindKey(1, s.Self._ns, s.key);
                 statement.BindPayload(2, s.typeInfo, s.value, s.key);
@@ -72,7 +72,7 @@ internal sealed partial class SqliteCacheProvider : SqliteProvider, ICacheProvid
 
             if (s.sweep)
             {
-                s.Self._sweeps.Swept(TrySweep(c, SqlId.CacheSweep, "cache.sweep", s.Self._ns, s.now, SweepSchedule.Batch));
+                s.Self._sweeps.Swept(SqliteSweep.TryExpired(c, SqliteCacheSql.Sweep, "cache.sweep", s.Self._ns, s.now, SweepSchedule.Batch));
             }
 
             return 0;
@@ -85,7 +85,7 @@ internal sealed partial class SqliteCacheProvider : SqliteProvider, ICacheProvid
         return Pool.WriteAsync("cache.refresh", (_ns, key, now: NowMs), static (c, s) =>
         {
             const string op = "cache.refresh";
-            using var statement = c.Statement(SqlId.CacheRefresh, op);
+            using var statement = c.Statement(SqliteCacheSql.Refresh, op);
             statement.BindKey(1, s._ns, s.key);
             statement.BindInt64(2, s.now);
             return statement.StepReturningInt64() != 0;
@@ -96,13 +96,13 @@ internal sealed partial class SqliteCacheProvider : SqliteProvider, ICacheProvid
         SetAsync(key, value, ttl, Resolve<T>(), cancellationToken);
 
     public ValueTask SetAsync<T>(string key, T value, TimeSpan? ttl, PayloadTypeInfo<T> typeInfo, CancellationToken cancellationToken = default) =>
-        Ignore(WriteAsync(SqlId.CacheSet, "cache.set", key, value, ttl, typeInfo, cancellationToken));
+        Ignore(WriteAsync(SqliteCacheSql.Set, "cache.set", key, value, ttl, typeInfo, cancellationToken));
 
     public ValueTask<bool> AddAsync<T>(string key, T value, TimeSpan? ttl = null, CancellationToken cancellationToken = default) =>
         AddAsync(key, value, ttl, Resolve<T>(), cancellationToken);
 
     public ValueTask<bool> AddAsync<T>(string key, T value, TimeSpan? ttl, PayloadTypeInfo<T> typeInfo, CancellationToken cancellationToken = default) =>
-        WriteAsync(SqlId.CacheAdd, "cache.add", key, value, ttl, typeInfo, cancellationToken);
+        WriteAsync(SqliteCacheSql.Add, "cache.add", key, value, ttl, typeInfo, cancellationToken);
 
     public ValueTask<bool> DeleteAsync(string key, CancellationToken cancellationToken = default)
     {
@@ -110,7 +110,7 @@ internal sealed partial class SqliteCacheProvider : SqliteProvider, ICacheProvid
         return Pool.WriteAsync("cache.delete", (Self: this, key, now: NowMs), static (c, s) =>
         {
             const string op = "cache.delete";
-            using var statement = c.Statement(SqlId.CacheDelete, op);
+            using var statement = c.Statement(SqliteCacheSql.Delete, op);
             statement.BindKey(1, s.Self._ns, s.key);
             statement.BindInt64(2, s.now);
             return statement.StepReturningInt64() != 0;
@@ -123,7 +123,7 @@ internal sealed partial class SqliteCacheProvider : SqliteProvider, ICacheProvid
         return Pool.ReadAsync("cache.has", (Self: this, key, now: NowMs), static (c, s) =>
         {
             const string op = "cache.has";
-            using var statement = c.Statement(SqlId.CacheHas, op);
+            using var statement = c.Statement(SqliteCacheSql.Has, op);
             statement.BindKey(1, s.Self._ns, s.key);
             statement.BindInt64(2, s.now);
             return statement.StepRow();
@@ -134,7 +134,7 @@ internal sealed partial class SqliteCacheProvider : SqliteProvider, ICacheProvid
         Ignore(Pool.WriteAsync("cache.clear", _ns, static (c, ns) =>
         {
             const string op = "cache.clear";
-            using var statement = c.Statement(SqlId.CacheClear, op);
+            using var statement = c.Statement(SqliteCacheSql.Clear, op);
             statement.BindRange(ns, default);
             statement.Step();
             return statement.Changes();
@@ -152,7 +152,7 @@ internal sealed partial class SqliteCacheProvider : SqliteProvider, ICacheProvid
             const string op = "cache.keys";
             var ns = s.Self._ns;
             var keys = new List<string>();
-            using (var statement = c.Statement(SqlId.CacheKeys, op))
+            using (var statement = c.Statement(SqliteCacheSql.Keys, op))
             {
                 statement.BindRange(ns, Glob.LiteralPrefix(s.pattern));
                 statement.BindInt64(3, s.now);
@@ -173,36 +173,7 @@ internal sealed partial class SqliteCacheProvider : SqliteProvider, ICacheProvid
 
     /// <summary>Removes every expired entry of this namespace now.</summary>
     public ValueTask<int> PruneAsync(CancellationToken cancellationToken) =>
-        Pool.WriteAsync("cache.prune", (_ns, now: NowMs), static (c, s) => Sweep(c, s._ns, s.now, int.MaxValue), cancellationToken);
-
-    internal static int Sweep(SqliteConnection c, KeyNamespace ns, long nowMs, int limit) =>
-        SweepExpired(c, SqlId.CacheSweep, "cache.sweep", ns, nowMs, limit);
-
-    /// <summary>
-    /// Best-effort reclaim after a committed write: a busy database must not fail (or, by a retry, repeat) the write.
-    /// </summary>
-    /// <returns>The rows removed, or -1 when the database was busy.</returns>
-    internal static int TrySweep(SqliteConnection c, SqlId sql, string op, KeyNamespace ns, long nowMs, int limit)
-    {
-        try
-        {
-            return SweepExpired(c, sql, op, ns, nowMs, limit);
-        }
-        catch (SqliteBusyException)
-        {
-            return -1;
-        }
-    }
-
-    internal static int SweepExpired(SqliteConnection c, SqlId sql, string op, KeyNamespace ns, long nowMs, int limit)
-    {
-        using var statement = c.Statement(sql, op);
-        statement.BindRange(ns, default);
-        statement.BindInt64(3, nowMs);
-        statement.BindInt64(4, limit);
-        statement.Step();
-        return statement.Changes();
-    }
+        Pool.WriteAsync("cache.prune", (_ns, now: NowMs), static (c, s) => SqliteSweep.Expired(c, SqliteCacheSql.Sweep, "cache.sweep", s._ns, s.now, int.MaxValue), cancellationToken);
 
     // The hottest path: one generic method between the interface call and the pool, and a body that returns the value
     // itself (not a CacheLookup mapped afterwards through a second delegate).
@@ -224,7 +195,7 @@ internal sealed partial class SqliteCacheProvider : SqliteProvider, ICacheProvid
         Pool.ReadAsync("cache.get", (Self: this, key, typeInfo, now: NowMs), static (c, s) =>
         {
             const string op = "cache.get";
-            using var statement = c.Statement(SqlId.CacheGet, op);
+            using var statement = c.Statement(SqliteCacheSql.Get, op);
             statement.BindKey(1, s.Self._ns, s.key);
             statement.BindInt64(2, s.now);
             if (!statement.StepRow())
@@ -243,7 +214,7 @@ internal sealed partial class SqliteCacheProvider : SqliteProvider, ICacheProvid
             return new CacheRead<T>(new CacheLookup<T>(true, value), !statement.IsNull(1));
         }, cancellationToken);
 
-    private ValueTask<bool> WriteAsync<T>(SqlId sql, string operation, string key, T value, TimeSpan? ttl, PayloadTypeInfo<T> typeInfo, CancellationToken cancellationToken)
+    private ValueTask<bool> WriteAsync<T>(SqlStatement sql, string operation, string key, T value, TimeSpan? ttl, PayloadTypeInfo<T> typeInfo, CancellationToken cancellationToken)
     {
         Keys.Validate(key);
         ArgumentNullException.ThrowIfNull(typeInfo);
@@ -262,12 +233,12 @@ internal sealed partial class SqliteCacheProvider : SqliteProvider, ICacheProvid
                 statement.Step();
 
                 // Only Add can decline to store; a Set always does, so it skips the native call.
-                stored = s.sql != SqlId.CacheAdd || statement.Changes() > 0;
+                stored = s.sql != SqliteCacheSql.Add || statement.Changes() > 0;
             }
 
             if (s.sweep)
             {
-                s.Self._sweeps.Swept(TrySweep(c, SqlId.CacheSweep, "cache.sweep", s.Self._ns, s.now, SweepSchedule.Batch));
+                s.Self._sweeps.Swept(SqliteSweep.TryExpired(c, SqliteCacheSql.Sweep, "cache.sweep", s.Self._ns, s.now, SweepSchedule.Batch));
             }
 
             return stored;

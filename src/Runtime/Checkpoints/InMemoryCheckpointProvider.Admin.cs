@@ -6,7 +6,7 @@ internal sealed partial class InMemoryCheckpointProvider : IAdminSource, IAdminL
 {
     public ValueTask<PersistenceStats> AddStatsAsync(PersistenceStats stats, CancellationToken cancellationToken)
     {
-        Adapter.EnsureConnected();
+        Context.EnsureConnected();
         int checkpoints = 0, tasks = 0;
         lock (_table.Sync)
         {
@@ -25,7 +25,7 @@ internal sealed partial class InMemoryCheckpointProvider : IAdminSource, IAdminL
 
     public ValueTask<IReadOnlyList<TaskSummary>> AdminListAsync(string? pattern, CancellationToken cancellationToken)
     {
-        Adapter.EnsureConnected();
+        Context.EnsureConnected();
         var list = new List<TaskSummary>();
         lock (_table.Sync)
         {

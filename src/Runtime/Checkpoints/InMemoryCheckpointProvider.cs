@@ -9,8 +9,8 @@ internal sealed partial class InMemoryCheckpointProvider : InMemoryProvider, ICh
     private readonly KeyNamespace _tasks;
     private readonly CheckpointTable _table;
 
-    public InMemoryCheckpointProvider(InMemoryPersistence adapter)
-        : base(adapter)
+    public InMemoryCheckpointProvider(InMemoryContext context)
+        : base(context)
     {
         _ids = new KeyNamespace(Prefix, "checkpoint");
         _tasks = new KeyNamespace(Prefix, "task");

@@ -7,7 +7,7 @@ internal sealed partial class SqliteCheckpointProvider : IAdminSource, IAdminLis
     public ValueTask<PersistenceStats> AddStatsAsync(PersistenceStats stats, CancellationToken cancellationToken) =>
         Pool.ReadAsync("admin.stats", (stats, _tasks, now: NowMs), static (c, s) =>
         {
-            var (checkpoints, tasks) = SqliteCounts.Pair(c, SqlId.AdminCheckpointCounts, s._tasks, s.now, "admin.stats");
+            var (checkpoints, tasks) = SqliteCounts.Pair(c, SqliteCheckpointSql.AdminCounts, s._tasks, s.now, "admin.stats");
             return s.stats with { Checkpoints = checkpoints, Tasks = tasks };
         }, cancellationToken);
 
@@ -16,7 +16,7 @@ internal sealed partial class SqliteCheckpointProvider : IAdminSource, IAdminLis
         {
             const string op = "admin.tasks";
             var list = new List<TaskSummary>();
-            using (var statement = c.Statement(SqlId.AdminTasks, op))
+            using (var statement = c.Statement(SqliteCheckpointSql.AdminList, op))
             {
                 statement.BindRange(ns, default);
                 while (statement.StepRow())

@@ -8,8 +8,8 @@ internal sealed partial class SqliteCheckpointProvider : SqliteProvider, ICheckp
     private readonly KeyNamespace _ids;
     private readonly KeyNamespace _tasks;
 
-    public SqliteCheckpointProvider(SqliteAdapter adapter)
-        : base(adapter)
+    public SqliteCheckpointProvider(SqliteContext context)
+        : base(context)
     {
         _ids = new KeyNamespace(Prefix, "checkpoint");
         _tasks = new KeyNamespace(Prefix, "task");
@@ -25,7 +25,7 @@ internal sealed partial class SqliteCheckpointProvider : SqliteProvider, ICheckp
         return Ignore(Pool.WriteAsync("checkpoint.save", (Self: this, checkpoint, typeInfo, now: NowMs), static (c, s) =>
         {
             const string op = "checkpoint.save";
-            using var statement = c.Statement(SqlId.CheckpointSave, op);
+            using var statement = c.Statement(SqliteCheckpointSql.Save, op);
             var checkpoint = s.checkpoint;
             statement.BindKey(1, s.Self._ids, checkpoint.Id, slot: 0);
             statement.BindKey(2, s.Self._tasks, checkpoint.TaskId, slot: 1);
@@ -49,7 +49,7 @@ internal sealed partial class SqliteCheckpointProvider : SqliteProvider, ICheckp
         return Pool.ReadAsync("checkpoint.load_latest", (Self: this, taskId, typeInfo), static (c, s) =>
         {
             const string op = "checkpoint.load_latest";
-            using var statement = c.Statement(SqlId.CheckpointLatest, op);
+            using var statement = c.Statement(SqliteCheckpointSql.Latest, op);
             statement.BindKey(1, s.Self._tasks, s.taskId);
             return statement.StepRow()
                 ? ReadCheckpoint(statement, statement.ReadText(0, s.Self._ids.Utf8.Length), s.taskId, s.typeInfo)
@@ -67,7 +67,7 @@ internal sealed partial class SqliteCheckpointProvider : SqliteProvider, ICheckp
         return Pool.ReadAsync("checkpoint.load", (Self: this, checkpointId, typeInfo), static (c, s) =>
         {
             const string op = "checkpoint.load";
-            using var statement = c.Statement(SqlId.CheckpointLoad, op);
+            using var statement = c.Statement(SqliteCheckpointSql.Load, op);
             statement.BindKey(1, s.Self._ids, s.checkpointId);
             return statement.StepRow()
                 ? ReadCheckpoint(statement, s.checkpointId, statement.ReadText(0, s.Self._tasks.Utf8.Length), s.typeInfo)
@@ -82,7 +82,7 @@ internal sealed partial class SqliteCheckpointProvider : SqliteProvider, ICheckp
         {
             const string op = "checkpoint.list";
             var list = new List<CheckpointInfo>();
-            using (var statement = c.Statement(SqlId.CheckpointListInfo, op))
+            using (var statement = c.Statement(SqliteCheckpointSql.ListInfo, op))
             {
                 statement.BindKey(1, s.Self._tasks, s.taskId);
                 while (statement.StepRow())
@@ -119,7 +119,7 @@ internal sealed partial class SqliteCheckpointProvider : SqliteProvider, ICheckp
         {
             const string op = "checkpoint.list";
             var list = new List<Checkpoint<T>>();
-            using (var statement = c.Statement(SqlId.CheckpointList, op))
+            using (var statement = c.Statement(SqliteCheckpointSql.List, op))
             {
                 statement.BindKey(1, s.Self._tasks, s.taskId);
                 while (statement.StepRow())
@@ -147,7 +147,7 @@ internal sealed partial class SqliteCheckpointProvider : SqliteProvider, ICheckp
         return Ignore(Pool.WriteAsync("checkpoint.cleanup", (Self: this, taskId, keepCount), static (c, s) =>
         {
             const string op = "checkpoint.cleanup";
-            using var statement = c.Statement(SqlId.CheckpointCleanup, op);
+            using var statement = c.Statement(SqliteCheckpointSql.Cleanup, op);
             statement.BindKey(1, s.Self._tasks, s.taskId);
             statement.BindInt64(2, s.keepCount);
             return statement.Step();
@@ -160,7 +160,7 @@ internal sealed partial class SqliteCheckpointProvider : SqliteProvider, ICheckp
         return Ignore(Pool.WriteAsync("checkpoint.delete_all", (Self: this, taskId), static (c, s) =>
         {
             const string op = "checkpoint.delete_all";
-            using var statement = c.Statement(SqlId.CheckpointDeleteAll, op);
+            using var statement = c.Statement(SqliteCheckpointSql.DeleteAll, op);
             statement.BindKey(1, s.Self._tasks, s.taskId);
             return statement.Step();
         }, cancellationToken));

@@ -6,7 +6,7 @@ internal sealed partial class InMemoryCircuitBreakerStateProvider : IAdminSource
 {
     public ValueTask<PersistenceStats> AddStatsAsync(PersistenceStats stats, CancellationToken cancellationToken)
     {
-        Adapter.EnsureConnected();
+        Context.EnsureConnected();
         lock (_table.Sync)
         {
             return new ValueTask<PersistenceStats>(stats with { Circuits = _table.Rows.Keys.Count(_ns.Contains) });
@@ -15,7 +15,7 @@ internal sealed partial class InMemoryCircuitBreakerStateProvider : IAdminSource
 
     public ValueTask<IReadOnlyList<CircuitSummary>> AdminListAsync(string? pattern, CancellationToken cancellationToken)
     {
-        Adapter.EnsureConnected();
+        Context.EnsureConnected();
         var list = new List<CircuitSummary>();
         lock (_table.Sync)
         {

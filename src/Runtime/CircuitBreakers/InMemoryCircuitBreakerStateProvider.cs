@@ -8,8 +8,8 @@ internal sealed partial class InMemoryCircuitBreakerStateProvider : InMemoryProv
     private readonly KeyNamespace _ns;
     private readonly CircuitTable _table;
 
-    public InMemoryCircuitBreakerStateProvider(InMemoryPersistence adapter)
-        : base(adapter)
+    public InMemoryCircuitBreakerStateProvider(InMemoryContext context)
+        : base(context)
     {
         _ns = new KeyNamespace(Prefix, "circuit");
         _table = Store.Circuits;

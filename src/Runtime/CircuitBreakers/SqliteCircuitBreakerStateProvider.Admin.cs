@@ -6,14 +6,14 @@ internal sealed partial class SqliteCircuitBreakerStateProvider : IAdminSource, 
 {
     public ValueTask<PersistenceStats> AddStatsAsync(PersistenceStats stats, CancellationToken cancellationToken) =>
         Pool.ReadAsync("admin.stats", (stats, _ns), static (c, s) =>
-            s.stats with { Circuits = SqliteCounts.Rows(c, SqlId.AdminCircuits, s._ns, "admin.stats") }, cancellationToken);
+            s.stats with { Circuits = SqliteCounts.Rows(c, SqliteCircuitSql.AdminList, s._ns, "admin.stats") }, cancellationToken);
 
     public ValueTask<IReadOnlyList<CircuitSummary>> AdminListAsync(string? pattern, CancellationToken cancellationToken) =>
         Pool.ReadAsync("admin.circuits", _ns, static (c, ns) =>
         {
             const string op = "admin.circuits";
             var list = new List<CircuitSummary>();
-            using (var statement = c.Statement(SqlId.AdminCircuits, op))
+            using (var statement = c.Statement(SqliteCircuitSql.AdminList, op))
             {
                 statement.BindRange(ns, default);
                 while (statement.StepRow())

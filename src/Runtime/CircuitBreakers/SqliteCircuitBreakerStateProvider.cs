@@ -8,8 +8,8 @@ internal sealed partial class SqliteCircuitBreakerStateProvider : SqliteProvider
 {
     private readonly KeyNamespace _ns;
 
-    public SqliteCircuitBreakerStateProvider(SqliteAdapter adapter)
-        : base(adapter)
+    public SqliteCircuitBreakerStateProvider(SqliteContext context)
+        : base(context)
     {
         _ns = new KeyNamespace(Prefix, "circuit");
     }
@@ -20,7 +20,7 @@ internal sealed partial class SqliteCircuitBreakerStateProvider : SqliteProvider
         return Pool.ReadAsync("circuit.get", (_ns, key), static (c, s) =>
         {
             const string op = "circuit.get";
-            using var statement = c.Statement(SqlId.CircuitGet, op);
+            using var statement = c.Statement(SqliteCircuitSql.Get, op);
             statement.BindKey(1, s._ns, s.key);
             if (!statement.StepRow())
             {
@@ -38,7 +38,7 @@ internal sealed partial class SqliteCircuitBreakerStateProvider : SqliteProvider
         return Ignore(Pool.WriteAsync("circuit.set", (_ns, key, state, now: NowMs), static (c, s) =>
         {
             const string op = "circuit.set";
-            using var statement = c.Statement(SqlId.CircuitSet, op);
+            using var statement = c.Statement(SqliteCircuitSql.Set, op);
             statement.BindKey(1, s._ns, s.key);
             statement.BindText(2, CircuitStates.ToUtf8(s.state.State));
             statement.BindInt64(3, s.state.FailureCount);
@@ -56,7 +56,7 @@ internal sealed partial class SqliteCircuitBreakerStateProvider : SqliteProvider
         return Pool.WriteAsync("circuit.record_failure", (_ns, key, maxFailures, now: NowMs), static (c, s) =>
         {
             const string op = "circuit.record_failure";
-            using var statement = c.Statement(SqlId.CircuitFailure, op);
+            using var statement = c.Statement(SqliteCircuitSql.Failure, op);
             statement.BindKey(1, s._ns, s.key);
             statement.BindInt64(2, s.now);
             statement.BindInt64(3, s.maxFailures);
@@ -70,7 +70,7 @@ internal sealed partial class SqliteCircuitBreakerStateProvider : SqliteProvider
         return Ignore(Pool.WriteAsync("circuit.record_success", (_ns, key, now: NowMs), static (c, s) =>
         {
             const string op = "circuit.record_success";
-            using var statement = c.Statement(SqlId.CircuitSuccess, op);
+            using var statement = c.Statement(SqliteCircuitSql.Success, op);
             statement.BindKey(1, s._ns, s.key);
             statement.BindInt64(2, s.now);
             return statement.Step();

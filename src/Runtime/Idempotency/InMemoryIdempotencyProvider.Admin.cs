@@ -8,7 +8,7 @@ internal sealed partial class InMemoryIdempotencyProvider : IPrunable, IAdminSou
 
     public ValueTask<PersistenceStats> AddStatsAsync(PersistenceStats stats, CancellationToken cancellationToken)
     {
-        Adapter.EnsureConnected();
+        Context.EnsureConnected();
         lock (_table.Sync)
         {
             return new ValueTask<PersistenceStats>(stats with { Idempotency = InMemoryCounts.Of(_table, _ns, NowMs) });
@@ -17,7 +17,7 @@ internal sealed partial class InMemoryIdempotencyProvider : IPrunable, IAdminSou
 
     public ValueTask<IReadOnlyList<IdempotencyKeySummary>> AdminListAsync(string? pattern, CancellationToken cancellationToken)
     {
-        Adapter.EnsureConnected();
+        Context.EnsureConnected();
         var now = NowMs;
         var list = new List<IdempotencyKeySummary>();
         lock (_table.Sync)

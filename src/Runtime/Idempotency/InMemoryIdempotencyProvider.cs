@@ -10,8 +10,8 @@ internal sealed partial class InMemoryIdempotencyProvider : InMemoryProvider, II
     // The same amortized reclaim as SQLite.
     private readonly SweepSchedule _sweeps = new();
 
-    public InMemoryIdempotencyProvider(InMemoryPersistence adapter)
-        : base(adapter)
+    public InMemoryIdempotencyProvider(InMemoryContext context)
+        : base(context)
     {
         _ns = new KeyNamespace(Prefix, "idempotency");
         _table = Store.Idempotency;
@@ -122,7 +122,7 @@ internal sealed partial class InMemoryIdempotencyProvider : InMemoryProvider, II
         ExecuteOnceAsync(key, ttl, action, Resolve<T>(), cancellationToken);
 
     public ValueTask<T> ExecuteOnceAsync<T>(string key, TimeSpan? ttl, Func<CancellationToken, ValueTask<T>> action, PayloadTypeInfo<T> typeInfo, CancellationToken cancellationToken = default) =>
-        ExecuteOnce.RunAsync(this, Adapter.Locks as InMemoryLockProvider, Adapter.Options.DefaultLockTtl, key, ttl, action, typeInfo, cancellationToken);
+        ExecuteOnce.RunAsync(this, Context.DatabaseLeases, Context.Options.DefaultLockTtl, key, ttl, action, typeInfo, cancellationToken);
 
     /// <summary>Removes every expired record of this namespace now.</summary>
     internal int Prune(long nowMs)

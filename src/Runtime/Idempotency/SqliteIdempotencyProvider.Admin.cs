@@ -6,14 +6,14 @@ internal sealed partial class SqliteIdempotencyProvider : IPrunable, IAdminSourc
 {
     public ValueTask<PersistenceStats> AddStatsAsync(PersistenceStats stats, CancellationToken cancellationToken) =>
         Pool.ReadAsync("admin.stats", (stats, _ns, now: NowMs), static (c, s) =>
-            s.stats with { Idempotency = SqliteCounts.LiveAndExpired(c, SqlId.AdminIdempotencyCounts, s._ns, s.now, "admin.stats") }, cancellationToken);
+            s.stats with { Idempotency = SqliteCounts.LiveAndExpired(c, SqliteIdempotencySql.AdminCounts, s._ns, s.now, "admin.stats") }, cancellationToken);
 
     public ValueTask<IReadOnlyList<IdempotencyKeySummary>> AdminListAsync(string? pattern, CancellationToken cancellationToken) =>
         Pool.ReadAsync("admin.idempotency", (_ns, pattern, now: NowMs), static (c, s) =>
         {
             const string op = "admin.idempotency";
             var list = new List<IdempotencyKeySummary>();
-            using (var statement = c.Statement(SqlId.AdminIdempotency, op))
+            using (var statement = c.Statement(SqliteIdempotencySql.AdminList, op))
             {
                 statement.BindRange(s._ns, Glob.LiteralPrefix(s.pattern));
                 statement.BindInt64(3, s.now);

@@ -8,8 +8,8 @@ internal sealed partial class SqliteIdempotencyProvider : SqliteProvider, IIdemp
     private readonly KeyNamespace _ns;
     private readonly SweepSchedule _sweeps = new();
 
-    public SqliteIdempotencyProvider(SqliteAdapter adapter)
-        : base(adapter)
+    public SqliteIdempotencyProvider(SqliteContext context)
+        : base(context)
     {
         _ns = new KeyNamespace(Prefix, "idempotency");
     }
@@ -28,7 +28,7 @@ internal sealed partial class SqliteIdempotencyProvider : SqliteProvider, IIdemp
         }, cancellationToken);
     }
 
-    public string GateScope => "sqlite\0" + Adapter.StoreIdentity + "\0" + Prefix;
+    public string GateScope => "sqlite\0" + Context.StoreIdentity + "\0" + Prefix;
 
     public ValueTask<T> StoreFirstAsync<T>(string key, T value, TimeSpan? ttl, PayloadTypeInfo<T> typeInfo, CancellationToken cancellationToken)
     {
@@ -38,7 +38,7 @@ internal sealed partial class SqliteIdempotencyProvider : SqliteProvider, IIdemp
         return Pool.WriteAsync("idempotency.store", (_ns, key, value, expiresAt, now, typeInfo), static (c, s) => c.InTransaction(s, static (c, s) =>
         {
             const string op = "idempotency.store";
-            using (var statement = c.Statement(SqlId.IdempotencyAdd, op))
+            using (var statement = c.Statement(SqliteIdempotencySql.Add, op))
             {
                 statement.BindKey(1, s._ns, s.key);
                 statement.BindPayload(2, s.typeInfo, s.value, s.key);
@@ -58,7 +58,7 @@ internal sealed partial class SqliteIdempotencyProvider : SqliteProvider, IIdemp
 
     private static IdempotencyRecord<T>? Read<T>(SqliteConnection c, KeyNamespace ns, string key, PayloadTypeInfo<T> typeInfo, long now, string op)
     {
-        using var statement = c.Statement(SqlId.IdempotencyGet, op);
+        using var statement = c.Statement(SqliteIdempotencySql.Get, op);
         statement.BindKey(1, ns, key);
         statement.BindInt64(2, now);
         if (!statement.StepRow())
@@ -83,7 +83,7 @@ internal sealed partial class SqliteIdempotencyProvider : SqliteProvider, IIdemp
         return Ignore(Pool.WriteAsync("idempotency.set", (_ns, key, value, expiresAt, now, typeInfo, sweep, _sweeps), static (c, s) =>
         {
             const string op = "idempotency.set";
-            using (var statement = c.Statement(SqlId.IdempotencySet, op))
+            using (var statement = c.Statement(SqliteIdempotencySql.Set, op))
             {
                 statement.BindKey(1, s._ns, s.key);
                 statement.BindPayload(2, s.typeInfo, s.value, s.key);
@@ -94,7 +94,7 @@ internal sealed partial class SqliteIdempotencyProvider : SqliteProvider, IIdemp
 
             if (s.sweep)
             {
-                s._sweeps.Swept(SqliteCacheProvider.TrySweep(c, SqlId.IdempotencySweep, "idempotency.sweep", s._ns, s.now, SweepSchedule.Batch));
+                s._sweeps.Swept(SqliteSweep.TryExpired(c, SqliteIdempotencySql.Sweep, "idempotency.sweep", s._ns, s.now, SweepSchedule.Batch));
             }
 
             return 0;
@@ -107,7 +107,7 @@ internal sealed partial class SqliteIdempotencyProvider : SqliteProvider, IIdemp
         return Pool.WriteAsync("idempotency.delete", (_ns, key, now: NowMs), static (c, s) =>
         {
             const string op = "idempotency.delete";
-            using var statement = c.Statement(SqlId.IdempotencyDelete, op);
+            using var statement = c.Statement(SqliteIdempotencySql.Delete, op);
             statement.BindKey(1, s._ns, s.key);
             statement.BindInt64(2, s.now);
             return statement.StepReturningInt64() != 0;
@@ -118,9 +118,9 @@ internal sealed partial class SqliteIdempotencyProvider : SqliteProvider, IIdemp
         ExecuteOnceAsync(key, ttl, action, Resolve<T>(), cancellationToken);
 
     public ValueTask<T> ExecuteOnceAsync<T>(string key, TimeSpan? ttl, Func<CancellationToken, ValueTask<T>> action, PayloadTypeInfo<T> typeInfo, CancellationToken cancellationToken = default) =>
-        ExecuteOnce.RunAsync(this, Adapter.Locks as SqliteLockProvider, Adapter.Options.DefaultLockTtl, key, ttl, action, typeInfo, cancellationToken);
+        ExecuteOnce.RunAsync(this, Context.DatabaseLeases, Context.Options.DefaultLockTtl, key, ttl, action, typeInfo, cancellationToken);
 
     public ValueTask<int> PruneAsync(CancellationToken cancellationToken) =>
         Pool.WriteAsync("idempotency.prune", (_ns, now: NowMs), static (c, s) =>
-            SqliteCacheProvider.SweepExpired(c, SqlId.IdempotencySweep, "idempotency.prune", s._ns, s.now, int.MaxValue), cancellationToken);
+            SqliteSweep.Expired(c, SqliteIdempotencySql.Sweep, "idempotency.prune", s._ns, s.now, int.MaxValue), cancellationToken);
 }

@@ -34,14 +34,16 @@ public sealed class InMemoryPersistence : IPersistenceAdapter, IAdapterLifecycle
     {
         Options = AdapterOptions.Validate(options ?? new PersistenceAdapterOptions());
         Store = store ?? new InMemoryStore();
+        // The one place the in-memory backend registers its kinds (their tables are InMemoryStore's).
+        var context = new InMemoryContext(this);
         _core = new AdapterCore(Options, DataSource, this, new BackendProviders
         {
-            Cache = new InMemoryCacheProvider(this),
-            DatabaseLocks = () => new InMemoryLockProvider(this),
-            CircuitBreakers = new InMemoryCircuitBreakerStateProvider(this),
-            Checkpoints = new InMemoryCheckpointProvider(this),
-            Idempotency = new InMemoryIdempotencyProvider(this),
-            Store = new InMemoryStoreStats(this),
+            Cache = new InMemoryCacheProvider(context),
+            DatabaseLocks = () => new InMemoryLockProvider(context),
+            CircuitBreakers = new InMemoryCircuitBreakerStateProvider(context),
+            Checkpoints = new InMemoryCheckpointProvider(context),
+            Idempotency = new InMemoryIdempotencyProvider(context),
+            Store = new InMemoryStoreStats(context),
         });
     }
 

@@ -5,15 +5,15 @@ namespace NativeAotPersistence.InMemory;
 /// <summary>What every in-memory provider shares: its adapter's store, clock, prefix and payload context.</summary>
 internal abstract class InMemoryProvider
 {
-    protected InMemoryProvider(InMemoryPersistence adapter)
+    protected InMemoryProvider(InMemoryContext context)
     {
-        Adapter = adapter;
-        Store = adapter.Store;
-        Time = adapter.Options.TimeProvider;
-        Prefix = adapter.Options.KeyPrefix;
+        Context = context;
+        Store = context.Store;
+        Time = context.Options.TimeProvider;
+        Prefix = context.Options.KeyPrefix;
     }
 
-    protected InMemoryPersistence Adapter { get; }
+    protected InMemoryContext Context { get; }
 
     protected InMemoryStore Store { get; }
 
@@ -25,9 +25,9 @@ internal abstract class InMemoryProvider
 
     protected long NowMs => Ttl.NowMs(Time);
 
-    public PayloadContext? Payloads => Adapter.Options.Payloads;
+    public PayloadContext? Payloads => Context.Options.Payloads;
 
-    protected PayloadTypeInfo<T> Resolve<T>() => PayloadResolver.Resolve<T>(Adapter.Options.Payloads);
+    protected PayloadTypeInfo<T> Resolve<T>() => PayloadResolver.Resolve<T>(Context.Options.Payloads);
 
     /// <summary>
     /// Throws before connect or after disconnect; returns <see langword="false"/> when the operation is cancelled
@@ -35,7 +35,7 @@ internal abstract class InMemoryProvider
     /// </summary>
     protected bool Begin(CancellationToken cancellationToken)
     {
-        Adapter.EnsureConnected();
+        Context.EnsureConnected();
         return !cancellationToken.IsCancellationRequested;
     }
 

@@ -6,7 +6,7 @@ internal sealed partial class InMemoryLockProvider : IPrunable, IAdminSource, IA
 
     public ValueTask<PersistenceStats> AddStatsAsync(PersistenceStats stats, CancellationToken cancellationToken)
     {
-        Adapter.EnsureConnected();
+        Context.EnsureConnected();
         var now = NowMs;
         int live = 0, expired = 0;
         lock (_table.Sync)
@@ -25,7 +25,7 @@ internal sealed partial class InMemoryLockProvider : IPrunable, IAdminSource, IA
 
     public ValueTask<IReadOnlyList<LockInfo>> AdminListAsync(string? pattern, CancellationToken cancellationToken)
     {
-        Adapter.EnsureConnected();
+        Context.EnsureConnected();
         var now = NowMs;
         var list = new List<LockInfo>();
         lock (_table.Sync)

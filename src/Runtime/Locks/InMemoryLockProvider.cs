@@ -11,12 +11,12 @@ internal sealed partial class InMemoryLockProvider : InMemoryProvider, ILockProv
     private readonly KeyNamespace _ns;
     private readonly LockTable _table;
 
-    public InMemoryLockProvider(InMemoryPersistence adapter)
-        : base(adapter)
+    public InMemoryLockProvider(InMemoryContext context)
+        : base(context)
     {
         _ns = new KeyNamespace(Prefix, "lock");
         _table = Store.Locks;
-        DefaultTtl = adapter.Options.DefaultLockTtl;
+        DefaultTtl = context.Options.DefaultLockTtl;
     }
 
     public TimeSpan DefaultTtl { get; }
@@ -136,7 +136,7 @@ internal sealed partial class InMemoryLockProvider : InMemoryProvider, ILockProv
 
     public ValueTask<long> HeldUntilAsync(string key, string owner, long token, CancellationToken cancellationToken)
     {
-        if (!Adapter.IsConnected)
+        if (!Context.IsConnected)
         {
             return new ValueTask<long>(0L);
         }
@@ -154,7 +154,7 @@ internal sealed partial class InMemoryLockProvider : InMemoryProvider, ILockProv
 
     public ValueTask<bool> ReleaseAsync(string key, string owner, long token, long expiresAtMs, CancellationToken cancellationToken)
     {
-        if (!Adapter.IsConnected)
+        if (!Context.IsConnected)
         {
             // Disposing a handle after the adapter disconnected is not an error; the row expires by its TTL.
             return new ValueTask<bool>(false);

@@ -6,14 +6,14 @@ internal sealed partial class SqliteLockProvider : IPrunable, IAdminSource, IAdm
 {
     public ValueTask<PersistenceStats> AddStatsAsync(PersistenceStats stats, CancellationToken cancellationToken) =>
         Pool.ReadAsync("admin.stats", (stats, _ns, now: NowMs), static (c, s) =>
-            s.stats with { Locks = SqliteCounts.LiveAndExpired(c, SqlId.AdminLockCounts, s._ns, s.now, "admin.stats") }, cancellationToken);
+            s.stats with { Locks = SqliteCounts.LiveAndExpired(c, SqliteLockSql.AdminCounts, s._ns, s.now, "admin.stats") }, cancellationToken);
 
     public ValueTask<IReadOnlyList<LockInfo>> AdminListAsync(string? pattern, CancellationToken cancellationToken) =>
         Pool.ReadAsync("admin.locks", (_ns, now: NowMs), static (c, s) =>
         {
             const string op = "admin.locks";
             var list = new List<LockInfo>();
-            using (var statement = c.Statement(SqlId.AdminLocks, op))
+            using (var statement = c.Statement(SqliteLockSql.AdminList, op))
             {
                 statement.BindRange(s._ns, default);
                 statement.BindInt64(3, s.now);

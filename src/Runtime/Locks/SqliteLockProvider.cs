@@ -13,18 +13,18 @@ internal sealed partial class SqliteLockProvider : SqliteProvider, ILockProvider
 {
     private readonly KeyNamespace _ns;
 
-    public SqliteLockProvider(SqliteAdapter adapter)
-        : base(adapter)
+    public SqliteLockProvider(SqliteContext context)
+        : base(context)
     {
         _ns = new KeyNamespace(Prefix, "lock");
-        DefaultTtl = adapter.Options.DefaultLockTtl;
+        DefaultTtl = context.Options.DefaultLockTtl;
     }
 
     public TimeSpan DefaultTtl { get; }
 
     TimeProvider ILeaseStore.Time => Time;
 
-    string? ILeaseStore.DataSource => Adapter.DataSource;
+    string? ILeaseStore.DataSource => Context.DataSource;
 
     public async ValueTask<ILockHandle?> AcquireAsync(string key, TimeSpan ttl, string? owner = null, CancellationToken cancellationToken = default)
     {
@@ -45,7 +45,7 @@ internal sealed partial class SqliteLockProvider : SqliteProvider, ILockProvider
                 long token;
                 string? tookOverFrom = null;
                 var reentrant = false;
-                using (var select = c.Statement(SqlId.LockSelect, op))
+                using (var select = c.Statement(SqliteLockSql.Select, op))
                 {
                     select.BindKey(1, s._ns, s.key);
                     if (select.StepRow() && now < select.ColumnInt64(1))
@@ -88,7 +88,7 @@ internal sealed partial class SqliteLockProvider : SqliteProvider, ILockProvider
                 }
 
                 var expiresAt = Ttl.LockExpiresAt(s.ttlMs, now);
-                using (var upsert = c.Statement(SqlId.LockUpsert, op))
+                using (var upsert = c.Statement(SqliteLockSql.Upsert, op))
                 {
                     upsert.BindKey(1, s._ns, s.key);
                     upsert.BindText(2, s.owner);
@@ -117,7 +117,7 @@ internal sealed partial class SqliteLockProvider : SqliteProvider, ILockProvider
             const string op = "lock.extend";
             var now = Ttl.NowMs(s.Time);
             var expiresAt = Ttl.LockExpiresAt(s.ttlMs, now);
-            using var statement = c.Statement(SqlId.LockExtend, op);
+            using var statement = c.Statement(SqliteLockSql.Extend, op);
             statement.BindKey(1, s._ns, s.key);
             statement.BindText(2, s.owner);
             statement.BindInt64(3, now);
@@ -133,7 +133,7 @@ internal sealed partial class SqliteLockProvider : SqliteProvider, ILockProvider
         return Ignore(Pool.WriteAsync("lock.force_release", (_ns, key), static (c, s) =>
         {
             const string op = "lock.force_release";
-            using var statement = c.Statement(SqlId.LockForceRelease, op);
+            using var statement = c.Statement(SqliteLockSql.ForceRelease, op);
             statement.BindKey(1, s._ns, s.key);
             return statement.Step();
         }, cancellationToken));
@@ -145,7 +145,7 @@ internal sealed partial class SqliteLockProvider : SqliteProvider, ILockProvider
         return Pool.ReadAsync("lock.info", (_ns, key, now: NowMs), static (c, s) =>
         {
             const string op = "lock.info";
-            using var statement = c.Statement(SqlId.LockInfo, op);
+            using var statement = c.Statement(SqliteLockSql.Info, op);
             statement.BindKey(1, s._ns, s.key);
             statement.BindInt64(2, s.now);
             return statement.StepRow() ? ReadInfo(statement, s.key, 0) : null;
@@ -157,7 +157,7 @@ internal sealed partial class SqliteLockProvider : SqliteProvider, ILockProvider
 
     public ValueTask<bool> ReleaseAsync(string key, string owner, long token, long expiresAtMs, CancellationToken cancellationToken)
     {
-        if (!Adapter.IsConnected)
+        if (!Context.IsConnected)
         {
             // Disposing a handle after the adapter disconnected is not an error; the row expires by its TTL.
             return new ValueTask<bool>(false);
@@ -166,7 +166,7 @@ internal sealed partial class SqliteLockProvider : SqliteProvider, ILockProvider
         return Pool.WriteAsync("lock.release", (_ns, key, owner, token, expiresAtMs), static (c, s) =>
         {
             const string op = "lock.release";
-            using var statement = c.Statement(SqlId.LockRelease, op);
+            using var statement = c.Statement(SqliteLockSql.Release, op);
             statement.BindKey(1, s._ns, s.key);
             statement.BindText(2, s.owner);
             statement.BindInt64(3, s.expiresAtMs);
@@ -180,7 +180,7 @@ internal sealed partial class SqliteLockProvider : SqliteProvider, ILockProvider
         Pool.WriteAsync("lock.prune", (_ns, now: NowMs), static (c, s) =>
         {
             const string op = "lock.prune";
-            using var statement = c.Statement(SqlId.LockSweep, op);
+            using var statement = c.Statement(SqliteLockSql.Sweep, op);
             statement.BindRange(s._ns, default);
             statement.BindInt64(3, s.now);
             statement.Step();
@@ -203,7 +203,7 @@ internal sealed partial class SqliteLockProvider : SqliteProvider, ILockProvider
 
     private static long NextToken(SqliteConnection c, string op)
     {
-        using var statement = c.Statement(SqlId.LockNextToken, op);
+        using var statement = c.Statement(SqliteLockSql.NextToken, op);
         if (!statement.StepRow())
         {
             throw new PersistenceException(

@@ -553,16 +553,16 @@ internal sealed class GroupCommit : IDisposable
             var item = batch[i];
             try
             {
-                _writer.Execute(SqlId.SavepointWrite, item.Operation);
+                _writer.Execute(SqliteEngineSql.SavepointWrite, item.Operation);
                 item.Run(_writer);
-                _writer.Execute(SqlId.ReleaseWrite, item.Operation);
+                _writer.Execute(SqliteEngineSql.ReleaseWrite, item.Operation);
             }
             catch (Exception e) when (_writer.InTransactionNow && e is not SqliteBusyException)
             {
                 // This write rolls back alone, whatever it changed before it failed; its neighbors stay in the
                 // transaction. Nothing of it is left to commit, so its caller may hear of it now.
-                _writer.Execute(SqlId.RollbackToWrite, item.Operation);
-                _writer.Execute(SqlId.ReleaseWrite, item.Operation);
+                _writer.Execute(SqliteEngineSql.RollbackToWrite, item.Operation);
+                _writer.Execute(SqliteEngineSql.ReleaseWrite, item.Operation);
                 Deliver(item, e, 0, waited, gaveUp: false);
                 batch[i] = null!;
             }
@@ -589,7 +589,7 @@ internal sealed class GroupCommit : IDisposable
     {
         try
         {
-            _writer.Execute(SqlId.BeginImmediate, "group_commit");
+            _writer.Execute(SqliteEngineSql.BeginImmediate, "group_commit");
             return Outcome.Committed;
         }
         catch (SqliteBusyException)
@@ -608,7 +608,7 @@ internal sealed class GroupCommit : IDisposable
     {
         try
         {
-            _writer.Execute(SqlId.Commit, "group_commit");
+            _writer.Execute(SqliteEngineSql.Commit, "group_commit");
         }
         catch (Exception)
         {

@@ -20,13 +20,28 @@ public sealed partial class SqliteAdapter : IAdapterLifecycle
 
     void IAdapterLifecycle.EnsureConnected() => _ = Pool;
 
-    private AdapterCore CreateCore() => new(Options, DataSource, this, new BackendProviders
+    /// <summary>Every kind's table, in creation order: the schema is what the kinds registered here bring.</summary>
+    private static readonly SqliteTable[] Tables =
+    [
+        SqliteCacheSql.Table,
+        SqliteCircuitSql.Table,
+        SqliteCheckpointSql.Table,
+        SqliteIdempotencySql.Table,
+        SqliteLockSql.Table,
+    ];
+
+    // The one place the SQLite backend registers its kinds: each kind's provider here, and its table above.
+    private AdapterCore CreateCore()
     {
-        Cache = new SqliteCacheProvider(this),
-        DatabaseLocks = () => new SqliteLockProvider(this),
-        CircuitBreakers = new SqliteCircuitBreakerStateProvider(this),
-        Checkpoints = new SqliteCheckpointProvider(this),
-        Idempotency = new SqliteIdempotencyProvider(this),
-        Store = new SqliteStoreStats(this),
-    });
+        var context = new SqliteContext(this);
+        return new(Options, DataSource, this, new BackendProviders
+        {
+            Cache = new SqliteCacheProvider(context),
+            DatabaseLocks = () => new SqliteLockProvider(context),
+            CircuitBreakers = new SqliteCircuitBreakerStateProvider(context),
+            Checkpoints = new SqliteCheckpointProvider(context),
+            Idempotency = new SqliteIdempotencyProvider(context),
+            Store = new SqliteStoreStats(context),
+        });
+    }
 }

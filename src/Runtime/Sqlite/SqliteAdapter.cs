@@ -253,7 +253,7 @@ public sealed partial class SqliteAdapter : IPersistenceAdapter, IDisposable
     private async ValueTask EnsureSchemaAsync(SqliteConnectionPool pool, CancellationToken cancellationToken)
     {
         // Look first without writing: a file with a newer schema (or a read-only file) must stay untouched.
-        var state = await pool.WriteAsync("connect", 0, static (c, _) => SqliteSchema.Inspect(c, "connect"), cancellationToken).ConfigureAwait(false);
+        var state = await pool.WriteAsync("connect", 0, static (c, _) => SqliteSchema.Inspect(c, Tables, "connect"), cancellationToken).ConfigureAwait(false);
         if (_sqliteOptions.ReadOnly)
         {
             SqliteSchema.ValidateReadOnly(state, DataSource);
@@ -261,7 +261,7 @@ public sealed partial class SqliteAdapter : IPersistenceAdapter, IDisposable
 
         SqliteSchema.Validate(state, Options.CreateTables, DataSource);
         var wrote = !state.IsComplete
-            && await pool.WriteAsync("schema.create", 0, static (c, _) => SqliteSchema.Create(c), cancellationToken).ConfigureAwait(false);
+            && await pool.WriteAsync("schema.create", 0, static (c, _) => SqliteSchema.Create(c, Tables), cancellationToken).ConfigureAwait(false);
         if (PersistenceEvents.IsEnabled)
         {
             var change = !wrote ? SchemaChange.None : state.Version is null ? SchemaChange.Created : SchemaChange.Migrated;

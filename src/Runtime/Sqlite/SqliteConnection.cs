@@ -10,7 +10,7 @@ namespace NativeAotPersistence.Sqlite;
 /// </summary>
 internal sealed partial class SqliteConnection : IDisposable
 {
-    private readonly sqlite3_stmt?[] _statements = new sqlite3_stmt?[(int)SqlId.Count];
+    private sqlite3_stmt?[] _statements = new sqlite3_stmt?[SqlStatement.Count];
     private readonly bool _ownsHandle;
     private bool _closed;
     private bool _payloadBound;
@@ -32,12 +32,16 @@ internal sealed partial class SqliteConnection : IDisposable
     public bool IsClosed => _closed;
 
     /// <summary>
-    /// Gets the cached statement for <paramref name="id"/> (preparing it on first use) as a scope that names
+    /// Gets the cached statement for <paramref name="sql"/> (preparing it on first use) as a scope that names
     /// <paramref name="operation"/> in every error and resets the statement when disposed:
-    /// <c>using var statement = c.Statement(SqlId.X, op);</c>.
+    /// <c>using var statement = c.Statement(SqliteCacheSql.Get, op);</c>.
     /// </summary>
-    public SqliteStatement Statement(SqlId id, string operation) =>
-        new(this, _statements[(int)id] ?? Prepare(id, operation), operation);
+    public SqliteStatement Statement(SqlStatement sql, string operation)
+    {
+        var statements = _statements;
+        var id = sql.Id;
+        return new(this, (uint)id < (uint)statements.Length && statements[id] is { } cached ? cached : Prepare(sql, operation), operation);
+    }
 
     /// <summary>
     /// Resets a statement after use so it holds no read transaction. Bindings are cleared too when a payload was bound,
@@ -58,9 +62,9 @@ internal sealed partial class SqliteConnection : IDisposable
     public int Check(int rc, string operation) => SqliteErrors.Check(rc, Handle, operation, DataSource);
 
     /// <summary>Steps a statement that returns no rows (or whose rows are ignored) and resets it.</summary>
-    public int Execute(SqlId id, string operation)
+    public int Execute(SqlStatement sql, string operation)
     {
-        using var statement = Statement(id, operation);
+        using var statement = Statement(sql, operation);
         return statement.Step();
     }
 
@@ -99,12 +103,12 @@ internal sealed partial class SqliteConnection : IDisposable
     public TResult InTransaction<TState, TResult>(TState state, Func<SqliteConnection, TState, TResult> body, string operation)
     {
         var nested = InTransactionNow;
-        Execute(nested ? SqlId.SavepointTransaction : SqlId.BeginImmediate, operation);
+        Execute(nested ? SqliteEngineSql.SavepointTransaction : SqliteEngineSql.BeginImmediate, operation);
         TResult result;
         try
         {
             result = body(this, state);
-            Execute(nested ? SqlId.ReleaseTransaction : SqlId.Commit, operation);
+            Execute(nested ? SqliteEngineSql.ReleaseTransaction : SqliteEngineSql.Commit, operation);
         }
         catch
         {
@@ -161,10 +165,16 @@ internal sealed partial class SqliteConnection : IDisposable
         }
     }
 
-    private sqlite3_stmt Prepare(SqlId id, string operation)
+    /// <summary>Prepares a statement on first use; the cache grows when a kind's statements were declared after this connection opened.</summary>
+    private sqlite3_stmt Prepare(SqlStatement sql, string operation)
     {
-        Check(sqlite3_prepare_v3(Handle, SqlText.Get(id), SQLITE_PREPARE_PERSISTENT, out var statement), operation);
-        _statements[(int)id] = statement;
+        Check(sqlite3_prepare_v3(Handle, sql.Utf8, SQLITE_PREPARE_PERSISTENT, out var statement), operation);
+        if (sql.Id >= _statements.Length)
+        {
+            Array.Resize(ref _statements, Math.Max(SqlStatement.Count, sql.Id + 1));
+        }
+
+        _statements[sql.Id] = statement;
         return statement;
     }
 }

@@ -6,14 +6,14 @@ namespace NativeAotPersistence.Sqlite;
 internal static class SqliteCounts
 {
     /// <summary>Runs a <c>count(*), expired</c> query over the namespace (<c>?1</c>–<c>?2</c>, now as <c>?3</c>).</summary>
-    public static RowCounts LiveAndExpired(SqliteConnection c, SqlId sql, KeyNamespace ns, long nowMs, string op)
+    public static RowCounts LiveAndExpired(SqliteConnection c, SqlStatement sql, KeyNamespace ns, long nowMs, string op)
     {
         var (total, expired) = Pair(c, sql, ns, nowMs, op);
         return new RowCounts(total - expired, expired);
     }
 
     /// <summary>Runs a query over the namespace that returns two counts in one row.</summary>
-    public static (int First, int Second) Pair(SqliteConnection c, SqlId sql, KeyNamespace ns, long nowMs, string op)
+    public static (int First, int Second) Pair(SqliteConnection c, SqlStatement sql, KeyNamespace ns, long nowMs, string op)
     {
         using var statement = c.Statement(sql, op);
         statement.BindRange(ns, default);
@@ -27,7 +27,7 @@ internal static class SqliteCounts
     }
 
     /// <summary>Counts the rows a query over the namespace returns.</summary>
-    public static int Rows(SqliteConnection c, SqlId sql, KeyNamespace ns, string op)
+    public static int Rows(SqliteConnection c, SqlStatement sql, KeyNamespace ns, string op)
     {
         using var statement = c.Statement(sql, op);
         statement.BindRange(ns, default);

@@ -1,16 +1,16 @@
 namespace NativeAotPersistence.Sqlite;
 
-/// <summary>What every SQLite provider shares: its adapter's connections, clock and payload context.</summary>
+/// <summary>What every SQLite provider shares: its context's connections, clock and payload context.</summary>
 internal abstract class SqliteProvider
 {
-    protected SqliteProvider(SqliteAdapter adapter)
+    protected SqliteProvider(SqliteContext context)
     {
-        Adapter = adapter;
-        Time = adapter.Options.TimeProvider;
-        Prefix = adapter.Options.KeyPrefix;
+        Context = context;
+        Time = context.Options.TimeProvider;
+        Prefix = context.Options.KeyPrefix;
     }
 
-    protected SqliteAdapter Adapter { get; }
+    protected SqliteContext Context { get; }
 
     protected TimeProvider Time { get; }
 
@@ -18,13 +18,13 @@ internal abstract class SqliteProvider
 
     protected string Prefix { get; }
 
-    protected SqliteConnectionPool Pool => Adapter.Pool;
+    protected SqliteConnectionPool Pool => Context.Pool;
 
     protected long NowMs => Ttl.NowMs(Time);
 
-    public PayloadContext? Payloads => Adapter.Options.Payloads;
+    public PayloadContext? Payloads => Context.Options.Payloads;
 
-    protected PayloadTypeInfo<T> Resolve<T>() => PayloadResolver.Resolve<T>(Adapter.Options.Payloads);
+    protected PayloadTypeInfo<T> Resolve<T>() => PayloadResolver.Resolve<T>(Context.Options.Payloads);
 
     /// <summary>Completes with the value, awaiting only when the operation went asynchronous.</summary>
     protected static ValueTask<TOut> Map<TIn, TOut>(ValueTask<TIn> task, Func<TIn, TOut> map)

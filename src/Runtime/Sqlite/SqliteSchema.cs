@@ -13,86 +13,13 @@ internal static class SqliteSchema
 
     public const string MetaTable = "go_goscope_meta";
 
-    /// <summary>Every table the library needs, in creation order.</summary>
-    public static readonly string[] Tables =
-    [
-        MetaTable,
-        "go_goscope_cache",
-        "go_goscope_circuit",
-        "go_goscope_checkpoints",
-        "go_goscope_idempotency",
-        "go_goscope_locks",
-    ];
-
-    // Every time column holds Unix epoch milliseconds.
-    private const string CreateScript = """
+    // The engine's own table: the schema version and what kinds keep for the whole database (the lock fencing counter).
+    // Every time column of every kind holds Unix epoch milliseconds.
+    private const string CreateMetaScript = """
         CREATE TABLE IF NOT EXISTS go_goscope_meta (
           key TEXT PRIMARY KEY,
           value TEXT NOT NULL
         );
-        CREATE TABLE IF NOT EXISTS go_goscope_cache (
-          key TEXT PRIMARY KEY,
-          value TEXT NOT NULL,
-          expires_at INTEGER,
-          created_at INTEGER,
-          sliding_ms INTEGER,
-          absolute_expires_at INTEGER
-        );
-        CREATE INDEX IF NOT EXISTS idx_cache_expires ON go_goscope_cache(expires_at);
-        CREATE TABLE IF NOT EXISTS go_goscope_circuit (
-          key TEXT PRIMARY KEY,
-          state TEXT NOT NULL,
-          failure_count INTEGER NOT NULL DEFAULT 0,
-          last_failure_time INTEGER,
-          last_success_time INTEGER,
-          updated_at INTEGER NOT NULL
-        );
-        CREATE TABLE IF NOT EXISTS go_goscope_checkpoints (
-          id TEXT PRIMARY KEY,
-          task_id TEXT NOT NULL,
-          sequence INTEGER NOT NULL,
-          timestamp INTEGER NOT NULL,
-          progress INTEGER NOT NULL DEFAULT 0,
-          data TEXT NOT NULL,
-          estimated_time_remaining INTEGER,
-          created_at INTEGER
-        );
-        CREATE INDEX IF NOT EXISTS idx_checkpoints_task ON go_goscope_checkpoints(task_id);
-        CREATE INDEX IF NOT EXISTS idx_checkpoints_sequence ON go_goscope_checkpoints(task_id, sequence);
-        CREATE TABLE IF NOT EXISTS go_goscope_idempotency (
-          key TEXT PRIMARY KEY,
-          value TEXT NOT NULL,
-          expires_at INTEGER,
-          created_at INTEGER,
-          updated_at INTEGER
-        );
-        CREATE INDEX IF NOT EXISTS idx_idempotency_expires ON go_goscope_idempotency(expires_at) WHERE expires_at IS NOT NULL;
-        CREATE TABLE IF NOT EXISTS go_goscope_locks (
-          key TEXT PRIMARY KEY,
-          owner TEXT NOT NULL,
-          expires_at INTEGER NOT NULL,
-          fencing_token INTEGER NOT NULL,
-          holder_host TEXT,
-          holder_pid INTEGER,
-          holder_start INTEGER
-        );
-        INSERT INTO go_goscope_meta(key, value) VALUES ('lock_fencing_counter', '0') ON CONFLICT(key) DO NOTHING;
-        """;
-
-    /// <summary>Version 1 → 2: sliding expiry for cache entries (two nullable columns; existing rows keep their expiry).</summary>
-    private const string MigrateFrom1Script = """
-        ALTER TABLE go_goscope_cache ADD COLUMN sliding_ms INTEGER;
-        ALTER TABLE go_goscope_cache ADD COLUMN absolute_expires_at INTEGER;
-        """;
-
-    /// <summary>
-    /// Version 2 → 3: who holds each lock (host identity, process id and start time), so a holder that died on the same
-    /// host is taken over at once. Existing rows have no holder and are judged by their TTL.
-    /// </summary>
-    private const string MigrateFrom2Script = """
-        ALTER TABLE go_goscope_locks ADD COLUMN holder_host TEXT;
-        ALTER TABLE go_goscope_locks ADD COLUMN holder_pid INTEGER;
-        ALTER TABLE go_goscope_locks ADD COLUMN holder_start INTEGER;
         """;
 
     private const string RecordVersionScript =
@@ -105,11 +32,11 @@ internal static class SqliteSchema
         public bool IsComplete => MissingTables.Count == 0 && Version == CurrentVersion;
     }
 
-    /// <summary>Reads which tables exist and the schema version. Changes nothing.</summary>
-    public static State Inspect(SqliteConnection connection, string operation)
+    /// <summary>Reads which of the kinds' <paramref name="tables"/> (and the meta table) exist and the schema version. Changes nothing.</summary>
+    public static State Inspect(SqliteConnection connection, IReadOnlyList<SqliteTable> tables, string operation)
     {
         var present = new HashSet<string>(StringComparer.Ordinal);
-        using (var statement = connection.Statement(SqlId.SchemaObjects, operation))
+        using (var statement = connection.Statement(SqliteEngineSql.SchemaObjects, operation))
         {
             while (statement.StepRow())
             {
@@ -117,7 +44,7 @@ internal static class SqliteSchema
             }
         }
 
-        var missing = Tables.Where(t => !present.Contains(t)).ToArray();
+        var missing = tables.Select(t => t.Name).Prepend(MetaTable).Where(t => !present.Contains(t)).ToArray();
         int? version = null;
         if (present.Contains(MetaTable))
         {
@@ -139,7 +66,7 @@ internal static class SqliteSchema
 
     public static string? ReadMeta(SqliteConnection connection, ReadOnlySpan<byte> key, string operation)
     {
-        using var statement = connection.Statement(SqlId.MetaGet, operation);
+        using var statement = connection.Statement(SqliteEngineSql.MetaGet, operation);
         statement.BindText(1, key);
         return statement.StepRow()
             ? sqlite3_column_text(statement.Handle, 0).utf8_to_string()
@@ -158,32 +85,37 @@ internal static class SqliteSchema
             state.Version, state.MissingTables, createTables: false, $"The database '{dataSource}'", "tables",
             "Open it once for writing to create or migrate it.", dataSource, "it was opened read-only");
 
-    /// <summary>Creates whatever is missing and records the version, in one transaction. Returns whether it wrote.</summary>
-    public static bool Create(SqliteConnection connection)
+    /// <summary>
+    /// Creates whatever of the meta table and the kinds' <paramref name="tables"/> is missing, brings tables an older
+    /// version created up to this one, and records the version: in one transaction. Returns whether it wrote.
+    /// </summary>
+    public static bool Create(SqliteConnection connection, IReadOnlyList<SqliteTable> tables)
     {
         const string operation = "schema.create";
-        return connection.InTransaction(0, static (c, _) =>
+        return connection.InTransaction(tables, static (c, tables) =>
         {
             // Another connection may have created or upgraded the schema since we looked.
-            var state = Inspect(c, operation);
+            var state = Inspect(c, tables, operation);
             Validate(state, createTables: true, c.DataSource);
             if (state.IsComplete)
             {
                 return false;
             }
 
-            // Tables of an older version (or of the unversioned original) gain the columns added since.
-            var cacheExisted = !state.MissingTables.Contains("go_goscope_cache");
-            var locksExisted = !state.MissingTables.Contains("go_goscope_locks");
-            c.ExecuteScript(CreateScript, operation);
-            if (cacheExisted && (state.Version ?? 1) < 2)
+            // A table of an older version (or of the unversioned original, version 1) gains the columns added since.
+            var from = state.Version ?? 1;
+            c.ExecuteScript(CreateMetaScript, operation);
+            foreach (var table in tables)
             {
-                c.ExecuteScript(MigrateFrom1Script, operation);
-            }
-
-            if (locksExisted && (state.Version ?? 1) < 3)
-            {
-                c.ExecuteScript(MigrateFrom2Script, operation);
+                var existed = !state.MissingTables.Contains(table.Name);
+                c.ExecuteScript(table.Create, operation);
+                foreach (var (version, script) in table.Migrations)
+                {
+                    if (existed && from < version)
+                    {
+                        c.ExecuteScript(script, operation);
+                    }
+                }
             }
 
             c.ExecuteScript(RecordVersionScript, operation);

@@ -3,10 +3,10 @@ using System.Globalization;
 namespace NativeAotPersistence.Sqlite;
 
 /// <summary>The store-level members of the admin statistics: schema version, file, size and pages.</summary>
-internal sealed class SqliteStoreStats(SqliteAdapter adapter) : IAdminSource
+internal sealed class SqliteStoreStats(SqliteContext context) : IAdminSource
 {
     public ValueTask<PersistenceStats> AddStatsAsync(PersistenceStats stats, CancellationToken cancellationToken) =>
-        adapter.Pool.ReadAsync("admin.stats", stats, static (c, stats) =>
+        context.Pool.ReadAsync("admin.stats", stats, static (c, stats) =>
         {
             const string op = "admin.stats";
             return stats with

@@ -62,22 +62,31 @@ public partial class SecurityTests
     }
 
     [Fact]
-    public void TheSqlRegistry_HoldsOnlyUtf8Literals()
+    public void TheSqlRegistries_HoldOnlyLiterals()
     {
-        var source = File.ReadAllText(Path.Combine(RuntimeSourceDirectory(), "Sqlite", "SqlText.cs"));
-        var arms = SqlTextArm().Matches(source);
-        Assert.True(arms.Count >= 30, $"Only {arms.Count} SqlText arms recognized.");
-        foreach (Match arm in arms)
+        // Every kind declares its statements (and its table) in its own Sqlite*Sql.cs; the engine has SqliteEngineSql.cs.
+        var registries = Directory.EnumerateFiles(RuntimeSourceDirectory(), "Sqlite*Sql.cs", SearchOption.AllDirectories).ToList();
+        Assert.True(registries.Count >= 6, $"Only {registries.Count} SQL registries found.");
+        var statements = 0;
+        foreach (var file in registries)
         {
-            var body = arm.Groups["body"].Value.Trim();
-            Assert.True(
-                Utf8Literal().IsMatch(body),
-                $"SqlText arm {arm.Groups["id"].Value} is not a plain u8 literal: {body}");
+            var source = File.ReadAllText(file);
+            foreach (Match declaration in SqlStatementDeclaration().Matches(source))
+            {
+                statements++;
+                var body = declaration.Groups["body"].Value.Trim();
+                Assert.True(
+                    Utf8Literal().IsMatch(body),
+                    $"{Path.GetFileName(file)}: {declaration.Groups["id"].Value} is not a plain u8 literal: {body}");
+            }
+
+            Assert.DoesNotContain("$\"", source, StringComparison.Ordinal);
+            Assert.DoesNotContain("string.Concat", source, StringComparison.Ordinal);
+            Assert.DoesNotContain("string.Format", source, StringComparison.Ordinal);
+            Assert.DoesNotContain("\" +", source, StringComparison.Ordinal);
         }
 
-        Assert.DoesNotContain("$\"", source, StringComparison.Ordinal);
-        Assert.DoesNotContain("string.Concat", source, StringComparison.Ordinal);
-        Assert.DoesNotContain("string.Format", source, StringComparison.Ordinal);
+        Assert.True(statements >= 45, $"Only {statements} statements recognized.");
     }
 
     [Theory]
@@ -97,7 +106,7 @@ public partial class SecurityTests
     [Theory]
     [InlineData("c.ExecuteScript(\"PRAGMA synchronous=NORMAL;\", \"connect\");")]
     [InlineData("sqlite3_exec(Handle, \"ROLLBACK TO nap_tx; RELEASE nap_tx;\");")]
-    [InlineData("sqlite3_prepare_v3(Handle, SqlText.Get(id), SQLITE_PREPARE_PERSISTENT, out var statement);")]
+    [InlineData("sqlite3_prepare_v3(Handle, sql.Utf8, SQLITE_PREPARE_PERSISTENT, out var statement);")]
     [InlineData("c.ExecuteScript(CreateScript, operation);")]
     [InlineData("c.ExecuteScript(s.Full ? \"PRAGMA synchronous=FULL;\" : \"PRAGMA synchronous=NORMAL;\", \"connect\");")]
     [InlineData("c.QueryText(\"\"\"\n SELECT 1 \n\"\"\", op);")]
@@ -165,7 +174,7 @@ public partial class SecurityTests
         return Utf8Literal().IsMatch(expression)
             || StringLiteral().IsMatch(expression)
             || constants.Contains(expression)
-            || SqlTextGet().IsMatch(expression);
+            || SqlRegistryText().IsMatch(expression);
     }
 
     private static List<string> SplitArguments(string code, int start) => SplitTopLevel(ReadUntilClose(code, start), ',');
@@ -322,11 +331,13 @@ public partial class SecurityTests
     [GeneratedRegex(@"^(?:""(?:[^""\\\n]|\\.)*""|@""(?:[^""]|"""")*""|""{3,}[\s\S]*?""{3,})$")]
     private static partial Regex StringLiteral();
 
-    [GeneratedRegex(@"^SqlText\.Get\(\s*[\w.]+\s*\)$")]
-    private static partial Regex SqlTextGet();
+    // The statement registry's text (sql.Utf8) and a kind's table scripts (table.Create, a migration's script): every
+    // one a literal, which TheSqlRegistries_HoldOnlyLiterals checks where they are declared.
+    [GeneratedRegex(@"^(?:sql\.Utf8|table\.Create|script)$")]
+    private static partial Regex SqlRegistryText();
 
-    [GeneratedRegex(@"SqlId\.(?<id>\w+)\s*=>\s*(?<body>[\s\S]*?u8),\s*$", RegexOptions.Multiline)]
-    private static partial Regex SqlTextArm();
+    [GeneratedRegex(@"SqlStatement\s+(?<id>\w+)\s*=\s*new\((?<body>[\s\S]*?u8)\);", RegexOptions.Multiline)]
+    private static partial Regex SqlStatementDeclaration();
 
     [Fact]
     public async Task FilesCreatedUnderAPermissiveUmask_DatabaseWalShmAndBackup_AreStillOwnerOnly()

@@ -86,7 +86,7 @@ public sealed class GroupCommitTests : IAsyncLifetime
         static ValueTask<int> Insert(GroupCommit groupCommit, string key) =>
             groupCommit.Enqueue("test.insert", key, static (c, key) =>
             {
-                using var statement = c.Statement(SqlId.CacheSet, "test.insert");
+                using var statement = c.Statement(SqliteCacheSql.Set, "test.insert");
                 statement.BindText(1, "cache:" + key);
                 statement.BindText(2, "1"u8);
                 statement.BindInt64(3, null);

@@ -1,0 +1,83 @@
+using NativeAotPersistence.Sqlite;
+
+namespace NativeAotPersistence;
+
+/// <summary>The cache's SQL on SQLite: its statements and its table (one row per key, expiry in Unix milliseconds).</summary>
+/// <remarks>Key ranges (<c>key &gt;= ?1 AND key &lt; ?2</c>) select one adapter's namespace under the BINARY collation.</remarks>
+internal static class SqliteCacheSql
+{
+    /// <summary>The table, what belongs to it, and the columns later schema versions added.</summary>
+    public static readonly SqliteTable Table = new(
+        "go_goscope_cache",
+        """
+        CREATE TABLE IF NOT EXISTS go_goscope_cache (
+          key TEXT PRIMARY KEY,
+          value TEXT NOT NULL,
+          expires_at INTEGER,
+          created_at INTEGER,
+          sliding_ms INTEGER,
+          absolute_expires_at INTEGER
+        );
+        CREATE INDEX IF NOT EXISTS idx_cache_expires ON go_goscope_cache(expires_at);
+        """,
+        // Version 2: sliding expiry (two nullable columns; existing rows keep their expiry).
+        (2, """
+        ALTER TABLE go_goscope_cache ADD COLUMN sliding_ms INTEGER;
+        ALTER TABLE go_goscope_cache ADD COLUMN absolute_expires_at INTEGER;
+        """));
+
+    // ?1 key, ?2 now (ms)
+    // No row: a miss. A NULL value (never stored: the column is NOT NULL): the entry expired. Column 1 is NULL unless
+    // the entry slides; a hit on a sliding entry then renews it (CacheRefresh). The expiry test costs the same here
+    // as in a WHERE clause, and tells an expired entry from a missing one without a second statement.
+    public static readonly SqlStatement Get = new("SELECT CASE WHEN expires_at IS NULL OR expires_at > ?2 THEN value END, sliding_ms FROM go_goscope_cache WHERE key = ?1"u8);
+
+    // ?1 key, ?2 value, ?3 expires_at, ?4 now
+    public static readonly SqlStatement Set = new("""
+        INSERT INTO go_goscope_cache(key, value, expires_at, created_at) VALUES (?1, ?2, ?3, ?4)
+        ON CONFLICT(key) DO UPDATE SET value = excluded.value, expires_at = excluded.expires_at, created_at = excluded.created_at,
+          sliding_ms = NULL, absolute_expires_at = NULL
+        """u8);
+
+    // ?1 key, ?2 value, ?3 expires_at, ?4 now, ?5 sliding_ms, ?6 absolute_expires_at
+    public static readonly SqlStatement SetEntry = new("""
+        INSERT INTO go_goscope_cache(key, value, expires_at, created_at, sliding_ms, absolute_expires_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+        ON CONFLICT(key) DO UPDATE SET value = excluded.value, expires_at = excluded.expires_at, created_at = excluded.created_at,
+          sliding_ms = excluded.sliding_ms, absolute_expires_at = excluded.absolute_expires_at
+        """u8);
+
+    // ?1 key, ?2 now: renews a live sliding entry (never past its absolute expiry); returns a row if the entry is live.
+    public static readonly SqlStatement Refresh = new("""
+        UPDATE go_goscope_cache SET expires_at = CASE WHEN sliding_ms IS NULL THEN expires_at
+          ELSE min(?2 + sliding_ms, coalesce(absolute_expires_at, ?2 + sliding_ms)) END
+        WHERE key = ?1 AND (expires_at IS NULL OR expires_at > ?2) RETURNING 1
+        """u8);
+
+    public static readonly SqlStatement Add = new("""
+        INSERT INTO go_goscope_cache(key, value, expires_at, created_at) VALUES (?1, ?2, ?3, ?4)
+        ON CONFLICT(key) DO UPDATE SET value = excluded.value, expires_at = excluded.expires_at, created_at = excluded.created_at,
+          sliding_ms = NULL, absolute_expires_at = NULL
+        WHERE go_goscope_cache.expires_at IS NOT NULL AND go_goscope_cache.expires_at <= excluded.created_at
+        """u8);
+
+    public static readonly SqlStatement Delete = new("DELETE FROM go_goscope_cache WHERE key = ?1 RETURNING expires_at IS NULL OR expires_at > ?2"u8);
+
+    public static readonly SqlStatement Has = new("SELECT 1 FROM go_goscope_cache WHERE key = ?1 AND (expires_at IS NULL OR expires_at > ?2)"u8);
+
+    // ?1 lo, ?2 hi, ?3 now, ?4 limit
+    public static readonly SqlStatement Clear = new("DELETE FROM go_goscope_cache WHERE key >= ?1 AND key < ?2"u8);
+
+    public static readonly SqlStatement Keys = new("SELECT key FROM go_goscope_cache WHERE key >= ?1 AND key < ?2 AND (expires_at IS NULL OR expires_at > ?3)"u8);
+
+    // INDEXED BY: the sweep must walk the expired rows, never the whole namespace (a planner choice without ANALYZE).
+    public static readonly SqlStatement Sweep = new("""
+        DELETE FROM go_goscope_cache WHERE rowid IN (
+          SELECT rowid FROM go_goscope_cache INDEXED BY idx_cache_expires
+          WHERE expires_at <= ?3 AND key >= ?1 AND key < ?2 LIMIT ?4)
+        """u8);
+
+    // Inspection, all by namespace range: ?1 lo, ?2 hi, ?3 now
+    public static readonly SqlStatement AdminCounts = new("""
+        SELECT count(*), coalesce(sum(expires_at IS NOT NULL AND expires_at <= ?3), 0) FROM go_goscope_cache WHERE key >= ?1 AND key < ?2
+        """u8);
+}

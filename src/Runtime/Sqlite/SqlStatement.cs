@@ -1,0 +1,36 @@
+namespace NativeAotPersistence.Sqlite;
+
+/// <summary>
+/// One constant SQL text that each connection prepares once (<c>SQLITE_PREPARE_PERSISTENT</c>) and reuses. Every kind
+/// declares its own as <see langword="static"/> <see langword="readonly"/> fields of its <c>Sqlite…Sql</c> class; the
+/// engine knows none of them. User strings are only ever bound as parameters.
+/// </summary>
+internal sealed class SqlStatement
+{
+    private static int s_count;
+
+    /// <summary>Declares a statement; <paramref name="utf8"/> is its text.</summary>
+    public SqlStatement(ReadOnlySpan<byte> utf8)
+    {
+        Utf8 = utf8.ToArray();
+        Id = Interlocked.Increment(ref s_count) - 1;
+    }
+
+    /// <summary>Gets how many statements have been declared so far: the size a connection's statement cache starts at.</summary>
+    public static int Count => Volatile.Read(ref s_count);
+
+    /// <summary>Gets the statement's slot in every connection's statement cache.</summary>
+    public int Id { get; }
+
+    /// <summary>Gets the SQL text as UTF-8.</summary>
+    public byte[] Utf8 { get; }
+}
+
+/// <summary>
+/// A kind's table on SQLite: what creates it (tables, indexes, seed rows, all <c>IF NOT EXISTS</c>), and the columns
+/// later schema versions added to it, for a table an older version created.
+/// </summary>
+/// <param name="Name">The table, which <see cref="SqliteSchema"/> looks for.</param>
+/// <param name="Create">The script that creates the table and what belongs to it; it runs after the meta table exists.</param>
+/// <param name="Migrations">Per schema version, the script that brings a table an older version created up to it.</param>
+internal sealed record SqliteTable(string Name, string Create, params IReadOnlyList<(int Version, string Script)> Migrations);
