@@ -65,31 +65,27 @@ internal sealed class ConnectionGate
         }
 
         // This caller holds the gate: hand it to the next waiter that was not cancelled, or free it.
-        while (true)
+        Waiter? next = null;
+        lock (_sync)
         {
-            Waiter? next = null;
-            lock (_sync)
+            while (_waiters.TryDequeue(out var waiter))
             {
-                while (_waiters.TryDequeue(out var waiter))
+                Interlocked.Decrement(ref _waiting);
+                if (waiter.TryClaim())
                 {
-                    Interlocked.Decrement(ref _waiting);
-                    if (waiter.TryClaim())
-                    {
-                        next = waiter;
-                        break;
-                    }
-                }
-
-                if (next is null)
-                {
-                    Volatile.Write(ref _held, 0);
-                    return;
+                    next = waiter;
+                    break;
                 }
             }
 
-            next.Grant();
-            return;
+            if (next is null)
+            {
+                Volatile.Write(ref _held, 0);
+                return;
+            }
         }
+
+        next.Grant();
     }
 
     private sealed class Waiter : TaskCompletionSource
