@@ -31,6 +31,12 @@ if (args is ["--writes", ..])
     return;
 }
 
+if (args is ["--engine", ..])
+{
+    await EngineRatios.RunAsync(args);
+    return;
+}
+
 if (args is ["--probe", ..])
 {
     await ProbeLatency.RunAsync(args);
