@@ -60,7 +60,7 @@ internal sealed partial class SqliteConnection : IDisposable
     /// <summary>
     /// Gets the cached statement for <paramref name="sql"/> (preparing it on first use) as a scope that names
     /// <paramref name="operation"/> in every error and resets the statement when disposed:
-    /// <c>using var statement = c.Statement(SqliteCacheSql.Get, op);</c>.
+    /// <c>using var statement = c.Statement(SomeKindSql.Get, op);</c>.
     /// </summary>
     public SqliteStatement Statement(SqlStatement sql, string operation)
     {

@@ -6,7 +6,7 @@ using static SQLitePCL.raw;
 namespace NativeAotPersistence.Sqlite;
 
 /// <summary>
-/// One use of a cached statement: <c>using var statement = c.Statement(SqliteCacheSql.Get, op);</c> binds, steps and reads it with
+/// One use of a cached statement: <c>using var statement = c.Statement(SomeKindSql.Get, op);</c> binds, steps and reads it with
 /// the operation's name carried along (every error names it), and resets it when disposed. A <see langword="ref"/>
 /// struct: nothing is allocated, nothing is boxed, and it cannot outlive the caller's hold on the connection.
 /// </summary>
