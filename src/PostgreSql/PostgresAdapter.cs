@@ -144,7 +144,7 @@ public sealed class PostgresAdapter : IPersistenceAdapter, IAdapterLifecycle
             {
                 var database = new PgDatabase(source, DataSource, Options.BusyTimeout);
                 var change = await database.RunAsync("connect", PgWork.Read, (Options.CreateTables, DataSource), static (c, s, ct) =>
-                    PgSchema.EnsureAsync(c, s.CreateTables, s.DataSource, ct), cancellationToken).ConfigureAwait(false);
+                    s_schema.EnsureAsync(c, s.CreateTables, s.DataSource, ct), cancellationToken).ConfigureAwait(false);
                 if (BackendEvents.IsEnabled)
                 {
                     BackendEvents.Connected(new PersistenceConnected("postgresql", DataSource, PgSchema.CurrentVersion, change));
@@ -246,6 +246,13 @@ public sealed class PostgresAdapter : IPersistenceAdapter, IAdapterLifecycle
         }
     }
 
+    /// <summary>
+    /// The kinds' pieces of the schema, registered here beside the providers <see cref="CreateCore"/> builds: one per
+    /// kind, in the order they are created in (the engine adds its meta table first and the schema version last).
+    /// </summary>
+    private static readonly PgSchema s_schema = new(
+        PgCacheSql.Schema, PgCircuitBreakerSql.Schema, PgCheckpointSql.Schema, PgIdempotencySql.Schema, PgLockSql.Schema);
+
     private AdapterCore CreateCore() => new(Options, DataSource, this, new BackendProviders
     {
         Cache = new PgCacheProvider(this),
@@ -253,6 +260,6 @@ public sealed class PostgresAdapter : IPersistenceAdapter, IAdapterLifecycle
         CircuitBreakers = new PgCircuitBreakerStateProvider(this),
         Checkpoints = new PgCheckpointProvider(this),
         Idempotency = new PgIdempotencyProvider(this),
-        Store = new PgStoreStats(this),
+        Store = new PgStoreStats(this, s_schema),
     });
 }
