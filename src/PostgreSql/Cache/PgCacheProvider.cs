@@ -9,8 +9,8 @@ internal sealed partial class PgCacheProvider : PgProvider, ICacheProvider
     private readonly KeyNamespace _ns;
     private readonly SweepSchedule _sweeps = new();
 
-    public PgCacheProvider(PostgresAdapter adapter)
-        : base(adapter)
+    public PgCacheProvider(PgContext context)
+        : base(context)
     {
         _ns = new KeyNamespace(Prefix, "cache");
     }

@@ -9,8 +9,8 @@ internal sealed partial class PgCheckpointProvider : PgProvider, ICheckpointProv
     private readonly KeyNamespace _ids;
     private readonly KeyNamespace _tasks;
 
-    public PgCheckpointProvider(PostgresAdapter adapter)
-        : base(adapter)
+    public PgCheckpointProvider(PgContext context)
+        : base(context)
     {
         _ids = new KeyNamespace(Prefix, "checkpoint");
         _tasks = new KeyNamespace(Prefix, "task");

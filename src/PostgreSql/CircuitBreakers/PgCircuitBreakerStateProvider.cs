@@ -8,8 +8,8 @@ internal sealed partial class PgCircuitBreakerStateProvider : PgProvider, ICircu
 {
     private readonly KeyNamespace _ns;
 
-    public PgCircuitBreakerStateProvider(PostgresAdapter adapter)
-        : base(adapter)
+    public PgCircuitBreakerStateProvider(PgContext context)
+        : base(context)
     {
         _ns = new KeyNamespace(Prefix, "circuit");
     }

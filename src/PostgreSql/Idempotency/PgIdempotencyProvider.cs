@@ -8,8 +8,8 @@ internal sealed partial class PgIdempotencyProvider : PgProvider, IIdempotencySt
     private readonly KeyNamespace _ns;
     private readonly SweepSchedule _sweeps = new();
 
-    public PgIdempotencyProvider(PostgresAdapter adapter)
-        : base(adapter)
+    public PgIdempotencyProvider(PgContext context)
+        : base(context)
     {
         _ns = new KeyNamespace(Prefix, "idempotency");
     }
@@ -111,8 +111,18 @@ internal sealed partial class PgIdempotencyProvider : PgProvider, IIdempotencySt
     public ValueTask<T> ExecuteOnceAsync<T>(string key, TimeSpan? ttl, Func<CancellationToken, ValueTask<T>> action, CancellationToken cancellationToken = default) =>
         ExecuteOnceAsync(key, ttl, action, Resolve<T>(), cancellationToken);
 
+    // The adapter's database locks are the lease store that makes other processes wait; with LockScope.Process the
+    // adapter's locks are the process's and the in-process gate is enough (no lease).
     public ValueTask<T> ExecuteOnceAsync<T>(string key, TimeSpan? ttl, Func<CancellationToken, ValueTask<T>> action, PayloadTypeInfo<T> typeInfo, CancellationToken cancellationToken = default) =>
-        ExecuteOnce.RunAsync(this, Adapter.Locks as PgLockProvider, Adapter.Options.DefaultLockTtl, key, ttl, action, typeInfo, cancellationToken);
+        ExecuteOnce.RunAsync(
+            this,
+            Context.Options.LockScope == LockScope.Database ? Context.Locks as ILeaseStore : null,
+            Context.Options.DefaultLockTtl,
+            key,
+            ttl,
+            action,
+            typeInfo,
+            cancellationToken);
 
     public ValueTask<int> PruneAsync(CancellationToken cancellationToken) =>
         Db.RunAsync("idempotency.prune", PgWork.Idempotent, (_ns, NowMs), static (c, s, ct) =>

@@ -1,11 +1,11 @@
 namespace NativeAotPersistence.PostgreSql;
 
 /// <summary>The store-level members of the admin statistics: schema version, server, size of the tables.</summary>
-internal sealed class PgStoreStats(PostgresAdapter adapter, PgSchema schema) : IAdminSource
+internal sealed class PgStoreStats(PgContext context, PgSchema schema) : IAdminSource
 {
     public ValueTask<PersistenceStats> AddStatsAsync(PersistenceStats stats, CancellationToken cancellationToken)
     {
-        var db = adapter.Database;
+        var db = context.Database;
         return db.RunAsync("admin.stats", PgWork.Read, (stats, db.DataSource, schema.AdminSizeSql), static async (c, s, ct) =>
         {
             int version;

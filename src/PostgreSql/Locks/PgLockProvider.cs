@@ -24,18 +24,18 @@ internal sealed partial class PgLockProvider : PgProvider, ILockProvider, ILease
 {
     private readonly KeyNamespace _ns;
 
-    public PgLockProvider(PostgresAdapter adapter)
-        : base(adapter)
+    public PgLockProvider(PgContext context)
+        : base(context)
     {
         _ns = new KeyNamespace(Prefix, "lock");
-        DefaultTtl = adapter.Options.DefaultLockTtl;
+        DefaultTtl = context.Options.DefaultLockTtl;
     }
 
     public TimeSpan DefaultTtl { get; }
 
     TimeProvider ILeaseStore.Time => Time;
 
-    string? ILeaseStore.DataSource => Adapter.DataSource;
+    string? ILeaseStore.DataSource => Context.DataSource;
 
     public async ValueTask<ILockHandle?> AcquireAsync(string key, TimeSpan ttl, string? owner = null, CancellationToken cancellationToken = default)
     {
@@ -184,7 +184,7 @@ internal sealed partial class PgLockProvider : PgProvider, ILockProvider, ILease
 
     public ValueTask<bool> ReleaseAsync(string key, string owner, long token, long expiresAtMs, CancellationToken cancellationToken)
     {
-        if (!Adapter.IsConnected)
+        if (!Context.IsConnected)
         {
             // Disposing a handle after the adapter disconnected is not an error; the row expires by its TTL.
             return new ValueTask<bool>(false);
