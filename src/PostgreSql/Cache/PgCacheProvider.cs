@@ -1,4 +1,3 @@
-using Npgsql;
 using NativeAotPersistence.PostgreSql;
 
 namespace NativeAotPersistence;
@@ -79,7 +78,7 @@ internal sealed partial class PgCacheProvider : PgProvider, ICacheProvider
 
             if (s.sweep)
             {
-                await TrySweepAsync(c, PgCacheSql.Sweep, s.self._ns, s.now, s.self._sweeps).ConfigureAwait(false);
+                await PgSweep.TrySweepAsync(c, PgCacheSql.Sweep, s.self._ns, s.now, s.self._sweeps).ConfigureAwait(false);
             }
 
             return changed;
@@ -168,29 +167,7 @@ internal sealed partial class PgCacheProvider : PgProvider, ICacheProvider
 
     /// <summary>Removes every expired entry of this namespace now.</summary>
     public ValueTask<int> PruneAsync(CancellationToken cancellationToken) =>
-        Db.RunAsync("cache.prune", PgWork.Idempotent, (_ns, NowMs), static (c, s, ct) => SweepAsync(c, PgCacheSql.Sweep, s._ns, s.NowMs, int.MaxValue, ct), cancellationToken);
-
-    internal static async ValueTask<int> SweepAsync(NpgsqlConnection c, string sql, KeyNamespace ns, long nowMs, int limit, CancellationToken cancellationToken)
-    {
-        await using var command = c.Command(sql).Range(ns).Int64(nowMs).Int64(limit);
-        return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-    }
-
-    /// <summary>
-    /// Best-effort reclaim after a committed write, on the same connection: its failure must not fail (or, by a retry,
-    /// repeat) the write it follows.
-    /// </summary>
-    internal static async ValueTask TrySweepAsync(NpgsqlConnection c, string sql, KeyNamespace ns, long nowMs, SweepSchedule schedule)
-    {
-        try
-        {
-            schedule.Swept(await SweepAsync(c, sql, ns, nowMs, SweepSchedule.Batch, CancellationToken.None).ConfigureAwait(false));
-        }
-        catch (NpgsqlException)
-        {
-            schedule.Swept(-1);
-        }
-    }
+        Db.RunAsync("cache.prune", PgWork.Idempotent, (_ns, NowMs), static (c, s, ct) => PgSweep.SweepAsync(c, PgCacheSql.Sweep, s._ns, s.NowMs, int.MaxValue, ct), cancellationToken);
 
     private ValueTask<bool> WriteAsync<T>(string sql, string operation, PgWork work, string key, T value, TimeSpan? ttl, PayloadTypeInfo<T> typeInfo, CancellationToken cancellationToken)
     {
@@ -210,7 +187,7 @@ internal sealed partial class PgCacheProvider : PgProvider, ICacheProvider
 
             if (s.sweep && s.sql == PgCacheSql.Set)
             {
-                await TrySweepAsync(c, PgCacheSql.Sweep, s.self._ns, s.now, s.self._sweeps).ConfigureAwait(false);
+                await PgSweep.TrySweepAsync(c, PgCacheSql.Sweep, s.self._ns, s.now, s.self._sweeps).ConfigureAwait(false);
             }
 
             return changed > 0;

@@ -59,7 +59,7 @@ internal sealed partial class PgIdempotencyProvider : PgProvider, IIdempotencySt
 
             if (s.sweep)
             {
-                await PgCacheProvider.TrySweepAsync(c, PgIdempotencySql.Sweep, s.self._ns, s.now, s.self._sweeps).ConfigureAwait(false);
+                await PgSweep.TrySweepAsync(c, PgIdempotencySql.Sweep, s.self._ns, s.now, s.self._sweeps).ConfigureAwait(false);
             }
 
             return 0;
@@ -126,5 +126,5 @@ internal sealed partial class PgIdempotencyProvider : PgProvider, IIdempotencySt
 
     public ValueTask<int> PruneAsync(CancellationToken cancellationToken) =>
         Db.RunAsync("idempotency.prune", PgWork.Idempotent, (_ns, NowMs), static (c, s, ct) =>
-            PgCacheProvider.SweepAsync(c, PgIdempotencySql.Sweep, s._ns, s.NowMs, int.MaxValue, ct), cancellationToken);
+            PgSweep.SweepAsync(c, PgIdempotencySql.Sweep, s._ns, s.NowMs, int.MaxValue, ct), cancellationToken);
 }
