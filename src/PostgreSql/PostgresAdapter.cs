@@ -31,7 +31,7 @@ public sealed class PostgresAdapter : IPersistenceAdapter, IAdapterLifecycle
     private readonly string? _connectionString;
     private readonly SemaphoreSlim _lifecycle = new(1, 1);
     private readonly AdapterCore _core;
-    private volatile PgDatabase? _database;
+    private readonly PgContext _context;
 
     /// <summary>
     /// Creates an adapter over a data source the caller built and owns; it is never disposed here. Call
@@ -47,7 +47,8 @@ public sealed class PostgresAdapter : IPersistenceAdapter, IAdapterLifecycle
         _borrowed = dataSource;
         Options = AdapterOptions.Validate(options ?? new PersistenceAdapterOptions());
         DataSource = Describe(dataSource.ConnectionString);
-        _core = CreateCore();
+        _context = new PgContext(Options, DataSource, () => Locks);
+        _core = CreateCore(_context);
     }
 
     private PostgresAdapter(string connectionString, PersistenceAdapterOptions options)
@@ -55,7 +56,8 @@ public sealed class PostgresAdapter : IPersistenceAdapter, IAdapterLifecycle
         _connectionString = connectionString;
         Options = options;
         DataSource = Describe(connectionString);
-        _core = CreateCore();
+        _context = new PgContext(Options, DataSource, () => Locks);
+        _core = CreateCore(_context);
     }
 
     /// <summary>Gets the options this adapter was created with.</summary>
@@ -65,7 +67,7 @@ public sealed class PostgresAdapter : IPersistenceAdapter, IAdapterLifecycle
     public string DataSource { get; }
 
     /// <inheritdoc />
-    public bool IsConnected => _database is not null;
+    public bool IsConnected => _context.IsConnected;
 
     /// <inheritdoc />
     public ICacheProvider Cache => _core.Cache;
@@ -87,9 +89,6 @@ public sealed class PostgresAdapter : IPersistenceAdapter, IAdapterLifecycle
 
     /// <inheritdoc />
     public IPersistenceAdmin Admin => _core.Admin;
-
-    /// <summary>Gets the connected database, or throws the lifecycle error every provider reports.</summary>
-    internal PgDatabase Database => _database ?? throw NotConnected();
 
     /// <summary>
     /// Creates an adapter that builds and owns a connection pool for <paramref name="connectionString"/> when
@@ -134,7 +133,7 @@ public sealed class PostgresAdapter : IPersistenceAdapter, IAdapterLifecycle
         await _lifecycle.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            if (_database is not null)
+            if (_context.IsConnected)
             {
                 return;
             }
@@ -144,13 +143,13 @@ public sealed class PostgresAdapter : IPersistenceAdapter, IAdapterLifecycle
             {
                 var database = new PgDatabase(source, DataSource, Options.BusyTimeout);
                 var change = await database.RunAsync("connect", PgWork.Read, (Options.CreateTables, DataSource), static (c, s, ct) =>
-                    PgSchema.EnsureAsync(c, s.CreateTables, s.DataSource, ct), cancellationToken).ConfigureAwait(false);
+                    s_schema.EnsureAsync(c, s.CreateTables, s.DataSource, ct), cancellationToken).ConfigureAwait(false);
                 if (BackendEvents.IsEnabled)
                 {
                     BackendEvents.Connected(new PersistenceConnected("postgresql", DataSource, PgSchema.CurrentVersion, change));
                 }
 
-                _database = database;
+                _context.Attach(database);
             }
             catch
             {
@@ -174,13 +173,11 @@ public sealed class PostgresAdapter : IPersistenceAdapter, IAdapterLifecycle
         await _lifecycle.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            var database = _database;
+            var database = _context.Detach();
             if (database is null)
             {
                 return;
             }
-
-            _database = null;
 
             // Process-scope locks live and die with the adapter's connection, as on SQLite.
             _core.OnDisconnected();
@@ -202,10 +199,7 @@ public sealed class PostgresAdapter : IPersistenceAdapter, IAdapterLifecycle
     /// <inheritdoc />
     public ValueTask<PruneResult> PruneAsync(CancellationToken cancellationToken = default) => _core.PruneAsync(cancellationToken);
 
-    void IAdapterLifecycle.EnsureConnected() => _ = Database;
-
-    internal InvalidOperationException NotConnected() => new(
-        $"The PostgreSQL adapter for '{DataSource}' is not connected: call ConnectAsync (or use PostgresAdapter.OpenAsync) before using its providers, and not after DisconnectAsync or DisposeAsync.");
+    void IAdapterLifecycle.EnsureConnected() => _ = _context.Database;
 
     /// <summary>The data source an owning adapter builds: the slim builder (no reflection), statements auto-prepared.</summary>
     private static NpgsqlDataSource BuildDataSource(string connectionString)
@@ -246,13 +240,21 @@ public sealed class PostgresAdapter : IPersistenceAdapter, IAdapterLifecycle
         }
     }
 
-    private AdapterCore CreateCore() => new(Options, DataSource, this, new BackendProviders
+    /// <summary>
+    /// The kinds' pieces of the schema, registered here beside the providers <see cref="CreateCore"/> builds: one per
+    /// kind, in the order they are created in (the engine adds its meta table first and the schema version last).
+    /// </summary>
+    private static readonly PgSchema s_schema = new(
+        PgCacheSql.Schema, PgCircuitBreakerSql.Schema, PgCheckpointSql.Schema, PgIdempotencySql.Schema, PgLockSql.Schema);
+
+    /// <summary>The providers, each given the adapter's one context (not the adapter), over the schema above.</summary>
+    private AdapterCore CreateCore(PgContext context) => new(Options, DataSource, this, new BackendProviders
     {
-        Cache = new PgCacheProvider(this),
-        DatabaseLocks = () => new PgLockProvider(this),
-        CircuitBreakers = new PgCircuitBreakerStateProvider(this),
-        Checkpoints = new PgCheckpointProvider(this),
-        Idempotency = new PgIdempotencyProvider(this),
-        Store = new PgStoreStats(this),
+        Cache = new PgCacheProvider(context),
+        DatabaseLocks = () => new PgLockProvider(context),
+        CircuitBreakers = new PgCircuitBreakerStateProvider(context),
+        Checkpoints = new PgCheckpointProvider(context),
+        Idempotency = new PgIdempotencyProvider(context),
+        Store = new PgStoreStats(context, s_schema),
     });
 }

@@ -1,16 +1,16 @@
 namespace NativeAotPersistence.PostgreSql;
 
-/// <summary>What every PostgreSQL provider shares: its adapter's database, clock and payload context.</summary>
+/// <summary>What every PostgreSQL provider shares: its adapter's context (database, options, clock, payload context).</summary>
 internal abstract class PgProvider
 {
-    protected PgProvider(PostgresAdapter adapter)
+    protected PgProvider(PgContext context)
     {
-        Adapter = adapter;
-        Time = adapter.Options.TimeProvider;
-        Prefix = adapter.Options.KeyPrefix;
+        Context = context;
+        Time = context.Time;
+        Prefix = context.Prefix;
     }
 
-    protected PostgresAdapter Adapter { get; }
+    protected PgContext Context { get; }
 
     protected TimeProvider Time { get; }
 
@@ -19,11 +19,11 @@ internal abstract class PgProvider
     protected string Prefix { get; }
 
     /// <summary>Gets the connected database, or throws the lifecycle error.</summary>
-    protected PgDatabase Db => Adapter.Database;
+    protected PgDatabase Db => Context.Database;
 
     protected long NowMs => Ttl.NowMs(Time);
 
-    public PayloadContext? Payloads => Adapter.Options.Payloads;
+    public PayloadContext? Payloads => Context.Options.Payloads;
 
-    protected PayloadTypeInfo<T> Resolve<T>() => PayloadResolver.Resolve<T>(Adapter.Options.Payloads);
+    protected PayloadTypeInfo<T> Resolve<T>() => PayloadResolver.Resolve<T>(Context.Options.Payloads);
 }

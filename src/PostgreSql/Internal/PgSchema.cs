@@ -2,20 +2,45 @@ using Npgsql;
 
 namespace NativeAotPersistence.PostgreSql;
 
-/// <summary>The store's tables on PostgreSQL (docs/architecture.md, "Storage"), created in one transaction, and the schema-version check.</summary>
-internal static class PgSchema
+/// <summary>
+/// The store's tables on PostgreSQL (docs/architecture.md, "Storage"): the engine's meta table and the pieces the kinds
+/// register (<see cref="PgTable"/>), created in one transaction, and the schema-version check.
+/// </summary>
+internal sealed class PgSchema
 {
     /// <summary>The schema version this library writes; a database with a higher one is refused.</summary>
     public const int CurrentVersion = SchemaRules.CurrentVersion;
 
-    private static readonly string[] Objects =
-    [
-        "go_goscope_meta", "go_goscope_cache", "go_goscope_circuit", "go_goscope_checkpoints", "go_goscope_idempotency",
-        "go_goscope_locks", "go_goscope_lock_fencing",
-    ];
+    private readonly string[] _objects;
+    private readonly string _objectsSql;
+    private readonly string _createScript;
+
+    /// <summary>Composes the schema from the kinds' pieces, in the order given (the order they are created in).</summary>
+    public PgSchema(params PgTable[] kinds)
+    {
+        string[] tables = [PgSql.MetaTable, .. kinds.SelectMany(static k => k.Tables)];
+        _objects = [PgSql.MetaTable, .. kinds.SelectMany(static k => k.Tables.Concat(k.Others))];
+        if (_objects.FirstOrDefault(static o => o.Length == 0 || !o.All(static c => c is (>= 'a' and <= 'z') or (>= '0' and <= '9') or '_')) is { } bad)
+        {
+            throw new ArgumentException($"'{bad}' is not a plain lower-case PostgreSQL name.", nameof(kinds));
+        }
+
+        if (_objects.Distinct(StringComparer.Ordinal).Count() != _objects.Length)
+        {
+            throw new ArgumentException("Two kinds declare the same object.", nameof(kinds));
+        }
+
+        _objectsSql = PgSql.SchemaObjects(_objects);
+        string[] script = [PgSql.CreateMeta, .. kinds.Select(static k => k.CreateScript), PgSql.SetSchemaVersion];
+        _createScript = string.Join('\n', script);
+        AdminSizeSql = PgSql.AdminSize(tables);
+    }
+
+    /// <summary>Gets the size on disk of every table of the schema.</summary>
+    public string AdminSizeSql { get; }
 
     /// <summary>Checks the server, refuses a newer schema and creates what is missing (unless creation is off).</summary>
-    public static async ValueTask<SchemaChange> EnsureAsync(NpgsqlConnection connection, bool createTables, string dataSource, CancellationToken cancellationToken)
+    public async ValueTask<SchemaChange> EnsureAsync(NpgsqlConnection connection, bool createTables, string dataSource, CancellationToken cancellationToken)
     {
         await using (var command = connection.Command(PgSql.ServerEncoding))
         {
@@ -55,7 +80,7 @@ internal static class PgSchema
                 return SchemaChange.None;
             }
 
-            await using (var command = connection.Command(PgSql.CreateScript))
+            await using (var command = connection.Command(_createScript))
             {
                 await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
             }
@@ -70,10 +95,10 @@ internal static class PgSchema
         public bool IsComplete => Missing.Count == 0 && Version == CurrentVersion;
     }
 
-    private static async ValueTask<State> InspectAsync(NpgsqlConnection connection, string dataSource, CancellationToken cancellationToken)
+    private async ValueTask<State> InspectAsync(NpgsqlConnection connection, string dataSource, CancellationToken cancellationToken)
     {
         var present = new HashSet<string>(StringComparer.Ordinal);
-        await using (var command = connection.Command(PgSql.SchemaTables))
+        await using (var command = connection.Command(_objectsSql))
         {
             var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
             await using (reader.ConfigureAwait(false))
@@ -86,7 +111,7 @@ internal static class PgSchema
         }
 
         int? version = null;
-        if (present.Contains("go_goscope_meta"))
+        if (present.Contains(PgSql.MetaTable))
         {
             await using var command = connection.Command(PgSql.SchemaVersion);
             if (await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is string text)
@@ -101,7 +126,7 @@ internal static class PgSchema
             }
         }
 
-        return new State(Objects.Where(o => !present.Contains(o)).ToArray(), version);
+        return new State(_objects.Where(o => !present.Contains(o)).ToArray(), version);
     }
 
     private static void Validate(State state, bool createTables, string dataSource) =>

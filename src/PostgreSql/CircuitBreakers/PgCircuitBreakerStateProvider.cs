@@ -8,8 +8,8 @@ internal sealed partial class PgCircuitBreakerStateProvider : PgProvider, ICircu
 {
     private readonly KeyNamespace _ns;
 
-    public PgCircuitBreakerStateProvider(PostgresAdapter adapter)
-        : base(adapter)
+    public PgCircuitBreakerStateProvider(PgContext context)
+        : base(context)
     {
         _ns = new KeyNamespace(Prefix, "circuit");
     }
@@ -20,7 +20,7 @@ internal sealed partial class PgCircuitBreakerStateProvider : PgProvider, ICircu
         var db = Db;
         return db.RunAsync("circuit.get", PgWork.Read, (_ns, key, db.DataSource), static async (c, s, ct) =>
         {
-            await using var command = c.Command(PgSql.CircuitGet).Key(s._ns, s.key);
+            await using var command = c.Command(PgCircuitBreakerSql.Get).Key(s._ns, s.key);
             var reader = await command.ExecuteReaderAsync(ct).ConfigureAwait(false);
             await using (reader.ConfigureAwait(false))
             {
@@ -35,7 +35,7 @@ internal sealed partial class PgCircuitBreakerStateProvider : PgProvider, ICircu
         CircuitStates.Validate(state);
         await Db.RunAsync("circuit.set", PgWork.Idempotent, (_ns, key, state, NowMs), static async (c, s, ct) =>
         {
-            await using var command = c.Command(PgSql.CircuitSet)
+            await using var command = c.Command(PgCircuitBreakerSql.Set)
                 .Key(s._ns, s.key)
                 .Text(CircuitStates.ToText(s.state.State))
                 .Int64((long)s.state.FailureCount)
@@ -54,7 +54,7 @@ internal sealed partial class PgCircuitBreakerStateProvider : PgProvider, ICircu
         // Counting twice would be wrong: BEGIN…COMMIT, so only a failure of the COMMIT itself is left unretried.
         return Db.RunAsync("circuit.record_failure", PgWork.Transaction, (_ns, key, maxFailures, NowMs), static async (c, s, ct) =>
         {
-            await using var command = c.Command(PgSql.CircuitFailure).Key(s._ns, s.key).Int64(s.NowMs).Int64((long)s.maxFailures);
+            await using var command = c.Command(PgCircuitBreakerSql.Failure).Key(s._ns, s.key).Int64(s.NowMs).Int64((long)s.maxFailures);
             var count = (long)(await command.ExecuteScalarAsync(ct).ConfigureAwait(false))!;
             return (int)Math.Min(int.MaxValue, count);
         }, cancellationToken);
@@ -65,7 +65,7 @@ internal sealed partial class PgCircuitBreakerStateProvider : PgProvider, ICircu
         Keys.Validate(key);
         await Db.RunAsync("circuit.record_success", PgWork.Idempotent, (_ns, key, NowMs), static async (c, s, ct) =>
         {
-            await using var command = c.Command(PgSql.CircuitSuccess).Key(s._ns, s.key).Int64(s.NowMs);
+            await using var command = c.Command(PgCircuitBreakerSql.Success).Key(s._ns, s.key).Int64(s.NowMs);
             return await command.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
         }, cancellationToken).ConfigureAwait(false);
     }

@@ -24,18 +24,18 @@ internal sealed partial class PgLockProvider : PgProvider, ILockProvider, ILease
 {
     private readonly KeyNamespace _ns;
 
-    public PgLockProvider(PostgresAdapter adapter)
-        : base(adapter)
+    public PgLockProvider(PgContext context)
+        : base(context)
     {
         _ns = new KeyNamespace(Prefix, "lock");
-        DefaultTtl = adapter.Options.DefaultLockTtl;
+        DefaultTtl = context.Options.DefaultLockTtl;
     }
 
     public TimeSpan DefaultTtl { get; }
 
     TimeProvider ILeaseStore.Time => Time;
 
-    string? ILeaseStore.DataSource => Adapter.DataSource;
+    string? ILeaseStore.DataSource => Context.DataSource;
 
     public async ValueTask<ILockHandle?> AcquireAsync(string key, TimeSpan ttl, string? owner = null, CancellationToken cancellationToken = default)
     {
@@ -47,14 +47,14 @@ internal sealed partial class PgLockProvider : PgProvider, ILockProvider, ILease
 
     public ValueTask<LeaseGrant> GrantAsync(string key, string owner, long ttlMs, CancellationToken cancellationToken) =>
         // One transaction: retried only when nothing committed. It also holds the row while its token is drawn (see
-        // PgSql.LockAcquire) and while the expiry is set from the moment the row was ours.
+        // PgLockSql.Acquire) and while the expiry is set from the moment the row was ours.
         Db.RunAsync("lock.acquire", PgWork.Transaction, (_ns, key, owner, ttlMs, Time), static async (c, s, ct) =>
         {
             var holder = HolderIdentity.Current;
             var now = Ttl.NowMs(s.Time);
             long token = -1;
             var reentrant = false;
-            await using (var command = c.Command(PgSql.LockAcquire).Key(s._ns, s.key).Utf8(s.owner).Int64(Ttl.LockExpiresAt(s.ttlMs, now)).Int64(now)
+            await using (var command = c.Command(PgLockSql.Acquire).Key(s._ns, s.key).Utf8(s.owner).Int64(Ttl.LockExpiresAt(s.ttlMs, now)).Int64(now)
                 .NullableText(holder?.RecordFor(s.owner)).Int64(holder?.ProcessId).Int64(holder?.StartTime))
             {
                 var reader = await command.ExecuteReaderAsync(ct).ConfigureAwait(false);
@@ -72,7 +72,7 @@ internal sealed partial class PgLockProvider : PgProvider, ILockProvider, ILease
             {
                 // Another owner holds it live. Taken over only if its process is gone (on this host), in this transaction.
                 string? deadOwner = null;
-                await using (var command = c.Command(PgSql.LockHolder).Key(s._ns, s.key).Int64(Ttl.NowMs(s.Time)))
+                await using (var command = c.Command(PgLockSql.Holder).Key(s._ns, s.key).Int64(Ttl.NowMs(s.Time)))
                 {
                     var reader = await command.ExecuteReaderAsync(ct).ConfigureAwait(false);
                     await using (reader.ConfigureAwait(false))
@@ -92,7 +92,7 @@ internal sealed partial class PgLockProvider : PgProvider, ILockProvider, ILease
                 }
 
                 var at = Ttl.NowMs(s.Time);
-                await using var takeOver = c.Command(PgSql.LockTakeOver).Key(s._ns, s.key).Utf8(s.owner).Int64(Ttl.LockExpiresAt(s.ttlMs, at))
+                await using var takeOver = c.Command(PgLockSql.TakeOver).Key(s._ns, s.key).Utf8(s.owner).Int64(Ttl.LockExpiresAt(s.ttlMs, at))
                     .Utf8(deadOwner).NullableText(holder?.RecordFor(s.owner)).Int64(holder?.ProcessId).Int64(holder?.StartTime);
                 if (await takeOver.ExecuteScalarAsync(ct).ConfigureAwait(false) is not long taken)
                 {
@@ -107,12 +107,12 @@ internal sealed partial class PgLockProvider : PgProvider, ILockProvider, ILease
             var expiresAt = Ttl.LockExpiresAt(s.ttlMs, granted);
             if (token == 0)
             {
-                await using var draw = c.Command(PgSql.LockDrawToken).Key(s._ns, s.key).Int64(expiresAt);
+                await using var draw = c.Command(PgLockSql.DrawToken).Key(s._ns, s.key).Int64(expiresAt);
                 token = (long)(await draw.ExecuteScalarAsync(ct).ConfigureAwait(false))!;
             }
             else if (granted != now)
             {
-                await using var set = c.Command(PgSql.LockSetExpiry).Key(s._ns, s.key).Int64(expiresAt);
+                await using var set = c.Command(PgLockSql.SetExpiry).Key(s._ns, s.key).Int64(expiresAt);
                 await set.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
             }
 
@@ -132,7 +132,7 @@ internal sealed partial class PgLockProvider : PgProvider, ILockProvider, ILease
         {
             // Lock the owner's row first, then read the clock: a lock that expired meanwhile is never revived.
             long heldUntil;
-            await using (var owned = c.Command(PgSql.LockOwned).Key(s._ns, s.key).Utf8(s.owner).Int64(s.token))
+            await using (var owned = c.Command(PgLockSql.Owned).Key(s._ns, s.key).Utf8(s.owner).Int64(s.token))
             {
                 if (await owned.ExecuteScalarAsync(ct).ConfigureAwait(false) is not long expires)
                 {
@@ -149,7 +149,7 @@ internal sealed partial class PgLockProvider : PgProvider, ILockProvider, ILease
             }
 
             var expiresAt = Ttl.LockExpiresAt(s.ttlMs, now);
-            await using var set = c.Command(PgSql.LockSetExpiry).Key(s._ns, s.key).Int64(expiresAt);
+            await using var set = c.Command(PgLockSql.SetExpiry).Key(s._ns, s.key).Int64(expiresAt);
             await set.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
             return expiresAt;
         }, cancellationToken);
@@ -159,7 +159,7 @@ internal sealed partial class PgLockProvider : PgProvider, ILockProvider, ILease
         Keys.Validate(key);
         await Db.RunAsync("lock.force_release", PgWork.Idempotent, (_ns, key), static async (c, s, ct) =>
         {
-            await using var command = c.Command(PgSql.LockForceRelease).Key(s._ns, s.key);
+            await using var command = c.Command(PgLockSql.ForceRelease).Key(s._ns, s.key);
             return await command.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
         }, cancellationToken).ConfigureAwait(false);
     }
@@ -170,7 +170,7 @@ internal sealed partial class PgLockProvider : PgProvider, ILockProvider, ILease
         var db = Db;
         return db.RunAsync("lock.info", PgWork.Read, (_ns, key, now: NowMs, db.DataSource), static async (c, s, ct) =>
         {
-            await using var command = c.Command(PgSql.LockInfo).Key(s._ns, s.key).Int64(s.now);
+            await using var command = c.Command(PgLockSql.Info).Key(s._ns, s.key).Int64(s.now);
             var reader = await command.ExecuteReaderAsync(ct).ConfigureAwait(false);
             await using (reader.ConfigureAwait(false))
             {
@@ -184,7 +184,7 @@ internal sealed partial class PgLockProvider : PgProvider, ILockProvider, ILease
 
     public ValueTask<bool> ReleaseAsync(string key, string owner, long token, long expiresAtMs, CancellationToken cancellationToken)
     {
-        if (!Adapter.IsConnected)
+        if (!Context.IsConnected)
         {
             // Disposing a handle after the adapter disconnected is not an error; the row expires by its TTL.
             return new ValueTask<bool>(false);
@@ -192,7 +192,7 @@ internal sealed partial class PgLockProvider : PgProvider, ILockProvider, ILease
 
         return Db.RunAsync("lock.release", PgWork.Transaction, (_ns, key, owner, token, expiresAtMs), static async (c, s, ct) =>
         {
-            await using var command = c.Command(PgSql.LockRelease).Key(s._ns, s.key).Utf8(s.owner).Int64(s.expiresAtMs).Int64(s.token);
+            await using var command = c.Command(PgLockSql.Release).Key(s._ns, s.key).Utf8(s.owner).Int64(s.expiresAtMs).Int64(s.token);
             return await command.ExecuteNonQueryAsync(ct).ConfigureAwait(false) == 1;
         }, cancellationToken);
     }
@@ -210,7 +210,7 @@ internal sealed partial class PgLockProvider : PgProvider, ILockProvider, ILease
     public ValueTask<int> PruneAsync(CancellationToken cancellationToken) =>
         Db.RunAsync("lock.prune", PgWork.Idempotent, (_ns, now: NowMs), static async (c, s, ct) =>
         {
-            await using var command = c.Command(PgSql.LockSweep).Range(s._ns).Int64(s.now);
+            await using var command = c.Command(PgLockSql.Sweep).Range(s._ns).Int64(s.now);
             return await command.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
         }, cancellationToken);
 }

@@ -6,7 +6,7 @@ internal sealed partial class PgIdempotencyProvider : IPrunable, IAdminSource, I
 {
     public ValueTask<PersistenceStats> AddStatsAsync(PersistenceStats stats, CancellationToken cancellationToken) =>
         Db.RunAsync("admin.stats", PgWork.Read, (stats, _ns, now: NowMs), static async (c, s, ct) =>
-            s.stats with { Idempotency = await PgCounts.LiveAndExpiredAsync(c, PgSql.AdminIdempotencyCounts, s._ns, s.now, ct).ConfigureAwait(false) }, cancellationToken);
+            s.stats with { Idempotency = await PgCounts.LiveAndExpiredAsync(c, PgIdempotencySql.AdminCounts, s._ns, s.now, ct).ConfigureAwait(false) }, cancellationToken);
 
     public ValueTask<IReadOnlyList<IdempotencyKeySummary>> AdminListAsync(string? pattern, CancellationToken cancellationToken)
     {
@@ -15,7 +15,7 @@ internal sealed partial class PgIdempotencyProvider : IPrunable, IAdminSource, I
         {
             const string op = "admin.idempotency";
             var list = new List<IdempotencyKeySummary>();
-            await using var command = c.Command(PgSql.AdminIdempotency).Range(s._ns, Glob.LiteralPrefix(s.pattern)).Int64(s.now);
+            await using var command = c.Command(PgIdempotencySql.AdminList).Range(s._ns, Glob.LiteralPrefix(s.pattern)).Int64(s.now);
             var reader = await command.ExecuteReaderAsync(ct).ConfigureAwait(false);
             await using (reader.ConfigureAwait(false))
             {

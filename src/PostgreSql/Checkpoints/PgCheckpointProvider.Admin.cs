@@ -7,7 +7,7 @@ internal sealed partial class PgCheckpointProvider : IAdminSource, IAdminListing
     public ValueTask<PersistenceStats> AddStatsAsync(PersistenceStats stats, CancellationToken cancellationToken) =>
         Db.RunAsync("admin.stats", PgWork.Read, (stats, _tasks), static async (c, s, ct) =>
         {
-            var (checkpoints, tasks) = await PgCounts.PairAsync(c, PgSql.AdminCheckpointCounts, s._tasks, null, ct).ConfigureAwait(false);
+            var (checkpoints, tasks) = await PgCounts.PairAsync(c, PgCheckpointSql.AdminCounts, s._tasks, null, ct).ConfigureAwait(false);
             return s.stats with { Checkpoints = checkpoints, Tasks = tasks };
         }, cancellationToken);
 
@@ -19,7 +19,7 @@ internal sealed partial class PgCheckpointProvider : IAdminSource, IAdminListing
             const string op = "admin.tasks";
             var ns = s.ns;
             var list = new List<TaskSummary>();
-            await using var command = c.Command(PgSql.AdminTasks).Range(ns);
+            await using var command = c.Command(PgCheckpointSql.AdminTasks).Range(ns);
             var reader = await command.ExecuteReaderAsync(ct).ConfigureAwait(false);
             await using (reader.ConfigureAwait(false))
             {

@@ -6,7 +6,7 @@ internal sealed partial class PgCircuitBreakerStateProvider : IAdminSource, IAdm
 {
     public ValueTask<PersistenceStats> AddStatsAsync(PersistenceStats stats, CancellationToken cancellationToken) =>
         Db.RunAsync("admin.stats", PgWork.Read, (stats, _ns), static async (c, s, ct) =>
-            s.stats with { Circuits = await PgCounts.RowsAsync(c, PgSql.AdminCircuits, s._ns, ct).ConfigureAwait(false) }, cancellationToken);
+            s.stats with { Circuits = await PgCounts.RowsAsync(c, PgCircuitBreakerSql.AdminList, s._ns, ct).ConfigureAwait(false) }, cancellationToken);
 
     public ValueTask<IReadOnlyList<CircuitSummary>> AdminListAsync(string? pattern, CancellationToken cancellationToken)
     {
@@ -15,7 +15,7 @@ internal sealed partial class PgCircuitBreakerStateProvider : IAdminSource, IAdm
         {
             const string op = "admin.circuits";
             var list = new List<CircuitSummary>();
-            await using var command = c.Command(PgSql.AdminCircuits).Range(s._ns);
+            await using var command = c.Command(PgCircuitBreakerSql.AdminList).Range(s._ns);
             var reader = await command.ExecuteReaderAsync(ct).ConfigureAwait(false);
             await using (reader.ConfigureAwait(false))
             {

@@ -9,8 +9,8 @@ internal sealed partial class PgCheckpointProvider : PgProvider, ICheckpointProv
     private readonly KeyNamespace _ids;
     private readonly KeyNamespace _tasks;
 
-    public PgCheckpointProvider(PostgresAdapter adapter)
-        : base(adapter)
+    public PgCheckpointProvider(PgContext context)
+        : base(context)
     {
         _ids = new KeyNamespace(Prefix, "checkpoint");
         _tasks = new KeyNamespace(Prefix, "task");
@@ -26,7 +26,7 @@ internal sealed partial class PgCheckpointProvider : PgProvider, ICheckpointProv
         var data = StoredPayloads.Serialize(typeInfo, checkpoint.Id, checkpoint.Data);
         await Db.RunAsync("checkpoint.save", PgWork.Idempotent, (self: this, checkpoint.Id, checkpoint.TaskId, checkpoint.Sequence, checkpoint.Timestamp, checkpoint.Progress, data, checkpoint.EstimatedTimeRemaining, NowMs), static async (c, s, ct) =>
         {
-            await using var command = c.Command(PgSql.CheckpointSave)
+            await using var command = c.Command(PgCheckpointSql.Save)
                 .Key(s.self._ids, s.Id)
                 .Key(s.self._tasks, s.TaskId)
                 .Int64(s.Sequence)
@@ -49,7 +49,7 @@ internal sealed partial class PgCheckpointProvider : PgProvider, ICheckpointProv
         var db = Db;
         return db.RunAsync("checkpoint.load_latest", PgWork.Read, (self: this, taskId, typeInfo, db.DataSource), static async (c, s, ct) =>
         {
-            await using var command = c.Command(PgSql.CheckpointLatest).Key(s.self._tasks, s.taskId);
+            await using var command = c.Command(PgCheckpointSql.Latest).Key(s.self._tasks, s.taskId);
             var reader = await command.ExecuteReaderAsync(ct).ConfigureAwait(false);
             await using (reader.ConfigureAwait(false))
             {
@@ -70,7 +70,7 @@ internal sealed partial class PgCheckpointProvider : PgProvider, ICheckpointProv
         var db = Db;
         return db.RunAsync("checkpoint.load", PgWork.Read, (self: this, checkpointId, typeInfo, db.DataSource), static async (c, s, ct) =>
         {
-            await using var command = c.Command(PgSql.CheckpointLoad).Key(s.self._ids, s.checkpointId);
+            await using var command = c.Command(PgCheckpointSql.Load).Key(s.self._ids, s.checkpointId);
             var reader = await command.ExecuteReaderAsync(ct).ConfigureAwait(false);
             await using (reader.ConfigureAwait(false))
             {
@@ -88,7 +88,7 @@ internal sealed partial class PgCheckpointProvider : PgProvider, ICheckpointProv
         return db.RunAsync("checkpoint.list", PgWork.Read, (self: this, taskId, db.DataSource), static async (c, s, ct) =>
         {
             var list = new List<CheckpointInfo>();
-            await using var command = c.Command(PgSql.CheckpointListInfo).Key(s.self._tasks, s.taskId);
+            await using var command = c.Command(PgCheckpointSql.ListInfo).Key(s.self._tasks, s.taskId);
             var reader = await command.ExecuteReaderAsync(ct).ConfigureAwait(false);
             await using (reader.ConfigureAwait(false))
             {
@@ -126,7 +126,7 @@ internal sealed partial class PgCheckpointProvider : PgProvider, ICheckpointProv
         return db.RunAsync("checkpoint.list", PgWork.Read, (self: this, taskId, typeInfo, db.DataSource), static async (c, s, ct) =>
         {
             var list = new List<Checkpoint<T>>();
-            await using var command = c.Command(PgSql.CheckpointList).Key(s.self._tasks, s.taskId);
+            await using var command = c.Command(PgCheckpointSql.List).Key(s.self._tasks, s.taskId);
             var reader = await command.ExecuteReaderAsync(ct).ConfigureAwait(false);
             await using (reader.ConfigureAwait(false))
             {
@@ -154,7 +154,7 @@ internal sealed partial class PgCheckpointProvider : PgProvider, ICheckpointProv
         ArgumentOutOfRangeException.ThrowIfNegative(keepCount);
         await Db.RunAsync("checkpoint.cleanup", PgWork.Idempotent, (self: this, taskId, keepCount), static async (c, s, ct) =>
         {
-            await using var command = c.Command(PgSql.CheckpointCleanup).Key(s.self._tasks, s.taskId).Int64((long)s.keepCount);
+            await using var command = c.Command(PgCheckpointSql.Cleanup).Key(s.self._tasks, s.taskId).Int64((long)s.keepCount);
             return await command.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
         }, cancellationToken).ConfigureAwait(false);
     }
@@ -164,7 +164,7 @@ internal sealed partial class PgCheckpointProvider : PgProvider, ICheckpointProv
         Keys.Validate(taskId);
         await Db.RunAsync("checkpoint.delete_all", PgWork.Idempotent, (self: this, taskId), static async (c, s, ct) =>
         {
-            await using var command = c.Command(PgSql.CheckpointDeleteAll).Key(s.self._tasks, s.taskId);
+            await using var command = c.Command(PgCheckpointSql.DeleteAll).Key(s.self._tasks, s.taskId);
             return await command.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
         }, cancellationToken).ConfigureAwait(false);
     }

@@ -8,8 +8,8 @@ internal sealed partial class PgIdempotencyProvider : PgProvider, IIdempotencySt
     private readonly KeyNamespace _ns;
     private readonly SweepSchedule _sweeps = new();
 
-    public PgIdempotencyProvider(PostgresAdapter adapter)
-        : base(adapter)
+    public PgIdempotencyProvider(PgContext context)
+        : base(context)
     {
         _ns = new KeyNamespace(Prefix, "idempotency");
     }
@@ -24,7 +24,7 @@ internal sealed partial class PgIdempotencyProvider : PgProvider, IIdempotencySt
         var db = Db;
         return db.RunAsync("idempotency.get", PgWork.Read, (_ns, key, typeInfo, NowMs, db.DataSource), static async (c, s, ct) =>
         {
-            await using var command = c.Command(PgSql.IdempotencyGet).Key(s._ns, s.key).Int64(s.NowMs);
+            await using var command = c.Command(PgIdempotencySql.Get).Key(s._ns, s.key).Int64(s.NowMs);
             var reader = await command.ExecuteReaderAsync(ct).ConfigureAwait(false);
             await using (reader.ConfigureAwait(false))
             {
@@ -52,14 +52,14 @@ internal sealed partial class PgIdempotencyProvider : PgProvider, IIdempotencySt
         var sweep = _sweeps.OnWrite(expiresAt, now);
         await Db.RunAsync("idempotency.set", PgWork.Idempotent, (self: this, key, json, expiresAt, now, sweep), static async (c, s, ct) =>
         {
-            await using (var command = c.Command(PgSql.IdempotencySet).Key(s.self._ns, s.key).Json(s.json).Int64(s.expiresAt).Int64(s.now))
+            await using (var command = c.Command(PgIdempotencySql.Set).Key(s.self._ns, s.key).Json(s.json).Int64(s.expiresAt).Int64(s.now))
             {
                 await command.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
             }
 
             if (s.sweep)
             {
-                await PgCacheProvider.TrySweepAsync(c, PgSql.IdempotencySweep, s.self._ns, s.now, s.self._sweeps).ConfigureAwait(false);
+                await PgSweep.TrySweepAsync(c, PgIdempotencySql.Sweep, s.self._ns, s.now, s.self._sweeps).ConfigureAwait(false);
             }
 
             return 0;
@@ -78,7 +78,7 @@ internal sealed partial class PgIdempotencyProvider : PgProvider, IIdempotencySt
         // A transaction: whether this call stored is its result, so it must not be repeated after an ambiguous commit.
         return db.RunAsync("idempotency.store", PgWork.Transaction, (_ns, key, value, json, expiresAt, now, typeInfo, db.DataSource), static async (c, s, ct) =>
         {
-            await using (var add = c.Command(PgSql.IdempotencyAdd).Key(s._ns, s.key).Json(s.json).Int64(s.expiresAt).Int64(s.now))
+            await using (var add = c.Command(PgIdempotencySql.Add).Key(s._ns, s.key).Json(s.json).Int64(s.expiresAt).Int64(s.now))
             {
                 if (await add.ExecuteNonQueryAsync(ct).ConfigureAwait(false) == 1)
                 {
@@ -87,7 +87,7 @@ internal sealed partial class PgIdempotencyProvider : PgProvider, IIdempotencySt
             }
 
             // A live record was stored first: it is the answer.
-            await using var get = c.Command(PgSql.IdempotencyGet).Key(s._ns, s.key).Int64(s.now);
+            await using var get = c.Command(PgIdempotencySql.Get).Key(s._ns, s.key).Int64(s.now);
             var reader = await get.ExecuteReaderAsync(ct).ConfigureAwait(false);
             await using (reader.ConfigureAwait(false))
             {
@@ -103,7 +103,7 @@ internal sealed partial class PgIdempotencyProvider : PgProvider, IIdempotencySt
         Keys.Validate(key);
         return Db.RunAsync("idempotency.delete", PgWork.Transaction, (_ns, key, NowMs), static async (c, s, ct) =>
         {
-            await using var command = c.Command(PgSql.IdempotencyDelete).Key(s._ns, s.key).Int64(s.NowMs);
+            await using var command = c.Command(PgIdempotencySql.Delete).Key(s._ns, s.key).Int64(s.NowMs);
             return await command.ExecuteScalarAsync(ct).ConfigureAwait(false) is true;
         }, cancellationToken);
     }
@@ -111,10 +111,20 @@ internal sealed partial class PgIdempotencyProvider : PgProvider, IIdempotencySt
     public ValueTask<T> ExecuteOnceAsync<T>(string key, TimeSpan? ttl, Func<CancellationToken, ValueTask<T>> action, CancellationToken cancellationToken = default) =>
         ExecuteOnceAsync(key, ttl, action, Resolve<T>(), cancellationToken);
 
+    // The adapter's database locks are the lease store that makes other processes wait; with LockScope.Process the
+    // adapter's locks are the process's and the in-process gate is enough (no lease).
     public ValueTask<T> ExecuteOnceAsync<T>(string key, TimeSpan? ttl, Func<CancellationToken, ValueTask<T>> action, PayloadTypeInfo<T> typeInfo, CancellationToken cancellationToken = default) =>
-        ExecuteOnce.RunAsync(this, Adapter.Locks as PgLockProvider, Adapter.Options.DefaultLockTtl, key, ttl, action, typeInfo, cancellationToken);
+        ExecuteOnce.RunAsync(
+            this,
+            Context.Options.LockScope == LockScope.Database ? Context.Locks as ILeaseStore : null,
+            Context.Options.DefaultLockTtl,
+            key,
+            ttl,
+            action,
+            typeInfo,
+            cancellationToken);
 
     public ValueTask<int> PruneAsync(CancellationToken cancellationToken) =>
         Db.RunAsync("idempotency.prune", PgWork.Idempotent, (_ns, NowMs), static (c, s, ct) =>
-            PgCacheProvider.SweepAsync(c, PgSql.IdempotencySweep, s._ns, s.NowMs, int.MaxValue, ct), cancellationToken);
+            PgSweep.SweepAsync(c, PgIdempotencySql.Sweep, s._ns, s.NowMs, int.MaxValue, ct), cancellationToken);
 }

@@ -1,4 +1,3 @@
-using Npgsql;
 using NativeAotPersistence.PostgreSql;
 
 namespace NativeAotPersistence;
@@ -9,8 +8,8 @@ internal sealed partial class PgCacheProvider : PgProvider, ICacheProvider
     private readonly KeyNamespace _ns;
     private readonly SweepSchedule _sweeps = new();
 
-    public PgCacheProvider(PostgresAdapter adapter)
-        : base(adapter)
+    public PgCacheProvider(PgContext context)
+        : base(context)
     {
         _ns = new KeyNamespace(Prefix, "cache");
     }
@@ -31,7 +30,7 @@ internal sealed partial class PgCacheProvider : PgProvider, ICacheProvider
         var db = Db;
         var (lookup, slides, outcome) = await db.RunAsync("cache.get", PgWork.Read, (_ns, key, typeInfo, NowMs, db.DataSource), static async (c, s, ct) =>
         {
-            await using var command = c.Command(PgSql.CacheGet).Key(s._ns, s.key).Int64(s.NowMs);
+            await using var command = c.Command(PgCacheSql.Get).Key(s._ns, s.key).Int64(s.NowMs);
             var reader = await command.ExecuteReaderAsync(ct).ConfigureAwait(false);
             await using (reader.ConfigureAwait(false))
             {
@@ -71,7 +70,7 @@ internal sealed partial class PgCacheProvider : PgProvider, ICacheProvider
         await Db.RunAsync("cache.set", PgWork.Idempotent, (self: this, key, json, expiry, now, sweep), static async (c, s, ct) =>
         {
             int changed;
-            await using (var command = c.Command(PgSql.CacheSetEntry).Key(s.self._ns, s.key).Json(s.json)
+            await using (var command = c.Command(PgCacheSql.SetEntry).Key(s.self._ns, s.key).Json(s.json)
                 .Int64(s.expiry.ExpiresAtMs).Int64(s.now).Int64(s.expiry.SlidingMs).Int64(s.expiry.AbsoluteMs))
             {
                 changed = await command.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
@@ -79,7 +78,7 @@ internal sealed partial class PgCacheProvider : PgProvider, ICacheProvider
 
             if (s.sweep)
             {
-                await TrySweepAsync(c, PgSql.CacheSweep, s.self._ns, s.now, s.self._sweeps).ConfigureAwait(false);
+                await PgSweep.TrySweepAsync(c, PgCacheSql.Sweep, s.self._ns, s.now, s.self._sweeps).ConfigureAwait(false);
             }
 
             return changed;
@@ -93,7 +92,7 @@ internal sealed partial class PgCacheProvider : PgProvider, ICacheProvider
         // Renewing twice is harmless: the expiry is computed from this call's time, not added to the stored one.
         return Db.RunAsync("cache.refresh", PgWork.Idempotent, (_ns, key, NowMs), static async (c, s, ct) =>
         {
-            await using var command = c.Command(PgSql.CacheRefresh).Key(s._ns, s.key).Int64(s.NowMs);
+            await using var command = c.Command(PgCacheSql.Refresh).Key(s._ns, s.key).Int64(s.NowMs);
             return await command.ExecuteScalarAsync(ct).ConfigureAwait(false) is not null;
         }, cancellationToken);
     }
@@ -102,20 +101,20 @@ internal sealed partial class PgCacheProvider : PgProvider, ICacheProvider
         SetAsync(key, value, ttl, Resolve<T>(), cancellationToken);
 
     public async ValueTask SetAsync<T>(string key, T value, TimeSpan? ttl, PayloadTypeInfo<T> typeInfo, CancellationToken cancellationToken = default) =>
-        await WriteAsync(PgSql.CacheSet, "cache.set", PgWork.Idempotent, key, value, ttl, typeInfo, cancellationToken).ConfigureAwait(false);
+        await WriteAsync(PgCacheSql.Set, "cache.set", PgWork.Idempotent, key, value, ttl, typeInfo, cancellationToken).ConfigureAwait(false);
 
     public ValueTask<bool> AddAsync<T>(string key, T value, TimeSpan? ttl = null, CancellationToken cancellationToken = default) =>
         AddAsync(key, value, ttl, Resolve<T>(), cancellationToken);
 
     public ValueTask<bool> AddAsync<T>(string key, T value, TimeSpan? ttl, PayloadTypeInfo<T> typeInfo, CancellationToken cancellationToken = default) =>
-        WriteAsync(PgSql.CacheAdd, "cache.add", PgWork.Transaction, key, value, ttl, typeInfo, cancellationToken);
+        WriteAsync(PgCacheSql.Add, "cache.add", PgWork.Transaction, key, value, ttl, typeInfo, cancellationToken);
 
     public ValueTask<bool> DeleteAsync(string key, CancellationToken cancellationToken = default)
     {
         Keys.Validate(key);
         return Db.RunAsync("cache.delete", PgWork.Transaction, (_ns, key, NowMs), static async (c, s, ct) =>
         {
-            await using var command = c.Command(PgSql.CacheDelete).Key(s._ns, s.key).Int64(s.NowMs);
+            await using var command = c.Command(PgCacheSql.Delete).Key(s._ns, s.key).Int64(s.NowMs);
             return await command.ExecuteScalarAsync(ct).ConfigureAwait(false) is true;
         }, cancellationToken);
     }
@@ -125,7 +124,7 @@ internal sealed partial class PgCacheProvider : PgProvider, ICacheProvider
         Keys.Validate(key);
         return Db.RunAsync("cache.has", PgWork.Read, (_ns, key, NowMs), static async (c, s, ct) =>
         {
-            await using var command = c.Command(PgSql.CacheHas).Key(s._ns, s.key).Int64(s.NowMs);
+            await using var command = c.Command(PgCacheSql.Has).Key(s._ns, s.key).Int64(s.NowMs);
             return await command.ExecuteScalarAsync(ct).ConfigureAwait(false) is not null;
         }, cancellationToken);
     }
@@ -133,7 +132,7 @@ internal sealed partial class PgCacheProvider : PgProvider, ICacheProvider
     public async ValueTask ClearAsync(CancellationToken cancellationToken = default) =>
         await Db.RunAsync("cache.clear", PgWork.Idempotent, _ns, static async (c, ns, ct) =>
         {
-            await using var command = c.Command(PgSql.CacheClear).Range(ns);
+            await using var command = c.Command(PgCacheSql.Clear).Range(ns);
             return await command.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
         }, cancellationToken).ConfigureAwait(false);
 
@@ -147,7 +146,7 @@ internal sealed partial class PgCacheProvider : PgProvider, ICacheProvider
         return Db.RunAsync("cache.keys", PgWork.Read, (_ns, pattern, NowMs), static async (c, s, ct) =>
         {
             var keys = new List<string>();
-            await using var command = c.Command(PgSql.CacheKeys).Range(s._ns, Glob.LiteralPrefix(s.pattern)).Int64(s.NowMs);
+            await using var command = c.Command(PgCacheSql.Keys).Range(s._ns, Glob.LiteralPrefix(s.pattern)).Int64(s.NowMs);
             var reader = await command.ExecuteReaderAsync(ct).ConfigureAwait(false);
             await using (reader.ConfigureAwait(false))
             {
@@ -168,29 +167,7 @@ internal sealed partial class PgCacheProvider : PgProvider, ICacheProvider
 
     /// <summary>Removes every expired entry of this namespace now.</summary>
     public ValueTask<int> PruneAsync(CancellationToken cancellationToken) =>
-        Db.RunAsync("cache.prune", PgWork.Idempotent, (_ns, NowMs), static (c, s, ct) => SweepAsync(c, PgSql.CacheSweep, s._ns, s.NowMs, int.MaxValue, ct), cancellationToken);
-
-    internal static async ValueTask<int> SweepAsync(NpgsqlConnection c, string sql, KeyNamespace ns, long nowMs, int limit, CancellationToken cancellationToken)
-    {
-        await using var command = c.Command(sql).Range(ns).Int64(nowMs).Int64(limit);
-        return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-    }
-
-    /// <summary>
-    /// Best-effort reclaim after a committed write, on the same connection: its failure must not fail (or, by a retry,
-    /// repeat) the write it follows.
-    /// </summary>
-    internal static async ValueTask TrySweepAsync(NpgsqlConnection c, string sql, KeyNamespace ns, long nowMs, SweepSchedule schedule)
-    {
-        try
-        {
-            schedule.Swept(await SweepAsync(c, sql, ns, nowMs, SweepSchedule.Batch, CancellationToken.None).ConfigureAwait(false));
-        }
-        catch (NpgsqlException)
-        {
-            schedule.Swept(-1);
-        }
-    }
+        Db.RunAsync("cache.prune", PgWork.Idempotent, (_ns, NowMs), static (c, s, ct) => PgSweep.SweepAsync(c, PgCacheSql.Sweep, s._ns, s.NowMs, int.MaxValue, ct), cancellationToken);
 
     private ValueTask<bool> WriteAsync<T>(string sql, string operation, PgWork work, string key, T value, TimeSpan? ttl, PayloadTypeInfo<T> typeInfo, CancellationToken cancellationToken)
     {
@@ -208,9 +185,9 @@ internal sealed partial class PgCacheProvider : PgProvider, ICacheProvider
                 changed = await command.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
             }
 
-            if (s.sweep && s.sql == PgSql.CacheSet)
+            if (s.sweep && s.sql == PgCacheSql.Set)
             {
-                await TrySweepAsync(c, PgSql.CacheSweep, s.self._ns, s.now, s.self._sweeps).ConfigureAwait(false);
+                await PgSweep.TrySweepAsync(c, PgCacheSql.Sweep, s.self._ns, s.now, s.self._sweeps).ConfigureAwait(false);
             }
 
             return changed > 0;

@@ -6,7 +6,7 @@ internal sealed partial class PgLockProvider : IPrunable, IAdminSource, IAdminLi
 {
     public ValueTask<PersistenceStats> AddStatsAsync(PersistenceStats stats, CancellationToken cancellationToken) =>
         Db.RunAsync("admin.stats", PgWork.Read, (stats, _ns, now: NowMs), static async (c, s, ct) =>
-            s.stats with { Locks = await PgCounts.LiveAndExpiredAsync(c, PgSql.AdminLockCounts, s._ns, s.now, ct).ConfigureAwait(false) }, cancellationToken);
+            s.stats with { Locks = await PgCounts.LiveAndExpiredAsync(c, PgLockSql.AdminCounts, s._ns, s.now, ct).ConfigureAwait(false) }, cancellationToken);
 
     public ValueTask<IReadOnlyList<LockInfo>> AdminListAsync(string? pattern, CancellationToken cancellationToken)
     {
@@ -15,7 +15,7 @@ internal sealed partial class PgLockProvider : IPrunable, IAdminSource, IAdminLi
         {
             const string op = "admin.locks";
             var list = new List<LockInfo>();
-            await using var command = c.Command(PgSql.AdminLocks).Range(s._ns).Int64(s.now);
+            await using var command = c.Command(PgLockSql.AdminList).Range(s._ns).Int64(s.now);
             var reader = await command.ExecuteReaderAsync(ct).ConfigureAwait(false);
             await using (reader.ConfigureAwait(false))
             {

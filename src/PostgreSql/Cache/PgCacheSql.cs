@@ -1,0 +1,80 @@
+namespace NativeAotPersistence.PostgreSql;
+
+/// <summary>
+/// The cache's SQL: its table <c>go_goscope_cache</c> (one row per key, expiry in Unix milliseconds) and every
+/// statement on it. Constants, with user strings only ever bound as parameters (see <see cref="PgSql"/> for the storage
+/// rules).
+/// </summary>
+internal static class PgCacheSql
+{
+    public const string Table = "go_goscope_cache";
+
+    /// <summary>The cache's piece of the schema: its table and expiry index, and the version 1 to 2 migration.</summary>
+    public static readonly PgTable Schema = new([Table], [], """
+        CREATE TABLE IF NOT EXISTS go_goscope_cache (
+          key bytea PRIMARY KEY,
+          value text NOT NULL,
+          expires_at bigint,
+          created_at bigint,
+          sliding_ms bigint,
+          absolute_expires_at bigint
+        );
+        -- Version 1 -> 2: sliding expiry (a version 1 cache table gains the columns; existing rows keep their expiry).
+        ALTER TABLE go_goscope_cache ADD COLUMN IF NOT EXISTS sliding_ms bigint;
+        ALTER TABLE go_goscope_cache ADD COLUMN IF NOT EXISTS absolute_expires_at bigint;
+        CREATE INDEX IF NOT EXISTS go_goscope_cache_expires ON go_goscope_cache(expires_at) WHERE expires_at IS NOT NULL;
+        """);
+
+    // $1 key, $2 now
+    // No row: a miss. A NULL value (never stored: the column is NOT NULL): the entry expired, and its value is not sent.
+    // Column 1 is NULL unless the entry slides; a hit on a sliding entry then renews it (Refresh).
+    public const string Get = "SELECT CASE WHEN expires_at IS NULL OR expires_at > $2 THEN value END, sliding_ms FROM go_goscope_cache WHERE key = $1";
+
+    public const string Has = "SELECT 1 FROM go_goscope_cache WHERE key = $1 AND (expires_at IS NULL OR expires_at > $2)";
+
+    // $1 key, $2 value, $3 expires_at, $4 now
+    public const string Set = """
+        INSERT INTO go_goscope_cache(key, value, expires_at, created_at) VALUES ($1, $2, $3, $4)
+        ON CONFLICT (key) DO UPDATE SET value = excluded.value, expires_at = excluded.expires_at, created_at = excluded.created_at,
+          sliding_ms = NULL, absolute_expires_at = NULL
+        """;
+
+    // $1 key, $2 value, $3 expires_at, $4 now, $5 sliding_ms, $6 absolute_expires_at
+    public const string SetEntry = """
+        INSERT INTO go_goscope_cache(key, value, expires_at, created_at, sliding_ms, absolute_expires_at) VALUES ($1, $2, $3, $4, $5, $6)
+        ON CONFLICT (key) DO UPDATE SET value = excluded.value, expires_at = excluded.expires_at, created_at = excluded.created_at,
+          sliding_ms = excluded.sliding_ms, absolute_expires_at = excluded.absolute_expires_at
+        """;
+
+    // $1 key, $2 now: renews a live sliding entry (never past its absolute expiry); returns a row if the entry is live.
+    public const string Refresh = """
+        UPDATE go_goscope_cache SET expires_at = CASE WHEN sliding_ms IS NULL THEN expires_at
+          ELSE least($2 + sliding_ms, coalesce(absolute_expires_at, $2 + sliding_ms)) END
+        WHERE key = $1 AND (expires_at IS NULL OR expires_at > $2) RETURNING 1
+        """;
+
+    public const string Add = """
+        INSERT INTO go_goscope_cache(key, value, expires_at, created_at) VALUES ($1, $2, $3, $4)
+        ON CONFLICT (key) DO UPDATE SET value = excluded.value, expires_at = excluded.expires_at, created_at = excluded.created_at,
+          sliding_ms = NULL, absolute_expires_at = NULL
+        WHERE go_goscope_cache.expires_at IS NOT NULL AND go_goscope_cache.expires_at <= excluded.created_at
+        """;
+
+    // $1 key, $2 now: whether a live entry was removed (an expired one is removed too, but was already gone).
+    public const string Delete = "DELETE FROM go_goscope_cache WHERE key = $1 RETURNING expires_at IS NULL OR expires_at > $2";
+
+    // $1 lo, $2 hi, $3 now, $4 limit
+    public const string Clear = "DELETE FROM go_goscope_cache WHERE key >= $1 AND key < $2";
+
+    public const string Keys = "SELECT key FROM go_goscope_cache WHERE key >= $1 AND key < $2 AND (expires_at IS NULL OR expires_at > $3)";
+
+    public const string Sweep = """
+        DELETE FROM go_goscope_cache WHERE key IN (
+          SELECT key FROM go_goscope_cache WHERE expires_at <= $3 AND key >= $1 AND key < $2 LIMIT $4)
+        """;
+
+    // Inspection, by namespace range: $1 lo, $2 hi, $3 now
+    public const string AdminCounts = """
+        SELECT count(*), count(*) FILTER (WHERE expires_at IS NOT NULL AND expires_at <= $3) FROM go_goscope_cache WHERE key >= $1 AND key < $2
+        """;
+}

@@ -1,0 +1,59 @@
+namespace NativeAotPersistence.PostgreSql;
+
+/// <summary>
+/// The circuit-breaker state's SQL: its table <c>go_goscope_circuit</c> (one row per breaker) and every statement on
+/// it. Constants, with user strings only ever bound as parameters (see <see cref="PgSql"/> for the storage rules).
+/// </summary>
+internal static class PgCircuitBreakerSql
+{
+    public const string Table = "go_goscope_circuit";
+
+    /// <summary>The circuit breakers' piece of the schema: their table.</summary>
+    public static readonly PgTable Schema = new([Table], [], """
+        CREATE TABLE IF NOT EXISTS go_goscope_circuit (
+          key bytea PRIMARY KEY,
+          state text NOT NULL,
+          failure_count bigint NOT NULL DEFAULT 0,
+          last_failure_time bigint,
+          last_success_time bigint,
+          updated_at bigint NOT NULL
+        );
+        """);
+
+    // $1 key
+    public const string Get = "SELECT state, failure_count, last_failure_time, last_success_time FROM go_goscope_circuit WHERE key = $1";
+
+    // $1 key, $2 state, $3 failure_count, $4 last_failure_time, $5 last_success_time, $6 now
+    public const string Set = """
+        INSERT INTO go_goscope_circuit(key, state, failure_count, last_failure_time, last_success_time, updated_at)
+        VALUES ($1, $2, $3, $4, $5, $6)
+        ON CONFLICT (key) DO UPDATE SET state = excluded.state, failure_count = excluded.failure_count,
+          last_failure_time = excluded.last_failure_time, last_success_time = excluded.last_success_time,
+          updated_at = excluded.updated_at
+        """;
+
+    // $1 key, $2 now, $3 max failures: one statement, so concurrent failures from any machine add exactly one each.
+    public const string Failure = """
+        INSERT INTO go_goscope_circuit(key, state, failure_count, last_failure_time, updated_at)
+        VALUES ($1, CASE WHEN $3 <= 1 THEN 'open' ELSE 'closed' END, 1, $2, $2)
+        ON CONFLICT (key) DO UPDATE SET
+          failure_count = go_goscope_circuit.failure_count + 1,
+          state = CASE WHEN go_goscope_circuit.failure_count + 1 >= $3 THEN 'open' ELSE go_goscope_circuit.state END,
+          last_failure_time = excluded.last_failure_time,
+          updated_at = excluded.updated_at
+        RETURNING failure_count
+        """;
+
+    // $1 key, $2 now: keeps last_failure_time.
+    public const string Success = """
+        INSERT INTO go_goscope_circuit(key, state, failure_count, last_success_time, updated_at) VALUES ($1, 'closed', 0, $2, $2)
+        ON CONFLICT (key) DO UPDATE SET state = 'closed', failure_count = 0,
+          last_success_time = excluded.last_success_time, updated_at = excluded.updated_at
+        """;
+
+    // Inspection, by namespace range: $1 lo, $2 hi
+    public const string AdminList = """
+        SELECT key, state, failure_count, last_failure_time, last_success_time, updated_at FROM go_goscope_circuit
+        WHERE key >= $1 AND key < $2 ORDER BY key
+        """;
+}
