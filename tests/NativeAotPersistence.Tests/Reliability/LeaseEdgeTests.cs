@@ -105,7 +105,11 @@ public abstract class LeaseEdgeTests<TBackend> : IAsyncLifetime
     {
         var p = await OpenAsync();
         var other = await OpenAsync();
-        var ttl = TimeSpan.FromMilliseconds(100);
+
+        // Auto-renewed, the lease is kept by renewals every third of its TTL: 500 ms leaves room for a loaded machine (a
+        // CI run, a server on two busy cores) where 100 ms renewals were sometimes late; the grant still comes 300 ms
+        // after the call, so a lease counted from the call would expire 300 ms early and fail the check below.
+        var ttl = TimeSpan.FromMilliseconds(autoExtend ? 500 : 100);
         Task<ILockHandle?> acquiring;
         Task<LeaseGrant> granting;
         DateTimeOffset freedAt;
@@ -138,7 +142,7 @@ public abstract class LeaseEdgeTests<TBackend> : IAsyncLifetime
         if (autoExtend)
         {
             // Renewed: held well past its TTL.
-            await Task.Delay(400, Ct);
+            await Task.Delay(ttl * 2.5, Ct);
             Assert.False(handle.HandleLost.IsCancellationRequested);
             Assert.Equal(handle.Owner, (await other.Locks.GetInfoAsync("job", Ct))?.Owner);
         }
