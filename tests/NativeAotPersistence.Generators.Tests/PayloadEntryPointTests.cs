@@ -74,6 +74,16 @@ public sealed partial class PayloadEntryPointTests
         ["NativeAotPersistence.Payloads.PayloadJson.WriteKeyWith<T>(writer, converter, key)"] = (Use.NotAPayload, null),
         ["NativeAotPersistence.Payloads.PayloadJson.WriteWith<T>(writer, converter, value)"] = (Use.NotAPayload, null),
 
+        // The backend kit (NativeAotPersistence.Backends, hidden from IntelliSense): what a backend's providers call with the
+        // serializer the user's call resolved (or passed), or with an explicit context. NAP0011 flags the user's call of
+        // the provider method; a backend author's own calls are outside it.
+        ["NativeAotPersistence.Backends.BackendTelemetry.Timed<T>(backend, operation, started, task)"] = (Use.NotAPayload, null),
+        ["NativeAotPersistence.Backends.CheckpointRules.Validate<T>(checkpoint)"] = (Use.NotAPayload, null),
+        ["NativeAotPersistence.Backends.ExecuteOnce.RunAsync<T>(store, leases, leaseTtl, key, ttl, action, typeInfo, cancellationToken)"] = (Use.TakesSerializer, "T"),
+        ["NativeAotPersistence.Backends.IIdempotencyStore.StoreFirstAsync<T>(key, value, ttl, typeInfo, cancellationToken)"] = (Use.TakesSerializer, "T"),
+        ["NativeAotPersistence.Backends.PayloadResolver.Resolve<T>(context)"] = (Use.NotAPayload, null),
+        ["NativeAotPersistence.Backends.StoredPayloads.Serialize<T>(typeInfo, key, value)"] = (Use.TakesSerializer, "T"),
+
         // Extensions: HybridCache asks the factory for each type; it answers false for a type the context lacks, and
         // HybridCache falls back to its own serializer (see docs/ecosystem.md). Nothing throws, nothing to flag here.
         ["NativeAotPersistence.PayloadHybridCacheSerializerFactory.TryCreateSerializer<T>(serializer)"] = (Use.NotAPayload, null),
