@@ -205,7 +205,7 @@ internal sealed class GroupCommit : IDisposable
             try
             {
                 // Under the writer's gate: an inline write may hold the writer (and its own transaction) meanwhile.
-                _writer.Enter();
+                _writer.Gate.Wait();
                 try
                 {
                     if (!_writer.IsClosed)
@@ -377,7 +377,7 @@ internal sealed class GroupCommit : IDisposable
         TimeSpan waited = default;
         while (true)
         {
-            _writer.Enter();
+            _writer.Gate.Wait();
             Outcome outcome;
             try
             {

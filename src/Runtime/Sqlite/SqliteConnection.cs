@@ -26,34 +26,8 @@ internal sealed partial class SqliteConnection : IDisposable
 
     public string DataSource { get; }
 
-    /// <summary>
-    /// Serializes use of this connection: <see cref="TryEnter"/> takes it when free, <see cref="EnterAsync"/> waits for
-    /// it, and <c>Gate.Release()</c> hands it to the longest waiter. Never disposed: it holds no wait handle, and a
-    /// gate is released after its connection closed.
-    /// </summary>
-    /// <remarks>
-    /// A hand-written lock-free gate (one compare-and-swap to enter, one exchange to leave) saved 17-19 ns an operation
-    /// over this semaphore's Wait(0) + Release: 2 % of a <c>:memory:</c> get-hit, 0.6 % of a WAL-file get-hit and nothing
-    /// measurable on a write, less than it cost to keep (bench <c>--engine</c> at commit 5f6a9db).
-    /// </remarks>
-    public SemaphoreSlim Gate { get; } = new(1, 1);
-
-    /// <summary>
-    /// Enters <see cref="Gate"/>: at once when it is free (a free connection costs no wait, so even a cancelled token
-    /// enters), otherwise asynchronously, in arrival order, with cancellation. Waiters are handed the gate by the
-    /// release itself, so a caller's <c>Wait(0)</c> never takes it from under them.
-    /// </summary>
-    public Task EnterAsync(CancellationToken cancellationToken) =>
-        TryEnter() ? Task.CompletedTask : Gate.WaitAsync(cancellationToken);
-
-    /// <summary>Enters <see cref="Gate"/> if it is free; never waits.</summary>
-    public bool TryEnter() => Gate.Wait(0, CancellationToken.None);
-
-    /// <summary>
-    /// Blocks until <see cref="Gate"/> is entered, as an asynchronous waiter (handed the gate in arrival order, never
-    /// overtaken by a <see cref="TryEnter"/>, which a blocking <c>Gate.Wait()</c> may be): for the committing thread and disposal.
-    /// </summary>
-    public void Enter() => EnterAsync(CancellationToken.None).GetAwaiter().GetResult();
+    /// <summary>Serializes use of this connection; taken synchronously when free, awaited when not.</summary>
+    public ConnectionGate Gate { get; } = new();
 
     public bool IsClosed => _closed;
 

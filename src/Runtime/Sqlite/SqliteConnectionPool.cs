@@ -55,7 +55,7 @@ internal sealed class SqliteConnectionPool : IDisposable
         }
 
         var connection = Writer;
-        if (_groupCommit.IsIdle && connection.TryEnter()
+        if (_groupCommit.IsIdle && connection.Gate.TryEnter()
             && TryRun(connection, operation, state, body, out var result, out var error))
         {
             return error is null ? new ValueTask<TResult>(result) : ValueTask.FromException<TResult>(error);
@@ -80,7 +80,7 @@ internal sealed class SqliteConnectionPool : IDisposable
         {
             // One connection (`:memory:`, a borrowed handle, no readers): the shortest path.
             var only = readers[0];
-            if (only.TryEnter())
+            if (only.Gate.TryEnter())
             {
                 if (TryRun(only, operation, state, body, out var result, out var error))
                 {
@@ -97,7 +97,7 @@ internal sealed class SqliteConnectionPool : IDisposable
         for (var i = 0; i < readers.Length; i++)
         {
             var connection = readers[(start + i) % readers.Length];
-            if (connection.TryEnter())
+            if (connection.Gate.TryEnter())
             {
                 if (TryRun(connection, operation, state, body, out var result, out var error))
                 {
@@ -118,7 +118,7 @@ internal sealed class SqliteConnectionPool : IDisposable
         var all = AllConnections();
         foreach (var connection in all)
         {
-            await connection.EnterAsync(cancellationToken).ConfigureAwait(false);
+            await connection.Gate.WaitAsync(cancellationToken).ConfigureAwait(false);
         }
 
         try
@@ -148,7 +148,7 @@ internal sealed class SqliteConnectionPool : IDisposable
         _groupCommit.Dispose();
         foreach (var connection in AllConnections())
         {
-            connection.Enter();
+            connection.Gate.Wait();
             try
             {
                 connection.Dispose();
@@ -220,7 +220,7 @@ internal sealed class SqliteConnectionPool : IDisposable
         var waitedBefore = false;
         while (true)
         {
-            await connection.EnterAsync(cancellationToken).ConfigureAwait(false);
+            await connection.Gate.WaitAsync(cancellationToken).ConfigureAwait(false);
             SqliteBusyException busy;
             try
             {
