@@ -69,7 +69,7 @@ try
     builder.Services.AddNativeAotPersistence(o =>
     {
         o.Path = path;
-        o.Payloads = EcoPayloads.Default;
+        o.UsePayloads(EcoPayloads.Default);
     });
     builder.Services.AddNativeAotPersistenceDistributedCache();
 

@@ -5,8 +5,8 @@ namespace NativeAotPersistence;
 internal sealed partial class SqliteCircuitBreakerStateProvider : IAdminSource, IAdminListing<CircuitSummary>
 {
     public ValueTask<PersistenceStats> AddStatsAsync(PersistenceStats stats, CancellationToken cancellationToken) =>
-        Pool.ReadAsync("admin.stats", (stats, _ns), static (c, s) =>
-            s.stats with { Circuits = SqliteCounts.Rows(c, SqliteCircuitSql.AdminList, s._ns, "admin.stats") }, cancellationToken);
+        Pool.ReadAsync("admin.stats", (stats, ns: _ns, now: NowMs), static (c, s) =>
+            s.stats with { Circuits = SqliteCounts.Rows(c, SqliteCircuitSql.AdminList, s.ns, "admin.stats") }, cancellationToken);
 
     public ValueTask<IReadOnlyList<CircuitSummary>> AdminListAsync(string? pattern, CancellationToken cancellationToken) =>
         Pool.ReadAsync("admin.circuits", _ns, static (c, ns) =>

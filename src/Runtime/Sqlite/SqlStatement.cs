@@ -30,7 +30,25 @@ internal sealed class SqlStatement
 /// A kind's table on SQLite: what creates it (tables, indexes, seed rows, all <c>IF NOT EXISTS</c>), and the columns
 /// later schema versions added to it, for a table an older version created.
 /// </summary>
-/// <param name="Name">The table, which <see cref="SqliteSchema"/> looks for.</param>
-/// <param name="Create">The script that creates the table and what belongs to it; it runs after the meta table exists.</param>
-/// <param name="Migrations">Per schema version, the script that brings a table an older version created up to it.</param>
-internal sealed record SqliteTable(string Name, string Create, params IReadOnlyList<(int Version, string Script)> Migrations);
+internal sealed class SqliteTable
+{
+    /// <summary>Declares a kind's table.</summary>
+    /// <param name="name">The table, which <see cref="SqliteSchema"/> looks for.</param>
+    /// <param name="create">The script that creates the table and what belongs to it; it runs after the meta table exists.</param>
+    /// <param name="migrations">Per schema version, the script that brings a table an older version created up to it.</param>
+    public SqliteTable(string name, string create, params (int Version, string Script)[] migrations)
+    {
+        Name = name;
+        Create = create;
+        Migrations = migrations;
+    }
+
+    /// <summary>Gets the table's name.</summary>
+    public string Name { get; }
+
+    /// <summary>Gets the script that creates the table and what belongs to it.</summary>
+    public string Create { get; }
+
+    /// <summary>Gets, per schema version, the script that brings a table an older version created up to it.</summary>
+    public IReadOnlyList<(int Version, string Script)> Migrations { get; }
+}

@@ -44,7 +44,20 @@ internal static class SqliteSchema
             }
         }
 
-        var missing = tables.Select(t => t.Name).Prepend(MetaTable).Where(t => !present.Contains(t)).ToArray();
+        var missing = new List<string>();
+        if (!present.Contains(MetaTable))
+        {
+            missing.Add(MetaTable);
+        }
+
+        foreach (var table in tables)
+        {
+            if (!present.Contains(table.Name))
+            {
+                missing.Add(table.Name);
+            }
+        }
+
         int? version = null;
         if (present.Contains(MetaTable))
         {
