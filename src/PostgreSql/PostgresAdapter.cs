@@ -85,6 +85,9 @@ public sealed class PostgresAdapter : IPersistenceAdapter, IAdapterLifecycle
     public IIdempotencyProvider Idempotency => _core.Idempotency;
 
     /// <inheritdoc />
+    public ISemaphoreProvider Semaphores => _core.Semaphores;
+
+    /// <inheritdoc />
     public PersistenceProviders Providers => _core.Providers;
 
     /// <inheritdoc />

@@ -37,6 +37,9 @@ public interface IPersistenceAdapter : IAsyncDisposable
     /// <summary>Gets the idempotency-record provider.</summary>
     IIdempotencyProvider Idempotency { get; }
 
+    /// <summary>Gets the semaphore provider: N permits per key, shared by every process using the store.</summary>
+    ISemaphoreProvider Semaphores { get; }
+
     /// <summary>Gets all five providers as one bundle, for code that takes a <see cref="PersistenceProviders"/>.</summary>
     PersistenceProviders Providers { get; }
 

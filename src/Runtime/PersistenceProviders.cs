@@ -17,4 +17,7 @@ public sealed class PersistenceProviders
 
     /// <summary>Gets the checkpoint provider.</summary>
     public ICheckpointProvider? Checkpoint { get; init; }
+
+    /// <summary>Gets the semaphore provider.</summary>
+    public ISemaphoreProvider? Semaphore { get; init; }
 }

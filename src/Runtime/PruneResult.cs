@@ -16,6 +16,9 @@ public readonly record struct PruneResult
     /// <summary>Gets the expired lock rows (or in-process lock entries) removed.</summary>
     public int Locks { get; init; }
 
+    /// <summary>Gets the expired semaphore permits removed.</summary>
+    public int Semaphores { get; init; }
+
     /// <summary>Gets the total number of rows removed.</summary>
-    public int Total => Cache + Idempotency + Locks;
+    public int Total => Cache + Idempotency + Locks + Semaphores;
 }

@@ -22,6 +22,10 @@ public interface IPersistenceAdmin
     /// <param name="cancellationToken">Cancels the wait for a busy database.</param>
     ValueTask<IReadOnlyList<LockInfo>> ListLocksAsync(CancellationToken cancellationToken = default);
 
+    /// <summary>Lists every semaphore with live permits: its limit and holders, ordered by key.</summary>
+    /// <param name="cancellationToken">Cancels the wait for a busy database.</param>
+    ValueTask<IReadOnlyList<SemaphoreInfo>> ListSemaphoresAsync(CancellationToken cancellationToken = default);
+
     /// <summary>Lists the live idempotency records whose key matches <paramref name="pattern"/>, ordered by key.</summary>
     /// <param name="pattern">A glob as in <see cref="ICacheProvider.KeysAsync"/>; <see langword="null"/> lists all.</param>
     /// <param name="cancellationToken">Cancels the wait for a busy database.</param>

@@ -45,4 +45,7 @@ public sealed record PersistenceStats
     /// <see cref="LockScope.Database"/>.
     /// </summary>
     public RowCounts Locks { get; init; }
+
+    /// <summary>Gets the live and expired semaphore permits.</summary>
+    public RowCounts Semaphores { get; init; }
 }

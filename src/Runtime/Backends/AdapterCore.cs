@@ -14,6 +14,7 @@ public sealed class AdapterCore
     private readonly IPrunable _cachePrune;
     private readonly IPrunable _idempotencyPrune;
     private readonly IPrunable _lockPrune;
+    private readonly IPrunable _semaphorePrune;
 
     /// <summary>Builds the core; <paramref name="create"/> builds the backend's providers.</summary>
     /// <param name="options">The adapter's options, already validated (<see cref="AdapterOptions.Validate"/>).</param>
@@ -33,6 +34,7 @@ public sealed class AdapterCore
         CircuitBreakers = create.CircuitBreakers;
         Checkpoints = create.Checkpoints;
         Idempotency = create.Idempotency;
+        Semaphores = create.Semaphores;
         Providers = new PersistenceProviders
         {
             Cache = Cache,
@@ -40,17 +42,20 @@ public sealed class AdapterCore
             CircuitBreaker = CircuitBreakers,
             Checkpoint = Checkpoints,
             Idempotency = Idempotency,
+            Semaphore = Semaphores,
         };
 
         _cachePrune = Need<IPrunable>(Cache);
         _idempotencyPrune = Need<IPrunable>(Idempotency);
         _lockPrune = Need<IPrunable>(Locks);
+        _semaphorePrune = Need<IPrunable>(Semaphores);
         Admin = new PersistenceAdmin(
-            [create.Store, Need<IAdminSource>(Cache), Need<IAdminSource>(Locks), Need<IAdminSource>(CircuitBreakers), Need<IAdminSource>(Checkpoints), Need<IAdminSource>(Idempotency)],
+            [create.Store, Need<IAdminSource>(Cache), Need<IAdminSource>(Locks), Need<IAdminSource>(CircuitBreakers), Need<IAdminSource>(Checkpoints), Need<IAdminSource>(Idempotency), Need<IAdminSource>(Semaphores)],
             Need<IAdminListing<CircuitSummary>>(CircuitBreakers),
             Need<IAdminListing<TaskSummary>>(Checkpoints),
             Need<IAdminListing<LockInfo>>(Locks),
-            Need<IAdminListing<IdempotencyKeySummary>>(Idempotency));
+            Need<IAdminListing<IdempotencyKeySummary>>(Idempotency),
+            Need<IAdminListing<SemaphoreInfo>>(Semaphores));
     }
 
     /// <summary>Gets the adapter's options.</summary>
@@ -74,6 +79,9 @@ public sealed class AdapterCore
     /// <summary>Gets the idempotency provider.</summary>
     public IIdempotencyProvider Idempotency { get; }
 
+    /// <summary>Gets the semaphore provider.</summary>
+    public ISemaphoreProvider Semaphores { get; }
+
     /// <summary>Gets every provider as one bundle (the same instance each time).</summary>
     public PersistenceProviders Providers { get; }
 
@@ -92,6 +100,7 @@ public sealed class AdapterCore
             Cache = await _cachePrune.PruneAsync(cancellationToken).ConfigureAwait(false),
             Idempotency = await _idempotencyPrune.PruneAsync(cancellationToken).ConfigureAwait(false),
             Locks = await _lockPrune.PruneAsync(cancellationToken).ConfigureAwait(false),
+            Semaphores = await _semaphorePrune.PruneAsync(cancellationToken).ConfigureAwait(false),
         };
     }
 
@@ -110,7 +119,8 @@ public sealed class AdapterCore
         IAdminListing<CircuitSummary> circuits,
         IAdminListing<TaskSummary> tasks,
         IAdminListing<LockInfo> locks,
-        IAdminListing<IdempotencyKeySummary> idempotency) : IPersistenceAdmin
+        IAdminListing<IdempotencyKeySummary> idempotency,
+        IAdminListing<SemaphoreInfo> semaphores) : IPersistenceAdmin
     {
         public async ValueTask<PersistenceStats> GetStatsAsync(CancellationToken cancellationToken = default)
         {
@@ -131,6 +141,9 @@ public sealed class AdapterCore
 
         public ValueTask<IReadOnlyList<LockInfo>> ListLocksAsync(CancellationToken cancellationToken = default) =>
             locks.AdminListAsync(null, cancellationToken);
+
+        public ValueTask<IReadOnlyList<SemaphoreInfo>> ListSemaphoresAsync(CancellationToken cancellationToken = default) =>
+            semaphores.AdminListAsync(null, cancellationToken);
 
         public ValueTask<IReadOnlyList<IdempotencyKeySummary>> ListIdempotencyKeysAsync(string? pattern = null, CancellationToken cancellationToken = default)
         {

@@ -34,6 +34,9 @@ public sealed class BackendProviders
     /// <summary>Gets the idempotency provider.</summary>
     public required IIdempotencyProvider Idempotency { get; init; }
 
+    /// <summary>Gets the semaphore provider.</summary>
+    public required ISemaphoreProvider Semaphores { get; init; }
+
     /// <summary>Gets the source of the store-level statistics (schema version, data source, size, pages).</summary>
     public required IAdminSource Store { get; init; }
 }

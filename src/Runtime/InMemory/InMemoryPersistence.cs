@@ -43,6 +43,7 @@ public sealed class InMemoryPersistence : IPersistenceAdapter, IAdapterLifecycle
             CircuitBreakers = new InMemoryCircuitBreakerStateProvider(context),
             Checkpoints = new InMemoryCheckpointProvider(context),
             Idempotency = new InMemoryIdempotencyProvider(context),
+            Semaphores = new InMemorySemaphoreProvider(context),
             Store = new InMemoryStoreStats(context),
         });
     }
@@ -70,6 +71,9 @@ public sealed class InMemoryPersistence : IPersistenceAdapter, IAdapterLifecycle
 
     /// <inheritdoc />
     public IIdempotencyProvider Idempotency => _core.Idempotency;
+
+    /// <inheritdoc />
+    public ISemaphoreProvider Semaphores => _core.Semaphores;
 
     /// <inheritdoc />
     public PersistenceProviders Providers => _core.Providers;

@@ -15,6 +15,7 @@ namespace NativeAotPersistence;
 public sealed class InMemoryStore
 {
     private static long s_lastId;
+    private long _fencingCounter;
 
     /// <summary>Creates an empty store.</summary>
     public InMemoryStore()
@@ -33,4 +34,9 @@ public sealed class InMemoryStore
     internal CheckpointTable Checkpoints { get; } = new();
 
     internal LockTable Locks { get; } = new();
+
+    internal SemaphoreTable Semaphores { get; } = new();
+
+    /// <summary>Takes the store's next fencing token: one counter for every lease-holding kind, as SQLite keeps one in its meta table.</summary>
+    internal long NextFencingToken() => Interlocked.Increment(ref _fencingCounter);
 }

@@ -60,7 +60,7 @@ internal sealed partial class InMemoryLockProvider : InMemoryProvider, ILockProv
             }
             else
             {
-                token = ++_table.FencingCounter;
+                token = Store.NextFencingToken();
             }
 
             var expiresAt = Ttl.LockExpiresAt(ttlMs, now);

@@ -84,7 +84,7 @@ internal sealed partial class SqliteLockProvider : SqliteProvider, ILockProvider
 
                 if (token == 0)
                 {
-                    token = NextToken(c, op);
+                    token = SqliteSchema.NextFencingToken(c, op);
                 }
 
                 var expiresAt = Ttl.LockExpiresAt(s.ttlMs, now);
@@ -199,20 +199,5 @@ internal sealed partial class SqliteLockProvider : SqliteProvider, ILockProvider
                 statement.ReadNullableInt64(first + 5),
                 owner),
         };
-    }
-
-    private static long NextToken(SqliteConnection c, string op)
-    {
-        using var statement = c.Statement(SqliteLockSql.NextToken, op);
-        if (!statement.StepRow())
-        {
-            throw new PersistenceException(
-                $"The database '{c.DataSource}' has no lock fencing counter in go_goscope_meta; it was not created by this library.",
-                PersistenceErrorKind.Corrupt,
-                op,
-                c.DataSource);
-        }
-
-        return statement.ColumnInt64(0);
     }
 }

@@ -2,7 +2,7 @@ using NativeAotPersistence.Sqlite;
 
 namespace NativeAotPersistence;
 
-/// <summary>The locks' SQL on SQLite: its statements, its table and the fencing counter (one for the whole database, in the meta table).</summary>
+/// <summary>The locks' SQL on SQLite: its statements and its table (the fencing counter is the engine's: SqliteSchema.NextFencingToken).</summary>
 /// <remarks>Key ranges (<c>key &gt;= ?1 AND key &lt; ?2</c>) select one adapter's namespace under the BINARY collation.</remarks>
 internal static class SqliteLockSql
 {
@@ -19,7 +19,6 @@ internal static class SqliteLockSql
           holder_pid INTEGER,
           holder_start INTEGER
         );
-        INSERT INTO go_goscope_meta(key, value) VALUES ('lock_fencing_counter', '0') ON CONFLICT(key) DO NOTHING;
         """,
         // Version 3: who holds each lock (host identity, process id and start time), so a holder that died on the same host is taken over at once; existing rows have no holder and are judged by their TTL.
         (3, """
@@ -30,12 +29,6 @@ internal static class SqliteLockSql
 
     // ?1 key
     public static readonly SqlStatement Select = new("SELECT owner, expires_at, fencing_token, holder_host, holder_pid, holder_start FROM go_goscope_locks WHERE key = ?1"u8);
-
-    // One counter for the whole database, so pruning lock rows never reuses a token.
-    public static readonly SqlStatement NextToken = new("""
-        UPDATE go_goscope_meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'lock_fencing_counter'
-        RETURNING CAST(value AS INTEGER)
-        """u8);
 
     // ?1 key, ?2 owner, ?3 expires_at, ?4 fencing_token, ?5 holder_host, ?6 holder_pid, ?7 holder_start
     public static readonly SqlStatement Upsert = new("""

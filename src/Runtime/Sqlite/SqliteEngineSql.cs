@@ -22,4 +22,11 @@ internal static class SqliteEngineSql
     public static readonly SqlStatement SchemaObjects = new("SELECT name FROM sqlite_master WHERE name >= 'go_goscope_' AND name < 'go_goscope`'"u8);
 
     public static readonly SqlStatement MetaGet = new("SELECT value FROM go_goscope_meta WHERE key = ?1"u8);
+
+    // One counter for the whole database (in the meta table), so pruning rows never reuses a token: the fencing tokens
+    // of every lease-holding kind (locks, semaphore permits) come from it.
+    public static readonly SqlStatement FencingNext = new("""
+        UPDATE go_goscope_meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'lock_fencing_counter'
+        RETURNING CAST(value AS INTEGER)
+        """u8);
 }

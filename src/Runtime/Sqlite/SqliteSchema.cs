@@ -20,6 +20,7 @@ internal static class SqliteSchema
           key TEXT PRIMARY KEY,
           value TEXT NOT NULL
         );
+        INSERT INTO go_goscope_meta(key, value) VALUES ('lock_fencing_counter', '0') ON CONFLICT(key) DO NOTHING;
         """;
 
     private const string RecordVersionScript =
@@ -134,5 +135,21 @@ internal static class SqliteSchema
             c.ExecuteScript(RecordVersionScript, operation);
             return true;
         }, operation);
+    }
+
+    /// <summary>Takes the next fencing token of the database (one counter for every lease-holding kind), in the caller's transaction.</summary>
+    public static long NextFencingToken(SqliteConnection c, string op)
+    {
+        using var statement = c.Statement(SqliteEngineSql.FencingNext, op);
+        if (!statement.StepRow())
+        {
+            throw new PersistenceException(
+                $"The database '{c.DataSource}' has no lock fencing counter in go_goscope_meta; it was not created by this library.",
+                PersistenceErrorKind.Corrupt,
+                op,
+                c.DataSource);
+        }
+
+        return statement.ColumnInt64(0);
     }
 }

@@ -28,6 +28,7 @@ public sealed partial class SqliteAdapter : IAdapterLifecycle
         SqliteCheckpointSql.Table,
         SqliteIdempotencySql.Table,
         SqliteLockSql.Table,
+        SqliteSemaphoreSql.Table,
     ];
 
     // The one place the SQLite backend registers its kinds: each kind's provider here, and its table above.
@@ -41,6 +42,7 @@ public sealed partial class SqliteAdapter : IAdapterLifecycle
             CircuitBreakers = new SqliteCircuitBreakerStateProvider(context),
             Checkpoints = new SqliteCheckpointProvider(context),
             Idempotency = new SqliteIdempotencyProvider(context),
+            Semaphores = new SqliteSemaphoreProvider(context),
             Store = new SqliteStoreStats(context),
         });
     }

@@ -80,6 +80,9 @@ public sealed partial class SqliteAdapter : IPersistenceAdapter, IDisposable
     public IIdempotencyProvider Idempotency => _core.Idempotency;
 
     /// <inheritdoc />
+    public ISemaphoreProvider Semaphores => _core.Semaphores;
+
+    /// <inheritdoc />
     public PersistenceProviders Providers => _core.Providers;
 
     /// <inheritdoc />

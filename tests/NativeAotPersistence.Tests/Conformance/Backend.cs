@@ -270,6 +270,8 @@ public sealed class SqliteFileBackend : SqliteBackend
 
         public IIdempotencyProvider Idempotency => inner.Idempotency;
 
+        public ISemaphoreProvider Semaphores => inner.Semaphores;
+
         public PersistenceProviders Providers => inner.Providers;
 
         public IPersistenceAdmin Admin => inner.Admin;
