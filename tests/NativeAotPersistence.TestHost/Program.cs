@@ -227,6 +227,14 @@ try
             Report(await Leases.HoldAsync(path, args[2], Int(args[3]), OpenAsync));
             break;
 
+        case "semaphore-storm":
+            Report(await Semaphores.StormAsync(path, args[2], Int(args[3]), Int(args[4]), Int(args[5]), OpenAsync, () => BarrierAsync(args, 6)));
+            break;
+
+        case "hold-permit":
+            Report(await Semaphores.HoldAsync(path, args[2], Int(args[3]), Int(args[4]), OpenAsync));
+            break;
+
         case "lease-storm":
             Report(await Leases.StormAsync(path, args[2], Int(args[3]), Int(args[4]), Int(args[5]), Int(args[6]), OpenAsync, () => BarrierAsync(args, 7)));
             break;

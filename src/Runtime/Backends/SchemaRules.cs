@@ -42,11 +42,11 @@ public static class SchemaRules
 
         if (!createTables && (missing.Count > 0 || version != CurrentVersion))
         {
+            // Both, when both apply: an older store lacks the tables of kinds added since and needs its own migrated.
+            var migrate = version is { } old && old != CurrentVersion ? $"its schema version {old} must be migrated to {CurrentVersion}" : null;
             var what = missing.Count > 0
-                ? $"the {missingNoun} " + string.Join(", ", missing) + " are missing"
-                : version is { } old
-                    ? $"its schema version {old} must be migrated to {CurrentVersion}"
-                    : "no schema version is recorded in go_goscope_meta";
+                ? $"the {missingNoun} " + string.Join(", ", missing) + " are missing" + (migrate is null ? "" : " and " + migrate)
+                : migrate ?? "no schema version is recorded in go_goscope_meta";
             throw new PersistenceException(
                 $"{subject} is not ready: {what}, and {blocker}. {createAdvice}",
                 PersistenceErrorKind.SchemaMissing,

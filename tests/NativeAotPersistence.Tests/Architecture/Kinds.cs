@@ -18,6 +18,8 @@ public static class Kinds
             async (p, _, ct) => await p.CircuitBreakers.RecordFailureAsync("kind", 5, ct), s => s.Circuits),
         ["Checkpoints"] = new("go_goscope_checkpoints", Expires: false,
             (p, _, ct) => p.Checkpoints.SaveAsync(new Checkpoint<int>("kind#1", "kind", 1, DateTimeOffset.UnixEpoch, 0, 1), ct), s => s.Checkpoints),
+        ["Semaphores"] = new("go_goscope_semaphores", Expires: true,
+            async (p, ttl, ct) => await p.Semaphores.AcquireAsync("kind", 2, ttl ?? TimeSpan.FromMinutes(1), null, ct), s => s.Semaphores.Live + s.Semaphores.Expired),
         ["Idempotency"] = new("go_goscope_idempotency", Expires: true,
             (p, ttl, ct) => p.Idempotency.SetAsync("kind", 1, ttl, ct), s => s.Idempotency.Live + s.Idempotency.Expired),
     };

@@ -89,3 +89,13 @@ public sealed class AdminConformance_SqliteBorrowed : AdminSharedStoreConformanc
 public sealed class AdminConformance_InMemory : AdminSharedStoreConformance<InMemoryBackend>;
 
 public sealed class AdminConformance_Postgres : AdminSharedStoreConformance<PostgresBackend>;
+
+public sealed class SemaphoreConformance_SqliteMemory : SemaphoreConformance<SqliteMemoryBackend>;
+
+public sealed class SemaphoreConformance_SqliteFile : SemaphoreSharedStoreConformance<SqliteFileBackend>;
+
+public sealed class SemaphoreConformance_SqliteBorrowed : SemaphoreSharedStoreConformance<SqliteBorrowedBackend>;
+
+public sealed class SemaphoreConformance_InMemory : SemaphoreSharedStoreConformance<InMemoryBackend>;
+
+public sealed class SemaphoreConformance_Postgres : SemaphoreSharedStoreConformance<PostgresBackend>;

@@ -220,6 +220,28 @@ public abstract class LeaseEdgeTests<TBackend> : IAsyncLifetime
     }
 
     [Fact]
+    public async Task APermitHolderKilledOnThisHost_FreesItsPermitAtOnce_ALiveOneNever()
+    {
+        using var holder = HostProcess.Start("hold-permit", HostDatabase, "pool", "1", "600000");
+        var (token, pid) = await ReadHeldAsync(holder);
+        var p = await OpenAsync();
+
+        // Alive: its permit stays its own, whoever asks.
+        var info = await p.Semaphores.GetInfoAsync("pool", Ct);
+        Assert.Equal(new LockHolder(pid, IsOnThisHost: true, IsGone: false), Assert.Single(info!.Holders).Holder);
+        Assert.Null(await p.Semaphores.AcquireAsync("pool", 1, TimeSpan.FromMinutes(1), "next", Ct));
+
+        holder.Kill();
+        await holder.WaitForExitAsync(s_timeout);
+
+        // Gone: its permit (ten minutes of TTL left) is free at once, and the next grant has a larger token.
+        await using var handle = await p.Semaphores.AcquireAsync("pool", 1, TimeSpan.FromMinutes(1), "next", Ct);
+        Assert.NotNull(handle);
+        Assert.True(handle.FencingToken > token);
+        Assert.Equal(["next"], (await p.Semaphores.GetInfoAsync("pool", Ct))!.Holders.Select(h => h.Owner));
+    }
+
+    [Fact]
     public async Task ALockHeldReentrantlyFromTwoProcesses_RecordsNoHolder_SoOneEndingLetsNobodyIn()
     {
         using var holder = HostProcess.Start("hold-lock", HostDatabase, "job", "600000");

@@ -142,7 +142,7 @@ public sealed class LeaseStormTests
     }
 
     /// <summary>Starts every process, lets them all open the file, then releases them together (a barrier directory).</summary>
-    private static async Task<(int ExitCode, string[] Lines, string Error)[]> RunAllAsync(TempDirectory dir, string[][] commands)
+    internal static async Task<(int ExitCode, string[] Lines, string Error)[]> RunAllAsync(TempDirectory dir, string[][] commands)
     {
         var barrier = Directory.CreateDirectory(dir.File("barrier")).FullName;
         var running = commands.Select(c => ChildProcess.RunTestHostAsync([.. c, barrier], timeout: s_timeout)).ToArray();
