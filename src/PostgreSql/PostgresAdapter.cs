@@ -245,10 +245,12 @@ public sealed class PostgresAdapter : IPersistenceAdapter, IAdapterLifecycle
 
     /// <summary>
     /// The kinds' pieces of the schema, registered here beside the providers <see cref="CreateCore"/> builds: one per
-    /// kind, in the order they are created in (the engine adds its meta table first and the schema version last).
+    /// kind, in the order they are created in (the engine adds its meta table and fencing sequence first and the schema
+    /// version last).
     /// </summary>
     private static readonly PgSchema s_schema = new(
-        PgCacheSql.Schema, PgCircuitBreakerSql.Schema, PgCheckpointSql.Schema, PgIdempotencySql.Schema, PgLockSql.Schema);
+        PgCacheSql.Schema, PgCircuitBreakerSql.Schema, PgCheckpointSql.Schema, PgIdempotencySql.Schema, PgLockSql.Schema,
+        PgSemaphoreSql.Schema);
 
     /// <summary>The providers, each given the adapter's one context (not the adapter), over the schema above.</summary>
     private AdapterCore CreateCore(PgContext context) => new(Options, DataSource, this, new BackendProviders
@@ -258,6 +260,7 @@ public sealed class PostgresAdapter : IPersistenceAdapter, IAdapterLifecycle
         CircuitBreakers = new PgCircuitBreakerStateProvider(context),
         Checkpoints = new PgCheckpointProvider(context),
         Idempotency = new PgIdempotencyProvider(context),
+        Semaphores = new PgSemaphoreProvider(context),
         Store = new PgStoreStats(context, s_schema),
     });
 }

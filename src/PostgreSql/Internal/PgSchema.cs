@@ -3,7 +3,7 @@ using Npgsql;
 namespace NativeAotPersistence.PostgreSql;
 
 /// <summary>
-/// The store's tables on PostgreSQL (docs/architecture.md, "Storage"): the engine's meta table and the pieces the kinds
+/// The store's tables on PostgreSQL (docs/architecture.md, "Storage"): the engine's meta table and fencing sequence and the pieces the kinds
 /// register (<see cref="PgTable"/>), created in one transaction, and the schema-version check.
 /// </summary>
 internal sealed class PgSchema
@@ -15,11 +15,11 @@ internal sealed class PgSchema
     private readonly string _objectsSql;
     private readonly string _createScript;
 
-    /// <summary>Composes the schema from the kinds' pieces, in the order given (the order they are created in).</summary>
+    /// <summary>Composes the schema from the kinds' pieces, in the order given (the order they are created in, after the engine's objects).</summary>
     public PgSchema(params PgTable[] kinds)
     {
         string[] tables = [PgSql.MetaTable, .. kinds.SelectMany(static k => k.Tables)];
-        _objects = [PgSql.MetaTable, .. kinds.SelectMany(static k => k.Tables.Concat(k.Others))];
+        _objects = [PgSql.MetaTable, PgSql.FencingSequence, .. kinds.SelectMany(static k => k.Tables.Concat(k.Others))];
         if (_objects.FirstOrDefault(static o => o.Length == 0 || !o.All(static c => c is (>= 'a' and <= 'z') or (>= '0' and <= '9') or '_')) is { } bad)
         {
             throw new ArgumentException($"'{bad}' is not a plain lower-case PostgreSQL name.", nameof(kinds));
@@ -31,7 +31,7 @@ internal sealed class PgSchema
         }
 
         _objectsSql = PgSql.SchemaObjects(_objects);
-        string[] script = [PgSql.CreateMeta, .. kinds.Select(static k => k.CreateScript), PgSql.SetSchemaVersion];
+        string[] script = [PgSql.CreateMeta, PgSql.CreateFencingSequence, .. kinds.Select(static k => k.CreateScript), PgSql.SetSchemaVersion];
         _createScript = string.Join('\n', script);
         AdminSizeSql = PgSql.AdminSize(tables);
     }

@@ -1,7 +1,7 @@
 namespace NativeAotPersistence.PostgreSql;
 
 /// <summary>
-/// The engine's own SQL: the meta table, the schema version, the server checks and the schema lock; each kind's
+/// The engine's own SQL: the meta table, the fencing sequence, the schema version, the server checks and the schema lock; each kind's
 /// statements live in its folder (<c>Pg&lt;Kind&gt;Sql</c>). The rules every statement follows: constants, with user
 /// strings only ever bound as parameters. Keys, owners and ids are <c>bytea</c> (their UTF-8 bytes), so they compare
 /// byte by byte like SQLite's BINARY collation, may hold U+0000, and one adapter's namespace is the half-open range
@@ -12,6 +12,12 @@ internal static class PgSql
 {
     /// <summary>The engine's table: the schema version (and nothing of any kind).</summary>
     public const string MetaTable = "go_goscope_meta";
+
+    /// <summary>
+    /// The engine's fencing-token sequence, shared by every kind that grants leases (locks and semaphore permits), so a
+    /// token is unique and rising across all of them. Its name predates the sharing; existing databases have it.
+    /// </summary>
+    public const string FencingSequence = "go_goscope_lock_fencing";
 
     public const string SchemaVersion = "SELECT value FROM go_goscope_meta WHERE key = 'schema_version'";
 
@@ -27,6 +33,9 @@ internal static class PgSql
           value text NOT NULL
         );
         """;
+
+    // The second statement of the create script: the engine's fencing sequence, before any kind's piece (see FencingSequence).
+    public const string CreateFencingSequence = "CREATE SEQUENCE IF NOT EXISTS go_goscope_lock_fencing;";
 
     // The last statement of the create script, once every kind's piece has run.
     public const string SetSchemaVersion = """

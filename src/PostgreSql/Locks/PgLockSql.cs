@@ -1,19 +1,16 @@
 namespace NativeAotPersistence.PostgreSql;
 
 /// <summary>
-/// The database locks' SQL: their table <c>go_goscope_locks</c> (one row per held key), the fencing-token sequence
-/// <c>go_goscope_lock_fencing</c>, and every statement on them. Constants, with user strings only ever bound as
+/// The database locks' SQL: their table <c>go_goscope_locks</c> (one row per held key) and every statement on it; fencing
+/// tokens come from the engine's sequence <c>go_goscope_lock_fencing</c> (<see cref="PgSql.FencingSequence"/>, shared with semaphores). Constants, with user strings only ever bound as
 /// parameters (see <see cref="PgSql"/> for the storage rules).
 /// </summary>
 internal static class PgLockSql
 {
     public const string Table = "go_goscope_locks";
 
-    /// <summary>The sequence every new holder of a key draws its fencing token from.</summary>
-    public const string FencingSequence = "go_goscope_lock_fencing";
-
-    /// <summary>The locks' piece of the schema: their table, the version 2 to 3 migration, and the fencing sequence.</summary>
-    public static readonly PgTable Schema = new([Table], [FencingSequence], """
+    /// <summary>The locks' piece of the schema: their table and the version 2 to 3 migration (the fencing sequence is the engine's).</summary>
+    public static readonly PgTable Schema = new([Table], [], """
         CREATE TABLE IF NOT EXISTS go_goscope_locks (
           key bytea PRIMARY KEY,
           owner bytea NOT NULL,
@@ -28,7 +25,6 @@ internal static class PgLockSql
         ALTER TABLE go_goscope_locks ADD COLUMN IF NOT EXISTS holder_host text;
         ALTER TABLE go_goscope_locks ADD COLUMN IF NOT EXISTS holder_pid bigint;
         ALTER TABLE go_goscope_locks ADD COLUMN IF NOT EXISTS holder_start bigint;
-        CREATE SEQUENCE IF NOT EXISTS go_goscope_lock_fencing;
         """);
 
     // $1 key, $2 owner, $3 expires_at, $4 now, $5 holder_host, $6 holder_pid, $7 holder_start. The row lock taken by ON
