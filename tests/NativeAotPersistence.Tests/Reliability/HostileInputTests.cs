@@ -54,6 +54,11 @@ public sealed class HostileInputTests : IAsyncLifetime
         ("idempotency.set", (a, k) => a.Idempotency.SetAsync(k, "v").AsTask()),
         ("idempotency.delete", (a, k) => a.Idempotency.DeleteAsync(k).AsTask()),
         ("idempotency.execute_once", (a, k) => a.Idempotency.ExecuteOnceAsync(k, TimeSpan.FromMinutes(1), _ => ValueTask.FromResult("v")).AsTask()),
+        ("semaphore.acquire", async (a, k) => { if (await a.Semaphores.AcquireAsync(k, 2, TimeSpan.FromSeconds(5)) is { } h) { await h.ReleaseAsync(); } }),
+        ("semaphore.acquire-wait", async (a, k) => { if (await a.Semaphores.AcquireAsync(k, 2, new LockOptions { Wait = TimeSpan.Zero }) is { } h) { await h.ReleaseAsync(); } }),
+        ("semaphore.acquire-owner", async (a, k) => { if (await a.Semaphores.AcquireAsync("owned", 2, TimeSpan.FromSeconds(5), owner: k) is { } h) { await h.ReleaseAsync(); } }),
+        ("semaphore.info", (a, k) => a.Semaphores.GetInfoAsync(k).AsTask()),
+        ("semaphore.force_release", (a, k) => a.Semaphores.ForceReleaseAsync(k).AsTask()),
     ];
 
     public static TheoryData<string> KeyedNames => [.. s_keyed.Select(c => c.Name)];
@@ -64,7 +69,7 @@ public sealed class HostileInputTests : IAsyncLifetime
     {
         using var raw = new RawSqlite(_adapter.DataSource);
         Assert.Equal("ok", raw.Scalar("PRAGMA integrity_check"));
-        Assert.Equal(6, raw.Count("SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name LIKE 'go\\_goscope\\_%' ESCAPE '\\'"));
+        Assert.Equal(7, raw.Count("SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name LIKE 'go\\_goscope\\_%' ESCAPE '\\'"));
     }
 
     [Theory]
@@ -72,7 +77,7 @@ public sealed class HostileInputTests : IAsyncLifetime
     public async Task ANullKey_IsArgumentNullException_AnEmptyKeyOrALoneSurrogate_IsArgumentException(string name)
     {
         var call = Keyed(name);
-        if (name == "lock.acquire-owner")
+        if (name is "lock.acquire-owner" or "semaphore.acquire-owner")
         {
             await call(_adapter, null!); // a null owner is allowed: one is generated
         }

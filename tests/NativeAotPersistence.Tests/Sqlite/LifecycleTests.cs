@@ -74,7 +74,7 @@ public class LifecycleTests
         using var raw = new RawSqlite(path);
         var objects = raw.Count("SELECT count(*) FROM sqlite_master");
         var changes = raw.Count("PRAGMA data_version");
-        Assert.Equal(6, raw.Count("SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name LIKE 'go\\_goscope\\_%' ESCAPE '\\'"));
+        Assert.Equal(7, raw.Count("SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name LIKE 'go\\_goscope\\_%' ESCAPE '\\'"));
         Assert.Equal("3", raw.Scalar("SELECT value FROM go_goscope_meta WHERE key = 'schema_version'"));
 
         await using (var second = await SqliteAdapter.OpenAsync(path))
@@ -116,7 +116,7 @@ public class LifecycleTests
             await SqliteAdapter.OpenAsync(path, new PersistenceAdapterOptions { CreateTables = false }));
 
         Assert.Equal(PersistenceErrorKind.SchemaMissing, error.Kind);
-        foreach (var table in new[] { "go_goscope_meta", "go_goscope_cache", "go_goscope_circuit", "go_goscope_checkpoints", "go_goscope_idempotency", "go_goscope_locks" })
+        foreach (var table in new[] { "go_goscope_meta", "go_goscope_cache", "go_goscope_circuit", "go_goscope_checkpoints", "go_goscope_idempotency", "go_goscope_locks", "go_goscope_semaphores" })
         {
             Assert.Contains(table, error.Message, StringComparison.Ordinal);
         }
