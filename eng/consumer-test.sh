@@ -33,7 +33,12 @@ await using (var p = await SqliteAdapter.OpenAsync(path, new PersistenceAdapterO
     await p.Checkpoints.SaveAsync(new Checkpoint<Order>("import#1", "import", 1, DateTimeOffset.UtcNow, 50, order!));
     var latest = await p.Checkpoints.LoadLatestAsync<Order>("import");
 
-    var ok = order == new Order("1", 42.5m, ["a", "b"]) && open && latest?.Data.Total == 42.5m;
+    await using var first = await p.Semaphores.AcquireAsync("exports", 2, TimeSpan.FromMinutes(1));
+    await using var second = await p.Semaphores.AcquireAsync("exports", 2, new LockOptions { AutoExtend = true, Ttl = TimeSpan.FromSeconds(5) });
+    var third = await p.Semaphores.AcquireAsync("exports", 2, TimeSpan.FromMinutes(1));
+    var semaphore = first is not null && second is not null && third is null && second.FencingToken > first.FencingToken;
+
+    var ok = order == new Order("1", 42.5m, ["a", "b"]) && open && latest?.Data.Total == 42.5m && semaphore;
     Console.WriteLine(ok ? "consumer: ok" : "consumer: MISMATCH");
     Environment.ExitCode = ok ? 0 : 1;
 }

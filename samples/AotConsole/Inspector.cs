@@ -13,6 +13,7 @@ internal sealed record InspectReport(
     IReadOnlyList<CircuitSummary> Circuits,
     IReadOnlyList<TaskSummary> Tasks,
     IReadOnlyList<LockInfo> Locks,
+    IReadOnlyList<SemaphoreInfo> Semaphores,
     IReadOnlyList<IdempotencyKeySummary> Idempotency,
     DateTimeOffset Now);
 
@@ -32,6 +33,7 @@ internal static class Inspector
             await admin.ListCircuitsAsync(cancellationToken),
             await admin.ListTasksAsync(cancellationToken),
             await admin.ListLocksAsync(cancellationToken),
+            await admin.ListSemaphoresAsync(cancellationToken),
             await admin.ListIdempotencyKeysAsync(pattern, cancellationToken),
             DateTimeOffset.UtcNow);
     }
@@ -51,6 +53,7 @@ internal static class Inspector
             ["cache", N(s.Cache.Live), N(s.Cache.Expired)],
             ["idempotency", N(s.Idempotency.Live), N(s.Idempotency.Expired)],
             ["locks", N(s.Locks.Live), N(s.Locks.Expired)],
+            ["semaphore permits", N(s.Semaphores.Live), N(s.Semaphores.Expired)],
             ["circuits", N(s.Circuits), ""],
             ["checkpoints", N(s.Checkpoints), ""],
             ["tasks", N(s.Tasks), ""],
@@ -79,6 +82,17 @@ internal static class Inspector
         }
 
         Table(o, "held locks", ["key", "owner", "process", "expires in", "fencing token"], rows);
+
+        rows = [];
+        foreach (var m in r.Semaphores)
+        {
+            foreach (var h in m.Holders)
+            {
+                rows.Add([m.Key, Invariant($"{m.Holders.Count}/{m.Permits}"), h.Owner, Holder(h.Holder), Seconds(h.ExpiresAt - r.Now), N(h.FencingToken)]);
+            }
+        }
+
+        Table(o, "semaphore permits", ["key", "held", "owner", "process", "expires in", "fencing token"], rows);
 
         // Without a pattern a busy store would print thousands of keys: show the first few and say how to see more.
         var limit = r.Pattern is null ? DefaultListLimit : int.MaxValue;
@@ -129,6 +143,7 @@ internal static class Inspector
         Counts(w, "cache", s.Cache);
         Counts(w, "idempotency", s.Idempotency);
         Counts(w, "locks", s.Locks);
+        Counts(w, "semaphorePermits", s.Semaphores);
         w.WriteNumber("circuits", s.Circuits);
         w.WriteNumber("checkpoints", s.Checkpoints);
         w.WriteNumber("tasks", s.Tasks);
@@ -193,6 +208,28 @@ internal static class Inspector
 
             // Whether the next acquisition takes it over at once: its holder process is gone (on this host).
             w.WriteBoolean("ownerGone", l.Holder?.IsGone == true);
+            w.WriteEndObject();
+        }
+
+        w.WriteEndArray();
+        w.WriteStartArray("semaphores");
+        foreach (var m in r.Semaphores)
+        {
+            w.WriteStartObject();
+            w.WriteString("key", m.Key);
+            w.WriteNumber("permits", m.Permits);
+            w.WriteStartArray("holders");
+            foreach (var h in m.Holders)
+            {
+                w.WriteStartObject();
+                w.WriteString("owner", h.Owner);
+                Time(w, "expiresAt", h.ExpiresAt);
+                w.WriteNumber("fencingToken", h.FencingToken);
+                w.WriteBoolean("ownerGone", h.Holder?.IsGone == true);
+                w.WriteEndObject();
+            }
+
+            w.WriteEndArray();
             w.WriteEndObject();
         }
 

@@ -126,6 +126,24 @@ public sealed class DocExamplesTests
             Assert.False(job!.HandleLost.IsCancellationRequested);
         }
 
+        {
+            // snippet: SemaphoreProvider
+            // Semaphores: at most 3 holders of "exports" at once, across every process (and, on PostgreSQL, machine).
+            await using var permit = await p.Semaphores.AcquireAsync("exports", 3, TimeSpan.FromMinutes(1), owner: "worker-1");
+            // null when all 3 are held by others; each permit is a lease like a lock: FencingToken, HandleLost, ExtendAsync
+            SemaphoreInfo? exports = await p.Semaphores.GetInfoAsync("exports");   // the limit and the live holders
+
+            await using var waited = await p.Semaphores.AcquireAsync("exports", 3,
+                new LockOptions { AutoExtend = true, Wait = TimeSpan.FromSeconds(30) }, ct);
+            // waits with backoff for a permit, then renews it until released; asking with another limit while permits
+            // are live is an ArgumentException (the next grant after the last release sets a new one)
+            // end snippet
+
+            Assert.Equal(3, exports!.Permits);
+            Assert.Equal(["worker-1"], exports.Holders.Select(h => h.Owner));
+            Assert.NotNull(waited);
+        }
+
         // snippet: CircuitBreakerHelper
         var breaker = new CircuitBreaker(p.CircuitBreakers, "payments", new CircuitBreakerOptions
         {

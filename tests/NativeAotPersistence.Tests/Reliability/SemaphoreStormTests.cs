@@ -16,8 +16,23 @@ public sealed class SemaphoreStormTests
         using var dir = new TempDirectory();
         var db = dir.File("storm.db");
         await (await SqliteAdapter.OpenAsync(db)).DisposeAsync();
-        var log = dir.File("witness.log");
+        await StormAsync(dir, db);
+    }
 
+    [Fact]
+    public async Task FourMachinesOfEightTasks_OnPostgreSql_NeverHoldMoreThanThePermits_AndTokensAreUniqueAndRising()
+    {
+        // The multi-node case: four processes standing in for four machines, each with its own connection pool, and
+        // nothing but the server between them.
+        using var dir = new TempDirectory();
+        var connectionString = await PostgreSql.PostgresServer.CreateSchemaAsync();
+        await (await PostgresAdapter.OpenAsync(connectionString)).DisposeAsync();
+        await StormAsync(dir, "pg:" + connectionString);
+    }
+
+    private static async Task StormAsync(TempDirectory dir, string db)
+    {
+        var log = dir.File("witness.log");
         var outcomes = await LeaseStormTests.RunAllAsync(dir, [.. Enumerable.Range(0, 4).Select(_ => (string[])["semaphore-storm", db, log, "6", "3", "8"])]);
 
         // "enter" is logged after the grant and "leave" before the release, so the log's count of holders inside can
