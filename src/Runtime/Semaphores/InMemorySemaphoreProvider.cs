@@ -80,7 +80,11 @@ internal sealed partial class InMemorySemaphoreProvider : InMemoryProvider, ISem
 
     public ValueTask<long> RenewAsync(string key, string owner, long token, long ttlMs, CancellationToken cancellationToken)
     {
-        Context.EnsureConnected();
+        if (!Begin(cancellationToken))
+        {
+            return ValueTask.FromCanceled<long>(cancellationToken);
+        }
+
         var now = NowMs;
         lock (_table.Sync)
         {
