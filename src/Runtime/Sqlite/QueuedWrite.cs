@@ -37,17 +37,16 @@ internal readonly record struct WriteReport(int GroupSize, TimeSpan BusyWait, bo
 /// caller's continuation runs on a thread-pool thread, exactly as with <c>RunContinuationsAsynchronously</c>; should the
 /// pool be starved, <see cref="GroupCommit"/> delivers it on a rescue thread instead (see <see cref="TryDeliverHere"/>).
 /// </summary>
-internal sealed class QueuedWrite<TState, TResult> : IQueuedWrite, IValueTaskSource<TResult>, IThreadPoolWorkItem
+/// <remarks>
+/// Everything that does not depend on the write's state lives here, generic over the result alone: a NativeAOT binary
+/// then carries this code once per result type (a handful), not once per operation's state type (dozens), and only the
+/// small <see cref="QueuedWrite{TState, TResult}"/> is made per operation.
+/// </remarks>
+internal abstract class QueuedWriteCore<TResult> : IQueuedWrite, IValueTaskSource<TResult>, IThreadPoolWorkItem
 {
-    private const int MaxPooled = 64;
-    private static readonly Lock s_poolSync = new();
-    private static readonly Stack<QueuedWrite<TState, TResult>> s_pool = new();
     private static long s_lastTicket;
 
     private ManualResetValueTaskSourceCore<TResult> _core = new() { RunContinuationsAsynchronously = false };
-    private TState _state = default!;
-    private Func<SqliteConnection, TState, TResult> _body = null!;
-    private TResult _result = default!;
     private Exception? _error;
     private WriteReport _report;
     private long _ticket;
@@ -66,26 +65,10 @@ internal sealed class QueuedWrite<TState, TResult> : IQueuedWrite, IValueTaskSou
 
     public long Ticket => Volatile.Read(ref _ticket);
 
-    public static QueuedWrite<TState, TResult> Rent(string operation, TState state, Func<SqliteConnection, TState, TResult> body, CancellationToken cancellationToken)
-    {
-        QueuedWrite<TState, TResult>? item = null;
-        lock (s_poolSync)
-        {
-            s_pool.TryPop(out item);
-        }
+    /// <summary>Gets or sets the result the body returned.</summary>
+    protected TResult Result { get; set; } = default!;
 
-        item ??= new QueuedWrite<TState, TResult>();
-        item.Operation = operation;
-        item._state = state;
-        item._body = body;
-        item.CancellationToken = cancellationToken;
-        item._users = 2;
-        item._delivered = 0;
-        item._callerDone = 0;
-        return item;
-    }
-
-    public void Run(SqliteConnection connection) => _result = _body(connection, _state);
+    public abstract void Run(SqliteConnection connection);
 
     public void Deliver(Exception? error, in WriteReport report)
     {
@@ -150,6 +133,29 @@ internal sealed class QueuedWrite<TState, TResult> : IQueuedWrite, IValueTaskSou
     public void OnCompleted(Action<object?> continuation, object? state, short token, ValueTaskSourceOnCompletedFlags flags) =>
         _core.OnCompleted(continuation, state, token, flags);
 
+    /// <summary>Starts a rental: the caller and the delivery both hold it.</summary>
+    protected void Start(string operation, CancellationToken cancellationToken)
+    {
+        Operation = operation;
+        CancellationToken = cancellationToken;
+        _users = 2;
+        _delivered = 0;
+        _callerDone = 0;
+    }
+
+    /// <summary>Clears the rental's state and gives the object back to its type's pool.</summary>
+    protected abstract void Return();
+
+    /// <summary>Forgets the outcome, so the pool holds no result, error or caller.</summary>
+    protected void ResetCore()
+    {
+        _core.Reset();
+        Result = default!;
+        _error = null;
+        _report = default;
+        CancellationToken = default;
+    }
+
     /// <summary>Reports, then completes the caller inline: on the thread that claimed the delivery, never the committing one.</summary>
     private void SetOutcome()
     {
@@ -161,7 +167,7 @@ internal sealed class QueuedWrite<TState, TResult> : IQueuedWrite, IValueTaskSou
         }
         else
         {
-            _core.SetResult(_result);
+            _core.SetResult(Result);
         }
 
         Release();
@@ -174,16 +180,40 @@ internal sealed class QueuedWrite<TState, TResult> : IQueuedWrite, IValueTaskSou
             Return();
         }
     }
+}
 
-    private void Return()
+/// <summary>The part of a queued write that knows its state: the body to run with it, and the pool of its type.</summary>
+internal sealed class QueuedWrite<TState, TResult> : QueuedWriteCore<TResult>
+{
+    private const int MaxPooled = 64;
+    private static readonly Lock s_poolSync = new();
+    private static readonly Stack<QueuedWrite<TState, TResult>> s_pool = new();
+
+    private TState _state = default!;
+    private Func<SqliteConnection, TState, TResult> _body = null!;
+
+    public static QueuedWrite<TState, TResult> Rent(string operation, TState state, Func<SqliteConnection, TState, TResult> body, CancellationToken cancellationToken)
     {
-        _core.Reset();
+        QueuedWrite<TState, TResult>? item = null;
+        lock (s_poolSync)
+        {
+            s_pool.TryPop(out item);
+        }
+
+        item ??= new QueuedWrite<TState, TResult>();
+        item._state = state;
+        item._body = body;
+        item.Start(operation, cancellationToken);
+        return item;
+    }
+
+    public override void Run(SqliteConnection connection) => Result = _body(connection, _state);
+
+    protected override void Return()
+    {
+        ResetCore();
         _state = default!;
         _body = null!;
-        _result = default!;
-        _error = null;
-        _report = default;
-        CancellationToken = default;
         lock (s_poolSync)
         {
             if (s_pool.Count < MaxPooled)
