@@ -48,6 +48,7 @@ public static class NativeAotPersistenceServiceCollectionExtensions
         services.TryAddSingleton(static sp => sp.GetRequiredService<IPersistenceAdapter>().Checkpoints);
         services.TryAddSingleton(static sp => sp.GetRequiredService<IPersistenceAdapter>().Idempotency);
         services.TryAddSingleton(static sp => sp.GetRequiredService<IPersistenceAdapter>().Semaphores);
+        services.TryAddSingleton(static sp => sp.GetRequiredService<IPersistenceAdapter>().RateLimits);
         services.TryAddSingleton(static sp => sp.GetRequiredService<IPersistenceAdapter>().Providers);
         services.TryAddSingleton(static sp => sp.GetRequiredService<IPersistenceAdapter>().Admin);
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, PersistenceHostedService>());

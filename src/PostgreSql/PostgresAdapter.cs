@@ -88,6 +88,9 @@ public sealed class PostgresAdapter : IPersistenceAdapter, IAdapterLifecycle
     public ISemaphoreProvider Semaphores => _core.Semaphores;
 
     /// <inheritdoc />
+    public IRateLimitProvider RateLimits => _core.RateLimits;
+
+    /// <inheritdoc />
     public PersistenceProviders Providers => _core.Providers;
 
     /// <inheritdoc />
@@ -250,7 +253,7 @@ public sealed class PostgresAdapter : IPersistenceAdapter, IAdapterLifecycle
     /// </summary>
     private static readonly PgSchema s_schema = new(
         PgCacheSql.Schema, PgCircuitBreakerSql.Schema, PgCheckpointSql.Schema, PgIdempotencySql.Schema, PgLockSql.Schema,
-        PgSemaphoreSql.Schema);
+        PgSemaphoreSql.Schema, PgRateLimitSql.Schema);
 
     /// <summary>The providers, each given the adapter's one context (not the adapter), over the schema above.</summary>
     private AdapterCore CreateCore(PgContext context) => new(Options, DataSource, this, new BackendProviders
@@ -261,6 +264,7 @@ public sealed class PostgresAdapter : IPersistenceAdapter, IAdapterLifecycle
         Checkpoints = new PgCheckpointProvider(context),
         Idempotency = new PgIdempotencyProvider(context),
         Semaphores = new PgSemaphoreProvider(context),
+        RateLimits = new PgRateLimitProvider(context),
         Store = new PgStoreStats(context, s_schema),
     });
 }

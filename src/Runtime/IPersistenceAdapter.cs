@@ -40,6 +40,12 @@ public interface IPersistenceAdapter : IAsyncDisposable
     /// <summary>Gets the semaphore provider: N permits per key, shared by every process using the store.</summary>
     ISemaphoreProvider Semaphores { get; }
 
+    /// <summary>
+    /// Gets the rate-limit provider: the state of the store-backed <see cref="System.Threading.RateLimiting.RateLimiter"/>s
+    /// (<see cref="PersistentRateLimiter"/>), one budget per key shared by every process using the store.
+    /// </summary>
+    IRateLimitProvider RateLimits { get; }
+
     /// <summary>Gets all five providers as one bundle, for code that takes a <see cref="PersistenceProviders"/>.</summary>
     PersistenceProviders Providers { get; }
 

@@ -20,4 +20,7 @@ public sealed class PersistenceProviders
 
     /// <summary>Gets the semaphore provider.</summary>
     public ISemaphoreProvider? Semaphore { get; init; }
+
+    /// <summary>Gets the rate-limit provider.</summary>
+    public IRateLimitProvider? RateLimit { get; init; }
 }

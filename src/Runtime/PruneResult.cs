@@ -19,6 +19,9 @@ public readonly record struct PruneResult
     /// <summary>Gets the expired semaphore permits removed.</summary>
     public int Semaphores { get; init; }
 
+    /// <summary>Gets the idle rate-limit states removed.</summary>
+    public int RateLimits { get; init; }
+
     /// <summary>Gets the total number of rows removed.</summary>
-    public int Total => Cache + Idempotency + Locks + Semaphores;
+    public int Total => Cache + Idempotency + Locks + Semaphores + RateLimits;
 }

@@ -48,4 +48,7 @@ public sealed record PersistenceStats
 
     /// <summary>Gets the live and expired semaphore permits.</summary>
     public RowCounts Semaphores { get; init; }
+
+    /// <summary>Gets the live and expired (idle) rate-limit states.</summary>
+    public RowCounts RateLimits { get; init; }
 }

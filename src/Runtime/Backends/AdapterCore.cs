@@ -15,6 +15,7 @@ public sealed class AdapterCore
     private readonly IPrunable _idempotencyPrune;
     private readonly IPrunable _lockPrune;
     private readonly IPrunable _semaphorePrune;
+    private readonly IPrunable _rateLimitPrune;
 
     /// <summary>Builds the core; <paramref name="create"/> builds the backend's providers.</summary>
     /// <param name="options">The adapter's options, already validated (<see cref="AdapterOptions.Validate"/>).</param>
@@ -35,6 +36,8 @@ public sealed class AdapterCore
         Checkpoints = create.Checkpoints;
         Idempotency = create.Idempotency;
         Semaphores = create.Semaphores;
+        RateLimits = create.RateLimits;
+        _ = Need<IRateLimitStore>(RateLimits);
         Providers = new PersistenceProviders
         {
             Cache = Cache,
@@ -43,14 +46,16 @@ public sealed class AdapterCore
             Checkpoint = Checkpoints,
             Idempotency = Idempotency,
             Semaphore = Semaphores,
+            RateLimit = RateLimits,
         };
 
         _cachePrune = Need<IPrunable>(Cache);
         _idempotencyPrune = Need<IPrunable>(Idempotency);
         _lockPrune = Need<IPrunable>(Locks);
         _semaphorePrune = Need<IPrunable>(Semaphores);
+        _rateLimitPrune = Need<IPrunable>(RateLimits);
         Admin = new PersistenceAdmin(
-            [create.Store, Need<IAdminSource>(Cache), Need<IAdminSource>(Locks), Need<IAdminSource>(CircuitBreakers), Need<IAdminSource>(Checkpoints), Need<IAdminSource>(Idempotency), Need<IAdminSource>(Semaphores)],
+            [create.Store, Need<IAdminSource>(Cache), Need<IAdminSource>(Locks), Need<IAdminSource>(CircuitBreakers), Need<IAdminSource>(Checkpoints), Need<IAdminSource>(Idempotency), Need<IAdminSource>(Semaphores), Need<IAdminSource>(RateLimits)],
             Need<IAdminListing<CircuitSummary>>(CircuitBreakers),
             Need<IAdminListing<TaskSummary>>(Checkpoints),
             Need<IAdminListing<LockInfo>>(Locks),
@@ -82,6 +87,9 @@ public sealed class AdapterCore
     /// <summary>Gets the semaphore provider.</summary>
     public ISemaphoreProvider Semaphores { get; }
 
+    /// <summary>Gets the rate-limit provider.</summary>
+    public IRateLimitProvider RateLimits { get; }
+
     /// <summary>Gets every provider as one bundle (the same instance each time).</summary>
     public PersistenceProviders Providers { get; }
 
@@ -101,6 +109,7 @@ public sealed class AdapterCore
             Idempotency = await _idempotencyPrune.PruneAsync(cancellationToken).ConfigureAwait(false),
             Locks = await _lockPrune.PruneAsync(cancellationToken).ConfigureAwait(false),
             Semaphores = await _semaphorePrune.PruneAsync(cancellationToken).ConfigureAwait(false),
+            RateLimits = await _rateLimitPrune.PruneAsync(cancellationToken).ConfigureAwait(false),
         };
     }
 

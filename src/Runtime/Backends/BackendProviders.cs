@@ -37,6 +37,9 @@ public sealed class BackendProviders
     /// <summary>Gets the semaphore provider.</summary>
     public required ISemaphoreProvider Semaphores { get; init; }
 
+    /// <summary>Gets the rate-limit provider (it must also implement <see cref="IRateLimitStore"/>).</summary>
+    public required IRateLimitProvider RateLimits { get; init; }
+
     /// <summary>Gets the source of the store-level statistics (schema version, data source, size, pages).</summary>
     public required IAdminSource Store { get; init; }
 }

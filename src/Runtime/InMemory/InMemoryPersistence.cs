@@ -44,6 +44,7 @@ public sealed class InMemoryPersistence : IPersistenceAdapter, IAdapterLifecycle
             Checkpoints = new InMemoryCheckpointProvider(context),
             Idempotency = new InMemoryIdempotencyProvider(context),
             Semaphores = new InMemorySemaphoreProvider(context),
+            RateLimits = new InMemoryRateLimitProvider(context),
             Store = new InMemoryStoreStats(context),
         });
     }
@@ -74,6 +75,9 @@ public sealed class InMemoryPersistence : IPersistenceAdapter, IAdapterLifecycle
 
     /// <inheritdoc />
     public ISemaphoreProvider Semaphores => _core.Semaphores;
+
+    /// <inheritdoc />
+    public IRateLimitProvider RateLimits => _core.RateLimits;
 
     /// <inheritdoc />
     public PersistenceProviders Providers => _core.Providers;

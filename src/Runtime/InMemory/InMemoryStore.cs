@@ -37,6 +37,8 @@ public sealed class InMemoryStore
 
     internal SemaphoreTable Semaphores { get; } = new();
 
+    internal RateLimitTable RateLimits { get; } = new();
+
     /// <summary>Takes the store's next fencing token: one counter for every lease-holding kind, as SQLite keeps one in its meta table.</summary>
     internal long NextFencingToken() => Interlocked.Increment(ref _fencingCounter);
 }

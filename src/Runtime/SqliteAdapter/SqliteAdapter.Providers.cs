@@ -29,6 +29,7 @@ public sealed partial class SqliteAdapter : IAdapterLifecycle
         SqliteIdempotencySql.Table,
         SqliteLockSql.Table,
         SqliteSemaphoreSql.Table,
+        SqliteRateLimitSql.Table,
     ];
 
     // The one place the SQLite backend registers its kinds: each kind's provider here, and its table above.
@@ -43,6 +44,7 @@ public sealed partial class SqliteAdapter : IAdapterLifecycle
             Checkpoints = new SqliteCheckpointProvider(context),
             Idempotency = new SqliteIdempotencyProvider(context),
             Semaphores = new SqliteSemaphoreProvider(context),
+            RateLimits = new SqliteRateLimitProvider(context),
             Store = new SqliteStoreStats(context),
         });
     }

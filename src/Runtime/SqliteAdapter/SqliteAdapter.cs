@@ -83,6 +83,9 @@ public sealed partial class SqliteAdapter : IPersistenceAdapter, IDisposable
     public ISemaphoreProvider Semaphores => _core.Semaphores;
 
     /// <inheritdoc />
+    public IRateLimitProvider RateLimits => _core.RateLimits;
+
+    /// <inheritdoc />
     public PersistenceProviders Providers => _core.Providers;
 
     /// <inheritdoc />

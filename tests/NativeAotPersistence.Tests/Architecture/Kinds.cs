@@ -20,9 +20,18 @@ public static class Kinds
             (p, _, ct) => p.Checkpoints.SaveAsync(new Checkpoint<int>("kind#1", "kind", 1, DateTimeOffset.UnixEpoch, 0, 1), ct), s => s.Checkpoints),
         ["Semaphores"] = new("go_goscope_semaphores", Expires: true,
             async (p, ttl, ct) => await p.Semaphores.AcquireAsync("kind", 2, ttl ?? TimeSpan.FromMinutes(1), null, ct), s => s.Semaphores.Live + s.Semaphores.Expired),
+        ["RateLimits"] = new("go_goscope_ratelimits", Expires: true,
+            (p, ttl, ct) => WriteRateLimitAsync(p, ttl ?? TimeSpan.FromMinutes(1), ct), s => s.RateLimits.Live + s.RateLimits.Expired),
         ["Idempotency"] = new("go_goscope_idempotency", Expires: true,
             (p, ttl, ct) => p.Idempotency.SetAsync("kind", 1, ttl, ct), s => s.Idempotency.Live + s.Idempotency.Expired),
     };
+
+    /// <summary>A fixed window of one permit per <paramref name="window"/>: its state lives until the window ends.</summary>
+    private static async ValueTask WriteRateLimitAsync(IPersistenceAdapter p, TimeSpan window, CancellationToken ct)
+    {
+        using var limiter = PersistentRateLimiter.CreateFixedWindow(p, "kind", new System.Threading.RateLimiting.FixedWindowRateLimiterOptions { PermitLimit = 1, Window = window });
+        using var lease = await limiter.AcquireAsync(1, ct);
+    }
 
     /// <summary>One kind.</summary>
     /// <param name="Table">Its table, on SQLite and PostgreSQL.</param>

@@ -272,6 +272,8 @@ public sealed class SqliteFileBackend : SqliteBackend
 
         public ISemaphoreProvider Semaphores => inner.Semaphores;
 
+        public IRateLimitProvider RateLimits => inner.RateLimits;
+
         public PersistenceProviders Providers => inner.Providers;
 
         public IPersistenceAdmin Admin => inner.Admin;

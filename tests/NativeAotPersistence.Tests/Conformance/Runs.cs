@@ -99,3 +99,13 @@ public sealed class SemaphoreConformance_SqliteBorrowed : SemaphoreSharedStoreCo
 public sealed class SemaphoreConformance_InMemory : SemaphoreSharedStoreConformance<InMemoryBackend>;
 
 public sealed class SemaphoreConformance_Postgres : SemaphoreSharedStoreConformance<PostgresBackend>;
+
+public sealed class RateLimitConformance_SqliteMemory : RateLimitConformance<SqliteMemoryBackend>;
+
+public sealed class RateLimitConformance_SqliteFile : RateLimitSharedStoreConformance<SqliteFileBackend>;
+
+public sealed class RateLimitConformance_SqliteBorrowed : RateLimitSharedStoreConformance<SqliteBorrowedBackend>;
+
+public sealed class RateLimitConformance_InMemory : RateLimitSharedStoreConformance<InMemoryBackend>;
+
+public sealed class RateLimitConformance_Postgres : RateLimitSharedStoreConformance<PostgresBackend>;

@@ -8,7 +8,7 @@ public sealed class OpeningTests
     private static readonly string[] s_objects =
     [
         "go_goscope_meta", "go_goscope_cache", "go_goscope_circuit", "go_goscope_checkpoints", "go_goscope_idempotency",
-        "go_goscope_locks", "go_goscope_lock_fencing", "go_goscope_semaphores",
+        "go_goscope_locks", "go_goscope_lock_fencing", "go_goscope_semaphores", "go_goscope_ratelimits",
     ];
 
     private static CancellationToken Ct => TestContext.Current.CancellationToken;

@@ -116,7 +116,7 @@ public class LifecycleTests
             await SqliteAdapter.OpenAsync(path, new PersistenceAdapterOptions { CreateTables = false }));
 
         Assert.Equal(PersistenceErrorKind.SchemaMissing, error.Kind);
-        foreach (var table in new[] { "go_goscope_meta", "go_goscope_cache", "go_goscope_circuit", "go_goscope_checkpoints", "go_goscope_idempotency", "go_goscope_locks", "go_goscope_semaphores" })
+        foreach (var table in new[] { "go_goscope_meta", "go_goscope_cache", "go_goscope_circuit", "go_goscope_checkpoints", "go_goscope_idempotency", "go_goscope_locks", "go_goscope_semaphores", "go_goscope_ratelimits" })
         {
             Assert.Contains(table, error.Message, StringComparison.Ordinal);
         }
