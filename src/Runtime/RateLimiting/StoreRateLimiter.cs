@@ -152,14 +152,17 @@ internal sealed class StoreRateLimiter : ReplenishingRateLimiter
         return decision.RetryAfterTicks < 0 ? s_refused : new StoreLease(false, TimeSpan.FromTicks(decision.RetryAfterTicks));
     }
 
-    /// <summary>A lease: acquired or not, with the refusal's <see cref="MetadataName.RetryAfter"/> when there is one.</summary>
+    /// <summary>
+    /// A lease: acquired or not, with the refusal's <see cref="MetadataName.RetryAfter"/> when there is one; as the
+    /// framework's leases, it names <see cref="MetadataName.RetryAfter"/> among its metadata whether or not it has it.
+    /// </summary>
     private sealed class StoreLease(bool acquired, TimeSpan? retryAfter) : RateLimitLease
     {
         private static readonly string[] s_retryAfter = [MetadataName.RetryAfter.Name];
 
         public override bool IsAcquired => acquired;
 
-        public override IEnumerable<string> MetadataNames => retryAfter is null ? [] : s_retryAfter;
+        public override IEnumerable<string> MetadataNames => s_retryAfter;
 
         public override bool TryGetMetadata(string metadataName, out object? metadata)
         {

@@ -4,13 +4,24 @@ namespace NativeAotPersistence.Tests.Conformance;
 
 /// <summary>
 /// The store-backed rate limiters (<see cref="PersistentRateLimiter"/>), the same on every backend: side by side with
-/// the framework's own limiters (built with <c>AutoReplenishment = false</c> and stepped by <c>TryReplenish()</c>, ours
+/// the framework's own limiters (built with <c>AutoReplenishment = true</c> and stepped by <c>TryReplenish()</c>, ours
 /// on the backend's fake clock advanced by the same period), the same grants, refusals and <c>RetryAfter</c>.
 /// </summary>
+/// <remarks>
+/// Ours replenish as the framework's do with <c>AutoReplenishment = true</c>: once per period, on a grid. (With
+/// <c>AutoReplenishment = true</c> the framework's token bucket fills continuously by the real time elapsed between
+/// <c>TryReplenish()</c> calls, which no fake clock can step.) So the framework's limiters here auto-replenish with a
+/// period of an hour, whose timer never fires during a test, and are stepped by their own test hook
+/// (<c>ReplenishInternal(long)</c>, what their timer calls) at timestamps one period apart, while the fake clock moves
+/// on by the same period.
+/// </remarks>
 public abstract class RateLimitConformance<TBackend> : ConformanceTests<TBackend>
     where TBackend : Backend, new()
 {
     private static readonly TimeSpan Period = TimeSpan.FromSeconds(1);
+
+    /// <summary>The period of the side-by-side runs: long enough that the framework's timers never fire in a test.</summary>
+    private static readonly TimeSpan Step = TimeSpan.FromHours(1);
 
     [Theory]
     [InlineData(1)]
@@ -21,13 +32,13 @@ public abstract class RateLimitConformance<TBackend> : ConformanceTests<TBackend
         var p = await OpenAsync("rl:");
         using var ours = PersistentRateLimiter.CreateTokenBucket(p, "bucket", new TokenBucketRateLimiterOptions
         {
-            TokenLimit = 5, TokensPerPeriod = 2, ReplenishmentPeriod = Period,
+            TokenLimit = 5, TokensPerPeriod = 2, ReplenishmentPeriod = Step,
         });
         using var theirs = new TokenBucketRateLimiter(new TokenBucketRateLimiterOptions
         {
-            TokenLimit = 5, TokensPerPeriod = 2, ReplenishmentPeriod = Period, AutoReplenishment = false,
+            TokenLimit = 5, TokensPerPeriod = 2, ReplenishmentPeriod = Step, AutoReplenishment = true,
         });
-        await SideBySideAsync(ours, theirs, 5, Period, seed);
+        await SideBySideAsync(ours, theirs, 5, Step, seed);
     }
 
     [Theory]
@@ -37,9 +48,9 @@ public abstract class RateLimitConformance<TBackend> : ConformanceTests<TBackend
     public async Task FixedWindow_MatchesTheFrameworkLimiter(int seed)
     {
         var p = await OpenAsync("rl:");
-        using var ours = PersistentRateLimiter.CreateFixedWindow(p, "fixed", new FixedWindowRateLimiterOptions { PermitLimit = 4, Window = Period });
-        using var theirs = new FixedWindowRateLimiter(new FixedWindowRateLimiterOptions { PermitLimit = 4, Window = Period, AutoReplenishment = false });
-        await SideBySideAsync(ours, theirs, 4, Period, seed);
+        using var ours = PersistentRateLimiter.CreateFixedWindow(p, "fixed", new FixedWindowRateLimiterOptions { PermitLimit = 4, Window = Step });
+        using var theirs = new FixedWindowRateLimiter(new FixedWindowRateLimiterOptions { PermitLimit = 4, Window = Step, AutoReplenishment = true });
+        await SideBySideAsync(ours, theirs, 4, Step, seed);
     }
 
     [Theory]
@@ -49,13 +60,13 @@ public abstract class RateLimitConformance<TBackend> : ConformanceTests<TBackend
     public async Task SlidingWindow_MatchesTheFrameworkLimiter(int seed)
     {
         var p = await OpenAsync("rl:");
-        var window = TimeSpan.FromSeconds(3);
+        var window = 3 * Step;
         using var ours = PersistentRateLimiter.CreateSlidingWindow(p, "sliding", new SlidingWindowRateLimiterOptions { PermitLimit = 6, Window = window, SegmentsPerWindow = 3 });
         using var theirs = new SlidingWindowRateLimiter(new SlidingWindowRateLimiterOptions
         {
-            PermitLimit = 6, Window = window, SegmentsPerWindow = 3, AutoReplenishment = false,
+            PermitLimit = 6, Window = window, SegmentsPerWindow = 3, AutoReplenishment = true,
         });
-        await SideBySideAsync(ours, theirs, 6, Period, seed);
+        await SideBySideAsync(ours, theirs, 6, Step, seed);
     }
 
     [Fact]
@@ -66,7 +77,7 @@ public abstract class RateLimitConformance<TBackend> : ConformanceTests<TBackend
         using (var lease = bucket.AttemptAcquire(4))
         {
             Assert.True(lease.IsAcquired);
-            Assert.Empty(lease.MetadataNames);
+            Assert.False(lease.TryGetMetadata(MetadataName.RetryAfter, out _));
         }
 
         using (var refused = bucket.AttemptAcquire(3))
@@ -129,12 +140,12 @@ public abstract class RateLimitConformance<TBackend> : ConformanceTests<TBackend
         await WaitForAsync(() => limiter.GetStatistics()!.CurrentQueuedCount == 2);
         Assert.Null(limiter.IdleDuration);
 
-        // The queue is full: refused at once, with the framework's RetryAfter.
+        // The queue is full: refused at once, with the framework's RetryAfter (the queued permits count: 3 windows).
         using (var refused = await limiter.AcquireAsync(1, Ct))
         {
             Assert.False(refused.IsAcquired);
             Assert.True(refused.TryGetMetadata(MetadataName.RetryAfter, out var retryAfter));
-            Assert.Equal(Period, retryAfter);
+            Assert.Equal(3 * Period, retryAfter);
         }
 
         await cancel.CancelAsync();
@@ -174,7 +185,7 @@ public abstract class RateLimitConformance<TBackend> : ConformanceTests<TBackend
         Assert.Equal(0, (await p.PruneAsync(Ct)).RateLimits);
 
         Advance(Period.TotalMilliseconds);
-        Assert.Equal(new RowCounts(1, 1), (await p.Admin.GetStatsAsync(Ct)).RateLimits);
+        Assert.Equal(new RowCounts(0, 1), (await p.Admin.GetStatsAsync(Ct)).RateLimits);
         Assert.Equal(1, (await p.PruneAsync(Ct)).RateLimits);
         Assert.Equal(default, (await p.Admin.GetStatsAsync(Ct)).RateLimits);
         Assert.True(limiter.AttemptAcquire().IsAcquired);
@@ -184,7 +195,12 @@ public abstract class RateLimitConformance<TBackend> : ConformanceTests<TBackend
     private async Task SideBySideAsync(RateLimiter ours, ReplenishingRateLimiter theirs, int limit, TimeSpan period, int seed)
     {
         var random = new Random(seed);
-        for (var step = 0; step < 120; step++)
+        var script = new System.Text.StringBuilder();
+        var hook = theirs.GetType().GetMethod("ReplenishInternal", System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Instance)
+            ?? throw new InvalidOperationException($"{theirs.GetType().Name} has no ReplenishInternal(long) test hook any more.");
+        var stopwatchPeriod = (long)(period.TotalSeconds * System.Diagnostics.Stopwatch.Frequency);
+        var tick = System.Diagnostics.Stopwatch.GetTimestamp();
+        for (var step = 0; step < 150; step++)
         {
             var roll = random.Next(10);
             if (roll < 3)
@@ -193,9 +209,13 @@ public abstract class RateLimitConformance<TBackend> : ConformanceTests<TBackend
                 var periods = roll == 0 && random.Next(4) == 0 ? 6 : 1;
                 for (var i = 0; i < periods; i++)
                 {
+                    // One period on both clocks: the framework's timer firing once, ours by elapsed time.
+                    tick += stopwatchPeriod;
+                    hook.Invoke(theirs, [tick]);
                     Time.Advance(period);
-                    theirs.TryReplenish();
                 }
+
+                script.Append(System.Globalization.CultureInfo.InvariantCulture, $" +{periods}p");
 
                 continue;
             }
@@ -203,7 +223,8 @@ public abstract class RateLimitConformance<TBackend> : ConformanceTests<TBackend
             var permits = random.Next(limit + 1);
             using var expected = theirs.AttemptAcquire(permits);
             using var actual = step % 2 == 0 ? ours.AttemptAcquire(permits) : await ours.AcquireAsync(permits, Ct);
-            var context = $"step {step}: {permits} permits";
+            script.Append(System.Globalization.CultureInfo.InvariantCulture, $" {permits}:{(expected.IsAcquired ? "y" : "n")}/{(actual.IsAcquired ? "y" : "n")}");
+            var context = $"step {step}: {permits} permits ({script})";
             Assert.True(expected.IsAcquired == actual.IsAcquired, $"{context}: framework {expected.IsAcquired}, ours {actual.IsAcquired}");
             Assert.Equal(RetryAfter(expected), RetryAfter(actual));
             Assert.Equal(expected.MetadataNames.Order(StringComparer.Ordinal), actual.MetadataNames.Order(StringComparer.Ordinal));
