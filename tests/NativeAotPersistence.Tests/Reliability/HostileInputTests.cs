@@ -59,6 +59,15 @@ public sealed class HostileInputTests : IAsyncLifetime
         ("semaphore.acquire-owner", async (a, k) => { if (await a.Semaphores.AcquireAsync("owned", 2, TimeSpan.FromSeconds(5), owner: k) is { } h) { await h.ReleaseAsync(); } }),
         ("semaphore.info", (a, k) => a.Semaphores.GetInfoAsync(k).AsTask()),
         ("semaphore.force_release", (a, k) => a.Semaphores.ForceReleaseAsync(k).AsTask()),
+        ("ratelimit.acquire", async (a, k) =>
+        {
+            using var limiter = PersistentRateLimiter.CreateTokenBucket(a, k, new System.Threading.RateLimiting.TokenBucketRateLimiterOptions
+            {
+                TokenLimit = 2, TokensPerPeriod = 1, ReplenishmentPeriod = TimeSpan.FromSeconds(1),
+            });
+            using var lease = await limiter.AcquireAsync(1);
+        }),
+        ("ratelimit.reset", (a, k) => a.RateLimits.ResetAsync(k).AsTask()),
     ];
 
     public static TheoryData<string> KeyedNames => [.. s_keyed.Select(c => c.Name)];
@@ -69,7 +78,7 @@ public sealed class HostileInputTests : IAsyncLifetime
     {
         using var raw = new RawSqlite(_adapter.DataSource);
         Assert.Equal("ok", raw.Scalar("PRAGMA integrity_check"));
-        Assert.Equal(7, raw.Count("SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name LIKE 'go\\_goscope\\_%' ESCAPE '\\'"));
+        Assert.Equal(8, raw.Count("SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name LIKE 'go\\_goscope\\_%' ESCAPE '\\'"));
     }
 
     [Theory]

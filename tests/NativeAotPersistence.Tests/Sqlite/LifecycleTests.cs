@@ -74,7 +74,7 @@ public class LifecycleTests
         using var raw = new RawSqlite(path);
         var objects = raw.Count("SELECT count(*) FROM sqlite_master");
         var changes = raw.Count("PRAGMA data_version");
-        Assert.Equal(7, raw.Count("SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name LIKE 'go\\_goscope\\_%' ESCAPE '\\'"));
+        Assert.Equal(8, raw.Count("SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name LIKE 'go\\_goscope\\_%' ESCAPE '\\'"));
         Assert.Equal("3", raw.Scalar("SELECT value FROM go_goscope_meta WHERE key = 'schema_version'"));
 
         await using (var second = await SqliteAdapter.OpenAsync(path))
