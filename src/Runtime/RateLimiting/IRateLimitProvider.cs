@@ -11,6 +11,6 @@ public interface IRateLimitProvider
     /// <summary>Forgets <paramref name="key"/>'s state: its next acquisition starts with the whole budget.</summary>
     /// <param name="key">The rate limiter's key.</param>
     /// <param name="cancellationToken">Cancels the wait for a busy store.</param>
-    /// <returns><see langword="true"/> if the key had a state.</returns>
+    /// <returns><see langword="true"/> if the key had a stored state (live, or expired and not yet pruned).</returns>
     ValueTask<bool> ResetAsync(string key, CancellationToken cancellationToken = default);
 }

@@ -285,4 +285,19 @@ public abstract class RateLimitSharedStoreConformance<TBackend> : RateLimitConfo
         Assert.True(windowB.AttemptAcquire().IsAcquired);
         Assert.False(windowA.AttemptAcquire().IsAcquired);
     }
+
+    [Fact]
+    public async Task AdaptersRacingAFreshKey_NeverGrantMoreThanTheLimit()
+    {
+        var adapters = new[] { await OpenAsync("race:"), await OpenSecondAsync("race:"), await OpenSecondAsync("race:") };
+        var options = new FixedWindowRateLimiterOptions { PermitLimit = 10, Window = TimeSpan.FromHours(1) };
+        var limiters = adapters.Select(a => PersistentRateLimiter.CreateFixedWindow(a, "fresh", options)).ToArray();
+        var leases = await Task.WhenAll(Enumerable.Range(0, 60).Select(n => Task.Run(async () => await limiters[n % limiters.Length].AcquireAsync(1, Ct), Ct)));
+        Assert.Equal(10, leases.Count(l => l.IsAcquired));
+        Assert.Equal(10, limiters.Sum(l => l.GetStatistics()!.TotalSuccessfulLeases));
+        foreach (var limiter in limiters)
+        {
+            limiter.Dispose();
+        }
+    }
 }
