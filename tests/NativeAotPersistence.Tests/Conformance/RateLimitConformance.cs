@@ -191,6 +191,49 @@ public abstract class RateLimitConformance<TBackend> : ConformanceTests<TBackend
         Assert.True(limiter.AttemptAcquire().IsAcquired);
     }
 
+    [Fact]
+    public async Task PartitionedLimiters_GiveEachPartitionItsOwnBudget_KeptInTheStore()
+    {
+        var p = await OpenAsync("rl:");
+        static FixedWindowRateLimiterOptions Two(string key) => new() { PermitLimit = 2, Window = Period };
+        using var limiter = PartitionedRateLimiter.Create<string, string>(user => PersistentRateLimitPartition.GetFixedWindowLimiter(p, "api:" + user, Two));
+        Assert.True(limiter.AttemptAcquire("alice").IsAcquired);
+        Assert.True((await limiter.AcquireAsync("alice", 1, Ct)).IsAcquired);
+        using (var refused = limiter.AttemptAcquire("alice"))
+        {
+            Assert.False(refused.IsAcquired);
+            Assert.True(refused.TryGetMetadata(MetadataName.RetryAfter, out var retryAfter));
+            Assert.Equal(Period, retryAfter);
+        }
+
+        Assert.True(limiter.AttemptAcquire("bob").IsAcquired);
+
+        // Another partitioned limiter (another process's, or the same one after it dropped an idle partition) finds the
+        // budgets where the first left them: they are the store's.
+        using var again = PartitionedRateLimiter.Create<string, string>(user => PersistentRateLimitPartition.GetFixedWindowLimiter(p, "api:" + user, Two));
+        Assert.False(again.AttemptAcquire("alice").IsAcquired);
+        Assert.True(again.AttemptAcquire("bob").IsAcquired);
+        Assert.False(limiter.AttemptAcquire("bob").IsAcquired);
+        Assert.Equal(new RowCounts(2, 0), (await p.Admin.GetStatsAsync(Ct)).RateLimits);
+
+        Advance(Period.TotalMilliseconds);
+        Assert.True(again.AttemptAcquire("alice").IsAcquired);
+
+        // The other algorithms partition the same way; a partition key is a store key, checked when the partition is made.
+        using var buckets = PartitionedRateLimiter.Create<int, string>(n => PersistentRateLimitPartition.GetTokenBucketLimiter(
+            p, "bucket:" + n.ToString(System.Globalization.CultureInfo.InvariantCulture), _ => new() { TokenLimit = 1, TokensPerPeriod = 1, ReplenishmentPeriod = Period }));
+        using var windows = PartitionedRateLimiter.Create<int, string>(n => PersistentRateLimitPartition.GetSlidingWindowLimiter(
+            p, "window:" + n.ToString(System.Globalization.CultureInfo.InvariantCulture), _ => new() { PermitLimit = 1, Window = Period, SegmentsPerWindow = 2 }));
+        Assert.True(buckets.AttemptAcquire(1).IsAcquired);
+        Assert.False(buckets.AttemptAcquire(1).IsAcquired);
+        Assert.True(buckets.AttemptAcquire(2).IsAcquired);
+        Assert.True(windows.AttemptAcquire(1).IsAcquired);
+        Assert.False(windows.AttemptAcquire(1).IsAcquired);
+        Assert.Throws<ArgumentException>(() => PersistentRateLimitPartition.GetFixedWindowLimiter(p, "", Two));
+        Assert.Throws<ArgumentNullException>(() => PersistentRateLimitPartition.GetFixedWindowLimiter(p, "k", null!));
+        Assert.Throws<ArgumentNullException>(() => PersistentRateLimitPartition.GetTokenBucketLimiter(null!, "k", _ => new()));
+    }
+
     /// <summary>A scripted run: acquisitions of 0 to <paramref name="limit"/> permits and steps of one period, both limiters in step.</summary>
     private async Task SideBySideAsync(RateLimiter ours, ReplenishingRateLimiter theirs, int limit, TimeSpan period, int seed)
     {
