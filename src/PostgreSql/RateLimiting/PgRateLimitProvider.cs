@@ -20,8 +20,8 @@ internal sealed class PgRateLimitProvider : PgProvider, IRateLimitProvider, IRat
 
     TimeProvider IRateLimitStore.Time => Time;
 
-    public ValueTask<T> UpdateAsync<TState, T>(string key, TState state, RateLimitUpdate<TState, T> update, CancellationToken cancellationToken) =>
-        Db.RunAsync("ratelimit.acquire", PgWork.Transaction, (_ns, key, state, update, Time), static async (c, s, ct) =>
+    public ValueTask<long> UpdateAsync(string key, RateLimitRule rule, long argument, CancellationToken cancellationToken) =>
+        Db.RunAsync("ratelimit.acquire", PgWork.Transaction, (_ns, key, rule, argument, Time), static async (c, s, ct) =>
         {
             await using (var ensure = c.Command(PgRateLimitSql.Ensure).Key(s._ns, s.key))
             {
@@ -42,13 +42,13 @@ internal sealed class PgRateLimitProvider : PgProvider, IRateLimitProvider, IRat
 
             // Read now, with the key locked: whatever the wait for it, the decision is made at this time.
             var now = Ttl.NowMs(s.Time);
-            var result = s.update(now < expiresAt ? stored : null, now, s.state);
-            await using (var write = c.Command(PgRateLimitSql.Update).Key(s._ns, s.key).Text(result.State).Int64(now).Int64(result.ExpiresAtMs))
+            var result = s.rule.Apply(now < expiresAt ? stored : null, now, s.argument, out var state, out var newExpiry);
+            await using (var write = c.Command(PgRateLimitSql.Update).Key(s._ns, s.key).Text(state).Int64(now).Int64(newExpiry))
             {
                 await write.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
             }
 
-            return result.Result;
+            return result;
         }, cancellationToken);
 
     public async ValueTask<bool> ResetAsync(string key, CancellationToken cancellationToken = default)

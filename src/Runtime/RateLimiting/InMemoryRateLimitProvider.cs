@@ -17,11 +17,11 @@ internal sealed class InMemoryRateLimitProvider : InMemoryProvider, IRateLimitPr
 
     TimeProvider IRateLimitStore.Time => Time;
 
-    public ValueTask<T> UpdateAsync<TState, T>(string key, TState state, RateLimitUpdate<TState, T> update, CancellationToken cancellationToken)
+    public ValueTask<long> UpdateAsync(string key, RateLimitRule rule, long argument, CancellationToken cancellationToken)
     {
         if (!Begin(cancellationToken))
         {
-            return ValueTask.FromCanceled<T>(cancellationToken);
+            return ValueTask.FromCanceled<long>(cancellationToken);
         }
 
         var stored = _ns.Stored(key);
@@ -29,9 +29,9 @@ internal sealed class InMemoryRateLimitProvider : InMemoryProvider, IRateLimitPr
         {
             var now = NowMs;
             var current = _table.Keys.TryGetValue(stored, out var row) && now < row.ExpiresAtMs ? row.State : null;
-            var result = update(current, now, state);
-            _table.Keys[stored] = new RateLimitRow(result.State, result.ExpiresAtMs);
-            return new ValueTask<T>(result.Result);
+            var result = rule.Apply(current, now, argument, out var state, out var expiresAt);
+            _table.Keys[stored] = new RateLimitRow(state, expiresAt);
+            return new ValueTask<long>(result);
         }
     }
 

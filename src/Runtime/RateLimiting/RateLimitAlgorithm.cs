@@ -2,22 +2,26 @@ using System.Globalization;
 
 namespace NativeAotPersistence;
 
-/// <summary>One decision of a rate-limit algorithm.</summary>
+/// <summary>One decision of a rate-limit algorithm, as its tests see it.</summary>
 /// <param name="Acquired">Whether the permits were granted.</param>
 /// <param name="Available">The permits (tokens) left after the decision.</param>
 /// <param name="RetryAfterTicks">The <c>RetryAfter</c> of a refusal, in ticks; negative when there is none.</param>
 internal readonly record struct RateLimitDecision(bool Acquired, int Available, long RetryAfterTicks);
+
+/// <summary>One update of a key, as the algorithms' tests see it: the new state, its expiry and the decision.</summary>
+internal readonly record struct RateLimitOutcome(string State, long ExpiresAtMs, RateLimitDecision Result);
 
 /// <summary>
 /// A rate-limit algorithm as a pure function over a key's state text: what <see cref="IRateLimitStore.UpdateAsync"/>
 /// runs inside the backend's transaction. States carry a tag (<c>tb:</c>, <c>fw:</c>, <c>sw:</c>); a state that does
 /// not parse as this algorithm's (another limiter kind used the key, or options changed its shape) counts as none.
 /// </summary>
-internal abstract class RateLimitAlgorithm
+/// <remarks>
+/// What the store returns is one number: the permits left when the acquisition was granted, <c>-1 - left</c> when it was
+/// refused; a refusal's <c>RetryAfter</c> follows from it (<see cref="RetryAfterTicks"/>), so a store carries no more.
+/// </remarks>
+internal abstract class RateLimitAlgorithm : RateLimitRule
 {
-    /// <summary>The update every limiter passes to the store: its algorithm, the permits asked for, its local queue.</summary>
-    public static readonly RateLimitUpdate<(RateLimitAlgorithm Algorithm, int Permits, int Queued), RateLimitDecision> Update =
-        static (stored, now, s) => s.Algorithm.Apply(stored, now, s.Permits, s.Queued);
 
     /// <summary>Gets the most permits one acquisition may ask for.</summary>
     public abstract int PermitLimit { get; }
@@ -25,13 +29,44 @@ internal abstract class RateLimitAlgorithm
     /// <summary>Gets the replenishment period (a segment, a window) the limiter reports.</summary>
     public abstract TimeSpan ReplenishmentPeriod { get; }
 
-    /// <summary>Decides one acquisition of <paramref name="permits"/> (0: only whether any is available) at <paramref name="now"/>.</summary>
+    /// <summary>Whether a store's result is a grant.</summary>
+    public static bool Acquired(long result) => result >= 0;
+
+    /// <summary>The permits left after the decision a store's result reports.</summary>
+    public static int Available(long result) => (int)(result >= 0 ? result : -1 - result);
+
+    /// <summary>Decides one acquisition of <paramref name="argument"/> permits (0: only whether any is available).</summary>
+    /// <inheritdoc/>
+    public sealed override long Apply(string? stored, long nowMs, long argument, out string state, out long expiresAtMs)
+    {
+        var acquired = Decide(stored, nowMs, (int)argument, out var available, out state, out expiresAtMs);
+        return acquired ? available : -1 - available;
+    }
+
+    /// <summary>A refusal's <c>RetryAfter</c> in ticks (negative: none), as the framework's limiter computes it.</summary>
+    /// <param name="permits">The permits asked for.</param>
+    /// <param name="available">The permits left after the refusal.</param>
+    /// <param name="queued">The permits this process has queued (they count toward <c>RetryAfter</c>).</param>
+    /// <returns>The ticks.</returns>
+    public abstract long RetryAfterTicks(int permits, long available, int queued);
+
+    /// <summary>One update with everything it decided: what the algorithms' tests check.</summary>
+    public RateLimitOutcome Evaluate(string? stored, long now, int permits, int queued)
+    {
+        var result = Apply(stored, now, permits, out var state, out var expiresAt);
+        var acquired = Acquired(result);
+        return new(state, expiresAt, new(acquired, Available(result), acquired ? -1 : RetryAfterTicks(permits, Available(result), queued)));
+    }
+
+    /// <summary>Decides one acquisition of <paramref name="permits"/> at <paramref name="now"/>.</summary>
     /// <param name="stored">The key's state, or <see langword="null"/>.</param>
     /// <param name="now">Unix ms.</param>
-    /// <param name="permits">The permits asked for.</param>
-    /// <param name="queued">The permits this process has queued (they count toward <c>RetryAfter</c>).</param>
-    /// <returns>The new state, its expiry and the decision.</returns>
-    public abstract RateLimitUpdateResult<RateLimitDecision> Apply(string? stored, long now, int permits, int queued);
+    /// <param name="permits">The permits asked for (0: only whether any is available).</param>
+    /// <param name="available">The permits left after the decision.</param>
+    /// <param name="state">The new state.</param>
+    /// <param name="expiresAt">When the new state is worth no more than none (Unix ms).</param>
+    /// <returns>Whether the permits were granted.</returns>
+    protected abstract bool Decide(string? stored, long now, int permits, out long available, out string state, out long expiresAt);
 
     /// <summary>Converts a period to whole milliseconds, refusing one under a millisecond or over ten years.</summary>
     protected static long PeriodMs(TimeSpan period, string what, string paramName = "options")
@@ -95,7 +130,11 @@ internal sealed class TokenBucketAlgorithm : RateLimitAlgorithm
 
     public override TimeSpan ReplenishmentPeriod => TimeSpan.FromTicks(_periodTicks);
 
-    public override RateLimitUpdateResult<RateLimitDecision> Apply(string? stored, long now, int permits, int queued)
+    // As the framework's CreateFailedTokenLease: the whole periods that bring the missing tokens, at least one.
+    public override long RetryAfterTicks(int permits, long available, int queued) =>
+        Math.Max((permits - available + queued) / _perPeriod, 1) * _periodTicks;
+
+    protected override bool Decide(string? stored, long now, int permits, out long available, out string state, out long expiresAt)
     {
         Span<long> values = stackalloc long[2];
         long tokens = _limit, last = now;
@@ -120,13 +159,12 @@ internal sealed class TokenBucketAlgorithm : RateLimitAlgorithm
             tokens -= permits;
         }
 
-        // As the framework's CreateFailedTokenLease: the whole periods that bring the missing tokens, at least one.
-        var retry = acquired ? -1 : Math.Max((permits - tokens + queued) / _perPeriod, 1) * _periodTicks;
-
         // Full again after the periods that bring the missing tokens: from then on no state is the same as this one.
         var missing = _limit - tokens;
-        var expiresAt = last + ((missing + _perPeriod - 1) / _perPeriod * _periodMs);
-        return new(string.Create(CultureInfo.InvariantCulture, $"tb:{tokens};{last}"), expiresAt, new(acquired, (int)tokens, retry));
+        expiresAt = last + ((missing + _perPeriod - 1) / _perPeriod * _periodMs);
+        state = string.Create(CultureInfo.InvariantCulture, $"tb:{tokens};{last}");
+        available = tokens;
+        return acquired;
     }
 }
 
@@ -151,7 +189,11 @@ internal sealed class FixedWindowAlgorithm : RateLimitAlgorithm
 
     public override TimeSpan ReplenishmentPeriod => TimeSpan.FromTicks(_windowTicks);
 
-    public override RateLimitUpdateResult<RateLimitDecision> Apply(string? stored, long now, int permits, int queued)
+    // As the framework's CreateFailedWindowLease: the whole windows that bring the missing permits, at least one.
+    public override long RetryAfterTicks(int permits, long available, int queued) =>
+        Math.Max((permits - available + queued) / _limit, 1) * _windowTicks;
+
+    protected override bool Decide(string? stored, long now, int permits, out long available, out string state, out long expiresAt)
     {
         Span<long> values = stackalloc long[2];
         long remaining = _limit, start = now;
@@ -172,9 +214,10 @@ internal sealed class FixedWindowAlgorithm : RateLimitAlgorithm
             remaining -= permits;
         }
 
-        // As the framework's CreateFailedWindowLease: the whole windows that bring the missing permits, at least one.
-        var retry = acquired ? -1 : Math.Max((permits - remaining + queued) / _limit, 1) * _windowTicks;
-        return new(string.Create(CultureInfo.InvariantCulture, $"fw:{remaining};{start}"), start + _windowMs, new(acquired, (int)remaining, retry));
+        state = string.Create(CultureInfo.InvariantCulture, $"fw:{remaining};{start}");
+        expiresAt = start + _windowMs;
+        available = remaining;
+        return acquired;
     }
 }
 
@@ -204,11 +247,15 @@ internal sealed class SlidingWindowAlgorithm : RateLimitAlgorithm
 
     public override TimeSpan ReplenishmentPeriod => TimeSpan.FromTicks(_segmentTicks);
 
-    public override RateLimitUpdateResult<RateLimitDecision> Apply(string? stored, long now, int permits, int queued)
+    // As the framework's sliding window: a refusal carries no RetryAfter.
+    public override long RetryAfterTicks(int permits, long available, int queued) => -1;
+
+    protected override bool Decide(string? stored, long now, int permits, out long available, out string state, out long expiresAt)
     {
         Span<long> values = stackalloc long[3];
         var counts = new long[_segments];
-        long available = _limit, index = 0, last = now;
+        long index = 0, last = now;
+        available = _limit;
         if (TryParse(stored, "sw:", values, out var rest) && TryParseCounts(rest, counts) && values[1] >= 0 && values[1] < _segments)
         {
             (available, index, last) = (Math.Clamp(values[0], 0, _limit), values[1], values[2]);
@@ -238,10 +285,10 @@ internal sealed class SlidingWindowAlgorithm : RateLimitAlgorithm
             counts[index] += permits;
         }
 
-        var text = string.Create(CultureInfo.InvariantCulture, $"sw:{available};{index};{last};{string.Join(',', counts)}");
+        state = string.Create(CultureInfo.InvariantCulture, $"sw:{available};{index};{last};{string.Join(',', counts)}");
         // Once the window has moved a whole window on from the last segment, every segment is free again.
-        var expiresAt = Array.TrueForAll(counts, static c => c == 0) && available == _limit ? last : last + (_segments * _segmentMs);
-        return new(text, expiresAt, new(acquired, (int)available, -1));
+        expiresAt = Array.TrueForAll(counts, static c => c == 0) && available == _limit ? last : last + (_segments * _segmentMs);
+        return acquired;
     }
 
     private static bool TryParseCounts(ReadOnlySpan<char> text, long[] counts)

@@ -19,8 +19,8 @@ internal sealed partial class SqliteRateLimitProvider : SqliteProvider, IRateLim
 
     TimeProvider IRateLimitStore.Time => Time;
 
-    public ValueTask<T> UpdateAsync<TState, T>(string key, TState state, RateLimitUpdate<TState, T> update, CancellationToken cancellationToken) =>
-        Pool.WriteAsync("ratelimit.acquire", (_ns, key, state, update, Time), static (c, s) =>
+    public ValueTask<long> UpdateAsync(string key, RateLimitRule rule, long argument, CancellationToken cancellationToken) =>
+        Pool.WriteAsync("ratelimit.acquire", (_ns, key, rule, argument, Time), static (c, s) =>
             c.InTransaction(s, static (c, s) =>
             {
                 const string op = "ratelimit.acquire";
@@ -36,17 +36,17 @@ internal sealed partial class SqliteRateLimitProvider : SqliteProvider, IRateLim
                     }
                 }
 
-                var result = s.update(stored, now, s.state);
+                var result = s.rule.Apply(stored, now, s.argument, out var state, out var expiresAt);
                 using (var upsert = c.Statement(SqliteRateLimitSql.Upsert, op))
                 {
                     upsert.BindKey(1, s._ns, s.key);
-                    upsert.BindText(2, result.State);
+                    upsert.BindText(2, state);
                     upsert.BindInt64(3, now);
-                    upsert.BindInt64(4, result.ExpiresAtMs);
+                    upsert.BindInt64(4, expiresAt);
                     upsert.Step();
                 }
 
-                return result.Result;
+                return result;
             }, "ratelimit.acquire"), cancellationToken);
 
     public ValueTask<bool> ResetAsync(string key, CancellationToken cancellationToken = default)

@@ -52,27 +52,29 @@ internal sealed class StoreRateLimiter : ReplenishingRateLimiter
     protected override RateLimitLease AttemptAcquireCore(int permitCount)
     {
         Check(permitCount);
-        var update = Update(permitCount, CancellationToken.None);
+        var queued = Volatile.Read(ref _queued);
+        var update = _store.UpdateAsync(_key, _algorithm, permitCount, CancellationToken.None);
 
         // Synchronous by contract: complete when the store did, else block on the store's update.
-        var decision = update.IsCompletedSuccessfully ? update.Result : update.AsTask().GetAwaiter().GetResult();
-        return Lease(decision);
+        var result = update.IsCompletedSuccessfully ? update.Result : update.AsTask().GetAwaiter().GetResult();
+        return Lease(result, permitCount, queued);
     }
 
     protected override async ValueTask<RateLimitLease> AcquireAsyncCore(int permitCount, CancellationToken cancellationToken)
     {
         Check(permitCount);
-        var decision = await Update(permitCount, cancellationToken).ConfigureAwait(false);
-        if (decision.Acquired || _queueLimit == 0 || permitCount == 0)
+        var queued = Volatile.Read(ref _queued);
+        var result = await _store.UpdateAsync(_key, _algorithm, permitCount, cancellationToken).ConfigureAwait(false);
+        if (RateLimitAlgorithm.Acquired(result) || _queueLimit == 0 || permitCount == 0)
         {
-            return Lease(decision);
+            return Lease(result, permitCount, queued);
         }
 
         lock (_sync)
         {
             if (_queued + permitCount > _queueLimit)
             {
-                return Lease(decision);
+                return Lease(result, permitCount, queued);
             }
 
             _queued += permitCount;
@@ -87,9 +89,11 @@ internal sealed class StoreRateLimiter : ReplenishingRateLimiter
                 try
                 {
                     // Never longer than the refusal's RetryAfter: the permits may be back by then.
-                    var delay = backoff.NextDelay(decision.RetryAfterTicks > 0 ? TimeSpan.FromTicks(decision.RetryAfterTicks) : TimeSpan.MaxValue);
+                    var retryAfter = _algorithm.RetryAfterTicks(permitCount, RateLimitAlgorithm.Available(result), queued);
+                    var delay = backoff.NextDelay(retryAfter > 0 ? TimeSpan.FromTicks(retryAfter) : TimeSpan.MaxValue);
                     await Task.Delay(delay, _store.Time, linked.Token).ConfigureAwait(false);
-                    decision = await Update(permitCount, linked.Token).ConfigureAwait(false);
+                    queued = Volatile.Read(ref _queued);
+                    result = await _store.UpdateAsync(_key, _algorithm, permitCount, linked.Token).ConfigureAwait(false);
                 }
                 catch (OperationCanceledException) when (_disposed.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
                 {
@@ -98,9 +102,9 @@ internal sealed class StoreRateLimiter : ReplenishingRateLimiter
                     return s_refused;
                 }
 
-                if (decision.Acquired)
+                if (RateLimitAlgorithm.Acquired(result))
                 {
-                    return Lease(decision);
+                    return Lease(result, permitCount, queued);
                 }
             }
         }
@@ -135,21 +139,21 @@ internal sealed class StoreRateLimiter : ReplenishingRateLimiter
         }
     }
 
-    private ValueTask<RateLimitDecision> Update(int permitCount, CancellationToken cancellationToken) =>
-        _store.UpdateAsync(_key, (_algorithm, permitCount, Volatile.Read(ref _queued)), RateLimitAlgorithm.Update, cancellationToken);
-
-    private RateLimitLease Lease(RateLimitDecision decision)
+    /// <summary>The lease for a store's result (see <see cref="RateLimitAlgorithm"/>), with the statistics it updates.</summary>
+    private RateLimitLease Lease(long result, int permitCount, int queued)
     {
-        Volatile.Write(ref _available, decision.Available);
+        var available = RateLimitAlgorithm.Available(result);
+        Volatile.Write(ref _available, available);
         Volatile.Write(ref _idleSince, _store.Time.GetTimestamp());
-        if (decision.Acquired)
+        if (RateLimitAlgorithm.Acquired(result))
         {
             Interlocked.Increment(ref _successful);
             return s_acquired;
         }
 
         Interlocked.Increment(ref _failed);
-        return decision.RetryAfterTicks < 0 ? s_refused : new StoreLease(false, TimeSpan.FromTicks(decision.RetryAfterTicks));
+        var retryAfter = _algorithm.RetryAfterTicks(permitCount, available, queued);
+        return retryAfter < 0 ? s_refused : new StoreLease(false, TimeSpan.FromTicks(retryAfter));
     }
 
     /// <summary>
