@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Runtime.CompilerServices;
 using static SQLitePCL.raw;
 
 namespace NativeAotPersistence.Sqlite;
@@ -86,6 +87,14 @@ internal sealed class GroupCommit : IDisposable
     {
         var item = QueuedWrite<TState, TResult>.Rent(operation, state, body, cancellationToken);
         var task = item.Task;
+        Submit(item);
+        return task;
+    }
+
+    /// <summary>Queues a rented write and wakes the committing thread (not generic: NativeAOT carries it once).</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void Submit(IQueuedWrite item)
+    {
         bool wake;
         bool start;
         lock (_sync)
@@ -106,8 +115,6 @@ internal sealed class GroupCommit : IDisposable
         {
             _work.Release();
         }
-
-        return task;
     }
 
     /// <summary>Starts <paramref name="groupCommit"/>'s committing thread.</summary>

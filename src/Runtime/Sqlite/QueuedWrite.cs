@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Threading.Tasks.Sources;
 
 namespace NativeAotPersistence.Sqlite;
@@ -187,7 +188,11 @@ internal sealed class QueuedWrite<TState, TResult> : QueuedWriteCore<TResult>
 {
     private const int MaxPooled = 64;
     private static readonly Lock s_poolSync = new();
-    private static readonly Stack<QueuedWrite<TState, TResult>> s_pool = new();
+
+    // A stack of pooled instances in an object[] (never an array or Stack of this type): NativeAOT would otherwise carry
+    // an array type, its list interfaces, enumerators and comparers for each of the dozens of operations (~1.5 KB each).
+    private static readonly object?[] s_pool = new object?[MaxPooled];
+    private static int s_pooled;
 
     private TState _state = default!;
     private Func<SqliteConnection, TState, TResult> _body = null!;
@@ -197,7 +202,11 @@ internal sealed class QueuedWrite<TState, TResult> : QueuedWriteCore<TResult>
         QueuedWrite<TState, TResult>? item = null;
         lock (s_poolSync)
         {
-            s_pool.TryPop(out item);
+            if (s_pooled > 0)
+            {
+                item = Unsafe.As<QueuedWrite<TState, TResult>>(s_pool[--s_pooled]);
+                s_pool[s_pooled] = null;
+            }
         }
 
         item ??= new QueuedWrite<TState, TResult>();
@@ -216,9 +225,9 @@ internal sealed class QueuedWrite<TState, TResult> : QueuedWriteCore<TResult>
         _body = null!;
         lock (s_poolSync)
         {
-            if (s_pool.Count < MaxPooled)
+            if (s_pooled < MaxPooled)
             {
-                s_pool.Push(this);
+                s_pool[s_pooled++] = this;
             }
         }
     }

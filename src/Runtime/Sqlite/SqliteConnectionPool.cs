@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Runtime.CompilerServices;
 
 namespace NativeAotPersistence.Sqlite;
 
@@ -75,20 +76,29 @@ internal sealed class SqliteConnectionPool : IDisposable
             return ValueTask.FromCanceled<TResult>(cancellationToken);
         }
 
+        var connection = EnterReader(out var entered);
+        if (entered && TryRun(connection, operation, state, body, out var result, out var error))
+        {
+            return error is null ? new ValueTask<TResult>(result) : ValueTask.FromException<TResult>(error);
+        }
+
+        // Every reader was busy, or the database was (another connection writes): wait for this reader.
+        return RunSlowAsync(connection, operation, Bind(state, body), cancellationToken);
+    }
+
+    /// <summary>
+    /// Picks the reader for a read: a free one, whose gate it entered (<paramref name="entered"/>), or else the one to
+    /// wait for. Not generic, so NativeAOT carries it once rather than once per read operation.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private SqliteConnection EnterReader(out bool entered)
+    {
         var readers = _readers;
         if (readers.Length == 1)
         {
             // One connection (`:memory:`, a borrowed handle, no readers): the shortest path.
-            var only = readers[0];
-            if (only.Gate.TryEnter())
-            {
-                if (TryRun(only, operation, state, body, out var result, out var error))
-                {
-                    return error is null ? new ValueTask<TResult>(result) : ValueTask.FromException<TResult>(error);
-                }
-            }
-
-            return RunSlowAsync(only, operation, Bind(state, body), cancellationToken);
+            entered = readers[0].Gate.TryEnter();
+            return readers[0];
         }
 
         // A thread starts at the same reader each time: no shared counter to bounce between cores, and the reader's
@@ -99,16 +109,13 @@ internal sealed class SqliteConnectionPool : IDisposable
             var connection = readers[(start + i) % readers.Length];
             if (connection.Gate.TryEnter())
             {
-                if (TryRun(connection, operation, state, body, out var result, out var error))
-                {
-                    return error is null ? new ValueTask<TResult>(result) : ValueTask.FromException<TResult>(error);
-                }
-
-                return RunSlowAsync(connection, operation, Bind(state, body), cancellationToken);
+                entered = true;
+                return connection;
             }
         }
 
-        return RunSlowAsync(readers[start], operation, Bind(state, body), cancellationToken);
+        entered = false;
+        return readers[start];
     }
 
     /// <summary>Waits for every connection to be free, then closes them all.</summary>
