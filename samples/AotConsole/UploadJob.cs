@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Threading.RateLimiting;
 using NativeAotPersistence;
 
 namespace AotConsole;
@@ -19,10 +20,11 @@ internal sealed record Delivery(BatchReceipt Receipt, bool Avoided, int Failures
 /// each batch is delivered once to a flaky upstream through the circuit breaker and <c>ExecuteOnceAsync</c>, with a
 /// checkpoint after every batch, all under one job lock.
 /// </summary>
-internal sealed class UploadJob
+internal sealed class UploadJob : IDisposable
 {
     public const string TaskId = "upload";
     public const string CircuitKey = "upstream";
+    public const string QuotaKey = "upstream-quota";
     public static readonly TimeSpan CalibrationTtl = TimeSpan.FromSeconds(10);
     public static readonly TimeSpan ReceiptTtl = TimeSpan.FromDays(1);
     public static readonly TimeSpan CalibrationLookupLatency = TimeSpan.FromMilliseconds(1);
@@ -31,6 +33,7 @@ internal sealed class UploadJob
     private readonly IUpstream _upstream;
     private readonly RunSettings _settings;
     private readonly CircuitBreaker _breaker;
+    private readonly RateLimiter _quota;
     private ProgressDisplay? _progress;
     private int _openings;
     private UploadState? _resumedFrom;
@@ -48,6 +51,16 @@ internal sealed class UploadJob
             ResetTimeout = TimeSpan.FromMilliseconds(200),
             ShouldHandle = static e => e is UpstreamUnavailableException,
             OnStateChanged = OnBreakerChanged,
+        });
+
+        // The upstream's quota (400 calls a second, bursts of 40) is a token bucket in the store: every tool on the file
+        // (or the server) spends one budget; this process queues its calls until the budget has a permit.
+        _quota = PersistentRateLimiter.CreateTokenBucket(store, QuotaKey, new TokenBucketRateLimiterOptions
+        {
+            TokenLimit = 40,
+            TokensPerPeriod = 20,
+            ReplenishmentPeriod = TimeSpan.FromMilliseconds(50),
+            QueueLimit = 1,
         });
     }
 
@@ -77,7 +90,7 @@ internal sealed class UploadJob
 
             using var upstream = await store.OpenUpstreamAsync(cancellationToken);
             using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, handle.HandleLost);
-            var job = new UploadJob(store.Adapter, upstream, settings);
+            using var job = new UploadJob(store.Adapter, upstream, settings);
             try
             {
                 var final = await CheckpointedTask.RunAsync<UploadState, UploadState>(
@@ -134,7 +147,7 @@ internal sealed class UploadJob
             _saved = state;
             Console.Out.WriteLine(string.Create(
                 CultureInfo.InvariantCulture,
-                $"job {state.JobId}: {state.Records:N0} readings (seed {state.Seed}) in {state.BatchCount():N0} batches of {state.BatchSize:N0}, upstream failure rate {_settings.FailRate * 100:0.#}%"));
+                $"job {state.JobId}: {state.Records:N0} readings (seed {state.Seed}) in {state.BatchCount():N0} batches of {state.BatchSize:N0}, upstream failure rate {_settings.FailRate * 100:0.#}%, its quota 400 calls/s (shared through the store)"));
         }
         else
         {
@@ -259,6 +272,14 @@ internal sealed class UploadJob
             var called = false;
             try
             {
+                // Each attempt spends a permit of the upstream's quota, waiting (in this process's queue) until the
+                // store's budget has one.
+                using var permit = await _quota.AcquireAsync(1, cancellationToken);
+                if (!permit.IsAcquired)
+                {
+                    throw new UpstreamUnavailableException("429 Too Many Requests: over the upstream's quota");
+                }
+
                 var receipt = await _store.Idempotency.ExecuteOnceAsync(
                     "batch:" + batchId,
                     ReceiptTtl,
@@ -294,6 +315,9 @@ internal sealed class UploadJob
 
         return _upstream.DeliverAsync(batchId, state.JobId, batch, aggregate, DateTimeOffset.UtcNow, cancellationToken);
     }
+
+    /// <summary>Disposes the quota's limiter (its state stays in the store).</summary>
+    public void Dispose() => _quota.Dispose();
 
     private void OnBreakerChanged(CircuitBreakerTransition transition)
     {
