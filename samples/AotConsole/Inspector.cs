@@ -54,6 +54,7 @@ internal static class Inspector
             ["idempotency", N(s.Idempotency.Live), N(s.Idempotency.Expired)],
             ["locks", N(s.Locks.Live), N(s.Locks.Expired)],
             ["semaphore permits", N(s.Semaphores.Live), N(s.Semaphores.Expired)],
+            ["rate limits", N(s.RateLimits.Live), N(s.RateLimits.Expired)],
             ["circuits", N(s.Circuits), ""],
             ["checkpoints", N(s.Checkpoints), ""],
             ["tasks", N(s.Tasks), ""],
@@ -144,6 +145,7 @@ internal static class Inspector
         Counts(w, "idempotency", s.Idempotency);
         Counts(w, "locks", s.Locks);
         Counts(w, "semaphorePermits", s.Semaphores);
+        Counts(w, "rateLimits", s.RateLimits);
         w.WriteNumber("circuits", s.Circuits);
         w.WriteNumber("checkpoints", s.Checkpoints);
         w.WriteNumber("tasks", s.Tasks);
