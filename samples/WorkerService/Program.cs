@@ -1,7 +1,8 @@
 // An invoice-conversion worker on the generic host, published with NativeAOT. Every few milliseconds it takes the next
 // batch of a (simulated) invoice feed and converts it to US dollars with exchange rates from a flaky rates API:
 // rates are cached in IDistributedCache (sliding expiry), the API is guarded by a Polly circuit breaker whose state
-// lives in the database, and each batch is recorded with ExecuteOnceAsync, so a restart skips what was done.
+// lives in the database, the API's per-currency quota is a partitioned rate limiter whose buckets live there too, and
+// each batch is recorded with ExecuteOnceAsync, so a restart skips what was done.
 //
 //   dotnet run --project samples/WorkerService                       runs until Ctrl+C / SIGTERM
 //   dotnet run --project samples/WorkerService -- --iterations 20    20 batches, then exits 0 (run it twice)

@@ -23,6 +23,9 @@ internal sealed class WorkerOptions
     /// <summary>How long the breaker stays open before it lets a trial call through.</summary>
     public TimeSpan BreakerResetTimeout { get; set; } = TimeSpan.FromMilliseconds(500);
 
+    /// <summary>The rates API's quota: calls a second per currency, shared by every worker on the store (at least 1).</summary>
+    public int RatesApiCallsPerSecond { get; set; } = 5;
+
     /// <summary>Every problem with these settings, one sentence each; empty when they are usable.</summary>
     public IEnumerable<string> Problems()
     {
@@ -32,6 +35,7 @@ internal sealed class WorkerOptions
         if (RateCacheSlidingExpiration <= TimeSpan.Zero) yield return "Worker:RateCacheSlidingExpiration must be positive.";
         if (BreakerFailureThreshold < 1) yield return "Worker:BreakerFailureThreshold must be at least 1.";
         if (BreakerResetTimeout <= TimeSpan.Zero) yield return "Worker:BreakerResetTimeout must be positive.";
+        if (RatesApiCallsPerSecond < 1) yield return "Worker:RatesApiCallsPerSecond must be at least 1.";
     }
 }
 

@@ -26,6 +26,27 @@ public sealed class WorkerServiceSampleTests : IDisposable
         Assert.Contains("Finished after 8 batches: 0 processed, 8 skipped as already processed", output, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task The_rates_API_quota_is_a_token_bucket_per_currency_in_the_store()
+    {
+        // A tight quota and a cache that never hits: every lookup takes a permit from its currency's bucket.
+        var db = _temp.File("quota.db");
+        string[] args =
+        [
+            "--db", db, "--iterations", "3", "--Worker:Interval", "00:00:00.010", "--Worker:FailureRate", "0",
+            "--Worker:RateCacheSlidingExpiration", "00:00:00.001", "--Worker:RatesApiCallsPerSecond", "50",
+        ];
+        var (exit, output) = await RunAsync(args);
+        Assert.True(exit == 0, $"exit {exit}\n{output}");
+
+        // The buckets are rows of the store under the worker's prefix, one per currency the feed used, so another worker
+        // on the file spends the same budgets.
+        await using var store = await SqliteAdapter.OpenAsync(db, new PersistenceAdapterOptions { KeyPrefix = "worker:" });
+        var limits = (await store.Admin.GetStatsAsync(TestContext.Current.CancellationToken)).RateLimits;
+        Assert.True(limits.Live + limits.Expired >= 2, $"rate-limit rows: {limits}\n{output}");
+        Assert.True(await store.RateLimits.ResetAsync("rates-api:EUR", TestContext.Current.CancellationToken), output);
+    }
+
     private static async Task<(int Exit, string Output)> RunAsync(string[] args)
     {
         var start = new ProcessStartInfo(DotnetHost())
