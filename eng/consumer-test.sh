@@ -18,6 +18,7 @@ label=consumer
 new_consumer "$feed" Consumer "NativeAotPersistence@$version" || exit 1
 
 cat > Program.cs <<'CS'
+using System.Threading.RateLimiting;
 using NativeAotPersistence;
 
 var path = Path.Combine(Path.GetTempPath(), $"consumer-{Environment.ProcessId}.db");
@@ -38,7 +39,14 @@ await using (var p = await SqliteAdapter.OpenAsync(path, new PersistenceAdapterO
     var third = await p.Semaphores.AcquireAsync("exports", 2, TimeSpan.FromMinutes(1));
     var semaphore = first is not null && second is not null && third is null && second.FencingToken > first.FencingToken;
 
-    var ok = order == new Order("1", 42.5m, ["a", "b"]) && open && latest?.Data.Total == 42.5m && semaphore;
+    // Rate limiters whose budget is in the file (System.Threading.RateLimiting comes with the package).
+    using var limiter = PersistentRateLimiter.CreateFixedWindow(p, "api", new FixedWindowRateLimiterOptions { PermitLimit = 2, Window = TimeSpan.FromMinutes(1) });
+    using var perUser = PartitionedRateLimiter.Create<string, string>(user => PersistentRateLimitPartition.GetTokenBucketLimiter(
+        p, "user:" + user, _ => new TokenBucketRateLimiterOptions { TokenLimit = 1, TokensPerPeriod = 1, ReplenishmentPeriod = TimeSpan.FromMinutes(1) }));
+    var limited = limiter.AttemptAcquire().IsAcquired && (await limiter.AcquireAsync()).IsAcquired && !limiter.AttemptAcquire().IsAcquired
+        && perUser.AttemptAcquire("a").IsAcquired && !perUser.AttemptAcquire("a").IsAcquired && (await perUser.AcquireAsync("b")).IsAcquired;
+
+    var ok = order == new Order("1", 42.5m, ["a", "b"]) && open && latest?.Data.Total == 42.5m && semaphore && limited;
     Console.WriteLine(ok ? "consumer: ok" : "consumer: MISMATCH");
     Environment.ExitCode = ok ? 0 : 1;
 }
