@@ -65,7 +65,8 @@ internal sealed class StoreRateLimiter : ReplenishingRateLimiter
         Check(permitCount);
         var queued = Volatile.Read(ref _queued);
         var result = await _store.UpdateAsync(_key, _algorithm, permitCount, cancellationToken).ConfigureAwait(false);
-        if (RateLimitAlgorithm.Acquired(result) || _queueLimit == 0 || permitCount == 0)
+        // As the framework's limiters: a request for 0 permits waits (for one to be available) even without a queue.
+        if (RateLimitAlgorithm.Acquired(result) || (_queueLimit == 0 && permitCount > 0))
         {
             return Lease(result, permitCount, queued);
         }

@@ -171,6 +171,31 @@ public abstract class RateLimitConformance<TBackend> : ConformanceTests<TBackend
     }
 
     [Fact]
+    public async Task AskingForNoPermits_WaitsForOneToBeAvailable_EvenWithoutAQueue()
+    {
+        // As the framework's limiters do (QueueLimit 0 included): AttemptAcquire(0) only asks, AcquireAsync(0) waits.
+        var p = await OpenAsync();
+        using var limiter = PersistentRateLimiter.CreateTokenBucket(p, "zero", new TokenBucketRateLimiterOptions
+        {
+            TokenLimit = 1, TokensPerPeriod = 1, ReplenishmentPeriod = Period, QueueLimit = 0,
+        });
+        Assert.True(limiter.AttemptAcquire(0).IsAcquired);
+        Assert.True(limiter.AttemptAcquire(1).IsAcquired);
+        Assert.False(limiter.AttemptAcquire(0).IsAcquired);
+        var waiting = limiter.AcquireAsync(0, Ct).AsTask();
+        await Task.Delay(20, Ct);
+        Assert.False(waiting.IsCompleted);
+        for (var i = 0; i < 200 && !waiting.IsCompleted; i++)
+        {
+            Advance(50);
+            await Task.Delay(5, Ct);
+        }
+
+        Assert.True((await waiting).IsAcquired);
+        Assert.True(limiter.AttemptAcquire(1).IsAcquired);
+    }
+
+    [Fact]
     public async Task TheStateIsCounted_Reset_AndPrunedOnceIdle()
     {
         var p = await OpenAsync("rl:");
