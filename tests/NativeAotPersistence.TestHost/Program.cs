@@ -5,7 +5,7 @@ using NativeAotPersistence;
 // lock-counter, execute-once-threads, breaker, hold-write, write-all; sqlite-calls (direct e_sqlite3 calls or not); read-only
 // (SqliteOpenOptions.ReadOnly); and
 // the edge cases of locks and group commit: hold-lock, lease-storm, block-writer, execute-once-stall (Leases.cs) and
-// starved-pool (StarvedPool.cs).
+// starved-pool (StarvedPool.cs); the rate limiters' rate-storm (RateLimits.cs).
 // <database> is a SQLite file path, or "pg:<Npgsql connection string>" for a PostgresAdapter (execute-once,
 // record-failures, lock-counter, execute-once-threads and breaker take either: the multi-node tests run them as "machines").
 // Exit code 0 unless the arguments are wrong (2).
@@ -229,6 +229,11 @@ try
 
         case "semaphore-storm":
             Report(await Semaphores.StormAsync(path, args[2], Int(args[3]), Int(args[4]), Int(args[5]), OpenAsync, () => BarrierAsync(args, 6)));
+            break;
+
+        case "rate-storm":
+            Report(await RateLimits.StormAsync(
+                path, args[2], args[3], Int(args[4]), Int(args[5]), args[6] == "open", args.Length > 7 ? args[7] : null, OpenAsync, () => BarrierAsync(args, 7)));
             break;
 
         case "hold-permit":
