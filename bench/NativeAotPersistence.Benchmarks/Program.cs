@@ -43,6 +43,12 @@ if (args is ["--probe", ..])
     return;
 }
 
+if (args is ["--ratelimit", ..])
+{
+    await RateLimitCosts.RunAsync(args);
+    return;
+}
+
 if (args is ["--scaling", ..])
 {
     Scaling.Run(args);

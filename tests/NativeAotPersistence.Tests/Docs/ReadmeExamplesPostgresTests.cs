@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Time.Testing;
 using NativeAotPersistence.Tests.PostgreSql;
 
 namespace NativeAotPersistence.Tests.Docs;
@@ -20,6 +21,14 @@ public sealed class ReadmeExamplesPostgresTests
     {
         await using var p = await PostgresAdapter.OpenAsync(await PostgresServer.CreateSchemaAsync(), new PersistenceAdapterOptions { Payloads = ReadmePayloads.Default });
         await DocExamplesTests.HelpersAsync(p);
+    }
+
+    [Fact]
+    public async Task RateLimits_OnPostgres()
+    {
+        var time = new FakeTimeProvider();
+        await using var p = await PostgresAdapter.OpenAsync(await PostgresServer.CreateSchemaAsync(), new PersistenceAdapterOptions { TimeProvider = time });
+        await DocExamplesTests.RateLimitsAsync(p, time);
     }
 
     [Fact]
