@@ -10,8 +10,8 @@ namespace NativeAotPersistence;
 /// shares each partition's budget.
 /// </summary>
 /// <remarks>
-/// The partition key is the store key (so it follows the keys' rules: 1 to 512 characters, no control characters; the
-/// adapter's <see cref="PersistenceAdapterOptions.KeyPrefix"/> namespaces it). The partitioned limiter disposes a
+/// The partition key is the store key (so it follows the keys' rules: not empty, valid UTF-16; the adapter's
+/// <see cref="PersistenceAdapterOptions.KeyPrefix"/> namespaces it). The partitioned limiter disposes a
 /// partition's limiter once it has been idle a while (its <see cref="RateLimiter.IdleDuration"/>): the budget is in the
 /// store, so the next limiter made for the key carries on where the last one stopped.
 /// </remarks>

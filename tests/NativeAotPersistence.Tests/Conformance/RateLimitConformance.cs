@@ -4,12 +4,12 @@ namespace NativeAotPersistence.Tests.Conformance;
 
 /// <summary>
 /// The store-backed rate limiters (<see cref="PersistentRateLimiter"/>), the same on every backend: side by side with
-/// the framework's own limiters (built with <c>AutoReplenishment = true</c> and stepped by <c>TryReplenish()</c>, ours
+/// the framework's own limiters (built with <c>AutoReplenishment = true</c> and stepped by their timer's callback, ours
 /// on the backend's fake clock advanced by the same period), the same grants, refusals and <c>RetryAfter</c>.
 /// </summary>
 /// <remarks>
 /// Ours replenish as the framework's do with <c>AutoReplenishment = true</c>: once per period, on a grid. (With
-/// <c>AutoReplenishment = true</c> the framework's token bucket fills continuously by the real time elapsed between
+/// <c>AutoReplenishment = false</c> the framework's token bucket fills continuously by the real time elapsed between
 /// <c>TryReplenish()</c> calls, which no fake clock can step.) So the framework's limiters here auto-replenish with a
 /// period of an hour, whose timer never fires during a test, and are stepped by their own test hook
 /// (<c>ReplenishInternal(long)</c>, what their timer calls) at timestamps one period apart, while the fake clock moves
