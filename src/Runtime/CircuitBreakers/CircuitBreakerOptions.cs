@@ -3,17 +3,59 @@ namespace NativeAotPersistence;
 /// <summary>How a <see cref="CircuitBreaker"/> decides to open, wait and close.</summary>
 public sealed class CircuitBreakerOptions
 {
-    /// <summary>Gets the number of consecutive failures that opens the breaker. The default is 5.</summary>
+    /// <summary>
+    /// Gets the number of consecutive failures that opens the breaker, when <see cref="FailureRatio"/> is 0 (the
+    /// consecutive mode, the default). The default is 5.
+    /// </summary>
     public int FailureThreshold { get; init; } = 5;
 
-    /// <summary>Gets how long the breaker stays open after the last failure before it admits trial calls. The default is 30 seconds.</summary>
+    /// <summary>
+    /// Gets the failure ratio that opens the breaker (Polly's failure-ratio model): above 0 and at most 1, the breaker
+    /// opens when, within <see cref="SamplingDuration"/>, at least <see cref="MinimumThroughput"/> calls ended and this
+    /// share of them failed; the window's counts are in the store, so every process records into one window. The
+    /// default, 0, counts consecutive failures instead (<see cref="FailureThreshold"/>).
+    /// </summary>
+    public double FailureRatio { get; init; }
+
+    /// <summary>Gets the failure-ratio window (Polly's <c>SamplingDuration</c>). The default is 30 seconds.</summary>
+    public TimeSpan SamplingDuration { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Gets the calls the window must hold before the failure ratio can open the breaker. The default is 100.</summary>
+    public int MinimumThroughput { get; init; } = 100;
+
+    /// <summary>
+    /// Gets how long the breaker stays open before it admits trial calls (Polly's <c>BreakDuration</c>), unless
+    /// <see cref="BreakDurationGenerator"/> says otherwise. The default is 30 seconds.
+    /// </summary>
     public TimeSpan ResetTimeout { get; init; } = TimeSpan.FromSeconds(30);
 
-    /// <summary>Gets the number of successful trial calls (counted in this process) that closes a half-open breaker. The default is 1.</summary>
+    /// <summary>
+    /// Gets how long each opening lasts, from the count of consecutive re-openings shared by every process (0 for the
+    /// first opening after the breaker was closed): for example doubling per re-opening, capped. Called in the process
+    /// whose failure may open the breaker, before that failure is recorded (never inside the store's transaction); the
+    /// duration it returns is stored, so every process waits the same break. <see langword="null"/> (the default)
+    /// always waits <see cref="ResetTimeout"/>.
+    /// </summary>
+    public Func<CircuitBreakDurationArguments, ValueTask<TimeSpan>>? BreakDurationGenerator { get; init; }
+
+    /// <summary>
+    /// Gets the number of successful trial calls that closes a half-open breaker, counted across every process on the
+    /// store (per process for a state provider that is not one of this library's). The default is 1.
+    /// </summary>
     public int SuccessThreshold { get; init; } = 1;
 
-    /// <summary>Gets the number of trial calls this process runs at once while the breaker is half-open. The default is 1.</summary>
+    /// <summary>
+    /// Gets the number of trial calls in flight at once while the breaker is half-open, across every process on the
+    /// store (per process for a state provider that is not one of this library's): each trial holds a permit from the
+    /// store until it ends. The default is 1.
+    /// </summary>
     public int HalfOpenMaxTrials { get; init; } = 1;
+
+    /// <summary>
+    /// Gets how long a trial's permit lives if its call never ends (its process died or hung): after it, the permit is
+    /// free for another trial. Set it above the protected call's own timeout. The default is 30 seconds.
+    /// </summary>
+    public TimeSpan TrialPermitTtl { get; init; } = TimeSpan.FromSeconds(30);
 
     /// <summary>
     /// Gets which exceptions count as failures; <see langword="null"/> counts every exception except a cancellation of
@@ -39,6 +81,22 @@ public sealed class CircuitBreakerOptions
         if (ResetTimeout <= TimeSpan.Zero || ResetTimeout == Timeout.InfiniteTimeSpan)
         {
             throw new ArgumentOutOfRangeException(nameof(ResetTimeout), ResetTimeout, "ResetTimeout must be finite and positive.");
+        }
+
+        if (!(FailureRatio >= 0 && FailureRatio <= 1))
+        {
+            throw new ArgumentOutOfRangeException(nameof(FailureRatio), FailureRatio, "FailureRatio must be 0 (consecutive failures) or above 0 and at most 1.");
+        }
+
+        if (SamplingDuration < TimeSpan.FromMilliseconds(1) || SamplingDuration > TimeSpan.FromDays(1))
+        {
+            throw new ArgumentOutOfRangeException(nameof(SamplingDuration), SamplingDuration, "SamplingDuration must be 1 ms to 1 day: the store counts time in milliseconds.");
+        }
+
+        ArgumentOutOfRangeException.ThrowIfLessThan(MinimumThroughput, 1, nameof(MinimumThroughput));
+        if (TrialPermitTtl < TimeSpan.FromMilliseconds(1) || TrialPermitTtl > TimeSpan.FromDays(30))
+        {
+            throw new ArgumentOutOfRangeException(nameof(TrialPermitTtl), TrialPermitTtl, "TrialPermitTtl must be 1 ms to 30 days.");
         }
     }
 }

@@ -39,12 +39,36 @@ public class CircuitBreakerOpenException : Exception
         RetryAfter = retryAfter;
     }
 
+    private CircuitBreakerOpenException(string key, bool isolated)
+        : base($"The circuit breaker '{key}' is isolated: it stays open until it is closed by hand.")
+    {
+        Key = key;
+        RetryAt = DateTimeOffset.MaxValue;
+        RetryAfter = Timeout.InfiniteTimeSpan;
+        IsIsolated = isolated;
+    }
+
     /// <summary>Gets the breaker's key.</summary>
     public string Key { get; }
 
-    /// <summary>Gets how long after the rejection a call may be tried again (<see cref="TimeSpan.Zero"/>: at once), as Polly's <c>BrokenCircuitException.RetryAfter</c>.</summary>
+    /// <summary>
+    /// Gets whether the breaker was isolated by hand (<c>CircuitBreaker.IsolateAsync</c>): it stays open until
+    /// <c>CircuitBreaker.CloseAsync</c>, so <see cref="RetryAfter"/> is <see cref="Timeout.InfiniteTimeSpan"/> and
+    /// <see cref="RetryAt"/> is <see cref="DateTimeOffset.MaxValue"/>.
+    /// </summary>
+    public bool IsIsolated { get; }
+
+    /// <summary>
+    /// Gets how long after the rejection a call may be tried again (<see cref="TimeSpan.Zero"/>: at once), as Polly's
+    /// <c>BrokenCircuitException.RetryAfter</c>; <see cref="Timeout.InfiniteTimeSpan"/> for an isolated breaker.
+    /// </summary>
     public TimeSpan RetryAfter { get; }
 
     /// <summary>Gets the earliest time a call may be tried again, by the breaker's clock.</summary>
     public DateTimeOffset RetryAt { get; }
+
+    /// <summary>Creates the exception for a call rejected by an isolated breaker (<see cref="IsIsolated"/>).</summary>
+    /// <param name="key">The breaker's key.</param>
+    /// <returns>The exception.</returns>
+    public static CircuitBreakerOpenException ForIsolated(string key) => new(key, isolated: true);
 }
