@@ -32,13 +32,46 @@ public class PersistentCircuitBreakerOptions<TResult> : ResilienceStrategyOption
     [UnconditionalSuppressMessage("Trimming", "IL2026", Justification = "TimeSpan's converter is built in; the options' members are kept by DynamicDependency on the Add methods.")]
     public TimeSpan ResetTimeout { get; set; } = TimeSpan.FromSeconds(30);
 
-    /// <summary>Gets or sets the number of successful trial calls (counted in this process) that closes a half-open breaker. The default is 1.</summary>
+    /// <summary>
+    /// Gets or sets the failure ratio that opens the breaker (Polly's failure-ratio model, with the window's counts in the
+    /// store): above 0 and at most 1; 0, the default, counts consecutive failures (<see cref="FailureThreshold"/>).
+    /// </summary>
+    [Range(0.0, 1.0)]
+    public double FailureRatio { get; set; }
+
+    /// <summary>Gets or sets the failure-ratio window. The default is 30 seconds.</summary>
+    [Range(typeof(TimeSpan), "00:00:00.001", "1.00:00:00")]
+    [UnconditionalSuppressMessage("Trimming", "IL2026", Justification = "TimeSpan's converter is built in; the options' members are kept by DynamicDependency on the Add methods.")]
+    public TimeSpan SamplingDuration { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Gets or sets the calls the window must hold before the failure ratio can open the breaker. The default is 100.</summary>
+    [Range(1, int.MaxValue)]
+    public int MinimumThroughput { get; set; } = 100;
+
+    /// <summary>
+    /// Gets or sets how long each opening lasts, from the re-open count every process shares (see
+    /// <see cref="CircuitBreakerOptions.BreakDurationGenerator"/>); <see langword="null"/> waits <see cref="ResetTimeout"/>.
+    /// </summary>
+    public Func<CircuitBreakDurationArguments, ValueTask<TimeSpan>>? BreakDurationGenerator { get; set; }
+
+    /// <summary>
+    /// Gets or sets the number of successful trial calls that closes a half-open breaker, counted across every process on
+    /// the store. The default is 1.
+    /// </summary>
     [Range(1, int.MaxValue)]
     public int SuccessThreshold { get; set; } = 1;
 
-    /// <summary>Gets or sets the number of trial calls this process runs at once while the breaker is half-open. The default is 1.</summary>
+    /// <summary>
+    /// Gets or sets the number of trial calls in flight at once while the breaker is half-open, across every process on
+    /// the store (each holds a permit from the store until it ends). The default is 1.
+    /// </summary>
     [Range(1, int.MaxValue)]
     public int HalfOpenMaxTrials { get; set; } = 1;
+
+    /// <summary>Gets or sets how long a trial's permit lives if its call never ends. The default is 30 seconds.</summary>
+    [Range(typeof(TimeSpan), "00:00:00.001", "30.00:00:00")]
+    [UnconditionalSuppressMessage("Trimming", "IL2026", Justification = "TimeSpan's converter is built in; the options' members are kept by DynamicDependency on the Add methods.")]
+    public TimeSpan TrialPermitTtl { get; set; } = TimeSpan.FromSeconds(30);
 
     /// <summary>
     /// Gets or sets which outcomes count as failures. The default handles every exception except

@@ -78,8 +78,13 @@ public static class PersistentCircuitBreakerResiliencePipelineBuilderExtensions
         {
             FailureThreshold = options.FailureThreshold,
             ResetTimeout = options.ResetTimeout,
+            FailureRatio = options.FailureRatio,
+            SamplingDuration = options.SamplingDuration,
+            MinimumThroughput = options.MinimumThroughput,
+            BreakDurationGenerator = options.BreakDurationGenerator,
             SuccessThreshold = options.SuccessThreshold,
             HalfOpenMaxTrials = options.HalfOpenMaxTrials,
+            TrialPermitTtl = options.TrialPermitTtl,
             TimeProvider = context.TimeProvider,
         });
         return new PersistentCircuitBreakerResilienceStrategy<TResult>(
