@@ -39,7 +39,7 @@ internal static class PgSql
 
     // The last statement of the create script, once every kind's piece has run.
     public const string SetSchemaVersion = """
-        INSERT INTO go_goscope_meta(key, value) VALUES ('schema_version', '3') ON CONFLICT (key) DO UPDATE SET value = excluded.value;
+        INSERT INTO go_goscope_meta(key, value) VALUES ('schema_version', '4') ON CONFLICT (key) DO UPDATE SET value = excluded.value;
         """;
 
     /// <summary>

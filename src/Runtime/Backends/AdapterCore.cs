@@ -38,6 +38,7 @@ public sealed class AdapterCore
         Semaphores = create.Semaphores;
         RateLimits = create.RateLimits;
         _ = Need<IRateLimitStore>(RateLimits);
+        _ = Need<ICircuitStore>(CircuitBreakers);
         Providers = new PersistenceProviders
         {
             Cache = Cache,

@@ -25,7 +25,7 @@ public sealed class BackendProviders
     /// </summary>
     public required Func<ILockProvider> DatabaseLocks { get; init; }
 
-    /// <summary>Gets the circuit-breaker state provider.</summary>
+    /// <summary>Gets the circuit-breaker state provider (it must also implement <see cref="ICircuitStore"/>).</summary>
     public required ICircuitBreakerStateProvider CircuitBreakers { get; init; }
 
     /// <summary>Gets the checkpoint provider.</summary>

@@ -2,8 +2,11 @@ using NativeAotPersistence.InMemory;
 
 namespace NativeAotPersistence;
 
-/// <summary>The in-memory circuit-breaker state: the rows of <see cref="SqliteCircuitBreakerStateProvider"/> in a <see cref="CircuitTable"/>.</summary>
-internal sealed partial class InMemoryCircuitBreakerStateProvider : InMemoryProvider, ICircuitBreakerStateProvider
+/// <summary>
+/// The in-memory circuit-breaker state: the rows of <see cref="SqliteCircuitBreakerStateProvider"/> in a
+/// <see cref="CircuitTable"/>; a fleet breaker's update (<see cref="ICircuitStore"/>) runs under the table's lock.
+/// </summary>
+internal sealed partial class InMemoryCircuitBreakerStateProvider : InMemoryProvider, ICircuitBreakerStateProvider, ICircuitStore
 {
     private readonly KeyNamespace _ns;
     private readonly CircuitTable _table;
@@ -15,6 +18,49 @@ internal sealed partial class InMemoryCircuitBreakerStateProvider : InMemoryProv
         _table = Store.Circuits;
     }
 
+    TimeProvider ICircuitStore.Time => Time;
+
+    public ValueTask UpdateAsync(string key, CircuitRule rule, CancellationToken cancellationToken)
+    {
+        Keys.Validate(key);
+        ArgumentNullException.ThrowIfNull(rule);
+        if (!Begin(cancellationToken))
+        {
+            return ValueTask.FromCanceled(cancellationToken);
+        }
+
+        var stored = _ns.Stored(key);
+        lock (_table.Sync)
+        {
+            CircuitRow? current = null;
+            if (_table.Rows.TryGetValue(stored, out var old))
+            {
+                if (!CircuitStates.TryParse(old.State, out var state))
+                {
+                    throw PayloadErrors.UnknownCircuitState(old.State, key, "circuit.update", InMemoryPersistence.DataSource);
+                }
+
+                current = new CircuitRow
+                {
+                    State = state,
+                    FailureCount = (int)Math.Min(int.MaxValue, old.FailureCount),
+                    LastFailureMs = old.LastFailureTimeMs,
+                    LastSuccessMs = old.LastSuccessTimeMs,
+                    Fleet = old.Fleet,
+                };
+            }
+
+            var now = NowMs;
+            if (rule.Apply(current, now) is { } row)
+            {
+                _table.Rows[stored] = new StoredCircuit(
+                    CircuitStates.ToText(row.State), row.FailureCount, row.LastFailureMs, row.LastSuccessMs, now, row.Fleet);
+            }
+        }
+
+        return ValueTask.CompletedTask;
+    }
+
     public ValueTask<CircuitBreakerPersistedState?> GetStateAsync(string key, CancellationToken cancellationToken = default)
     {
         Keys.Validate(key);
@@ -23,7 +69,7 @@ internal sealed partial class InMemoryCircuitBreakerStateProvider : InMemoryProv
             return ValueTask.FromCanceled<CircuitBreakerPersistedState?>(cancellationToken);
         }
 
-        CircuitRow row;
+        StoredCircuit row;
         lock (_table.Sync)
         {
             if (!_table.Rows.TryGetValue(_ns.Stored(key), out row))
@@ -54,7 +100,8 @@ internal sealed partial class InMemoryCircuitBreakerStateProvider : InMemoryProv
             return ValueTask.FromCanceled(cancellationToken);
         }
 
-        var row = new CircuitRow(
+        // An explicit state replaces the whole row, the fleet state too.
+        var row = new StoredCircuit(
             CircuitStates.ToText(state.State),
             state.FailureCount,
             CircuitStates.ToUnixMs(state.LastFailureTime),
@@ -79,11 +126,11 @@ internal sealed partial class InMemoryCircuitBreakerStateProvider : InMemoryProv
         }
 
         var stored = _ns.Stored(key);
-        CircuitRow row;
+        StoredCircuit row;
         lock (_table.Sync)
         {
             // One critical section, so concurrent failures add exactly one each. Past maxFailures it keeps counting;
-            // below it the stored state stays as it is (SQLite: CASE ... ELSE state END).
+            // below it the stored state stays as it is (SQLite: CASE ... ELSE state END). The fleet state is kept.
             row = _table.Rows.TryGetValue(stored, out var old)
                 ? old with
                 {
@@ -92,7 +139,7 @@ internal sealed partial class InMemoryCircuitBreakerStateProvider : InMemoryProv
                     LastFailureTimeMs = now,
                     UpdatedAtMs = now,
                 }
-                : new CircuitRow(maxFailures <= 1 ? "open" : "closed", 1, now, null, now);
+                : new StoredCircuit(maxFailures <= 1 ? "open" : "closed", 1, now, null, now);
             _table.Rows[stored] = row;
         }
 
@@ -111,10 +158,10 @@ internal sealed partial class InMemoryCircuitBreakerStateProvider : InMemoryProv
         var stored = _ns.Stored(key);
         lock (_table.Sync)
         {
-            // Closed, count 0, and last_failure_time kept.
+            // Closed, count 0, and last_failure_time (and the fleet state) kept.
             _table.Rows[stored] = _table.Rows.TryGetValue(stored, out var old)
                 ? old with { State = "closed", FailureCount = 0, LastSuccessTimeMs = now, UpdatedAtMs = now }
-                : new CircuitRow("closed", 0, null, now, now);
+                : new StoredCircuit("closed", 0, null, now, now);
         }
 
         return ValueTask.CompletedTask;

@@ -3,8 +3,12 @@ using NativeAotPersistence.Sqlite;
 
 namespace NativeAotPersistence;
 
-/// <summary>The SQLite circuit-breaker state: one row per breaker in <c>go_goscope_circuit</c>.</summary>
-internal sealed partial class SqliteCircuitBreakerStateProvider : SqliteProvider, ICircuitBreakerStateProvider
+/// <summary>
+/// The SQLite circuit-breaker state: one row per breaker in <c>go_goscope_circuit</c>. A fleet breaker's update
+/// (<see cref="ICircuitStore"/>) reads, decides and writes its row in one <c>BEGIN IMMEDIATE</c> transaction on the
+/// writer (or a savepoint of a group commit), so the processes on one file take turns; the clock is read inside it.
+/// </summary>
+internal sealed partial class SqliteCircuitBreakerStateProvider : SqliteProvider, ICircuitBreakerStateProvider, ICircuitStore
 {
     private readonly KeyNamespace _ns;
 
@@ -12,6 +16,53 @@ internal sealed partial class SqliteCircuitBreakerStateProvider : SqliteProvider
         : base(context)
     {
         _ns = new KeyNamespace(Prefix, "circuit");
+    }
+
+    TimeProvider ICircuitStore.Time => Time;
+
+    public ValueTask UpdateAsync(string key, CircuitRule rule, CancellationToken cancellationToken)
+    {
+        Keys.Validate(key);
+        ArgumentNullException.ThrowIfNull(rule);
+        return Ignore(Pool.WriteAsync("circuit.update", (_ns, key, rule, Time), static (c, s) =>
+            c.InTransaction(s, static (c, s) =>
+            {
+                const string op = "circuit.update";
+                CircuitRow? stored = null;
+                using (var select = c.Statement(SqliteCircuitSql.Select, op))
+                {
+                    select.BindKey(1, s._ns, s.key);
+                    if (select.StepRow())
+                    {
+                        var state = ReadState(select, s.key);
+                        stored = new CircuitRow
+                        {
+                            State = state.State,
+                            FailureCount = state.FailureCount,
+                            LastFailureMs = CircuitStates.ToUnixMs(state.LastFailureTime),
+                            LastSuccessMs = CircuitStates.ToUnixMs(state.LastSuccessTime),
+                            Fleet = select.ReadNullableText(4),
+                        };
+                    }
+                }
+
+                // The writer is ours (BEGIN IMMEDIATE): whatever the wait for it, the decision is made at this time.
+                var now = Ttl.NowMs(s.Time);
+                if (s.rule.Apply(stored, now) is not { } row)
+                {
+                    return 0;
+                }
+
+                using var upsert = c.Statement(SqliteCircuitSql.Upsert, op);
+                upsert.BindKey(1, s._ns, s.key);
+                upsert.BindText(2, CircuitStates.ToUtf8(row.State));
+                upsert.BindInt64(3, row.FailureCount);
+                upsert.BindInt64(4, row.LastFailureMs);
+                upsert.BindInt64(5, row.LastSuccessMs);
+                upsert.BindNullableText(6, row.Fleet);
+                upsert.BindInt64(7, now);
+                return upsert.Step();
+            }, "circuit.update"), cancellationToken));
     }
 
     public ValueTask<CircuitBreakerPersistedState?> GetStateAsync(string key, CancellationToken cancellationToken = default)

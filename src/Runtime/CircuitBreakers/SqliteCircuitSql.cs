@@ -16,23 +16,44 @@ internal static class SqliteCircuitSql
           failure_count INTEGER NOT NULL DEFAULT 0,
           last_failure_time INTEGER,
           last_success_time INTEGER,
-          updated_at INTEGER NOT NULL
+          updated_at INTEGER NOT NULL,
+          fleet TEXT
         );
-        """);
+        """,
+        // Version 4: the fleet circuit breaker's own state (a text only the library's rules read); existing rows have none.
+        (4, """
+        ALTER TABLE go_goscope_circuit ADD COLUMN fleet TEXT;
+        """));
 
     // ?1 key
     public static readonly SqlStatement Get = new("SELECT state, failure_count, last_failure_time, last_success_time FROM go_goscope_circuit WHERE key = ?1"u8);
 
-    // ?1 key, ?2 state, ?3 failure_count, ?4 last_failure_time, ?5 last_success_time, ?6 now
+    // ?1 key, ?2 state, ?3 failure_count, ?4 last_failure_time, ?5 last_success_time, ?6 now: an explicit state
+    // replaces the whole row, the fleet state too.
     public static readonly SqlStatement Set = new("""
         INSERT INTO go_goscope_circuit(key, state, failure_count, last_failure_time, last_success_time, updated_at)
         VALUES (?1, ?2, ?3, ?4, ?5, ?6)
         ON CONFLICT(key) DO UPDATE SET state = excluded.state, failure_count = excluded.failure_count,
           last_failure_time = excluded.last_failure_time, last_success_time = excluded.last_success_time,
-          updated_at = excluded.updated_at
+          updated_at = excluded.updated_at, fleet = NULL
+        """u8);
+
+    // ?1 key: the whole row, for an update (ICircuitStore), inside the writer's transaction.
+    public static readonly SqlStatement Select = new("""
+        SELECT state, failure_count, last_failure_time, last_success_time, fleet FROM go_goscope_circuit WHERE key = ?1
+        """u8);
+
+    // ?1 key, ?2 state, ?3 failure_count, ?4 last_failure_time, ?5 last_success_time, ?6 fleet, ?7 now
+    public static readonly SqlStatement Upsert = new("""
+        INSERT INTO go_goscope_circuit(key, state, failure_count, last_failure_time, last_success_time, fleet, updated_at)
+        VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+        ON CONFLICT(key) DO UPDATE SET state = excluded.state, failure_count = excluded.failure_count,
+          last_failure_time = excluded.last_failure_time, last_success_time = excluded.last_success_time,
+          fleet = excluded.fleet, updated_at = excluded.updated_at
         """u8);
 
     // ?1 key, ?2 now, ?3 max failures: one statement, so concurrent failures from any process add exactly one each.
+    // The fleet state is kept (as RecordSuccess keeps it).
     public static readonly SqlStatement Failure = new("""
         INSERT INTO go_goscope_circuit(key, state, failure_count, last_failure_time, updated_at)
         VALUES (?1, CASE WHEN ?3 <= 1 THEN 'open' ELSE 'closed' END, 1, ?2, ?2)

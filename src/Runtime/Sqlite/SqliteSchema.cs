@@ -9,7 +9,7 @@ internal static class SqliteSchema
     /// <summary>The schema version this library writes; a file with a higher one is refused.</summary>
     public const int CurrentVersion = SchemaRules.CurrentVersion;
 
-    private const string CurrentVersionText = "3";
+    private const string CurrentVersionText = "4";
 
     public const string MetaTable = "go_goscope_meta";
 

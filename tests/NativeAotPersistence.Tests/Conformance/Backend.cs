@@ -445,7 +445,7 @@ public sealed class InMemoryBackend : Backend
     {
         lock (Store.Circuits.Sync)
         {
-            Store.Circuits.Rows[Stored(adapter, "circuit", key)] = new CircuitRow(state, 0, null, null, 0);
+            Store.Circuits.Rows[Stored(adapter, "circuit", key)] = new StoredCircuit(state, 0, null, null, 0);
         }
 
         return default;

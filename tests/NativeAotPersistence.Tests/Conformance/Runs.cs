@@ -109,3 +109,13 @@ public sealed class RateLimitConformance_SqliteBorrowed : RateLimitSharedStoreCo
 public sealed class RateLimitConformance_InMemory : RateLimitSharedStoreConformance<InMemoryBackend>;
 
 public sealed class RateLimitConformance_Postgres : RateLimitSharedStoreConformance<PostgresBackend>;
+
+public sealed class CircuitStoreConformance_SqliteMemory : CircuitStoreConformance<SqliteMemoryBackend>;
+
+public sealed class CircuitStoreConformance_SqliteFile : CircuitStoreSharedStoreConformance<SqliteFileBackend>;
+
+public sealed class CircuitStoreConformance_SqliteBorrowed : CircuitStoreSharedStoreConformance<SqliteBorrowedBackend>;
+
+public sealed class CircuitStoreConformance_InMemory : CircuitStoreSharedStoreConformance<InMemoryBackend>;
+
+public sealed class CircuitStoreConformance_Postgres : CircuitStoreSharedStoreConformance<PostgresBackend>;

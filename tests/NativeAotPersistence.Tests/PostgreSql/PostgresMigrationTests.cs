@@ -4,7 +4,7 @@ namespace NativeAotPersistence.Tests.PostgreSql;
 
 /// <summary>
 /// Schema migrations on PostgreSQL: version 1 tables (as the first PostgreSQL release wrote them) gain the sliding-expiry
-/// columns, and version 2 lock tables the holder columns, on connect.
+/// columns, version 2 lock tables the holder columns, and version 3 circuit tables the fleet column, on connect.
 /// </summary>
 public sealed class PostgresMigrationTests
 {
@@ -36,7 +36,7 @@ public sealed class PostgresMigrationTests
         var refused = await Assert.ThrowsAsync<PersistenceException>(async () =>
             await PostgresAdapter.OpenAsync(cs, new PersistenceAdapterOptions { CreateTables = false }));
         Assert.Equal(PersistenceErrorKind.SchemaMissing, refused.Kind);
-        Assert.Contains("schema version 1 must be migrated to 3", refused.Message, StringComparison.Ordinal);
+        Assert.Contains("schema version 1 must be migrated to 4", refused.Message, StringComparison.Ordinal);
 
         await using (var p = await PostgresAdapter.OpenAsync(cs, new PersistenceAdapterOptions { KeyPrefix = "app:" }))
         {
@@ -51,6 +51,7 @@ public sealed class PostgresMigrationTests
             await using var command = source.CreateCommand(
                 "SELECT count(*) FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = 'go_goscope_cache' AND column_name IN ('sliding_ms', 'absolute_expires_at')");
             Assert.Equal(2L, await command.ExecuteScalarAsync(Ct));
+            Assert.Equal(1L, await ColumnsAsync(source, "go_goscope_circuit", "fleet"));
         }
     }
 
@@ -62,9 +63,10 @@ public sealed class PostgresMigrationTests
         await (await PostgresAdapter.OpenAsync(cs)).DisposeAsync();
         await using (var source = NpgsqlDataSource.Create(cs))
         {
-            // A version 2 database: no holder columns, and a lock a version 2 process holds.
+            // A version 2 database: no holder columns (nor the fleet column of version 4), and a lock a version 2 process holds.
             await using var command = source.CreateCommand($"""
                 ALTER TABLE go_goscope_locks DROP COLUMN holder_host, DROP COLUMN holder_pid, DROP COLUMN holder_start;
+                ALTER TABLE go_goscope_circuit DROP COLUMN fleet;
                 UPDATE go_goscope_meta SET value = '2' WHERE key = 'schema_version';
                 INSERT INTO go_goscope_locks VALUES (convert_to('lock:job', 'UTF8'), convert_to('legacy', 'UTF8'), {far}, 7);
                 """);
@@ -86,6 +88,72 @@ public sealed class PostgresMigrationTests
             await using var command = source.CreateCommand(
                 "SELECT count(*) FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = 'go_goscope_locks' AND column_name LIKE 'holder_%'");
             Assert.Equal(3L, await command.ExecuteScalarAsync(Ct));
+            Assert.Equal(1L, await ColumnsAsync(source, "go_goscope_circuit", "fleet"));
+        }
+    }
+
+    [Fact]
+    public async Task Version3Circuits_GainTheFleetColumn_AndKeepTheirRows()
+    {
+        var cs = await PostgresServer.CreateSchemaAsync();
+        await (await PostgresAdapter.OpenAsync(cs)).DisposeAsync();
+        await using (var source = NpgsqlDataSource.Create(cs))
+        {
+            // A version 3 database: no fleet column, and circuits a version 3 process wrote.
+            await using var command = source.CreateCommand("""
+                ALTER TABLE go_goscope_circuit DROP COLUMN fleet;
+                UPDATE go_goscope_meta SET value = '3' WHERE key = 'schema_version';
+                INSERT INTO go_goscope_circuit VALUES (convert_to('circuit:payments', 'UTF8'), 'open', 5, 1764100000000, NULL, 1764100000001);
+                INSERT INTO go_goscope_circuit VALUES (convert_to('circuit:search', 'UTF8'), 'closed', 0, NULL, 1764100000002, 1764100000002);
+                """);
+            await command.ExecuteNonQueryAsync(Ct);
+        }
+
+        var refused = await Assert.ThrowsAsync<PersistenceException>(async () =>
+            await PostgresAdapter.OpenAsync(cs, new PersistenceAdapterOptions { CreateTables = false }));
+        Assert.Equal(PersistenceErrorKind.SchemaMissing, refused.Kind);
+        Assert.Contains("schema version 3 must be migrated to 4", refused.Message, StringComparison.Ordinal);
+
+        await using (var p = await PostgresAdapter.OpenAsync(cs))
+        {
+            Assert.Equal(SchemaRules.CurrentVersion, (await p.Admin.GetStatsAsync(Ct)).SchemaVersion);
+            Assert.Equal(
+                new CircuitBreakerPersistedState(CircuitState.Open, 5, DateTimeOffset.FromUnixTimeMilliseconds(1764100000000)),
+                await p.CircuitBreakers.GetStateAsync("payments", Ct));
+            Assert.Equal(2, (await p.Admin.ListCircuitsAsync(Ct)).Count);
+
+            var store = Assert.IsAssignableFrom<ICircuitStore>(p.CircuitBreakers);
+            var seen = new List<string?>();
+            await store.UpdateAsync("payments", new FleetMark(seen), Ct);
+            await store.UpdateAsync("payments", new FleetMark(seen), Ct);
+            Assert.Equal([null, "marked"], seen);
+            Assert.Equal(5, (await p.CircuitBreakers.GetStateAsync("payments", Ct))!.FailureCount);
+        }
+
+        await using (var source = NpgsqlDataSource.Create(cs))
+        {
+            Assert.Equal(1L, await ColumnsAsync(source, "go_goscope_circuit", "fleet"));
+            await using var command = source.CreateCommand(
+                "SELECT count(*) FROM go_goscope_circuit WHERE key = convert_to('circuit:search', 'UTF8') AND fleet IS NULL AND last_success_time = 1764100000002");
+            Assert.Equal(1L, await command.ExecuteScalarAsync(Ct));
+        }
+    }
+
+    private static async Task<object?> ColumnsAsync(NpgsqlDataSource source, string table, string column)
+    {
+        await using var command = source.CreateCommand(
+            $"SELECT count(*) FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = '{table}' AND column_name = '{column}'");
+        return await command.ExecuteScalarAsync(Ct);
+    }
+
+    /// <summary>Records the fleet text it was given and stores the row with the fleet text <c>marked</c>.</summary>
+    private sealed class FleetMark(List<string?> seen) : CircuitRule
+    {
+        public override CircuitRow? Apply(CircuitRow? stored, long nowMs)
+        {
+            var row = stored!;
+            seen.Add(row.Fleet);
+            return new CircuitRow { State = row.State, FailureCount = row.FailureCount, LastFailureMs = row.LastFailureMs, LastSuccessMs = row.LastSuccessMs, Fleet = "marked" };
         }
     }
 }

@@ -3,7 +3,7 @@ using Microsoft.Extensions.Time.Testing;
 namespace NativeAotPersistence.Tests.Sqlite;
 
 /// <summary>
-/// Schema migrations on files earlier releases wrote (Fixtures/schema-v1.db, and version 2 files): the new columns are
+/// Schema migrations on files earlier releases wrote (Fixtures/schema-v1.db, and version 2 and 3 files): the new columns are
 /// added in one transaction on connect, every row survives, and the file is left alone where the migration is not
 /// allowed.
 /// </summary>
@@ -58,8 +58,9 @@ public sealed class SchemaMigrationTests : IDisposable
 
         using (var raw = new RawSqlite(_path))
         {
-            Assert.Equal("3", raw.Scalar("SELECT value FROM go_goscope_meta WHERE key = 'schema_version'"));
+            Assert.Equal("4", raw.Scalar("SELECT value FROM go_goscope_meta WHERE key = 'schema_version'"));
             Assert.Equal("2", raw.Scalar("SELECT count(*) FROM pragma_table_info('go_goscope_cache') WHERE name IN ('sliding_ms', 'absolute_expires_at')"));
+            Assert.Equal("1", raw.Scalar("SELECT count(*) FROM pragma_table_info('go_goscope_circuit') WHERE name = 'fleet'"));
             Assert.Equal("40", raw.Scalar("SELECT count(*) FROM go_goscope_cache"));
             Assert.Equal("ok", raw.Scalar("PRAGMA integrity_check"));
         }
@@ -96,7 +97,7 @@ public sealed class SchemaMigrationTests : IDisposable
 
         using (var check = new RawSqlite(path))
         {
-            Assert.Equal("3", check.Scalar("SELECT value FROM go_goscope_meta WHERE key = 'schema_version'"));
+            Assert.Equal("4", check.Scalar("SELECT value FROM go_goscope_meta WHERE key = 'schema_version'"));
             Assert.Equal("myapp:cache:greeting,myapp:forever,myapp:greeting", check.Scalar("SELECT group_concat(key, ',') FROM (SELECT key FROM go_goscope_cache ORDER BY key)"));
             Assert.Equal("\"hello\"", check.Scalar("SELECT value FROM go_goscope_cache WHERE key = 'myapp:greeting'"));
             Assert.Equal("open", check.Scalar("SELECT state FROM go_goscope_circuit WHERE key = 'myapp:payments'"));
@@ -110,7 +111,7 @@ public sealed class SchemaMigrationTests : IDisposable
         var e = await Assert.ThrowsAsync<PersistenceException>(async () =>
             await SqliteAdapter.OpenAsync(_path, new PersistenceAdapterOptions { CreateTables = false }));
         Assert.Equal(PersistenceErrorKind.SchemaMissing, e.Kind);
-        Assert.Contains("schema version 1 must be migrated to 3", e.Message, StringComparison.Ordinal);
+        Assert.Contains("schema version 1 must be migrated to 4", e.Message, StringComparison.Ordinal);
         Assert.Equal(before, await File.ReadAllBytesAsync(_path, Ct));
     }
 
@@ -128,7 +129,7 @@ public sealed class SchemaMigrationTests : IDisposable
         }
 
         using var raw = new RawSqlite(_path);
-        Assert.Equal("3", raw.Scalar("SELECT value FROM go_goscope_meta WHERE key = 'schema_version'"));
+        Assert.Equal("4", raw.Scalar("SELECT value FROM go_goscope_meta WHERE key = 'schema_version'"));
     }
 
     [Fact]
@@ -172,8 +173,9 @@ public sealed class SchemaMigrationTests : IDisposable
 
         using (var raw = new RawSqlite(original))
         {
-            Assert.Equal("3", raw.Scalar("SELECT value FROM go_goscope_meta WHERE key = 'schema_version'"));
+            Assert.Equal("4", raw.Scalar("SELECT value FROM go_goscope_meta WHERE key = 'schema_version'"));
             Assert.Equal(2, raw.Count("SELECT count(*) FROM pragma_table_info('go_goscope_cache') WHERE name IN ('sliding_ms', 'absolute_expires_at')"));
+            Assert.Equal(1, raw.Count("SELECT count(*) FROM pragma_table_info('go_goscope_circuit') WHERE name = 'fleet'"));
             Assert.Equal(1, raw.Count("SELECT count(*) FROM sqlite_master WHERE name = 'go_goscope_idempotency'"));
             Assert.Equal(1, raw.Count("SELECT count(*) FROM sqlite_master WHERE name = 'go_goscope_locks'"));
 
@@ -187,7 +189,8 @@ public sealed class SchemaMigrationTests : IDisposable
     [Fact]
     public async Task Version2File_GainsTheHolderColumns_AndItsLocksAreJudgedByTheirTtl()
     {
-        // A version 2 file: this release's schema without the holder columns, and a lock a version 2 process holds.
+        // A version 2 file: this release's schema without the holder columns (nor the fleet column of version 4), and a
+        // lock a version 2 process holds.
         var path = _dir.File("v2.db");
         var far = DateTimeOffset.UtcNow.AddMinutes(10).ToUnixTimeMilliseconds();
         await (await SqliteAdapter.OpenAsync(path)).DisposeAsync();
@@ -197,6 +200,7 @@ public sealed class SchemaMigrationTests : IDisposable
                 ALTER TABLE go_goscope_locks DROP COLUMN holder_host;
                 ALTER TABLE go_goscope_locks DROP COLUMN holder_pid;
                 ALTER TABLE go_goscope_locks DROP COLUMN holder_start;
+                ALTER TABLE go_goscope_circuit DROP COLUMN fleet;
                 UPDATE go_goscope_meta SET value = '2' WHERE key = 'schema_version';
                 INSERT INTO go_goscope_locks VALUES ('lock:job', 'legacy', {far}, 7);
                 """);
@@ -204,7 +208,7 @@ public sealed class SchemaMigrationTests : IDisposable
 
         var refused = await Assert.ThrowsAsync<PersistenceException>(async () =>
             await SqliteAdapter.OpenAsync(path, new PersistenceAdapterOptions { CreateTables = false }));
-        Assert.Contains("schema version 2 must be migrated to 3", refused.Message, StringComparison.Ordinal);
+        Assert.Contains("schema version 2 must be migrated to 4", refused.Message, StringComparison.Ordinal);
 
         await using (var p = await SqliteAdapter.OpenAsync(path))
         {
@@ -218,9 +222,70 @@ public sealed class SchemaMigrationTests : IDisposable
 
         using (var raw = new RawSqlite(path))
         {
-            Assert.Equal("3", raw.Scalar("SELECT value FROM go_goscope_meta WHERE key = 'schema_version'"));
+            Assert.Equal("4", raw.Scalar("SELECT value FROM go_goscope_meta WHERE key = 'schema_version'"));
             Assert.Equal(3, raw.Count("SELECT count(*) FROM pragma_table_info('go_goscope_locks') WHERE name LIKE 'holder_%'"));
+            Assert.Equal(1, raw.Count("SELECT count(*) FROM pragma_table_info('go_goscope_circuit') WHERE name = 'fleet'"));
             Assert.Equal("ok", raw.Scalar("PRAGMA integrity_check"));
+        }
+    }
+
+    [Fact]
+    public async Task Version3File_GainsTheFleetColumn_AndKeepsItsCircuits()
+    {
+        // A version 3 file: this release's schema without the fleet column, and circuits a version 3 process wrote.
+        var path = _dir.File("v3.db");
+        await (await SqliteAdapter.OpenAsync(path)).DisposeAsync();
+        using (var raw = new RawSqlite(path))
+        {
+            raw.Exec("""
+                ALTER TABLE go_goscope_circuit DROP COLUMN fleet;
+                UPDATE go_goscope_meta SET value = '3' WHERE key = 'schema_version';
+                INSERT INTO go_goscope_circuit VALUES ('circuit:payments', 'open', 5, 1764100000000, NULL, 1764100000001);
+                INSERT INTO go_goscope_circuit VALUES ('circuit:search', 'closed', 0, NULL, 1764100000002, 1764100000002);
+                """);
+        }
+
+        var before = await File.ReadAllBytesAsync(path, Ct);
+        var refused = await Assert.ThrowsAsync<PersistenceException>(async () =>
+            await SqliteAdapter.OpenAsync(path, new PersistenceAdapterOptions { CreateTables = false }));
+        Assert.Equal(PersistenceErrorKind.SchemaMissing, refused.Kind);
+        Assert.Contains("schema version 3 must be migrated to 4", refused.Message, StringComparison.Ordinal);
+        Assert.Equal(before, await File.ReadAllBytesAsync(path, Ct));
+
+        await using (var p = await SqliteAdapter.OpenAsync(path))
+        {
+            Assert.Equal(SchemaRules.CurrentVersion, (await p.Admin.GetStatsAsync(Ct)).SchemaVersion);
+            var opened = DateTimeOffset.FromUnixTimeMilliseconds(1764100000000);
+            Assert.Equal(new CircuitBreakerPersistedState(CircuitState.Open, 5, opened), await p.CircuitBreakers.GetStateAsync("payments", Ct));
+            Assert.Equal(2, (await p.Admin.ListCircuitsAsync(Ct)).Count);
+
+            // The fleet store reads the old rows with no fleet state, and stores one.
+            var seen = new List<(CircuitState, int, long?, long?, string?)>();
+            var store = Assert.IsAssignableFrom<ICircuitStore>(p.CircuitBreakers);
+            await store.UpdateAsync("payments", new FleetMark(seen), Ct);
+            await store.UpdateAsync("payments", new FleetMark(seen), Ct);
+            Assert.Equal(
+                [(CircuitState.Open, 5, 1764100000000, null, null), (CircuitState.Open, 5, 1764100000000, null, "marked")],
+                seen);
+        }
+
+        using (var raw = new RawSqlite(path))
+        {
+            Assert.Equal("4", raw.Scalar("SELECT value FROM go_goscope_meta WHERE key = 'schema_version'"));
+            Assert.Equal("marked", raw.Scalar("SELECT fleet FROM go_goscope_circuit WHERE key = 'circuit:payments'"));
+            Assert.Equal(1, raw.Count("SELECT count(*) FROM go_goscope_circuit WHERE key = 'circuit:search' AND fleet IS NULL AND last_success_time = 1764100000002"));
+            Assert.Equal("ok", raw.Scalar("PRAGMA integrity_check"));
+        }
+    }
+
+    /// <summary>Records the row it was given and stores it with the fleet text <c>marked</c>.</summary>
+    private sealed class FleetMark(List<(CircuitState, int, long?, long?, string?)> seen) : CircuitRule
+    {
+        public override CircuitRow? Apply(CircuitRow? stored, long nowMs)
+        {
+            var row = stored!;
+            seen.Add((row.State, row.FailureCount, row.LastFailureMs, row.LastSuccessMs, row.Fleet));
+            return new CircuitRow { State = row.State, FailureCount = row.FailureCount, LastFailureMs = row.LastFailureMs, LastSuccessMs = row.LastSuccessMs, Fleet = "marked" };
         }
     }
 }
