@@ -47,9 +47,29 @@ public class PersistentBrokenCircuitException : BrokenCircuitException
         RetryAt = retryAt;
     }
 
+    private PersistentBrokenCircuitException(string key, bool isolated)
+        : base($"The circuit breaker '{key}' is isolated: it stays open until it is closed by hand.")
+    {
+        Key = key;
+        RetryAt = DateTimeOffset.MaxValue;
+        IsIsolated = isolated;
+    }
+
     /// <summary>Gets the breaker's key.</summary>
     public string Key { get; }
 
+    /// <summary>
+    /// Gets whether the breaker was isolated by hand (<see cref="CircuitBreaker.IsolateAsync"/>): it stays open until
+    /// <see cref="CircuitBreaker.CloseAsync"/>; <see cref="BrokenCircuitException.RetryAfter"/> is then
+    /// <see langword="null"/> (as for Polly's isolated circuits) and <see cref="RetryAt"/> <see cref="DateTimeOffset.MaxValue"/>.
+    /// </summary>
+    public bool IsIsolated { get; }
+
     /// <summary>Gets the earliest time a call may be tried again, by the pipeline's clock.</summary>
     public DateTimeOffset RetryAt { get; }
+
+    /// <summary>Creates the exception for a call rejected by an isolated breaker (<see cref="IsIsolated"/>).</summary>
+    /// <param name="key">The breaker's key.</param>
+    /// <returns>The exception.</returns>
+    public static PersistentBrokenCircuitException ForIsolated(string key) => new(key, isolated: true);
 }

@@ -130,7 +130,9 @@ internal sealed class PersistentCircuitBreakerResilienceStrategy<T> : Resilience
 
     private PersistentBrokenCircuitException Rejection(CircuitAdmission admission)
     {
-        var exception = new PersistentBrokenCircuitException(_breaker.Key, admission.RetryAt, admission.RetryAfter(_timeProvider.GetUtcNow()));
+        var exception = admission.IsIsolated
+            ? PersistentBrokenCircuitException.ForIsolated(_breaker.Key)
+            : new PersistentBrokenCircuitException(_breaker.Key, admission.RetryAt, admission.RetryAfter(_timeProvider.GetUtcNow()));
         _telemetry.SetTelemetrySource(exception);
         return exception;
     }

@@ -17,6 +17,8 @@ public sealed class CircuitBreaker
     private readonly ICircuitBreakerStateProvider _provider;
     private readonly CircuitBreakerOptions _options;
     private readonly TimeProvider _time;
+    private readonly ICircuitStore? _store;
+    private readonly CircuitPolicy? _policy;
     private readonly Lock _sync = new();
     private int _trialsInFlight;
     private int _trialSuccesses;
@@ -34,6 +36,14 @@ public sealed class CircuitBreaker
         _options = options ?? new CircuitBreakerOptions();
         _options.Validate();
         _time = _options.TimeProvider ?? provider.TimeProvider ?? TimeProvider.System;
+
+        // The library's providers take the fleet path: every rule runs on the store, trials and successes are counted
+        // across processes. Another provider (a decorator, a user's) keeps the per-process rules.
+        if (provider is ICircuitStore store)
+        {
+            _store = store;
+            _policy = CircuitPolicy.From(_options);
+        }
     }
 
     /// <summary>Raised on every transition this process causes or observes.</summary>
@@ -83,7 +93,9 @@ public sealed class CircuitBreaker
         Raise(admission.Transition);
         if (!admission.Admitted)
         {
-            throw new CircuitBreakerOpenException(Key, admission.RetryAt, admission.RetryAfter(_time.GetUtcNow()));
+            throw admission.IsIsolated
+                ? CircuitBreakerOpenException.ForIsolated(Key)
+                : new CircuitBreakerOpenException(Key, admission.RetryAt, admission.RetryAfter(_time.GetUtcNow()));
         }
 
         T result;
@@ -123,6 +135,11 @@ public sealed class CircuitBreaker
     /// </remarks>
     internal async ValueTask<CircuitAdmission> AdmitAsync(CancellationToken cancellationToken)
     {
+        if (_store is not null)
+        {
+            return await FleetAdmitAsync(cancellationToken).ConfigureAwait(false);
+        }
+
         var stored = await _provider.GetStateAsync(Key, cancellationToken).ConfigureAwait(false);
         var state = stored?.State ?? CircuitState.Closed;
         if (state == CircuitState.Closed)
@@ -164,6 +181,19 @@ public sealed class CircuitBreaker
     /// <summary>Ends an admitted call that succeeded; returns the transition it caused, if any.</summary>
     internal async ValueTask<CircuitBreakerTransition?> SucceedAsync(CircuitAdmission admission)
     {
+        if (admission.Fleet)
+        {
+            // The consecutive mode records a success only where it resets something; the ratio mode counts every call.
+            if (admission.TrialId is null && _policy!.Mode == CircuitMode.Consecutive && admission.FailureCount == 0)
+            {
+                return null;
+            }
+
+            var rule = new CircuitSucceedRule(_policy!, admission.TrialId);
+            await _store!.UpdateAsync(Key, rule, CancellationToken.None).ConfigureAwait(false);
+            return Observed(rule);
+        }
+
         if (!admission.Trial)
         {
             // Failures count consecutively: a success after some failures resets the shared count.
@@ -198,6 +228,11 @@ public sealed class CircuitBreaker
     /// <summary>Ends an admitted call that failed; returns the transition it caused, if any.</summary>
     internal async ValueTask<CircuitBreakerTransition?> FailAsync(CircuitAdmission admission)
     {
+        if (admission.Fleet)
+        {
+            return await FleetFailAsync(admission).ConfigureAwait(false);
+        }
+
         if (admission.Trial)
         {
             Abandon(admission);
@@ -221,11 +256,110 @@ public sealed class CircuitBreaker
             return;
         }
 
+        if (admission.Fleet)
+        {
+            // Frees the trial's permit in the store now (rather than after its time to live), without making the
+            // caller wait: a failure here leaves the permit to expire.
+            _ = ReleaseTrialAsync(admission.TrialId);
+            return;
+        }
+
         lock (_sync)
         {
             _trialsInFlight--;
         }
     }
+
+    /// <summary>
+    /// Isolates the breaker by hand, for every process on the store: it stays open (calls are rejected with a
+    /// <see cref="CircuitBreakerOpenException"/> whose <see cref="CircuitBreakerOpenException.IsIsolated"/> is true)
+    /// until <see cref="CloseAsync"/>.
+    /// </summary>
+    /// <param name="cancellationToken">Cancels the wait for a busy store.</param>
+    /// <exception cref="NotSupportedException">The state provider is not one of this library's (it has no fleet state).</exception>
+    public async ValueTask IsolateAsync(CancellationToken cancellationToken = default)
+    {
+        var rule = new CircuitIsolateRule(Policy());
+        await _store!.UpdateAsync(Key, rule, cancellationToken).ConfigureAwait(false);
+        Raise(Observed(rule));
+    }
+
+    /// <summary>
+    /// Closes the breaker by hand, for every process on the store: isolated, open or half-open, it is closed with its
+    /// counts, window, trials and re-open count reset.
+    /// </summary>
+    /// <param name="cancellationToken">Cancels the wait for a busy store.</param>
+    /// <exception cref="NotSupportedException">The state provider is not one of this library's (it has no fleet state).</exception>
+    public async ValueTask CloseAsync(CancellationToken cancellationToken = default)
+    {
+        var rule = new CircuitCloseRule(Policy());
+        await _store!.UpdateAsync(Key, rule, cancellationToken).ConfigureAwait(false);
+        Raise(Observed(rule));
+    }
+
+    private CircuitPolicy Policy() => _policy ?? throw new NotSupportedException(
+        $"Isolating and closing a breaker by hand needs the fleet state of this library's providers; {_provider.GetType().Name} has none.");
+
+    private async ValueTask<CircuitAdmission> FleetAdmitAsync(CancellationToken cancellationToken)
+    {
+        // A closed breaker admits on a read (no write, and never a trial): only an open or half-open one runs the rule.
+        var stored = await _provider.GetStateAsync(Key, cancellationToken).ConfigureAwait(false);
+        if (stored is null || stored.State == CircuitState.Closed)
+        {
+            return new CircuitAdmission(true, null, default, null, isolated: false, reopenCount: 0, stored?.FailureCount ?? 0, 0);
+        }
+
+        var rule = new CircuitAdmitRule(_policy!);
+        await _store!.UpdateAsync(Key, rule, cancellationToken).ConfigureAwait(false);
+        var retryAt = rule.Admitted ? default : rule.RetryAtMs == long.MaxValue ? DateTimeOffset.MaxValue : Ttl.FromUnixMs(rule.RetryAtMs);
+        return new CircuitAdmission(rule.Admitted, rule.TrialId, retryAt, Observed(rule), rule.IsIsolated, rule.ReopenCount, rule.FailureCount, rule.FailureRate);
+    }
+
+    private async ValueTask<CircuitBreakerTransition?> FleetFailAsync(CircuitAdmission admission)
+    {
+        var reopenCount = admission.ReopenCount;
+        for (var attempt = 0; ; attempt++)
+        {
+            var breakMs = await BreakMsAsync(admission, reopenCount).ConfigureAwait(false);
+            var rule = new CircuitFailRule(_policy!, admission.TrialId, breakMs, attempt == 0 && _options.BreakDurationGenerator is not null ? reopenCount : null);
+            await _store!.UpdateAsync(Key, rule, CancellationToken.None).ConfigureAwait(false);
+            if (!rule.BreakStale)
+            {
+                return Observed(rule);
+            }
+
+            // The break was computed for a re-open count another process has since changed: once more with the stored one.
+            reopenCount = rule.ReopenCount;
+        }
+    }
+
+    private async ValueTask<long> BreakMsAsync(CircuitAdmission admission, int reopenCount)
+    {
+        if (_options.BreakDurationGenerator is not { } generator)
+        {
+            return CircuitPolicy.ToMs(_options.ResetTimeout);
+        }
+
+        // User code, on the caller's thread, before the store's transaction: never inside it.
+        var arguments = new CircuitBreakDurationArguments(Key, reopenCount, admission.FailureCount, admission.FailureRate);
+        return CircuitPolicy.ToMs(await generator(arguments).ConfigureAwait(false));
+    }
+
+    private async Task ReleaseTrialAsync(long? trialId)
+    {
+        try
+        {
+            await _store!.UpdateAsync(Key, new CircuitAbandonRule(_policy!, trialId), CancellationToken.None).ConfigureAwait(false);
+        }
+#pragma warning disable CA1031 // The permit expires after its time to live anyway.
+        catch (Exception)
+#pragma warning restore CA1031
+        {
+        }
+    }
+
+    private CircuitBreakerTransition? Observed(CircuitFleetRule rule) =>
+        rule.Transitioned ? Transition(rule.From, rule.To) : null;
 
     private bool ResetTimeoutPassed(CircuitBreakerPersistedState stored) =>
         _time.GetUtcNow() >= RetryAfter(stored);

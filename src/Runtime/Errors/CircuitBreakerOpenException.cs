@@ -52,8 +52,8 @@ public class CircuitBreakerOpenException : Exception
     public string Key { get; }
 
     /// <summary>
-    /// Gets whether the breaker was isolated by hand (<c>CircuitBreaker.IsolateAsync</c>): it stays open until
-    /// <c>CircuitBreaker.CloseAsync</c>, so <see cref="RetryAfter"/> is <see cref="Timeout.InfiniteTimeSpan"/> and
+    /// Gets whether the breaker was isolated by hand (<see cref="CircuitBreaker.IsolateAsync"/>): it stays open until
+    /// <see cref="CircuitBreaker.CloseAsync"/>, so <see cref="RetryAfter"/> is <see cref="Timeout.InfiniteTimeSpan"/> and
     /// <see cref="RetryAt"/> is <see cref="DateTimeOffset.MaxValue"/>.
     /// </summary>
     public bool IsIsolated { get; }
