@@ -150,7 +150,9 @@ public sealed class PersistentCircuitBreakerPollyTests : IAsyncLifetime
         var first = pipeline.ExecuteAsync(_ => new ValueTask<int>(gate.Task)).AsTask();
         var second = pipeline.ExecuteAsync(_ => new ValueTask<int>(gate.Task)).AsTask();
         var rejected = await Assert.ThrowsAsync<PersistentBrokenCircuitException>(async () => await pipeline.ExecuteAsync(Succeed));
-        Assert.Equal(TimeSpan.Zero, rejected.RetryAfter);
+
+        // Every trial permit is taken (fleet-wide): one frees at the latest when the first trial's permit expires.
+        Assert.Equal(TimeSpan.FromSeconds(30), rejected.RetryAfter);
 
         gate.SetResult(7);
         Assert.Equal(7, await first);

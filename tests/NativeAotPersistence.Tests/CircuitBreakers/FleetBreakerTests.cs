@@ -1,0 +1,155 @@
+using Microsoft.Extensions.Time.Testing;
+
+namespace NativeAotPersistence.Tests.CircuitBreakers;
+
+/// <summary>
+/// The fleet breaker through its public API, two adapters on one SQLite file standing for two processes: the half-open
+/// trials and the trial successes are counted across them, a trial that never ends frees its permit after its time to
+/// live, the break grows with the shared re-open count, the failure ratio is one window for both, and isolation by hand
+/// is seen by both.
+/// </summary>
+public sealed class FleetBreakerTests : IAsyncLifetime
+{
+    private static readonly DateTimeOffset Start = new(2026, 12, 5, 0, 0, 0, TimeSpan.Zero);
+    private readonly TempDirectory _temp = new();
+    private readonly FakeTimeProvider _time = new(Start);
+    private SqliteAdapter _a = null!;
+    private SqliteAdapter _b = null!;
+
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    public async ValueTask InitializeAsync()
+    {
+        var options = new PersistenceAdapterOptions { KeyPrefix = "fleet:", TimeProvider = _time };
+        _a = await SqliteAdapter.OpenAsync(_temp.File("fleet.db"), options);
+        _b = await SqliteAdapter.OpenAsync(_temp.File("fleet.db"), options);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _a.DisposeAsync();
+        await _b.DisposeAsync();
+        _temp.Dispose();
+    }
+
+    [Fact]
+    public async Task HalfOpenTrials_AreCountedAcrossProcesses_AndSoAreTheirSuccesses()
+    {
+        var options = new CircuitBreakerOptions { FailureThreshold = 1, ResetTimeout = TimeSpan.FromSeconds(1), HalfOpenMaxTrials = 1, SuccessThreshold = 2 };
+        var a = new CircuitBreaker(_a.CircuitBreakers, "api", options);
+        var b = new CircuitBreaker(_b.CircuitBreakers, "api", options);
+        await Assert.ThrowsAsync<TimeoutException>(() => a.ExecuteAsync<int>(_ => throw new TimeoutException(), Ct).AsTask());
+        await Assert.ThrowsAsync<CircuitBreakerOpenException>(() => b.ExecuteAsync(_ => ValueTask.FromResult(1), Ct).AsTask());
+
+        _time.Advance(TimeSpan.FromSeconds(1));
+        var release = new TaskCompletionSource<int>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var trial = a.ExecuteAsync(_ => new ValueTask<int>(release.Task), Ct).AsTask();
+
+        // The one trial permit is A's: B, another process, is rejected (per process, it would have run its own trial).
+        var rejected = await Assert.ThrowsAsync<CircuitBreakerOpenException>(() => b.ExecuteAsync(_ => ValueTask.FromResult(2), Ct).AsTask());
+        Assert.False(rejected.IsIsolated);
+        release.SetResult(1);
+        Assert.Equal(1, await trial);
+
+        // One success of two: still half-open; B's trial is the second success, fleet-wide, and closes it.
+        Assert.Equal(CircuitState.HalfOpen, await a.GetStateAsync(Ct));
+        Assert.Equal(2, await b.ExecuteAsync(_ => ValueTask.FromResult(2), Ct));
+        Assert.Equal(CircuitState.Closed, await a.GetStateAsync(Ct));
+        Assert.Equal(3, await a.ExecuteAsync(_ => ValueTask.FromResult(3), Ct));
+    }
+
+    [Fact]
+    public async Task ATrialThatNeverEnds_FreesItsPermitAfterItsTimeToLive()
+    {
+        var options = new CircuitBreakerOptions { FailureThreshold = 1, ResetTimeout = TimeSpan.FromSeconds(1), TrialPermitTtl = TimeSpan.FromSeconds(5) };
+        var a = new CircuitBreaker(_a.CircuitBreakers, "ttl", options);
+        var b = new CircuitBreaker(_b.CircuitBreakers, "ttl", options);
+        await Assert.ThrowsAsync<TimeoutException>(() => a.ExecuteAsync<int>(_ => throw new TimeoutException(), Ct).AsTask());
+        _time.Advance(TimeSpan.FromSeconds(1));
+
+        // A's trial hangs (its process might as well have died): B waits until the permit's time to live has passed.
+        var hung = new TaskCompletionSource<int>(TaskCreationOptions.RunContinuationsAsynchronously);
+        _ = a.ExecuteAsync(_ => new ValueTask<int>(hung.Task), Ct).AsTask();
+        await Assert.ThrowsAsync<CircuitBreakerOpenException>(() => b.ExecuteAsync(_ => ValueTask.FromResult(1), Ct).AsTask());
+        _time.Advance(TimeSpan.FromSeconds(5));
+        Assert.Equal(1, await b.ExecuteAsync(_ => ValueTask.FromResult(1), Ct));
+        Assert.Equal(CircuitState.Closed, await b.GetStateAsync(Ct));
+        hung.SetResult(0);
+    }
+
+    [Fact]
+    public async Task TheBreakGrows_WithTheReopenCountEveryProcessShares()
+    {
+        var seen = new List<int>();
+        var options = new CircuitBreakerOptions
+        {
+            FailureThreshold = 1,
+            BreakDurationGenerator = args =>
+            {
+                lock (seen)
+                {
+                    seen.Add(args.ReopenCount);
+                }
+
+                return ValueTask.FromResult(TimeSpan.FromSeconds(Math.Min(60, 2 << args.ReopenCount)));
+            },
+        };
+        var a = new CircuitBreaker(_a.CircuitBreakers, "grow", options);
+        var b = new CircuitBreaker(_b.CircuitBreakers, "grow", options);
+        await Assert.ThrowsAsync<TimeoutException>(() => a.ExecuteAsync<int>(_ => throw new TimeoutException(), Ct).AsTask());
+        var first = await Assert.ThrowsAsync<CircuitBreakerOpenException>(() => b.ExecuteAsync(_ => ValueTask.FromResult(1), Ct).AsTask());
+        Assert.Equal(TimeSpan.FromSeconds(2), first.RetryAfter);
+
+        // B's failed trial re-opens it for the doubled break, which A sees.
+        _time.Advance(TimeSpan.FromSeconds(2));
+        await Assert.ThrowsAsync<TimeoutException>(() => b.ExecuteAsync<int>(_ => throw new TimeoutException(), Ct).AsTask());
+        var second = await Assert.ThrowsAsync<CircuitBreakerOpenException>(() => a.ExecuteAsync(_ => ValueTask.FromResult(1), Ct).AsTask());
+        Assert.Equal(TimeSpan.FromSeconds(4), second.RetryAfter);
+        Assert.Equal([0, 1], seen);
+
+        // A success closes it and the count starts again.
+        _time.Advance(TimeSpan.FromSeconds(4));
+        Assert.Equal(1, await a.ExecuteAsync(_ => ValueTask.FromResult(1), Ct));
+        await Assert.ThrowsAsync<TimeoutException>(() => a.ExecuteAsync<int>(_ => throw new TimeoutException(), Ct).AsTask());
+        var third = await Assert.ThrowsAsync<CircuitBreakerOpenException>(() => b.ExecuteAsync(_ => ValueTask.FromResult(1), Ct).AsTask());
+        Assert.Equal(TimeSpan.FromSeconds(2), third.RetryAfter);
+    }
+
+    [Fact]
+    public async Task TheFailureRatio_IsOneWindowForEveryProcess()
+    {
+        var options = new CircuitBreakerOptions { FailureRatio = 0.5, MinimumThroughput = 4, SamplingDuration = TimeSpan.FromSeconds(10) };
+        var a = new CircuitBreaker(_a.CircuitBreakers, "ratio", options);
+        var b = new CircuitBreaker(_b.CircuitBreakers, "ratio", options);
+        Assert.Equal(1, await a.ExecuteAsync(_ => ValueTask.FromResult(1), Ct));
+        Assert.Equal(1, await a.ExecuteAsync(_ => ValueTask.FromResult(1), Ct));
+        await Assert.ThrowsAsync<TimeoutException>(() => b.ExecuteAsync<int>(_ => throw new TimeoutException(), Ct).AsTask());
+        Assert.Equal(CircuitState.Closed, await a.GetStateAsync(Ct));
+
+        // The fourth call of the window, B's second failure: 2 of 4 failed, at the minimum throughput: open for both.
+        await Assert.ThrowsAsync<TimeoutException>(() => b.ExecuteAsync<int>(_ => throw new TimeoutException(), Ct).AsTask());
+        await Assert.ThrowsAsync<CircuitBreakerOpenException>(() => a.ExecuteAsync(_ => ValueTask.FromResult(1), Ct).AsTask());
+    }
+
+    [Fact]
+    public async Task IsolationByHand_IsSeenByEveryProcess_UntilClosedByHand()
+    {
+        var a = new CircuitBreaker(_a.CircuitBreakers, "manual");
+        var b = new CircuitBreaker(_b.CircuitBreakers, "manual");
+        Assert.Equal(1, await b.ExecuteAsync(_ => ValueTask.FromResult(1), Ct));
+        await a.IsolateAsync(Ct);
+
+        var rejected = await Assert.ThrowsAsync<CircuitBreakerOpenException>(() => b.ExecuteAsync(_ => ValueTask.FromResult(1), Ct).AsTask());
+        Assert.True(rejected.IsIsolated);
+        Assert.Equal(Timeout.InfiniteTimeSpan, rejected.RetryAfter);
+        Assert.Equal(DateTimeOffset.MaxValue, rejected.RetryAt);
+
+        // No amount of time lets a trial through.
+        _time.Advance(TimeSpan.FromDays(1));
+        Assert.True((await Assert.ThrowsAsync<CircuitBreakerOpenException>(() => a.ExecuteAsync(_ => ValueTask.FromResult(1), Ct).AsTask())).IsIsolated);
+
+        await b.CloseAsync(Ct);
+        Assert.Equal(2, await a.ExecuteAsync(_ => ValueTask.FromResult(2), Ct));
+        Assert.Equal(CircuitState.Closed, await a.GetStateAsync(Ct));
+    }
+}
