@@ -34,9 +34,9 @@ public sealed class PersistenceEventsTests : IDisposable
 
         Assert.Equal(
             [
-                new PersistenceConnected("sqlite", Path.GetFullPath(path), 3, SchemaChange.Created),
-                new PersistenceConnected("sqlite", Path.GetFullPath(path), 3, SchemaChange.None),
-                new PersistenceConnected("sqlite", Path.GetFullPath(v1), 3, SchemaChange.Migrated),
+                new PersistenceConnected("sqlite", Path.GetFullPath(path), NativeAotPersistence.Backends.SchemaRules.CurrentVersion, SchemaChange.Created),
+                new PersistenceConnected("sqlite", Path.GetFullPath(path), NativeAotPersistence.Backends.SchemaRules.CurrentVersion, SchemaChange.None),
+                new PersistenceConnected("sqlite", Path.GetFullPath(v1), NativeAotPersistence.Backends.SchemaRules.CurrentVersion, SchemaChange.Migrated),
             ],
             _events.Of<PersistenceConnected>());
     }

@@ -167,6 +167,25 @@ public sealed class DocExamplesTests
         Assert.True(open.RetryAfter > TimeSpan.Zero);
         await p.CircuitBreakers.RecordSuccessAsync("payments", ct);
 
+        // snippet: FleetBreaker
+        var search = new CircuitBreaker(p.CircuitBreakers, "search", new CircuitBreakerOptions
+        {
+            FailureRatio = 0.5, SamplingDuration = TimeSpan.FromSeconds(30), MinimumThroughput = 20,   // one window for the fleet
+            ResetTimeout = TimeSpan.FromSeconds(5),
+            BreakDurationGenerator = a => ValueTask.FromResult(TimeSpan.FromSeconds(Math.Min(300, 5 << Math.Min(a.ReopenCount, 6)))),
+            HalfOpenMaxTrials = 2, SuccessThreshold = 2,                                              // across every process
+        });
+        await search.IsolateAsync(ct);   // every process: CircuitBreakerOpenException { IsIsolated: true, RetryAfter: InfiniteTimeSpan }
+        await search.CloseAsync(ct);     // every process: closed, its window, trials and re-open count reset
+        // end snippet
+
+        Assert.Equal(1, await search.ExecuteAsync(_ => ValueTask.FromResult(1), ct));
+        await search.IsolateAsync(ct);
+        var isolated = await Assert.ThrowsAsync<CircuitBreakerOpenException>(async () => await search.ExecuteAsync(_ => ValueTask.FromResult(1), ct));
+        Assert.True(isolated.IsIsolated);
+        Assert.Equal(Timeout.InfiniteTimeSpan, isolated.RetryAfter);
+        await search.CloseAsync(ct);
+
         const int total = 1000;
 
         // snippet: CheckpointedTask
