@@ -80,7 +80,7 @@ internal static class PgCircuitBreakerSql
 
     // Inspection, by namespace range: $1 lo, $2 hi
     public const string AdminList = """
-        SELECT key, state, failure_count, last_failure_time, last_success_time, updated_at FROM go_goscope_circuit
+        SELECT key, state, failure_count, last_failure_time, last_success_time, updated_at, fleet FROM go_goscope_circuit
         WHERE key >= $1 AND key < $2 ORDER BY key
         """;
 }

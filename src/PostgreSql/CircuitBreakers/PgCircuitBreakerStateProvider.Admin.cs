@@ -11,7 +11,7 @@ internal sealed partial class PgCircuitBreakerStateProvider : IAdminSource, IAdm
     public ValueTask<IReadOnlyList<CircuitSummary>> AdminListAsync(string? pattern, CancellationToken cancellationToken)
     {
         var db = Db;
-        return db.RunAsync("admin.circuits", PgWork.Read, (_ns, db.DataSource), static async (c, s, ct) =>
+        return db.RunAsync("admin.circuits", PgWork.Read, (_ns, db.DataSource, now: NowMs), static async (c, s, ct) =>
         {
             const string op = "admin.circuits";
             var list = new List<CircuitSummary>();
@@ -25,7 +25,8 @@ internal sealed partial class PgCircuitBreakerStateProvider : IAdminSource, IAdm
                     try
                     {
                         var state = ReadState(reader, key, op, s.DataSource, first: 1);
-                        list.Add(new CircuitSummary(key, state, reader.ReadTime(5, "go_goscope_circuit", key, op, s.DataSource)));
+                        var summary = new CircuitSummary(key, state, reader.ReadTime(5, "go_goscope_circuit", key, op, s.DataSource));
+                        list.Add(CircuitStates.WithFleet(summary, reader.IsDBNull(6) ? null : reader.GetString(6), s.now));
                     }
                     catch (PersistenceException e) when (RowSkips.Skip(e, op, "go_goscope_circuit", key))
                     {

@@ -101,4 +101,35 @@ public static class CircuitStates
     public static long? ToUnixMs(DateTimeOffset? time) => time?.ToUnixTimeMilliseconds();
 
     internal static DateTimeOffset? FromUnixMs(long? ms) => ms is { } value ? Ttl.FromUnixMs(value) : null;
+
+    /// <summary>
+    /// A circuit's admin summary with what its stored fleet state adds (isolation, the break's end, the trials in
+    /// flight, the re-open count), when that state is current for the row's.
+    /// </summary>
+    /// <param name="summary">The summary read from the row's columns.</param>
+    /// <param name="fleet">The row's fleet text, or <see langword="null"/>.</param>
+    /// <param name="nowMs">The store's clock (Unix ms): trial permits that expired by then are not counted.</param>
+    /// <returns>The summary.</returns>
+    public static CircuitSummary WithFleet(CircuitSummary summary, string? fleet, long nowMs)
+    {
+        ArgumentNullException.ThrowIfNull(summary);
+        if (!CircuitFleetState.TryParse(fleet, out var f) || f.State != summary.State.State)
+        {
+            return summary;
+        }
+
+        var trials = 0;
+        foreach (var lease in f.Trials)
+        {
+            trials += lease.ExpiresAtMs > nowMs ? 1 : 0;
+        }
+
+        return summary with
+        {
+            IsIsolated = f.Isolated,
+            OpenUntil = f.State == CircuitState.Open && !f.Isolated && f.OpenUntilMs != long.MaxValue ? Ttl.FromUnixMs(f.OpenUntilMs) : null,
+            TrialsInFlight = trials,
+            ReopenCount = f.ReopenCount,
+        };
+    }
 }

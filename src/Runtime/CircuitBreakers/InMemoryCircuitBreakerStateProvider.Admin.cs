@@ -17,6 +17,7 @@ internal sealed partial class InMemoryCircuitBreakerStateProvider : IAdminSource
     {
         Context.EnsureConnected();
         var list = new List<CircuitSummary>();
+        var now = NowMs;
         lock (_table.Sync)
         {
             foreach (var (stored, row) in _table.Rows)
@@ -24,14 +25,15 @@ internal sealed partial class InMemoryCircuitBreakerStateProvider : IAdminSource
                 // A row whose state this release does not know is skipped, as SQLite's listing skips it.
                 if (_ns.Contains(stored) && CircuitStates.TryParse(row.State, out var state))
                 {
-                    list.Add(new CircuitSummary(
+                    var summary = new CircuitSummary(
                         _ns.Strip(stored),
                         new CircuitBreakerPersistedState(
                             state,
                             (int)Math.Min(int.MaxValue, row.FailureCount),
                             CircuitStates.FromUnixMs(row.LastFailureTimeMs),
                             CircuitStates.FromUnixMs(row.LastSuccessTimeMs)),
-                        Ttl.FromUnixMs(row.UpdatedAtMs)));
+                        Ttl.FromUnixMs(row.UpdatedAtMs));
+                    list.Add(CircuitStates.WithFleet(summary, row.Fleet, now));
                 }
             }
         }

@@ -9,8 +9,9 @@ internal sealed partial class SqliteCircuitBreakerStateProvider : IAdminSource, 
             s.stats with { Circuits = SqliteCounts.Rows(c, SqliteCircuitSql.AdminList, s.ns, "admin.stats") }, cancellationToken);
 
     public ValueTask<IReadOnlyList<CircuitSummary>> AdminListAsync(string? pattern, CancellationToken cancellationToken) =>
-        Pool.ReadAsync("admin.circuits", _ns, static (c, ns) =>
+        Pool.ReadAsync("admin.circuits", (ns: _ns, now: NowMs), static (c, s) =>
         {
+            var ns = s.ns;
             const string op = "admin.circuits";
             var list = new List<CircuitSummary>();
             using (var statement = c.Statement(SqliteCircuitSql.AdminList, op))
@@ -22,7 +23,7 @@ internal sealed partial class SqliteCircuitBreakerStateProvider : IAdminSource, 
                     try
                     {
                         var state = ReadState(statement, key, first: 1);
-                        list.Add(new CircuitSummary(key, state, statement.ReadTime(5, "go_goscope_circuit", key)));
+                        list.Add(CircuitStates.WithFleet(new CircuitSummary(key, state, statement.ReadTime(5, "go_goscope_circuit", key)), statement.ReadNullableText(6), s.now));
                     }
                     catch (PersistenceException e) when (RowSkips.Skip(e, op, "go_goscope_circuit", key))
                     {

@@ -73,7 +73,7 @@ internal static class SqliteCircuitSql
         """u8);
 
     public static readonly SqlStatement AdminList = new("""
-        SELECT key, state, failure_count, last_failure_time, last_success_time, updated_at FROM go_goscope_circuit
+        SELECT key, state, failure_count, last_failure_time, last_success_time, updated_at, fleet FROM go_goscope_circuit
         WHERE key >= ?1 AND key < ?2
         """u8);
 }

@@ -48,6 +48,8 @@ public sealed class FleetBreakerTests : IAsyncLifetime
         // The one trial permit is A's: B, another process, is rejected (per process, it would have run its own trial).
         var rejected = await Assert.ThrowsAsync<CircuitBreakerOpenException>(() => b.ExecuteAsync(_ => ValueTask.FromResult(2), Ct).AsTask());
         Assert.False(rejected.IsIsolated);
+        var listed = Assert.Single(await _b.Admin.ListCircuitsAsync(Ct));
+        Assert.Equal((CircuitState.HalfOpen, 1, 1, false), (listed.State.State, listed.TrialsInFlight, listed.ReopenCount, listed.IsIsolated));
         release.SetResult(1);
         Assert.Equal(1, await trial);
 
@@ -99,6 +101,7 @@ public sealed class FleetBreakerTests : IAsyncLifetime
         await Assert.ThrowsAsync<TimeoutException>(() => a.ExecuteAsync<int>(_ => throw new TimeoutException(), Ct).AsTask());
         var first = await Assert.ThrowsAsync<CircuitBreakerOpenException>(() => b.ExecuteAsync(_ => ValueTask.FromResult(1), Ct).AsTask());
         Assert.Equal(TimeSpan.FromSeconds(2), first.RetryAfter);
+        Assert.Equal(Start + TimeSpan.FromSeconds(2), Assert.Single(await _b.Admin.ListCircuitsAsync(Ct)).OpenUntil);
 
         // B's failed trial re-opens it for the doubled break, which A sees.
         _time.Advance(TimeSpan.FromSeconds(2));
@@ -141,6 +144,8 @@ public sealed class FleetBreakerTests : IAsyncLifetime
 
         var rejected = await Assert.ThrowsAsync<CircuitBreakerOpenException>(() => b.ExecuteAsync(_ => ValueTask.FromResult(1), Ct).AsTask());
         Assert.True(rejected.IsIsolated);
+        var listed = Assert.Single(await _a.Admin.ListCircuitsAsync(Ct));
+        Assert.Equal((CircuitState.Open, true, null), (listed.State.State, listed.IsIsolated, listed.OpenUntil));
         Assert.Equal(Timeout.InfiniteTimeSpan, rejected.RetryAfter);
         Assert.Equal(DateTimeOffset.MaxValue, rejected.RetryAt);
 
