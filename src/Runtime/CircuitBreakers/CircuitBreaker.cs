@@ -191,6 +191,11 @@ public sealed class CircuitBreaker
 
             var rule = new CircuitSucceedRule(_policy!, admission.TrialId);
             await _store!.UpdateAsync(Key, rule, CancellationToken.None).ConfigureAwait(false);
+            if (admission.TrialId is not null)
+            {
+                PersistenceTelemetry.CircuitTrial("succeeded");
+            }
+
             return Observed(rule);
         }
 
@@ -260,6 +265,7 @@ public sealed class CircuitBreaker
         {
             // Frees the trial's permit in the store now (rather than after its time to live), without making the
             // caller wait: a failure here leaves the permit to expire.
+            PersistenceTelemetry.CircuitTrial("abandoned");
             _ = ReleaseTrialAsync(admission.TrialId);
             return;
         }
@@ -311,12 +317,22 @@ public sealed class CircuitBreaker
 
         var rule = new CircuitAdmitRule(_policy!);
         await _store!.UpdateAsync(Key, rule, cancellationToken).ConfigureAwait(false);
+        if (rule.TrialId is not null || rule.State == CircuitState.HalfOpen)
+        {
+            PersistenceTelemetry.CircuitTrial(rule.TrialId is not null ? "granted" : "rejected");
+        }
+
         var retryAt = rule.Admitted ? default : rule.RetryAtMs == long.MaxValue ? DateTimeOffset.MaxValue : Ttl.FromUnixMs(rule.RetryAtMs);
         return new CircuitAdmission(rule.Admitted, rule.TrialId, retryAt, Observed(rule), rule.IsIsolated, rule.ReopenCount, rule.FailureCount, rule.FailureRate);
     }
 
     private async ValueTask<CircuitBreakerTransition?> FleetFailAsync(CircuitAdmission admission)
     {
+        if (admission.TrialId is not null)
+        {
+            PersistenceTelemetry.CircuitTrial("failed");
+        }
+
         var reopenCount = admission.ReopenCount;
         for (var attempt = 0; ; attempt++)
         {

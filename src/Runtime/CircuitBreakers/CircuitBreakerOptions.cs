@@ -64,9 +64,11 @@ public sealed class CircuitBreakerOptions
     public Func<Exception, bool>? ShouldHandle { get; init; }
 
     /// <summary>
-    /// Gets the clock that decides when the reset timeout has passed. The default, <see langword="null"/>, is the
-    /// adapter's <see cref="PersistenceAdapterOptions.TimeProvider"/> (the one clock of the store);
-    /// <see cref="TimeProvider.System"/> for a state provider that is not one of this library's.
+    /// Gets the breaker's clock. Over this library's providers the store's clock (the adapter's
+    /// <see cref="PersistenceAdapterOptions.TimeProvider"/>) decides every time of the shared state, and this one only
+    /// turns a rejection's <see cref="CircuitBreakerOpenException.RetryAt"/> into its <c>RetryAfter</c>; over another
+    /// provider it decides when the reset timeout has passed. The default, <see langword="null"/>, is the provider's
+    /// clock (<see cref="TimeProvider.System"/> for a provider that names none).
     /// </summary>
     public TimeProvider? TimeProvider { get; init; }
 

@@ -63,6 +63,9 @@ public static class PersistenceTelemetry
     internal static readonly Counter<long> CircuitTransitions =
         Meter.CreateCounter<long>("nap.circuit.transitions", "{transition}", "Circuit-breaker state transitions.");
 
+    internal static readonly Counter<long> CircuitTrials =
+        Meter.CreateCounter<long>("nap.circuit.trials", "{trial}", "Half-open trial calls of the fleet breaker, by outcome (granted, rejected, succeeded, failed, abandoned).");
+
     internal static readonly Counter<long> PayloadFormatErrors =
         Meter.CreateCounter<long>("nap.payload.format_errors", "{error}", "Stored values that did not parse as the requested type.");
 
@@ -146,6 +149,14 @@ public static class PersistenceTelemetry
         if (IsSupported && CircuitTransitions.Enabled)
         {
             CircuitTransitions.Add(1, new KeyValuePair<string, object?>("nap.circuit.from", from), new KeyValuePair<string, object?>("nap.circuit.to", to));
+        }
+    }
+
+    internal static void CircuitTrial(string outcome)
+    {
+        if (IsSupported && CircuitTrials.Enabled)
+        {
+            CircuitTrials.Add(1, new KeyValuePair<string, object?>("nap.outcome", outcome));
         }
     }
 

@@ -177,6 +177,17 @@ public sealed class TelemetryTests : IDisposable
         await Assert.ThrowsAsync<TimeoutException>(async () => await breaker.ExecuteAsync<int>(_ => throw new TimeoutException(), Ct));
         Assert.Equal(1, Sum("nap.circuit.transitions", ("nap.circuit.from", "closed"), ("nap.circuit.to", "open")));
 
+        // The store's clock decides the break: past it, one trial is granted, another rejected, and the first fails.
+        _time.Advance(TimeSpan.FromMinutes(1));
+        var trial = new TaskCompletionSource<int>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var running = breaker.ExecuteAsync(_ => new ValueTask<int>(trial.Task), Ct).AsTask();
+        await Assert.ThrowsAsync<CircuitBreakerOpenException>(async () => await breaker.ExecuteAsync(_ => ValueTask.FromResult(1), Ct));
+        trial.SetException(new TimeoutException());
+        await Assert.ThrowsAsync<TimeoutException>(() => running);
+        Assert.Equal(
+            (1, 1, 1),
+            (Sum("nap.circuit.trials", ("nap.outcome", "granted")), Sum("nap.circuit.trials", ("nap.outcome", "rejected")), Sum("nap.circuit.trials", ("nap.outcome", "failed"))));
+
         await p.Cache.SetAsync("text", "not a number", cancellationToken: Ct);
         await Assert.ThrowsAsync<PayloadFormatException>(async () => await p.Cache.GetAsync<int>("text", Ct));
         Assert.Equal(1, Sum("nap.payload.format_errors", ("nap.operation", "cache.get")));
