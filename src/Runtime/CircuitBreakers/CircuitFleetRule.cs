@@ -230,7 +230,7 @@ internal abstract class CircuitFleetRule : CircuitRule
             var shift = SubMs(buckets[^1].StartMs, nowMs);
             for (var i = 0; i < buckets.Count; i++)
             {
-                buckets[i] = buckets[i] with { StartMs = SubMs(buckets[i].StartMs, shift) };
+                buckets[i] = new CircuitWindowBucket(SubMs(buckets[i].StartMs, shift), buckets[i].Successes, buckets[i].Failures);
             }
         }
 
@@ -246,8 +246,8 @@ internal abstract class CircuitFleetRule : CircuitRule
 
         var current = buckets[^1];
         buckets[^1] = success
-            ? current with { Successes = current.Successes == int.MaxValue ? int.MaxValue : current.Successes + 1 }
-            : current with { Failures = current.Failures == int.MaxValue ? int.MaxValue : current.Failures + 1 };
+            ? new CircuitWindowBucket(current.StartMs, current.Successes == int.MaxValue ? int.MaxValue : current.Successes + 1, current.Failures)
+            : new CircuitWindowBucket(current.StartMs, current.Successes, current.Failures == int.MaxValue ? int.MaxValue : current.Failures + 1);
     }
 
     /// <summary>
@@ -372,7 +372,7 @@ internal abstract class CircuitFleetRule : CircuitRule
             {
                 if (Fleet.Trials[i].ExpiresAtMs > latest)
                 {
-                    Fleet.Trials[i] = Fleet.Trials[i] with { ExpiresAtMs = latest };
+                    Fleet.Trials[i] = new CircuitTrialLease(Fleet.Trials[i].Id, latest);
                     _dirty = true;
                 }
             }

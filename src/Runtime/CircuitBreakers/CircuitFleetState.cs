@@ -4,15 +4,32 @@ using System.Text;
 namespace NativeAotPersistence;
 
 /// <summary>A half-open trial in flight: its permit is held until the call ends or <see cref="ExpiresAtMs"/> passes.</summary>
-/// <param name="Id">The trial's id, unique within the circuit's row.</param>
-/// <param name="ExpiresAtMs">When the permit frees itself if the call never reports (Unix ms).</param>
-internal readonly record struct CircuitTrialLease(long Id, long ExpiresAtMs);
+/// <param name="id">The trial's id, unique within the circuit's row.</param>
+/// <param name="expiresAtMs">When the permit frees itself if the call never reports (Unix ms).</param>
+internal sealed class CircuitTrialLease(long id, long expiresAtMs)
+{
+    /// <summary>Gets the lease's id.</summary>
+    public long Id { get; } = id;
+
+    /// <summary>Gets when the lease frees its permit (Unix ms).</summary>
+    public long ExpiresAtMs { get; } = expiresAtMs;
+}
 
 /// <summary>One bucket of the failure-ratio window (Polly v8's rolling health metrics).</summary>
-/// <param name="StartMs">When the bucket started: the time of the first outcome it counted (Unix ms).</param>
-/// <param name="Successes">The successes it counted.</param>
-/// <param name="Failures">The failures it counted.</param>
-internal readonly record struct CircuitWindowBucket(long StartMs, int Successes, int Failures);
+/// <param name="startMs">When the bucket started: the time of the first outcome it counted (Unix ms).</param>
+/// <param name="successes">The successes it counted.</param>
+/// <param name="failures">The failures it counted.</param>
+internal sealed class CircuitWindowBucket(long startMs, int successes, int failures)
+{
+    /// <summary>Gets when the bucket started (Unix ms).</summary>
+    public long StartMs { get; } = startMs;
+
+    /// <summary>Gets the successes it counted.</summary>
+    public int Successes { get; } = successes;
+
+    /// <summary>Gets the failures it counted.</summary>
+    public int Failures { get; } = failures;
+}
 
 /// <summary>
 /// The fleet state of one circuit, as the library keeps it in <see cref="CircuitRow.Fleet"/>: a compact, versioned

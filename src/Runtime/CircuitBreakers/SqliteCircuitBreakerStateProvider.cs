@@ -24,7 +24,9 @@ internal sealed partial class SqliteCircuitBreakerStateProvider : SqliteProvider
     {
         Keys.Validate(key);
         ArgumentNullException.ThrowIfNull(rule);
-        return Ignore(Pool.WriteAsync("circuit.update", (_ns, key, rule, Time), static (c, s) =>
+        // The state has the rate limits' shape (a namespace, a key, a rule, a number, a clock) and the same result type:
+        // NativeAOT shares their whole write path rather than carrying a second one.
+        return Ignore(Pool.WriteAsync("circuit.update", (_ns, key, rule, argument: 0L, Time), static (c, s) =>
             c.InTransaction(s, static (c, s) =>
             {
                 const string op = "circuit.update";
@@ -50,7 +52,7 @@ internal sealed partial class SqliteCircuitBreakerStateProvider : SqliteProvider
                 var now = Ttl.NowMs(s.Time);
                 if (s.rule.Apply(stored, now) is not { } row)
                 {
-                    return 0;
+                    return 0L;
                 }
 
                 using var upsert = c.Statement(SqliteCircuitSql.Upsert, op);
@@ -61,7 +63,7 @@ internal sealed partial class SqliteCircuitBreakerStateProvider : SqliteProvider
                 upsert.BindInt64(5, row.LastSuccessMs);
                 upsert.BindNullableText(6, row.Fleet);
                 upsert.BindInt64(7, now);
-                return upsert.Step();
+                return (long)upsert.Step();
             }, "circuit.update"), cancellationToken));
     }
 

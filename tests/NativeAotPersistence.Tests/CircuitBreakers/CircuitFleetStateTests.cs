@@ -43,8 +43,8 @@ public sealed class CircuitFleetStateTests
         Assert.Equal(1_764_000_005_000, read.OpenUntilMs);
         Assert.Equal(2, read.TrialSuccesses);
         Assert.Equal(1_764_000_005_002, read.NextTrialId);
-        Assert.Equal(state.Trials, read.Trials);
-        Assert.Equal(state.Buckets, read.Buckets);
+        Assert.Equal(state.Trials.Select(t => (t.Id, t.ExpiresAtMs)), read.Trials.Select(t => (t.Id, t.ExpiresAtMs)));
+        Assert.Equal(state.Buckets.Select(b => (b.StartMs, b.Successes, b.Failures)), read.Buckets.Select(b => (b.StartMs, b.Successes, b.Failures)));
         Assert.Equal(text, read.Format());
     }
 
