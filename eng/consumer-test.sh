@@ -31,6 +31,18 @@ await using (var p = await SqliteAdapter.OpenAsync(path, new PersistenceAdapterO
     try { await breaker.ExecuteAsync<int>(_ => throw new TimeoutException()); } catch (TimeoutException) { }
     var open = await breaker.GetStateAsync() == CircuitState.Open;
 
+    // The fleet breaker: the failure-ratio mode, a growing break, isolation by hand.
+    var fleet = new CircuitBreaker(p.CircuitBreakers, "fleet", new CircuitBreakerOptions
+    {
+        FailureRatio = 0.5, MinimumThroughput = 2, SamplingDuration = TimeSpan.FromSeconds(10),
+        BreakDurationGenerator = a => ValueTask.FromResult(TimeSpan.FromSeconds(1 << Math.Min(a.ReopenCount, 10))),
+    });
+    await fleet.IsolateAsync();
+    var isolated = false;
+    try { await fleet.ExecuteAsync(_ => ValueTask.FromResult(1)); } catch (CircuitBreakerOpenException e) { isolated = e.IsIsolated; }
+    await fleet.CloseAsync();
+    open = open && isolated && await fleet.ExecuteAsync(_ => ValueTask.FromResult(2)) == 2;
+
     await p.Checkpoints.SaveAsync(new Checkpoint<Order>("import#1", "import", 1, DateTimeOffset.UtcNow, 50, order!));
     var latest = await p.Checkpoints.LoadLatestAsync<Order>("import");
 
