@@ -5,7 +5,8 @@ using NativeAotPersistence;
 // lock-counter, execute-once-threads, breaker, hold-write, write-all; sqlite-calls (direct e_sqlite3 calls or not); read-only
 // (SqliteOpenOptions.ReadOnly); and
 // the edge cases of locks and group commit: hold-lock, lease-storm, block-writer, execute-once-stall (Leases.cs) and
-// starved-pool (StarvedPool.cs); the rate limiters' rate-storm (RateLimits.cs).
+// starved-pool (StarvedPool.cs); the rate limiters' rate-storm (RateLimits.cs); the fleet breaker's breaker-storm
+// (Breakers.cs).
 // <database> is a SQLite file path, or "pg:<Npgsql connection string>" for a PostgresAdapter (execute-once,
 // record-failures, lock-counter, execute-once-threads and breaker take either: the multi-node tests run them as "machines").
 // Exit code 0 unless the arguments are wrong (2).
@@ -234,6 +235,11 @@ try
         case "rate-storm":
             Report(await RateLimits.StormAsync(
                 path, args[2], args[3], Int(args[4]), Int(args[5]), args[6] == "open", args.Length > 7 ? args[7] : null, OpenAsync, () => BarrierAsync(args, 7)));
+            break;
+
+        case "breaker-storm":
+            Report(await Breakers.StormAsync(
+                path, args[2], args[3], Int(args[4]), Int(args[5]), Int(args[6]), Int(args[7]), args[8], OpenAsync, () => BarrierAsync(args, 8)));
             break;
 
         case "hold-permit":
