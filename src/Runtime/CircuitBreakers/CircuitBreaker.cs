@@ -2,15 +2,20 @@ namespace NativeAotPersistence;
 
 /// <summary>
 /// A circuit breaker whose state lives in an <see cref="ICircuitBreakerStateProvider"/>, so every process sharing the
-/// store sees one breaker: closed until <see cref="CircuitBreakerOptions.FailureThreshold"/> consecutive failures,
-/// then open (calls are rejected with <see cref="CircuitBreakerOpenException"/>) until
-/// <see cref="CircuitBreakerOptions.ResetTimeout"/> has passed since the last failure, then half-open: a limited number
-/// of trial calls decide whether it closes again or reopens.
+/// store sees one breaker: closed until <see cref="CircuitBreakerOptions.FailureThreshold"/> consecutive failures (or,
+/// with <see cref="CircuitBreakerOptions.FailureRatio"/>, Polly's failure-ratio model over one shared window), then
+/// open (calls are rejected with <see cref="CircuitBreakerOpenException"/>) for its break
+/// (<see cref="CircuitBreakerOptions.ResetTimeout"/>, or what <see cref="CircuitBreakerOptions.BreakDurationGenerator"/>
+/// says), then half-open: a limited number of trial calls decide whether it closes again or reopens. It can be isolated
+/// and closed by hand (<see cref="IsolateAsync"/>, <see cref="CloseAsync"/>).
 /// </summary>
 /// <remarks>
-/// Shared through the provider: the state, the failure count and the failure and success times. Counted per process:
-/// the half-open trials in flight (<see cref="CircuitBreakerOptions.HalfOpenMaxTrials"/>) and the trial successes
-/// toward <see cref="CircuitBreakerOptions.SuccessThreshold"/>. A cancellation of the caller's token is not a failure.
+/// Over this library's providers everything is shared through the store: the state, the counts and the window, the
+/// times, the break, the half-open trials in flight (each holds a permit from the store, at most
+/// <see cref="CircuitBreakerOptions.HalfOpenMaxTrials"/> across every process) and the trial successes toward
+/// <see cref="CircuitBreakerOptions.SuccessThreshold"/>. Over another provider (one that is not an
+/// <see cref="ICircuitStore"/>), the consecutive rules only: the trials and their successes are counted per process, and
+/// the options that need the store's fleet state are refused. A cancellation of the caller's token is not a failure.
 /// </remarks>
 public sealed class CircuitBreaker
 {
@@ -44,6 +49,12 @@ public sealed class CircuitBreaker
             _store = store;
             _policy = CircuitPolicy.From(_options);
         }
+        else if (_options.FailureRatio > 0 || _options.BreakDurationGenerator is not null || _options.TrialPermitTtl != TimeSpan.FromSeconds(30))
+        {
+            throw new ArgumentException(
+                $"FailureRatio, BreakDurationGenerator and TrialPermitTtl need the fleet state of this library's providers; {provider.GetType().Name} has none (it is not an ICircuitStore).",
+                nameof(options));
+        }
     }
 
     /// <summary>Raised on every transition this process causes or observes.</summary>
@@ -52,14 +63,25 @@ public sealed class CircuitBreaker
     /// <summary>Gets the breaker's key.</summary>
     public string Key { get; }
 
-    /// <summary>Gets the state callers see now: an open breaker whose reset timeout has passed reads as half-open.</summary>
+    /// <summary>
+    /// Gets the state callers see now: an open breaker whose break has ended reads as half-open; an isolated one reads
+    /// open (<see cref="IsolateAsync"/>).
+    /// </summary>
     /// <param name="cancellationToken">Cancels the wait for a busy database.</param>
     public async ValueTask<CircuitState> GetStateAsync(CancellationToken cancellationToken = default)
     {
         var stored = await _provider.GetStateAsync(Key, cancellationToken).ConfigureAwait(false);
-        if (stored is null)
+        if (stored is null || stored.State == CircuitState.Closed)
         {
             return CircuitState.Closed;
+        }
+
+        if (_store is not null)
+        {
+            // The break and isolation are in the fleet state: read them through the store (a rule that stores nothing).
+            var peek = new CircuitPeekRule(_policy!);
+            await _store.UpdateAsync(Key, peek, cancellationToken).ConfigureAwait(false);
+            return peek.Effective;
         }
 
         return stored.State == CircuitState.Open && ResetTimeoutPassed(stored) ? CircuitState.HalfOpen : stored.State;

@@ -365,3 +365,32 @@ internal sealed class CircuitCloseRule : CircuitFleetRule
         return true;
     }
 }
+
+/// <summary>
+/// Reads the state callers see now and stores nothing: an open circuit whose break has ended reads half-open (the next
+/// call may be a trial), an isolated one open, whatever time has passed.
+/// </summary>
+internal sealed class CircuitPeekRule : CircuitFleetRule
+{
+    /// <summary>Initializes the rule.</summary>
+    /// <param name="policy">The breaker's policy.</param>
+    public CircuitPeekRule(CircuitPolicy policy)
+        : base(policy)
+    {
+    }
+
+    /// <summary>Gets the state callers see now.</summary>
+    public CircuitState Effective { get; private set; }
+
+    /// <inheritdoc/>
+    protected override void ResetOutputs() => Effective = CircuitState.Closed;
+
+    /// <inheritdoc/>
+    protected override bool Decide(long nowMs)
+    {
+        Discard();
+        var fleet = Fleet;
+        Effective = fleet.State == CircuitState.Open && !fleet.Isolated && nowMs >= fleet.OpenUntilMs ? CircuitState.HalfOpen : fleet.State;
+        return false;
+    }
+}

@@ -102,9 +102,14 @@ public sealed class FleetBreakerTests : IAsyncLifetime
         var first = await Assert.ThrowsAsync<CircuitBreakerOpenException>(() => b.ExecuteAsync(_ => ValueTask.FromResult(1), Ct).AsTask());
         Assert.Equal(TimeSpan.FromSeconds(2), first.RetryAfter);
         Assert.Equal(Start + TimeSpan.FromSeconds(2), Assert.Single(await _b.Admin.ListCircuitsAsync(Ct)).OpenUntil);
+        _time.Advance(TimeSpan.FromSeconds(1));
+        Assert.Equal(CircuitState.Open, await a.GetStateAsync(Ct));
+
+        // The generated break (2 s) has ended, long before ResetTimeout (30 s by default) would have: half-open.
+        _time.Advance(TimeSpan.FromSeconds(1));
+        Assert.Equal(CircuitState.HalfOpen, await a.GetStateAsync(Ct));
 
         // B's failed trial re-opens it for the doubled break, which A sees.
-        _time.Advance(TimeSpan.FromSeconds(2));
         await Assert.ThrowsAsync<TimeoutException>(() => b.ExecuteAsync<int>(_ => throw new TimeoutException(), Ct).AsTask());
         var second = await Assert.ThrowsAsync<CircuitBreakerOpenException>(() => a.ExecuteAsync(_ => ValueTask.FromResult(1), Ct).AsTask());
         Assert.Equal(TimeSpan.FromSeconds(4), second.RetryAfter);
@@ -149,12 +154,39 @@ public sealed class FleetBreakerTests : IAsyncLifetime
         Assert.Equal(Timeout.InfiniteTimeSpan, rejected.RetryAfter);
         Assert.Equal(DateTimeOffset.MaxValue, rejected.RetryAt);
 
-        // No amount of time lets a trial through.
+        // No amount of time lets a trial through, and the state reads open all along.
         _time.Advance(TimeSpan.FromDays(1));
+        Assert.Equal(CircuitState.Open, await b.GetStateAsync(Ct));
         Assert.True((await Assert.ThrowsAsync<CircuitBreakerOpenException>(() => a.ExecuteAsync(_ => ValueTask.FromResult(1), Ct).AsTask())).IsIsolated);
 
         await b.CloseAsync(Ct);
         Assert.Equal(2, await a.ExecuteAsync(_ => ValueTask.FromResult(2), Ct));
         Assert.Equal(CircuitState.Closed, await a.GetStateAsync(Ct));
+    }
+
+    [Fact]
+    public async Task AProviderWithoutFleetState_RefusesTheOptionsThatNeedIt()
+    {
+        var foreign = new Decorator(_a.CircuitBreakers);
+        Assert.Throws<ArgumentException>(() => new CircuitBreaker(foreign, "k", new CircuitBreakerOptions { FailureRatio = 0.5 }));
+        Assert.Throws<ArgumentException>(() => new CircuitBreaker(foreign, "k", new CircuitBreakerOptions { BreakDurationGenerator = _ => ValueTask.FromResult(TimeSpan.FromSeconds(1)) }));
+        Assert.Throws<ArgumentException>(() => new CircuitBreaker(foreign, "k", new CircuitBreakerOptions { TrialPermitTtl = TimeSpan.FromSeconds(5) }));
+        var plain = new CircuitBreaker(foreign, "k");
+        await Assert.ThrowsAsync<NotSupportedException>(() => plain.IsolateAsync(Ct).AsTask());
+        Assert.Equal(1, await plain.ExecuteAsync(_ => ValueTask.FromResult(1), Ct));
+    }
+
+    /// <summary>A provider of someone else's: it passes every call on, and has no fleet state.</summary>
+    private sealed class Decorator(ICircuitBreakerStateProvider inner) : ICircuitBreakerStateProvider
+    {
+        public TimeProvider TimeProvider => inner.TimeProvider;
+
+        public ValueTask<CircuitBreakerPersistedState?> GetStateAsync(string key, CancellationToken cancellationToken = default) => inner.GetStateAsync(key, cancellationToken);
+
+        public ValueTask SetStateAsync(string key, CircuitBreakerPersistedState state, CancellationToken cancellationToken = default) => inner.SetStateAsync(key, state, cancellationToken);
+
+        public ValueTask<int> RecordFailureAsync(string key, int maxFailures, CancellationToken cancellationToken = default) => inner.RecordFailureAsync(key, maxFailures, cancellationToken);
+
+        public ValueTask RecordSuccessAsync(string key, CancellationToken cancellationToken = default) => inner.RecordSuccessAsync(key, cancellationToken);
     }
 }
