@@ -63,9 +63,9 @@ public class PersistentCircuitBreakerOptions<TResult> : ResilienceStrategyOption
 
     /// <summary>
     /// Gets or sets the number of trial calls in flight at once while the breaker is half-open, across every process on
-    /// the store (each holds a permit from the store until it ends). The default is 1.
+    /// the store (each holds a permit from the store until it ends); at most 1,000. The default is 1.
     /// </summary>
-    [Range(1, int.MaxValue)]
+    [Range(1, 1000)]
     public int HalfOpenMaxTrials { get; set; } = 1;
 
     /// <summary>Gets or sets how long a trial's permit lives if its call never ends. The default is 30 seconds.</summary>

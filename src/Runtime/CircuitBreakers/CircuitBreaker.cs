@@ -112,7 +112,17 @@ public sealed class CircuitBreaker
     {
         ArgumentNullException.ThrowIfNull(action);
         var admission = await AdmitAsync(cancellationToken).ConfigureAwait(false);
-        Raise(admission.Transition);
+        try
+        {
+            Raise(admission.Transition);
+        }
+        catch when (admission.Admitted)
+        {
+            // A listener threw: the call does not run, and a trial's permit goes back to the fleet at once.
+            Abandon(admission);
+            throw;
+        }
+
         if (!admission.Admitted)
         {
             throw admission.IsIsolated
@@ -325,6 +335,9 @@ public sealed class CircuitBreaker
         Raise(Observed(rule));
     }
 
+    // The last millisecond a DateTimeOffset holds: a break past it (a generator's "forever") reads as never.
+    private static readonly long MaxUnixMs = DateTimeOffset.MaxValue.ToUnixTimeMilliseconds();
+
     private CircuitPolicy Policy() => _policy ?? throw new NotSupportedException(
         $"Isolating and closing a breaker by hand needs the fleet state of this library's providers; {_provider.GetType().Name} has none.");
 
@@ -344,7 +357,7 @@ public sealed class CircuitBreaker
             PersistenceTelemetry.CircuitTrial(rule.TrialId is not null ? "granted" : "rejected");
         }
 
-        var retryAt = rule.Admitted ? default : rule.RetryAtMs == long.MaxValue ? DateTimeOffset.MaxValue : Ttl.FromUnixMs(rule.RetryAtMs);
+        var retryAt = rule.Admitted ? default : rule.RetryAtMs >= MaxUnixMs ? DateTimeOffset.MaxValue : Ttl.FromUnixMs(Math.Max(0, rule.RetryAtMs));
         return new CircuitAdmission(rule.Admitted, rule.TrialId, retryAt, Observed(rule), rule.IsIsolated, rule.ReopenCount, rule.FailureCount, rule.FailureRate);
     }
 
@@ -378,9 +391,22 @@ public sealed class CircuitBreaker
             return CircuitPolicy.ToMs(_options.ResetTimeout);
         }
 
-        // User code, on the caller's thread, before the store's transaction: never inside it.
+        // User code, on the caller's thread, before the store's transaction: never inside it. A generator that throws
+        // must not stop the failure being recorded (nor keep a trial's permit): the break is then ResetTimeout.
         var arguments = new CircuitBreakDurationArguments(Key, reopenCount, admission.FailureCount, admission.FailureRate);
-        return CircuitPolicy.ToMs(await generator(arguments).ConfigureAwait(false));
+        TimeSpan generated;
+        try
+        {
+            generated = await generator(arguments).ConfigureAwait(false);
+        }
+#pragma warning disable CA1031 // The user's generator: any failure of it falls back to the configured break.
+        catch (Exception)
+#pragma warning restore CA1031
+        {
+            generated = _options.ResetTimeout;
+        }
+
+        return CircuitPolicy.ToMs(generated);
     }
 
     private async Task ReleaseTrialAsync(long? trialId)

@@ -47,7 +47,7 @@ public sealed class CircuitBreakerOptions
     /// <summary>
     /// Gets the number of trial calls in flight at once while the breaker is half-open, across every process on the
     /// store (per process for a state provider that is not one of this library's): each trial holds a permit from the
-    /// store until it ends. The default is 1.
+    /// store until it ends; at most 1,000. The default is 1.
     /// </summary>
     public int HalfOpenMaxTrials { get; init; } = 1;
 
@@ -80,6 +80,9 @@ public sealed class CircuitBreakerOptions
         ArgumentOutOfRangeException.ThrowIfLessThan(FailureThreshold, 1, nameof(FailureThreshold));
         ArgumentOutOfRangeException.ThrowIfLessThan(SuccessThreshold, 1, nameof(SuccessThreshold));
         ArgumentOutOfRangeException.ThrowIfLessThan(HalfOpenMaxTrials, 1, nameof(HalfOpenMaxTrials));
+
+        // Each trial in flight is a lease in the shared state: a bound keeps that state small and readable.
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(HalfOpenMaxTrials, 1_000, nameof(HalfOpenMaxTrials));
         if (ResetTimeout <= TimeSpan.Zero || ResetTimeout == Timeout.InfiniteTimeSpan)
         {
             throw new ArgumentOutOfRangeException(nameof(ResetTimeout), ResetTimeout, "ResetTimeout must be finite and positive.");

@@ -127,7 +127,9 @@ public static class CircuitStates
         return summary with
         {
             IsIsolated = f.Isolated,
-            OpenUntil = f.State == CircuitState.Open && !f.Isolated && f.OpenUntilMs != long.MaxValue ? Ttl.FromUnixMs(f.OpenUntilMs) : null,
+            OpenUntil = f.State == CircuitState.Open && !f.Isolated && f.OpenUntilMs >= 0 && f.OpenUntilMs <= DateTimeOffset.MaxValue.ToUnixTimeMilliseconds()
+                ? Ttl.FromUnixMs(f.OpenUntilMs)
+                : null,
             TrialsInFlight = trials,
             ReopenCount = f.ReopenCount,
         };

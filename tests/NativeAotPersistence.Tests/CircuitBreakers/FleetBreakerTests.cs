@@ -176,6 +176,47 @@ public sealed class FleetBreakerTests : IAsyncLifetime
         Assert.Equal(1, await plain.ExecuteAsync(_ => ValueTask.FromResult(1), Ct));
     }
 
+    [Fact]
+    public async Task AListenerThatThrows_GivesTheTrialPermitBackAtOnce()
+    {
+        var options = new CircuitBreakerOptions { FailureThreshold = 1, ResetTimeout = TimeSpan.FromSeconds(1) };
+        var throwing = new CircuitBreaker(_a.CircuitBreakers, "listener", new CircuitBreakerOptions
+        {
+            FailureThreshold = 1, ResetTimeout = TimeSpan.FromSeconds(1),
+            OnStateChanged = t => { if (t.To == CircuitState.HalfOpen) { throw new InvalidOperationException("listener"); } },
+        });
+        var b = new CircuitBreaker(_b.CircuitBreakers, "listener", options);
+        await Assert.ThrowsAsync<TimeoutException>(() => b.ExecuteAsync<int>(_ => throw new TimeoutException(), Ct).AsTask());
+        _time.Advance(TimeSpan.FromSeconds(1));
+
+        // A's admission took the one trial permit, then its listener threw: the call never ran, and B gets the permit now
+        // (not after TrialPermitTtl).
+        var ran = false;
+        await Assert.ThrowsAsync<InvalidOperationException>(() => throwing.ExecuteAsync(_ => { ran = true; return ValueTask.FromResult(1); }, Ct).AsTask());
+        Assert.False(ran);
+        for (var i = 0; i < 100 && Assert.Single(await _b.Admin.ListCircuitsAsync(Ct)).TrialsInFlight > 0; i++)
+        {
+            await Task.Delay(10, Ct);
+        }
+
+        Assert.Equal(2, await b.ExecuteAsync(_ => ValueTask.FromResult(2), Ct));
+        Assert.Equal(CircuitState.Closed, await b.GetStateAsync(Ct));
+    }
+
+    [Fact]
+    public async Task AGeneratorThatThrows_StillLetsTheFailureCount_WithTheConfiguredBreak()
+    {
+        var a = new CircuitBreaker(_a.CircuitBreakers, "generator", new CircuitBreakerOptions
+        {
+            FailureThreshold = 1, ResetTimeout = TimeSpan.FromSeconds(7),
+            BreakDurationGenerator = _ => throw new InvalidOperationException("generator"),
+        });
+        await Assert.ThrowsAsync<TimeoutException>(() => a.ExecuteAsync<int>(_ => throw new TimeoutException(), Ct).AsTask());
+        var rejected = await Assert.ThrowsAsync<CircuitBreakerOpenException>(() => a.ExecuteAsync(_ => ValueTask.FromResult(1), Ct).AsTask());
+        Assert.Equal(TimeSpan.FromSeconds(7), rejected.RetryAfter);
+        Assert.Throws<ArgumentOutOfRangeException>(() => new CircuitBreaker(_a.CircuitBreakers, "k", new CircuitBreakerOptions { HalfOpenMaxTrials = 1_001 }));
+    }
+
     /// <summary>A provider of someone else's: it passes every call on, and has no fleet state.</summary>
     private sealed class Decorator(ICircuitBreakerStateProvider inner) : ICircuitBreakerStateProvider
     {
