@@ -177,15 +177,7 @@ internal sealed partial class SqliteLockProvider : SqliteProvider, ILockProvider
     }
 
     public ValueTask<int> PruneAsync(CancellationToken cancellationToken) =>
-        Pool.WriteAsync("lock.prune", (_ns, now: NowMs), static (c, s) =>
-        {
-            const string op = "lock.prune";
-            using var statement = c.Statement(SqliteLockSql.Sweep, op);
-            statement.BindRange(s._ns, default);
-            statement.BindInt64(3, s.now);
-            statement.Step();
-            return statement.Changes();
-        }, cancellationToken);
+        Pool.WriteAsync("lock.prune", (_ns, now: NowMs), static (c, s) => SqliteSweep.Expired(c, SqliteLockSql.Sweep, "lock.prune", s._ns, s.now), cancellationToken);
 
     /// <summary>Reads owner, expiry, token and holder from <paramref name="first"/> on (the lock info and admin listing columns).</summary>
     internal static LockInfo ReadInfo(SqliteStatement statement, string key, int first)

@@ -5,15 +5,7 @@ namespace NativeAotPersistence;
 internal sealed partial class SqliteSemaphoreProvider : IPrunable, IAdminSource, IAdminListing<SemaphoreInfo>
 {
     public ValueTask<int> PruneAsync(CancellationToken cancellationToken) =>
-        Pool.WriteAsync("semaphore.prune", (_ns, now: NowMs), static (c, s) =>
-        {
-            const string op = "semaphore.prune";
-            using var statement = c.Statement(SqliteSemaphoreSql.Sweep, op);
-            statement.BindRange(s._ns, default);
-            statement.BindInt64(3, s.now);
-            statement.Step();
-            return statement.Changes();
-        }, cancellationToken);
+        Pool.WriteAsync("semaphore.prune", (_ns, now: NowMs), static (c, s) => SqliteSweep.Expired(c, SqliteSemaphoreSql.Sweep, "semaphore.prune", s._ns, s.now), cancellationToken);
 
     public ValueTask<PersistenceStats> AddStatsAsync(PersistenceStats stats, CancellationToken cancellationToken) =>
         Pool.ReadAsync("admin.stats", (stats, _ns, now: NowMs), static (c, s) =>

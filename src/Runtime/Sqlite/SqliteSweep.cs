@@ -1,8 +1,19 @@
 namespace NativeAotPersistence.Sqlite;
 
-/// <summary>Reclaiming expired rows of a namespace, for any kind whose sweep statement takes (lo, hi, now, limit).</summary>
+/// <summary>Reclaiming expired rows of a namespace, for any kind whose sweep statement takes (lo, hi, now[, limit]).</summary>
 internal static class SqliteSweep
 {
+    /// <summary>Removes every row of <paramref name="ns"/> expired at <paramref name="nowMs"/> (a statement of (lo, hi, now)).</summary>
+    /// <returns>The rows removed.</returns>
+    public static int Expired(SqliteConnection c, SqlStatement sql, string op, KeyNamespace ns, long nowMs)
+    {
+        using var statement = c.Statement(sql, op);
+        statement.BindRange(ns, default);
+        statement.BindInt64(3, nowMs);
+        statement.Step();
+        return statement.Changes();
+    }
+
     /// <summary>Removes up to <paramref name="limit"/> rows of <paramref name="ns"/> expired at <paramref name="nowMs"/>.</summary>
     /// <returns>The rows removed.</returns>
     public static int Expired(SqliteConnection c, SqlStatement sql, string op, KeyNamespace ns, long nowMs, int limit)
