@@ -368,36 +368,35 @@ public sealed class CircuitBreaker
             PersistenceTelemetry.CircuitTrial("failed");
         }
 
-        var reopenCount = admission.ReopenCount;
+        // Without a generator the break is known. With one, the rule says when this failure would open the circuit (and
+        // with which counts); the generator runs then, here, never inside the store's transaction, and the rule runs
+        // again with its break for the re-open count it was generated for.
+        var breakMs = _options.BreakDurationGenerator is null ? CircuitPolicy.ToMs(_options.ResetTimeout) : CircuitFailRule.AskForBreak;
+        int? expected = null;
         for (var attempt = 0; ; attempt++)
         {
-            var breakMs = await BreakMsAsync(admission, reopenCount).ConfigureAwait(false);
-            var rule = new CircuitFailRule(_policy!, admission.TrialId, breakMs, attempt == 0 && _options.BreakDurationGenerator is not null ? reopenCount : null);
+            var rule = new CircuitFailRule(_policy!, admission.TrialId, breakMs, expected);
             await _store!.UpdateAsync(Key, rule, CancellationToken.None).ConfigureAwait(false);
-            if (!rule.BreakStale)
+            if (!rule.NeedsBreak && !rule.BreakStale)
             {
                 return Observed(rule);
             }
 
-            // The break was computed for a re-open count another process has since changed: once more with the stored one.
-            reopenCount = rule.ReopenCount;
+            breakMs = await GenerateBreakMsAsync(rule.ReopenCount, rule.FailureCount, rule.FailureRate).ConfigureAwait(false);
+
+            // Another process may change the re-open count between two runs: after a few, any count will do.
+            expected = attempt < 3 ? rule.ReopenCount : null;
         }
     }
 
-    private async ValueTask<long> BreakMsAsync(CircuitAdmission admission, int reopenCount)
+    private async ValueTask<long> GenerateBreakMsAsync(int reopenCount, int failureCount, double failureRate)
     {
-        if (_options.BreakDurationGenerator is not { } generator)
-        {
-            return CircuitPolicy.ToMs(_options.ResetTimeout);
-        }
-
-        // User code, on the caller's thread, before the store's transaction: never inside it. A generator that throws
-        // must not stop the failure being recorded (nor keep a trial's permit): the break is then ResetTimeout.
-        var arguments = new CircuitBreakDurationArguments(Key, reopenCount, admission.FailureCount, admission.FailureRate);
+        // User code, on the caller's thread, outside the store's transaction. A generator that throws must not stop the
+        // failure being recorded (nor keep a trial's permit): the break is then ResetTimeout.
         TimeSpan generated;
         try
         {
-            generated = await generator(arguments).ConfigureAwait(false);
+            generated = await _options.BreakDurationGenerator!(new CircuitBreakDurationArguments(Key, reopenCount, failureCount, failureRate)).ConfigureAwait(false);
         }
 #pragma warning disable CA1031 // The user's generator: any failure of it falls back to the configured break.
         catch (Exception)

@@ -31,10 +31,11 @@ public sealed class CircuitBreakerOptions
 
     /// <summary>
     /// Gets how long each opening lasts, from the count of consecutive re-openings shared by every process (0 for the
-    /// first opening after the breaker was closed): for example doubling per re-opening, capped. Called in the process
-    /// whose failure may open the breaker, before that failure is recorded (never inside the store's transaction); the
-    /// duration it returns is stored, so every process waits the same break. <see langword="null"/> (the default)
-    /// always waits <see cref="ResetTimeout"/>.
+    /// first opening after the breaker was closed): for example doubling per re-opening, capped. Called only for the
+    /// failure that opens the breaker, in the process that recorded it, with the counts of that opening, between two
+    /// steps of recording it (never inside the store's transaction); the duration it returns is stored, so every
+    /// process waits the same break. A generator that throws gets <see cref="ResetTimeout"/>. <see langword="null"/>
+    /// (the default) always waits <see cref="ResetTimeout"/>.
     /// </summary>
     public Func<CircuitBreakDurationArguments, ValueTask<TimeSpan>>? BreakDurationGenerator { get; init; }
 

@@ -191,13 +191,17 @@ internal sealed class CircuitFailRule : CircuitFleetRule
     /// <summary>Initializes the rule.</summary>
     /// <param name="policy">The breaker's policy.</param>
     /// <param name="trialId">The call's trial lease (<see cref="CircuitAdmitRule.TrialId"/>), or <see langword="null"/>.</param>
-    /// <param name="breakMsIfOpened">The break if this failure opens the circuit (ms; below 0 reads as 0).</param>
+    /// <param name="breakMsIfOpened">
+    /// The break if this failure opens the circuit (ms), or <see cref="AskForBreak"/>: then a failure that would open it
+    /// stores nothing and reports <see cref="NeedsBreak"/> (with the counts at the opening), for the caller to generate
+    /// the break outside the store and run the rule again.
+    /// </param>
     /// <param name="expectedReopenCount">The re-open count the break was computed for, or <see langword="null"/> for any.</param>
     public CircuitFailRule(CircuitPolicy policy, long? trialId, long breakMsIfOpened, int? expectedReopenCount = null)
         : base(policy)
     {
         _trialId = trialId;
-        _breakMs = Math.Max(0, breakMsIfOpened);
+        _breakMs = breakMsIfOpened == AskForBreak ? AskForBreak : Math.Max(0, breakMsIfOpened);
         _expectedReopenCount = expectedReopenCount;
     }
 
@@ -210,8 +214,18 @@ internal sealed class CircuitFailRule : CircuitFleetRule
     /// </summary>
     public bool BreakStale { get; private set; }
 
+    /// <summary>The break to pass when the caller generates it only for a failure that opens the circuit.</summary>
+    public const long AskForBreak = -1;
+
+    /// <summary>
+    /// Gets a value indicating whether the rule stored nothing because this failure would open the circuit and the break
+    /// was asked for (<see cref="AskForBreak"/>): <see cref="CircuitFleetRule.ReopenCount"/>,
+    /// <see cref="CircuitFleetRule.FailureCount"/> and <see cref="CircuitFleetRule.FailureRate"/> are those of the opening.
+    /// </summary>
+    public bool NeedsBreak { get; private set; }
+
     /// <inheritdoc/>
-    protected override void ResetOutputs() => BreakStale = false;
+    protected override void ResetOutputs() => (BreakStale, NeedsBreak) = (false, false);
 
     /// <inheritdoc/>
     protected override bool Decide(long nowMs)
@@ -260,6 +274,13 @@ internal sealed class CircuitFailRule : CircuitFleetRule
 
     private bool Stale()
     {
+        if (_breakMs == AskForBreak)
+        {
+            NeedsBreak = true;
+            Discard();
+            return true;
+        }
+
         if (_expectedReopenCount is { } expected && expected != Fleet.ReopenCount)
         {
             BreakStale = true;

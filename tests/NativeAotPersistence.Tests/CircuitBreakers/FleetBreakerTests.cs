@@ -217,6 +217,37 @@ public sealed class FleetBreakerTests : IAsyncLifetime
         Assert.Throws<ArgumentOutOfRangeException>(() => new CircuitBreaker(_a.CircuitBreakers, "k", new CircuitBreakerOptions { HalfOpenMaxTrials = 1_001 }));
     }
 
+    [Fact]
+    public async Task TheGenerator_RunsOnlyForTheFailureThatOpens_WithTheCountsOfTheOpening()
+    {
+        var calls = new List<CircuitBreakDurationArguments>();
+        var options = new CircuitBreakerOptions
+        {
+            FailureRatio = 0.5, MinimumThroughput = 4, SamplingDuration = TimeSpan.FromSeconds(10),
+            BreakDurationGenerator = args =>
+            {
+                lock (calls)
+                {
+                    calls.Add(args);
+                }
+
+                return ValueTask.FromResult(TimeSpan.FromSeconds(3));
+            },
+        };
+        var a = new CircuitBreaker(_a.CircuitBreakers, "counts", options);
+        var b = new CircuitBreaker(_b.CircuitBreakers, "counts", options);
+        await Assert.ThrowsAsync<TimeoutException>(() => a.ExecuteAsync<int>(_ => throw new TimeoutException(), Ct).AsTask());
+        Assert.Equal(1, await b.ExecuteAsync(_ => ValueTask.FromResult(1), Ct));
+        await Assert.ThrowsAsync<TimeoutException>(() => b.ExecuteAsync<int>(_ => throw new TimeoutException(), Ct).AsTask());
+        Assert.Empty(calls);
+
+        // The fourth call of the window, a third failure of four: it opens, and the generator hears the window's counts.
+        await Assert.ThrowsAsync<TimeoutException>(() => a.ExecuteAsync<int>(_ => throw new TimeoutException(), Ct).AsTask());
+        var opening = Assert.Single(calls);
+        Assert.Equal((0, 3, 0.75), (opening.ReopenCount, opening.FailureCount, opening.FailureRate));
+        Assert.Equal(TimeSpan.FromSeconds(3), (await Assert.ThrowsAsync<CircuitBreakerOpenException>(() => b.ExecuteAsync(_ => ValueTask.FromResult(1), Ct).AsTask())).RetryAfter);
+    }
+
     /// <summary>A provider of someone else's: it passes every call on, and has no fleet state.</summary>
     private sealed class Decorator(ICircuitBreakerStateProvider inner) : ICircuitBreakerStateProvider
     {
