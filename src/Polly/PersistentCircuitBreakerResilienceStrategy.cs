@@ -113,7 +113,13 @@ internal sealed class PersistentCircuitBreakerResilienceStrategy<T> : Resilience
                 ? await CircuitBreakerSteps.FailAsync(_breaker, admission).ConfigureAwait(captured)
                 : await CircuitBreakerSteps.SucceedAsync(_breaker, admission).ConfigureAwait(captured);
         }
-#pragma warning disable CA1031 // As the core helper does, a store that cannot record the outcome fails the call.
+        catch (PersistenceException) when (!handled)
+        {
+            // As the core helper does: the call succeeded and only recording it failed; its result is the caller's (a
+            // retry of a call that did its work would do it twice).
+            transition = null;
+        }
+#pragma warning disable CA1031 // As the core helper does, a store that cannot record a failure fails the call.
         catch (Exception e)
 #pragma warning restore CA1031
         {

@@ -151,7 +151,19 @@ public sealed class CircuitBreaker
             throw;
         }
 
-        Raise(await SucceedAsync(admission).ConfigureAwait(false));
+        CircuitBreakerTransition? closed;
+        try
+        {
+            closed = await SucceedAsync(admission).ConfigureAwait(false);
+        }
+        catch (PersistenceException)
+        {
+            // The call succeeded; only recording it failed (a busy store, a failover). Its result is the caller's: a
+            // retry of a call that did its work would do it twice. A trial's permit frees itself after its TTL.
+            closed = null;
+        }
+
+        Raise(closed);
         return result;
     }
 

@@ -248,6 +248,38 @@ public sealed class FleetBreakerTests : IAsyncLifetime
         Assert.Equal(TimeSpan.FromSeconds(3), (await Assert.ThrowsAsync<CircuitBreakerOpenException>(() => b.ExecuteAsync(_ => ValueTask.FromResult(1), Ct).AsTask())).RetryAfter);
     }
 
+    [Fact]
+    public async Task ASuccessTheStoreCannotRecord_IsStillTheCallersResult()
+    {
+        var flaky = new FailingUpdates(_a.CircuitBreakers);
+        var breaker = new CircuitBreaker(flaky, "flaky", new CircuitBreakerOptions { FailureRatio = 0.5, MinimumThroughput = 10 });
+        flaky.Fail = true;
+        Assert.Equal(42, await breaker.ExecuteAsync(_ => ValueTask.FromResult(42), Ct));
+        flaky.Fail = false;
+        Assert.Equal(43, await breaker.ExecuteAsync(_ => ValueTask.FromResult(43), Ct));
+    }
+
+    /// <summary>The library's provider, whose fleet updates fail (as a busy store past its budget) while <see cref="Fail"/> is set.</summary>
+    private sealed class FailingUpdates(ICircuitBreakerStateProvider inner) : ICircuitBreakerStateProvider, NativeAotPersistence.Backends.ICircuitStore
+    {
+        public bool Fail { get; set; }
+
+        public TimeProvider TimeProvider => inner.TimeProvider;
+
+        public TimeProvider Time => ((NativeAotPersistence.Backends.ICircuitStore)inner).Time;
+
+        public ValueTask UpdateAsync(string key, NativeAotPersistence.Backends.CircuitRule rule, CancellationToken cancellationToken) =>
+            Fail ? ValueTask.FromException(new PersistenceException("the store is busy")) : ((NativeAotPersistence.Backends.ICircuitStore)inner).UpdateAsync(key, rule, cancellationToken);
+
+        public ValueTask<CircuitBreakerPersistedState?> GetStateAsync(string key, CancellationToken cancellationToken = default) => inner.GetStateAsync(key, cancellationToken);
+
+        public ValueTask SetStateAsync(string key, CircuitBreakerPersistedState state, CancellationToken cancellationToken = default) => inner.SetStateAsync(key, state, cancellationToken);
+
+        public ValueTask<int> RecordFailureAsync(string key, int maxFailures, CancellationToken cancellationToken = default) => inner.RecordFailureAsync(key, maxFailures, cancellationToken);
+
+        public ValueTask RecordSuccessAsync(string key, CancellationToken cancellationToken = default) => inner.RecordSuccessAsync(key, cancellationToken);
+    }
+
     /// <summary>A provider of someone else's: it passes every call on, and has no fleet state.</summary>
     private sealed class Decorator(ICircuitBreakerStateProvider inner) : ICircuitBreakerStateProvider
     {
