@@ -179,13 +179,21 @@ public sealed class CircuitBreaker
     /// </remarks>
     internal async ValueTask<CircuitAdmission> AdmitAsync(CancellationToken cancellationToken)
     {
-        if (_store is not null)
-        {
-            return await FleetAdmitAsync(cancellationToken).ConfigureAwait(false);
-        }
-
         var stored = await _provider.GetStateAsync(Key, cancellationToken).ConfigureAwait(false);
         var state = stored?.State ?? CircuitState.Closed;
+        if (_store is not null)
+        {
+            // A closed breaker admits on a read (no write, and never a trial): only an open or half-open one runs the rule.
+            if (state == CircuitState.Closed)
+            {
+                return new CircuitAdmission(true, null, default, null, isolated: false, reopenCount: 0, stored?.FailureCount ?? 0, 0);
+            }
+
+            var rule = new CircuitAdmitRule(_policy!);
+            await _store.UpdateAsync(Key, rule, cancellationToken).ConfigureAwait(false);
+            return Admission(rule);
+        }
+
         if (state == CircuitState.Closed)
         {
             return new CircuitAdmission(stored, admitted: true, trial: false, default, transition: null);
@@ -279,7 +287,30 @@ public sealed class CircuitBreaker
     {
         if (admission.Fleet)
         {
-            return await FleetFailAsync(admission).ConfigureAwait(false);
+            if (admission.TrialId is not null)
+            {
+                PersistenceTelemetry.CircuitTrial("failed");
+            }
+
+            // Without a generator the break is known. With one, the rule says when this failure would open the circuit (and
+            // with which counts); the generator runs then, here, never inside the store's transaction, and the rule runs
+            // again with its break for the re-open count it was generated for.
+            var breakMs = _options.BreakDurationGenerator is null ? CircuitPolicy.ToMs(_options.ResetTimeout) : CircuitFailRule.AskForBreak;
+            int? expected = null;
+            for (var attempt = 0; ; attempt++)
+            {
+                var rule = new CircuitFailRule(_policy!, admission.TrialId, breakMs, expected);
+                await _store!.UpdateAsync(Key, rule, CancellationToken.None).ConfigureAwait(false);
+                if (!rule.NeedsBreak && !rule.BreakStale)
+                {
+                    return Observed(rule);
+                }
+
+                breakMs = await GenerateBreakMsAsync(rule.ReopenCount, rule.FailureCount, rule.FailureRate).ConfigureAwait(false);
+
+                // Another process may change the re-open count between two runs: after a few, any count will do.
+                expected = attempt < 3 ? rule.ReopenCount : null;
+            }
         }
 
         if (admission.Trial)
@@ -353,17 +384,8 @@ public sealed class CircuitBreaker
     private CircuitPolicy Policy() => _policy ?? throw new NotSupportedException(
         $"Isolating and closing a breaker by hand needs the fleet state of this library's providers; {_provider.GetType().Name} has none.");
 
-    private async ValueTask<CircuitAdmission> FleetAdmitAsync(CancellationToken cancellationToken)
+    private CircuitAdmission Admission(CircuitAdmitRule rule)
     {
-        // A closed breaker admits on a read (no write, and never a trial): only an open or half-open one runs the rule.
-        var stored = await _provider.GetStateAsync(Key, cancellationToken).ConfigureAwait(false);
-        if (stored is null || stored.State == CircuitState.Closed)
-        {
-            return new CircuitAdmission(true, null, default, null, isolated: false, reopenCount: 0, stored?.FailureCount ?? 0, 0);
-        }
-
-        var rule = new CircuitAdmitRule(_policy!);
-        await _store!.UpdateAsync(Key, rule, cancellationToken).ConfigureAwait(false);
         if (rule.TrialId is not null || rule.State == CircuitState.HalfOpen)
         {
             PersistenceTelemetry.CircuitTrial(rule.TrialId is not null ? "granted" : "rejected");
@@ -371,34 +393,6 @@ public sealed class CircuitBreaker
 
         var retryAt = rule.Admitted ? default : rule.RetryAtMs >= MaxUnixMs ? DateTimeOffset.MaxValue : Ttl.FromUnixMs(Math.Max(0, rule.RetryAtMs));
         return new CircuitAdmission(rule.Admitted, rule.TrialId, retryAt, Observed(rule), rule.IsIsolated, rule.ReopenCount, rule.FailureCount, rule.FailureRate);
-    }
-
-    private async ValueTask<CircuitBreakerTransition?> FleetFailAsync(CircuitAdmission admission)
-    {
-        if (admission.TrialId is not null)
-        {
-            PersistenceTelemetry.CircuitTrial("failed");
-        }
-
-        // Without a generator the break is known. With one, the rule says when this failure would open the circuit (and
-        // with which counts); the generator runs then, here, never inside the store's transaction, and the rule runs
-        // again with its break for the re-open count it was generated for.
-        var breakMs = _options.BreakDurationGenerator is null ? CircuitPolicy.ToMs(_options.ResetTimeout) : CircuitFailRule.AskForBreak;
-        int? expected = null;
-        for (var attempt = 0; ; attempt++)
-        {
-            var rule = new CircuitFailRule(_policy!, admission.TrialId, breakMs, expected);
-            await _store!.UpdateAsync(Key, rule, CancellationToken.None).ConfigureAwait(false);
-            if (!rule.NeedsBreak && !rule.BreakStale)
-            {
-                return Observed(rule);
-            }
-
-            breakMs = await GenerateBreakMsAsync(rule.ReopenCount, rule.FailureCount, rule.FailureRate).ConfigureAwait(false);
-
-            // Another process may change the re-open count between two runs: after a few, any count will do.
-            expected = attempt < 3 ? rule.ReopenCount : null;
-        }
     }
 
     private async ValueTask<long> GenerateBreakMsAsync(int reopenCount, int failureCount, double failureRate)
