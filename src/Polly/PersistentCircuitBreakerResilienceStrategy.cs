@@ -58,7 +58,7 @@ internal sealed class PersistentCircuitBreakerResilienceStrategy<T> : Resilience
             }
             catch
             {
-                CircuitBreakerSteps.Abandon(_breaker, admission);
+                await CircuitBreakerSteps.AbandonAsync(_breaker, admission).ConfigureAwait(captured);
                 throw;
             }
         }
@@ -84,7 +84,7 @@ internal sealed class PersistentCircuitBreakerResilienceStrategy<T> : Resilience
         // The caller giving up says nothing about the protected service.
         if (outcome.Exception is OperationCanceledException && context.CancellationToken.IsCancellationRequested)
         {
-            CircuitBreakerSteps.Abandon(_breaker, admission);
+            await CircuitBreakerSteps.AbandonAsync(_breaker, admission).ConfigureAwait(captured);
             return outcome;
         }
 
@@ -95,17 +95,11 @@ internal sealed class PersistentCircuitBreakerResilienceStrategy<T> : Resilience
         }
         catch
         {
-            CircuitBreakerSteps.Abandon(_breaker, admission);
+            await CircuitBreakerSteps.AbandonAsync(_breaker, admission).ConfigureAwait(captured);
             throw;
         }
 
-        if (!handled && outcome.Exception is not null)
-        {
-            // The core's rule: an exception that is not a failure is not a success either.
-            CircuitBreakerSteps.Abandon(_breaker, admission);
-            return outcome;
-        }
-
+        // As Polly's breaker does, an outcome ShouldHandle does not handle (an exception included) counts as a success.
         CircuitBreakerTransition? transition;
         try
         {
@@ -113,17 +107,11 @@ internal sealed class PersistentCircuitBreakerResilienceStrategy<T> : Resilience
                 ? await CircuitBreakerSteps.FailAsync(_breaker, admission).ConfigureAwait(captured)
                 : await CircuitBreakerSteps.SucceedAsync(_breaker, admission).ConfigureAwait(captured);
         }
-        catch (PersistenceException) when (!handled)
+        catch (PersistenceException)
         {
-            // As the core helper does: the call succeeded and only recording it failed; its result is the caller's (a
-            // retry of a call that did its work would do it twice).
+            // As the core helper does: only recording the outcome failed (a busy store, a failover); the outcome is the
+            // caller's (a retry of a call that did its work would do it twice; a failure stays the call's own exception).
             transition = null;
-        }
-#pragma warning disable CA1031 // As the core helper does, a store that cannot record a failure fails the call.
-        catch (Exception e)
-#pragma warning restore CA1031
-        {
-            return Outcome.FromException<T>(e);
         }
 
         if (transition is not null)

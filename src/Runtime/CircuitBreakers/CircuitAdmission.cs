@@ -6,7 +6,7 @@ namespace NativeAotPersistence.Backends;
 /// Backend kit: what <see cref="CircuitBreakerSteps.AdmitAsync"/> decided for one call through a
 /// <see cref="CircuitBreaker"/>. Only the breaker creates it; pass it back to exactly one of
 /// <see cref="CircuitBreakerSteps.SucceedAsync"/>, <see cref="CircuitBreakerSteps.FailAsync"/> or
-/// <see cref="CircuitBreakerSteps.Abandon"/> when <see cref="Admitted"/>, and to none of them otherwise.
+/// <see cref="CircuitBreakerSteps.AbandonAsync"/> when <see cref="Admitted"/>, and to none of them otherwise.
 /// </summary>
 [EditorBrowsable(EditorBrowsableState.Never)]
 public readonly struct CircuitAdmission

@@ -119,7 +119,7 @@ public sealed class CircuitBreaker
         catch when (admission.Admitted)
         {
             // A listener threw: the call does not run, and a trial's permit goes back to the fleet at once.
-            Abandon(admission);
+            await AbandonAsync(admission).ConfigureAwait(false);
             throw;
         }
 
@@ -137,17 +137,29 @@ public sealed class CircuitBreaker
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
-            Abandon(admission);
+            await AbandonAsync(admission).ConfigureAwait(false);
             throw;
         }
         catch (Exception e) when (_options.ShouldHandle?.Invoke(e) ?? true)
         {
-            Raise(await FailAsync(admission).ConfigureAwait(false));
+            CircuitBreakerTransition? opened;
+            try
+            {
+                opened = await FailAsync(admission).ConfigureAwait(false);
+            }
+            catch (PersistenceException)
+            {
+                // Only recording the failure failed (a busy store, a failover): the caller gets its own exception, not the
+                // store's. A trial's permit frees itself after its TTL.
+                opened = null;
+            }
+
+            Raise(opened);
             throw;
         }
         catch
         {
-            Abandon(admission);
+            await AbandonAsync(admission).ConfigureAwait(false);
             throw;
         }
 
@@ -171,7 +183,7 @@ public sealed class CircuitBreaker
     /// The first half of a protected call: reads the shared state and decides whether the call may run. Moves an open
     /// breaker whose reset timeout has passed to half-open (reported in <see cref="CircuitAdmission.Transition"/>, not
     /// raised). An admitted call must end in exactly one of <see cref="SucceedAsync"/>, <see cref="FailAsync"/> or
-    /// <see cref="Abandon"/>; a rejected one in none.
+    /// <see cref="AbandonAsync"/>; a rejected one in none.
     /// </summary>
     /// <remarks>
     /// Public to other assemblies as <see cref="CircuitBreakerSteps"/> (the Polly strategy uses it): they raise the
@@ -233,122 +245,149 @@ public sealed class CircuitBreaker
     /// <summary>Ends an admitted call that succeeded; returns the transition it caused, if any.</summary>
     internal async ValueTask<CircuitBreakerTransition?> SucceedAsync(CircuitAdmission admission)
     {
-        if (admission.Fleet)
+        try
         {
-            // The consecutive mode records a success only where it resets something; the ratio mode counts every call.
-            if (admission.TrialId is null && _policy!.Mode == CircuitMode.Consecutive && admission.FailureCount == 0)
+            if (admission.Fleet)
+            {
+                // The consecutive mode records a success only where it resets something; the ratio mode counts every call. A
+                // call admitted with no failure counted reads the row again first: failures of other calls since (or an
+                // opening) are reset, or counted as a half-open success, as any success does; otherwise nothing is written.
+                if (admission.TrialId is null && _policy!.Mode == CircuitMode.Consecutive && admission.FailureCount == 0)
+                {
+                    var now = await _provider.GetStateAsync(Key, CancellationToken.None).ConfigureAwait(false);
+                    if (now is null || (now.State == CircuitState.Closed && now.FailureCount == 0))
+                    {
+                        return null;
+                    }
+                }
+
+                var rule = new CircuitSucceedRule(_policy!, admission.TrialId);
+                await _store!.UpdateAsync(Key, rule, CancellationToken.None).ConfigureAwait(false);
+                if (admission.TrialId is not null)
+                {
+                    PersistenceTelemetry.CircuitTrial("succeeded");
+                }
+
+                return Observed(rule);
+            }
+
+            if (!admission.Trial)
+            {
+                // Failures count consecutively: a success after some failures resets the shared count.
+                if (admission.Stored is { FailureCount: > 0 })
+                {
+                    await _provider.RecordSuccessAsync(Key, CancellationToken.None).ConfigureAwait(false);
+                }
+
+                return null;
+            }
+
+            bool close;
+            lock (_sync)
+            {
+                _trialsInFlight--;
+                close = ++_trialSuccesses >= _options.SuccessThreshold;
+                if (close)
+                {
+                    _trialSuccesses = 0;
+                }
+            }
+
+            if (!close)
             {
                 return null;
             }
 
-            var rule = new CircuitSucceedRule(_policy!, admission.TrialId);
-            await _store!.UpdateAsync(Key, rule, CancellationToken.None).ConfigureAwait(false);
-            if (admission.TrialId is not null)
-            {
-                PersistenceTelemetry.CircuitTrial("succeeded");
-            }
-
-            return Observed(rule);
+            await _provider.RecordSuccessAsync(Key, CancellationToken.None).ConfigureAwait(false);
+            return Transition(CircuitState.HalfOpen, CircuitState.Closed);
         }
-
-        if (!admission.Trial)
+        catch (PersistenceException)
         {
-            // Failures count consecutively: a success after some failures resets the shared count.
-            if (admission.Stored is { FailureCount: > 0 })
-            {
-                await _provider.RecordSuccessAsync(Key, CancellationToken.None).ConfigureAwait(false);
-            }
-
-            return null;
+            // Only recording the outcome failed: counted, and the caller decides what the caller gets.
+            PersistenceTelemetry.CircuitUnrecorded("success");
+            throw;
         }
-
-        bool close;
-        lock (_sync)
-        {
-            _trialsInFlight--;
-            close = ++_trialSuccesses >= _options.SuccessThreshold;
-            if (close)
-            {
-                _trialSuccesses = 0;
-            }
-        }
-
-        if (!close)
-        {
-            return null;
-        }
-
-        await _provider.RecordSuccessAsync(Key, CancellationToken.None).ConfigureAwait(false);
-        return Transition(CircuitState.HalfOpen, CircuitState.Closed);
     }
 
     /// <summary>Ends an admitted call that failed; returns the transition it caused, if any.</summary>
     internal async ValueTask<CircuitBreakerTransition?> FailAsync(CircuitAdmission admission)
     {
-        if (admission.Fleet)
+        try
         {
-            if (admission.TrialId is not null)
+            if (admission.Fleet)
             {
-                PersistenceTelemetry.CircuitTrial("failed");
-            }
-
-            // Without a generator the break is known. With one, the rule says when this failure would open the circuit (and
-            // with which counts); the generator runs then, here, never inside the store's transaction, and the rule runs
-            // again with its break for the re-open count it was generated for.
-            var breakMs = _options.BreakDurationGenerator is null ? CircuitPolicy.ToMs(_options.ResetTimeout) : CircuitFailRule.AskForBreak;
-            int? expected = null;
-            for (var attempt = 0; ; attempt++)
-            {
-                var rule = new CircuitFailRule(_policy!, admission.TrialId, breakMs, expected);
-                await _store!.UpdateAsync(Key, rule, CancellationToken.None).ConfigureAwait(false);
-                if (!rule.NeedsBreak && !rule.BreakStale)
+                if (admission.TrialId is not null)
                 {
-                    return Observed(rule);
+                    PersistenceTelemetry.CircuitTrial("failed");
                 }
 
-                breakMs = await GenerateBreakMsAsync(rule.ReopenCount, rule.FailureCount, rule.FailureRate).ConfigureAwait(false);
+                // Without a generator the break is known. With one, the rule says when this failure would open the circuit (and
+                // with which counts); the generator runs then, here, never inside the store's transaction, and the rule runs
+                // again with its break for the re-open count it was generated for.
+                var breakMs = _options.BreakDurationGenerator is null ? CircuitPolicy.ToMs(_options.ResetTimeout) : CircuitFailRule.AskForBreak;
+                int? expected = null;
+                for (var attempt = 0; ; attempt++)
+                {
+                    var rule = new CircuitFailRule(_policy!, admission.TrialId, breakMs, expected);
+                    await _store!.UpdateAsync(Key, rule, CancellationToken.None).ConfigureAwait(false);
+                    if (!rule.NeedsBreak && !rule.BreakStale)
+                    {
+                        return Observed(rule);
+                    }
 
-                // Another process may change the re-open count between two runs: after a few, any count will do.
-                expected = attempt < 3 ? rule.ReopenCount : null;
+                    breakMs = await GenerateBreakMsAsync(rule.ReopenCount, rule.FailureCount, rule.FailureRate).ConfigureAwait(false);
+
+                    // Another process may change the re-open count between two runs: after a few, any count will do.
+                    expected = attempt < 3 ? rule.ReopenCount : null;
+                }
             }
-        }
 
-        if (admission.Trial)
+            if (admission.Trial)
+            {
+                await AbandonAsync(admission).ConfigureAwait(false);
+
+                // Any trial failure reopens it, with a fresh last failure time so the reset timer restarts everywhere.
+                await _provider.RecordFailureAsync(Key, 1, CancellationToken.None).ConfigureAwait(false);
+                return Transition(CircuitState.HalfOpen, CircuitState.Open);
+            }
+
+            var count = await _provider.RecordFailureAsync(Key, _options.FailureThreshold, CancellationToken.None).ConfigureAwait(false);
+            return count >= _options.FailureThreshold && (admission.Stored?.State ?? CircuitState.Closed) == CircuitState.Closed
+                ? Transition(CircuitState.Closed, CircuitState.Open)
+                : null;
+        }
+        catch (PersistenceException)
         {
-            Abandon(admission);
-
-            // Any trial failure reopens it, with a fresh last failure time so the reset timer restarts everywhere.
-            await _provider.RecordFailureAsync(Key, 1, CancellationToken.None).ConfigureAwait(false);
-            return Transition(CircuitState.HalfOpen, CircuitState.Open);
+            // Only recording the outcome failed: counted, and the caller decides what the caller gets.
+            PersistenceTelemetry.CircuitUnrecorded("failure");
+            throw;
         }
-
-        var count = await _provider.RecordFailureAsync(Key, _options.FailureThreshold, CancellationToken.None).ConfigureAwait(false);
-        return count >= _options.FailureThreshold && (admission.Stored?.State ?? CircuitState.Closed) == CircuitState.Closed
-            ? Transition(CircuitState.Closed, CircuitState.Open)
-            : null;
     }
 
-    /// <summary>Ends an admitted call that neither succeeded nor failed (cancelled, or an exception not handled): frees its trial slot.</summary>
-    internal void Abandon(CircuitAdmission admission)
+    /// <summary>
+    /// Ends an admitted call that neither succeeded nor failed (cancelled, or an exception not handled): frees its trial
+    /// slot, in the store before the task completes (a call right after may take it); a store that cannot be written
+    /// leaves the permit to expire after its time to live, and the task completes without an error.
+    /// </summary>
+    internal ValueTask AbandonAsync(CircuitAdmission admission)
     {
         if (!admission.Trial)
         {
-            return;
+            return ValueTask.CompletedTask;
         }
 
         if (admission.Fleet)
         {
-            // Frees the trial's permit in the store now (rather than after its time to live), without making the
-            // caller wait: a failure here leaves the permit to expire.
             PersistenceTelemetry.CircuitTrial("abandoned");
-            _ = ReleaseTrialAsync(admission.TrialId);
-            return;
+            return ReleaseTrialAsync(admission.TrialId);
         }
 
         lock (_sync)
         {
             _trialsInFlight--;
         }
+
+        return ValueTask.CompletedTask;
     }
 
     /// <summary>
@@ -414,7 +453,7 @@ public sealed class CircuitBreaker
         return CircuitPolicy.ToMs(generated);
     }
 
-    private async Task ReleaseTrialAsync(long? trialId)
+    private async ValueTask ReleaseTrialAsync(long? trialId)
     {
         try
         {

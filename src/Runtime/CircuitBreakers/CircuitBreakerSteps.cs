@@ -5,7 +5,7 @@ namespace NativeAotPersistence.Backends;
 /// <summary>
 /// Backend kit: the steps of one call through a <see cref="CircuitBreaker"/>, for integrations with other call models
 /// (the Polly strategy) that run the call themselves: admit it, run it, then end it in exactly one of
-/// <see cref="SucceedAsync"/>, <see cref="FailAsync"/> or <see cref="Abandon"/>. The breaker keeps its rules (the
+/// <see cref="SucceedAsync"/>, <see cref="FailAsync"/> or <see cref="AbandonAsync"/>. The breaker keeps its rules (the
 /// shared state, the half-open trial slots); the caller raises the transitions it gets back to its own listeners
 /// (the breaker's <see cref="CircuitBreaker.StateChanged"/> and <see cref="CircuitBreakerOptions.OnStateChanged"/> are not raised).
 /// </summary>
@@ -50,13 +50,15 @@ public static class CircuitBreakerSteps
 
     /// <summary>
     /// Ends an admitted call that neither succeeded nor failed (the caller cancelled, or an exception that is not a
-    /// failure): frees its trial slot, records nothing.
+    /// failure): frees its trial slot, records nothing. The slot is free in the store when the task completes; a store
+    /// that cannot be written leaves it to expire after its time to live, and the task still completes without an error.
     /// </summary>
     /// <param name="breaker">The breaker.</param>
     /// <param name="admission">What <see cref="AdmitAsync"/> returned.</param>
-    public static void Abandon(CircuitBreaker breaker, CircuitAdmission admission)
+    /// <returns>A task that completes when the slot is free (or left to expire).</returns>
+    public static ValueTask AbandonAsync(CircuitBreaker breaker, CircuitAdmission admission)
     {
         ArgumentNullException.ThrowIfNull(breaker);
-        breaker.Abandon(admission);
+        return breaker.AbandonAsync(admission);
     }
 }

@@ -173,7 +173,9 @@ internal abstract class CircuitFleetRule : CircuitRule
         Fleet.OpenUntilMs = AddMs(nowMs, breakMs);
         Fleet.ReopenCount = Fleet.ReopenCount == int.MaxValue ? int.MaxValue : Fleet.ReopenCount + 1;
         Fleet.TrialSuccesses = 0;
-        Fleet.Trials.Clear();
+
+        // Trials still in flight keep their leases (until they end or expire): the next half-open period counts them, so
+        // a re-opening never lets more than HalfOpenMaxTrials trial calls run at once.
 
         // What the window holds while the circuit is not closed decides nothing (Polly resets it when it closes).
         Fleet.Buckets.Clear();
@@ -193,7 +195,7 @@ internal abstract class CircuitFleetRule : CircuitRule
         Failures = 0;
     }
 
-    /// <summary>Frees the trial lease <paramref name="trialId"/>, if the circuit holds it.</summary>
+    /// <summary>Frees the trial lease <paramref name="trialId"/>, if the circuit holds it (in any state).</summary>
     /// <param name="trialId">The trial's id, or <see langword="null"/>.</param>
     /// <returns>Whether a lease was freed.</returns>
     protected bool Release(long? trialId)
@@ -341,8 +343,13 @@ internal abstract class CircuitFleetRule : CircuitRule
     {
         if (Fleet.State != CircuitState.HalfOpen)
         {
-            Fleet.Trials.Clear();
             Fleet.TrialSuccesses = 0;
+        }
+
+        if (Fleet.State == CircuitState.Closed || Fleet.Isolated)
+        {
+            // A closed circuit admits every call and counts no trial; an isolated one admits none until it is closed.
+            Fleet.Trials.Clear();
         }
 
         if (Fleet.State == CircuitState.Closed)
@@ -365,7 +372,7 @@ internal abstract class CircuitFleetRule : CircuitRule
             _dirty = true;
         }
 
-        if (Fleet.State == CircuitState.HalfOpen)
+        if (Fleet.Trials.Count > 0)
         {
             var latest = AddMs(nowMs, Policy.TrialLeaseTtlMs);
             for (var i = 0; i < Fleet.Trials.Count; i++)

@@ -81,6 +81,12 @@ internal sealed class CircuitFleetState
     /// <summary>Gets or sets the successes counted since the circuit went half-open, by every caller.</summary>
     public int TrialSuccesses { get; set; }
 
+    /// <summary>
+    /// The largest trial id a text may hold. Ids start from the clock (Unix ms, far below it) and grow by one per trial;
+    /// a text with a larger one (damaged) does not read, so ids never pin at <see cref="long.MaxValue"/> and repeat.
+    /// </summary>
+    public const long MaxTrialId = 1L << 53;
+
     /// <summary>Gets or sets the id the next trial gets at least (ids only grow within a row).</summary>
     public long NextTrialId { get; set; }
 
@@ -214,7 +220,7 @@ internal sealed class CircuitFleetState
                     state.TrialSuccesses = successes;
                     break;
                 case 'n':
-                    if (!TryLong(value, out var next) || next < 0)
+                    if (!TryLong(value, out var next) || next is < 0 or > MaxTrialId)
                     {
                         return false;
                     }
@@ -278,7 +284,7 @@ internal sealed class CircuitFleetState
             var entry = value[range];
             var at = entry.IndexOf('@');
             if (at < 0 || trials.Count == MaxTrials
-                || !TryLong(entry[..at], out var id) || id <= 0
+                || !TryLong(entry[..at], out var id) || id is <= 0 or > MaxTrialId
                 || !TryLong(entry[(at + 1)..], out var expiresAt))
             {
                 return false;

@@ -66,10 +66,10 @@ internal sealed class CircuitAdmitRule : CircuitFleetRule
                 return false;
             }
 
+            // Trials of an earlier half-open period still in flight keep their permits (see OpenFor).
             fleet.State = CircuitState.HalfOpen;
             fleet.OpenUntilMs = long.MaxValue;
             fleet.TrialSuccesses = 0;
-            fleet.Trials.Clear();
             Transition(CircuitState.Open, CircuitState.HalfOpen);
             changed = true;
         }
@@ -108,7 +108,8 @@ internal sealed class CircuitAdmitRule : CircuitFleetRule
 /// An admitted call succeeded. Closed: the consecutive failure count starts again (and in the ratio mode the window
 /// counts a success). Half-open: frees the call's trial lease (if it holds one) and counts a trial success for the
 /// whole fleet; <see cref="CircuitPolicy.SuccessThreshold"/> of them close the circuit (the window, the re-open count
-/// and the failure count start again). Open or isolated: a late result of a call admitted before; nothing changes.
+/// and the failure count start again). Open or isolated: a late result of a call admitted before; it frees its trial
+/// lease if it still holds one, nothing else changes.
 /// </summary>
 /// <remarks>
 /// As in Polly, any success while half-open counts, a trial's or that of a call admitted before the circuit opened.
@@ -163,7 +164,8 @@ internal sealed class CircuitSucceedRule : CircuitFleetRule
                 return true;
 
             default:
-                return false;
+                // A late result while open: it frees its trial lease, if it still holds one.
+                return Release(_trialId);
         }
     }
 }
@@ -173,7 +175,8 @@ internal sealed class CircuitSucceedRule : CircuitFleetRule
 /// circuit when <see cref="CircuitPolicy.FailureThreshold"/> consecutive failures, or a window of at least
 /// <see cref="CircuitPolicy.MinimumThroughput"/> calls with at least <see cref="CircuitPolicy.FailureRatio"/> failed,
 /// say so. Half-open: re-opens it. An opening lasts the break the caller passed and adds one to the re-open count.
-/// Open or isolated: a late result; the failure count and time are recorded, nothing else changes.
+/// Open or isolated: a late result; the failure count and time are recorded and its trial lease (if it still holds
+/// one) freed, nothing else changes.
 /// </summary>
 /// <remarks>
 /// The break is computed by the caller before the rule runs (a user's generator never runs inside a rule), from the
@@ -268,6 +271,7 @@ internal sealed class CircuitFailRule : CircuitFleetRule
                 return true;
 
             default:
+                Release(_trialId);
                 return true;
         }
     }
@@ -312,7 +316,7 @@ internal sealed class CircuitAbandonRule : CircuitFleetRule
     }
 
     /// <inheritdoc/>
-    protected override bool Decide(long nowMs) => Fleet.State == CircuitState.HalfOpen && Release(_trialId);
+    protected override bool Decide(long nowMs) => Release(_trialId);
 }
 
 /// <summary>

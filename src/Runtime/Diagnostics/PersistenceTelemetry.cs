@@ -66,6 +66,9 @@ public static class PersistenceTelemetry
     internal static readonly Counter<long> CircuitTrials =
         Meter.CreateCounter<long>("nap.circuit.trials", "{trial}", "Half-open trial calls of the fleet breaker, by outcome (granted, rejected, succeeded, failed, abandoned).");
 
+    internal static readonly Counter<long> CircuitUnrecordedOutcomes =
+        Meter.CreateCounter<long>("nap.circuit.unrecorded", "{outcome}", "Outcomes of protected calls the breaker could not record because the store failed (success, failure); the caller got its own result or exception.");
+
     internal static readonly Counter<long> PayloadFormatErrors =
         Meter.CreateCounter<long>("nap.payload.format_errors", "{error}", "Stored values that did not parse as the requested type.");
 
@@ -157,6 +160,14 @@ public static class PersistenceTelemetry
         if (IsSupported && CircuitTrials.Enabled)
         {
             CircuitTrials.Add(1, new KeyValuePair<string, object?>("nap.outcome", outcome));
+        }
+    }
+
+    internal static void CircuitUnrecorded(string outcome)
+    {
+        if (IsSupported && CircuitUnrecordedOutcomes.Enabled)
+        {
+            CircuitUnrecordedOutcomes.Add(1, new KeyValuePair<string, object?>("nap.outcome", outcome));
         }
     }
 

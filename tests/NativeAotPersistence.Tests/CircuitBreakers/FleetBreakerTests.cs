@@ -194,11 +194,7 @@ public sealed class FleetBreakerTests : IAsyncLifetime
         var ran = false;
         await Assert.ThrowsAsync<InvalidOperationException>(() => throwing.ExecuteAsync(_ => { ran = true; return ValueTask.FromResult(1); }, Ct).AsTask());
         Assert.False(ran);
-        for (var i = 0; i < 100 && Assert.Single(await _b.Admin.ListCircuitsAsync(Ct)).TrialsInFlight > 0; i++)
-        {
-            await Task.Delay(10, Ct);
-        }
-
+        Assert.Equal(0, Assert.Single(await _b.Admin.ListCircuitsAsync(Ct)).TrialsInFlight);
         Assert.Equal(2, await b.ExecuteAsync(_ => ValueTask.FromResult(2), Ct));
         Assert.Equal(CircuitState.Closed, await b.GetStateAsync(Ct));
     }
@@ -257,6 +253,78 @@ public sealed class FleetBreakerTests : IAsyncLifetime
         Assert.Equal(42, await breaker.ExecuteAsync(_ => ValueTask.FromResult(42), Ct));
         flaky.Fail = false;
         Assert.Equal(43, await breaker.ExecuteAsync(_ => ValueTask.FromResult(43), Ct));
+    }
+
+    [Fact]
+    public async Task AFailureTheStoreCannotRecord_IsStillTheCallersOwnException()
+    {
+        var flaky = new FailingUpdates(_a.CircuitBreakers);
+        var breaker = new CircuitBreaker(flaky, "flaky-failure", new CircuitBreakerOptions { FailureRatio = 0.5, MinimumThroughput = 2 });
+        flaky.Fail = true;
+        var own = new TimeoutException("the call's own");
+        Assert.Same(own, await Assert.ThrowsAsync<TimeoutException>(() => breaker.ExecuteAsync<int>(_ => throw own, Ct).AsTask()));
+        flaky.Fail = false;
+
+        // Nothing of the unrecorded failure is in the window: two more failures are the two the window holds.
+        await Assert.ThrowsAsync<TimeoutException>(() => breaker.ExecuteAsync<int>(_ => throw new TimeoutException(), Ct).AsTask());
+        Assert.Equal(CircuitState.Closed, await breaker.GetStateAsync(Ct));
+        await Assert.ThrowsAsync<TimeoutException>(() => breaker.ExecuteAsync<int>(_ => throw new TimeoutException(), Ct).AsTask());
+        Assert.Equal(CircuitState.Open, await breaker.GetStateAsync(Ct));
+    }
+
+    [Fact]
+    public async Task ConsecutiveMeansConsecutive_ASuccessAdmittedBeforeOtherFailures_StillResetsTheCount()
+    {
+        var options = new CircuitBreakerOptions { FailureThreshold = 2, ResetTimeout = TimeSpan.FromSeconds(1) };
+        var a = new CircuitBreaker(_a.CircuitBreakers, "interleaved", options);
+        var b = new CircuitBreaker(_b.CircuitBreakers, "interleaved", options);
+
+        // A's call is admitted with no failure counted; B fails meanwhile; A succeeds; B fails again. The two failures
+        // are not consecutive (A's success came between them): the breaker stays closed, as one process's would.
+        var release = new TaskCompletionSource<int>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var slow = a.ExecuteAsync(_ => new ValueTask<int>(release.Task), Ct).AsTask();
+        await Assert.ThrowsAsync<TimeoutException>(() => b.ExecuteAsync<int>(_ => throw new TimeoutException(), Ct).AsTask());
+        release.SetResult(1);
+        Assert.Equal(1, await slow);
+        await Assert.ThrowsAsync<TimeoutException>(() => b.ExecuteAsync<int>(_ => throw new TimeoutException(), Ct).AsTask());
+        Assert.Equal(CircuitState.Closed, await a.GetStateAsync(Ct));
+        Assert.Equal(1, (await _a.CircuitBreakers.GetStateAsync("interleaved", Ct))!.FailureCount);
+    }
+
+    [Fact]
+    public async Task ATrialStillInFlightWhenTheBreakerReopens_KeepsItsPermit_IntoTheNextHalfOpenPeriod()
+    {
+        var options = new CircuitBreakerOptions { FailureThreshold = 1, ResetTimeout = TimeSpan.FromSeconds(1), HalfOpenMaxTrials = 1 };
+        var a = new CircuitBreaker(_a.CircuitBreakers, "reopen", options);
+        var b = new CircuitBreaker(_b.CircuitBreakers, "reopen", options);
+
+        // B's call is admitted while closed and hangs; A's failure opens the breaker.
+        var late = new TaskCompletionSource<int>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var lateCall = b.ExecuteAsync(_ => new ValueTask<int>(late.Task), Ct).AsTask();
+        await Assert.ThrowsAsync<TimeoutException>(() => a.ExecuteAsync<int>(_ => throw new TimeoutException(), Ct).AsTask());
+
+        // Half-open: A's trial takes the one permit and hangs.
+        _time.Advance(TimeSpan.FromSeconds(1));
+        var trial = new TaskCompletionSource<int>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var trialCall = a.ExecuteAsync(_ => new ValueTask<int>(trial.Task), Ct).AsTask();
+        Assert.Equal(1, Assert.Single(await _a.Admin.ListCircuitsAsync(Ct)).TrialsInFlight);
+
+        // B's late call fails while half-open: the breaker re-opens. A's trial is still running.
+        late.SetException(new TimeoutException());
+        await Assert.ThrowsAsync<TimeoutException>(() => lateCall);
+        Assert.Equal(CircuitState.Open, await b.GetStateAsync(Ct));
+
+        // The next half-open period: A's trial still holds the one permit, so no second trial runs beside it.
+        _time.Advance(TimeSpan.FromSeconds(1));
+        var ran = false;
+        await Assert.ThrowsAsync<CircuitBreakerOpenException>(() => b.ExecuteAsync(_ => { ran = true; return ValueTask.FromResult(2); }, Ct).AsTask());
+        Assert.False(ran);
+
+        // A's trial succeeds: its permit is back, and its success closes the breaker (SuccessThreshold 1).
+        trial.SetResult(1);
+        Assert.Equal(1, await trialCall);
+        Assert.Equal(CircuitState.Closed, await b.GetStateAsync(Ct));
+        Assert.Equal(0, Assert.Single(await _b.Admin.ListCircuitsAsync(Ct)).TrialsInFlight);
     }
 
     /// <summary>The library's provider, whose fleet updates fail (as a busy store past its budget) while <see cref="Fail"/> is set.</summary>

@@ -161,7 +161,7 @@ public sealed class PersistentCircuitBreakerPollyTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task ShouldHandle_DecidesWhatCounts_AndUnhandledExceptionsDoNotCount()
+    public async Task ShouldHandle_DecidesWhatCounts_AndUnhandledExceptionsAreSuccesses_AsInPolly()
     {
         var pipeline = Pipeline(failures: 2, shouldHandle: new PredicateBuilder<int>()
             .Handle<TimeoutException>()
@@ -173,11 +173,13 @@ public sealed class PersistentCircuitBreakerPollyTests : IAsyncLifetime
         await Assert.ThrowsAsync<TimeoutException>(async () => await pipeline.ExecuteAsync<int>(_ => throw new TimeoutException()));
         Assert.Equal(1, (await Stored())!.FailureCount);
 
-        // An unhandled exception is not a success either: the consecutive count stays.
+        // As Polly's breaker does, an exception ShouldHandle does not handle counts as a success: the count starts again.
         await FailTimes(pipeline, 1);
-        Assert.Equal(1, (await Stored())!.FailureCount);
+        Assert.Equal(0, (await Stored())!.FailureCount);
 
         Assert.Equal(-1, await pipeline.ExecuteAsync(_ => ValueTask.FromResult(-1)));
+        Assert.Equal(CircuitState.Closed, (await Stored())!.State);
+        Assert.Equal(-2, await pipeline.ExecuteAsync(_ => ValueTask.FromResult(-2)));
         Assert.Equal(CircuitState.Open, (await Stored())!.State);
     }
 
