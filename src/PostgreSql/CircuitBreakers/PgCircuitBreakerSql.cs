@@ -27,13 +27,14 @@ internal static class PgCircuitBreakerSql
     public const string Get = "SELECT state, failure_count, last_failure_time, last_success_time FROM go_goscope_circuit WHERE key = $1";
 
     // $1 key, $2 state, $3 failure_count, $4 last_failure_time, $5 last_success_time, $6 now: an explicit state
-    // replaces the whole row, the fleet state too.
+    // replaces the whole row, the fleet state too; but half-open does not end an isolation (as on SQLite).
     public const string Set = """
         INSERT INTO go_goscope_circuit(key, state, failure_count, last_failure_time, last_success_time, updated_at)
         VALUES ($1, $2, $3, $4, $5, $6)
         ON CONFLICT (key) DO UPDATE SET state = excluded.state, failure_count = excluded.failure_count,
           last_failure_time = excluded.last_failure_time, last_success_time = excluded.last_success_time,
           updated_at = excluded.updated_at, fleet = NULL
+        WHERE NOT (excluded.state = 'half-open' AND substr(coalesce(go_goscope_circuit.fleet, ''), 1, 6) = 'f1;s=i')
         """;
 
     // An update (ICircuitStore), in one transaction: Claim, then (when the key had a row) Lock, then Write, or
@@ -71,11 +72,12 @@ internal static class PgCircuitBreakerSql
         RETURNING failure_count
         """;
 
-    // $1 key, $2 now: keeps last_failure_time.
+    // $1 key, $2 now: keeps last_failure_time; an isolated circuit stays as it is (as on SQLite).
     public const string Success = """
         INSERT INTO go_goscope_circuit(key, state, failure_count, last_success_time, updated_at) VALUES ($1, 'closed', 0, $2, $2)
         ON CONFLICT (key) DO UPDATE SET state = 'closed', failure_count = 0,
           last_success_time = excluded.last_success_time, updated_at = excluded.updated_at
+        WHERE substr(coalesce(go_goscope_circuit.fleet, ''), 1, 6) <> 'f1;s=i'
         """;
 
     // Inspection, by namespace range: $1 lo, $2 hi

@@ -219,8 +219,13 @@ public sealed class CircuitBreaker
                 return new CircuitAdmission(stored, admitted: false, trial: false, RetryAfter(stored!), transition: null);
             }
 
-            // The reset timeout passed: every process may now move it to half-open; the count and times are kept.
+            // The reset timeout passed: every process may now move it to half-open; the count and times are kept. A
+            // circuit isolated by hand (by a breaker over this library's providers) stays open: read it back.
             await _provider.SetStateAsync(Key, stored! with { State = CircuitState.HalfOpen }, cancellationToken).ConfigureAwait(false);
+            if ((await _provider.GetStateAsync(Key, cancellationToken).ConfigureAwait(false))?.State == CircuitState.Open)
+            {
+                return new CircuitAdmission(stored, admitted: false, trial: false, _time.GetUtcNow() + _options.ResetTimeout, transition: null);
+            }
             lock (_sync)
             {
                 _trialSuccesses = 0;

@@ -87,6 +87,13 @@ internal sealed class CircuitFleetState
     /// </summary>
     public const long MaxTrialId = 1L << 53;
 
+    /// <summary>
+    /// How every isolated circuit's text starts. The contract API's writers (<see cref="ICircuitBreakerStateProvider.RecordSuccessAsync"/>,
+    /// and <see cref="ICircuitBreakerStateProvider.SetStateAsync"/> to half-open) leave a row whose text starts so as it
+    /// is: the per-process rules of a breaker over another provider never end an isolation made by hand.
+    /// </summary>
+    public const string IsolatedPrefix = "f1;s=i";
+
     /// <summary>Gets or sets the id the next trial gets at least (ids only grow within a row).</summary>
     public long NextTrialId { get; set; }
 

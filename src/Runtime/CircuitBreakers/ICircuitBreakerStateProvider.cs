@@ -17,6 +17,11 @@ public interface ICircuitBreakerStateProvider
     ValueTask<CircuitBreakerPersistedState?> GetStateAsync(string key, CancellationToken cancellationToken = default);
 
     /// <summary>Replaces the stored state of <paramref name="key"/>.</summary>
+    /// <remarks>
+    /// Over this library's providers, a circuit isolated by hand (<see cref="CircuitBreaker.IsolateAsync"/>) stays
+    /// isolated when the new state is half-open (what a breaker's reset timeout would do); closed or open ends the
+    /// isolation.
+    /// </remarks>
     /// <param name="key">The breaker's key.</param>
     /// <param name="state">The new state.</param>
     /// <param name="cancellationToken">Cancels the wait for a busy database.</param>
@@ -34,6 +39,10 @@ public interface ICircuitBreakerStateProvider
     ValueTask<int> RecordFailureAsync(string key, int maxFailures, CancellationToken cancellationToken = default);
 
     /// <summary>Sets the state to closed with a count of 0 and the last success time; the last failure time is kept.</summary>
+    /// <remarks>
+    /// Over this library's providers, a circuit isolated by hand (<see cref="CircuitBreaker.IsolateAsync"/>) stays as it
+    /// is: only <see cref="CircuitBreaker.CloseAsync"/> or <see cref="SetStateAsync"/> ends an isolation.
+    /// </remarks>
     /// <param name="key">The breaker's key.</param>
     /// <param name="cancellationToken">Cancels the wait for a busy database.</param>
     ValueTask RecordSuccessAsync(string key, CancellationToken cancellationToken = default);

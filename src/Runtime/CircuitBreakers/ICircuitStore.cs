@@ -46,6 +46,21 @@ public abstract class CircuitRule
 /// Backend kit: what a backend gives the fleet circuit breaker: one atomic read-modify-write of a circuit's row, so
 /// every process (and machine) on the store takes its turn. The rules are the library's, backend-independent.
 /// </summary>
+/// <remarks>
+/// <para>What a backend's provider must also do with the row's <see cref="CircuitRow.Fleet"/> text, so that the contract
+/// API (<see cref="ICircuitBreakerStateProvider"/>) and the fleet rules agree (the conformance suite checks each):</para>
+/// <list type="bullet">
+/// <item><description><see cref="ICircuitBreakerStateProvider.SetStateAsync"/> replaces the whole row and clears the
+/// text; except that a half-open state leaves a row whose text starts with <c>f1;s=i</c> (an isolated circuit) as it
+/// is.</description></item>
+/// <item><description><see cref="ICircuitBreakerStateProvider.RecordFailureAsync"/> keeps the text;
+/// <see cref="ICircuitBreakerStateProvider.RecordSuccessAsync"/> keeps it, and leaves an isolated row as it is.</description></item>
+/// <item><description><see cref="UpdateAsync"/> may run the rule again when the backend retries its transaction (each run
+/// starts from the row it reads then); it must not run it again after a commit whose outcome it cannot tell (a lost
+/// connection during COMMIT): it fails with the store's error instead, and the breaker treats the call's outcome as
+/// unrecorded.</description></item>
+/// </list>
+/// </remarks>
 [EditorBrowsable(EditorBrowsableState.Never)]
 public interface ICircuitStore
 {

@@ -107,9 +107,14 @@ internal sealed partial class InMemoryCircuitBreakerStateProvider : InMemoryProv
             CircuitStates.ToUnixMs(state.LastFailureTime),
             CircuitStates.ToUnixMs(state.LastSuccessTime),
             now);
+        var stored = _ns.Stored(key);
         lock (_table.Sync)
         {
-            _table.Rows[_ns.Stored(key)] = row;
+            // Half-open does not end an isolation (as on SQLite).
+            if (state.State != CircuitState.HalfOpen || !Isolated(stored))
+            {
+                _table.Rows[stored] = row;
+            }
         }
 
         return ValueTask.CompletedTask;
@@ -158,12 +163,19 @@ internal sealed partial class InMemoryCircuitBreakerStateProvider : InMemoryProv
         var stored = _ns.Stored(key);
         lock (_table.Sync)
         {
-            // Closed, count 0, and last_failure_time (and the fleet state) kept.
-            _table.Rows[stored] = _table.Rows.TryGetValue(stored, out var old)
-                ? old with { State = "closed", FailureCount = 0, LastSuccessTimeMs = now, UpdatedAtMs = now }
-                : new StoredCircuit("closed", 0, null, now, now);
+            // Closed, count 0, and last_failure_time (and the fleet state) kept; an isolated circuit stays as it is.
+            if (!Isolated(stored))
+            {
+                _table.Rows[stored] = _table.Rows.TryGetValue(stored, out var old)
+                    ? old with { State = "closed", FailureCount = 0, LastSuccessTimeMs = now, UpdatedAtMs = now }
+                    : new StoredCircuit("closed", 0, null, now, now);
+            }
         }
 
         return ValueTask.CompletedTask;
     }
+
+    // Under _table.Sync.
+    private bool Isolated(string stored) =>
+        _table.Rows.TryGetValue(stored, out var row) && row.Fleet is { } fleet && fleet.StartsWith(CircuitFleetState.IsolatedPrefix, StringComparison.Ordinal);
 }

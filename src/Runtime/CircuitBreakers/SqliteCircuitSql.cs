@@ -29,13 +29,14 @@ internal static class SqliteCircuitSql
     public static readonly SqlStatement Get = new("SELECT state, failure_count, last_failure_time, last_success_time FROM go_goscope_circuit WHERE key = ?1"u8);
 
     // ?1 key, ?2 state, ?3 failure_count, ?4 last_failure_time, ?5 last_success_time, ?6 now: an explicit state
-    // replaces the whole row, the fleet state too.
+    // replaces the whole row, the fleet state too; but half-open does not end an isolation (CircuitFleetState.IsolatedPrefix).
     public static readonly SqlStatement Set = new("""
         INSERT INTO go_goscope_circuit(key, state, failure_count, last_failure_time, last_success_time, updated_at)
         VALUES (?1, ?2, ?3, ?4, ?5, ?6)
         ON CONFLICT(key) DO UPDATE SET state = excluded.state, failure_count = excluded.failure_count,
           last_failure_time = excluded.last_failure_time, last_success_time = excluded.last_success_time,
           updated_at = excluded.updated_at, fleet = NULL
+        WHERE NOT (excluded.state = 'half-open' AND substr(coalesce(go_goscope_circuit.fleet, ''), 1, 6) = 'f1;s=i')
         """u8);
 
     // ?1 key: the whole row, for an update (ICircuitStore), inside the writer's transaction.
@@ -65,11 +66,12 @@ internal static class SqliteCircuitSql
         RETURNING failure_count
         """u8);
 
-    // ?1 key, ?2 now: keeps last_failure_time.
+    // ?1 key, ?2 now: keeps last_failure_time; an isolated circuit stays as it is (CircuitFleetState.IsolatedPrefix).
     public static readonly SqlStatement Success = new("""
         INSERT INTO go_goscope_circuit(key, state, failure_count, last_success_time, updated_at) VALUES (?1, 'closed', 0, ?2, ?2)
         ON CONFLICT(key) DO UPDATE SET state = 'closed', failure_count = 0,
           last_success_time = excluded.last_success_time, updated_at = excluded.updated_at
+        WHERE substr(coalesce(go_goscope_circuit.fleet, ''), 1, 6) <> 'f1;s=i'
         """u8);
 
     public static readonly SqlStatement AdminList = new("""

@@ -177,6 +177,30 @@ public sealed class FleetBreakerTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task ABreakerOverADecorator_DoesNotEndAnIsolationMadeByHand()
+    {
+        var fleet = new CircuitBreaker(_a.CircuitBreakers, "mixed", new CircuitBreakerOptions { FailureThreshold = 1, ResetTimeout = TimeSpan.FromSeconds(1) });
+        var plain = new CircuitBreaker(new Decorator(_b.CircuitBreakers), "mixed", new CircuitBreakerOptions { FailureThreshold = 1, ResetTimeout = TimeSpan.FromSeconds(1) });
+
+        // A call of the per-process breaker is admitted while closed and is still running when the circuit is isolated.
+        var late = new TaskCompletionSource<int>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var lateCall = plain.ExecuteAsync(_ => new ValueTask<int>(late.Task), Ct).AsTask();
+        await Assert.ThrowsAsync<TimeoutException>(() => fleet.ExecuteAsync<int>(_ => throw new TimeoutException(), Ct).AsTask());
+        await fleet.IsolateAsync(Ct);
+
+        // Its late success (RecordSuccessAsync), and its reset timeout passing (SetStateAsync to half-open), leave the
+        // isolation as it is: the fleet breaker still rejects, for good.
+        late.SetResult(1);
+        Assert.Equal(1, await lateCall);
+        _time.Advance(TimeSpan.FromSeconds(5));
+        await Assert.ThrowsAsync<CircuitBreakerOpenException>(() => plain.ExecuteAsync(_ => ValueTask.FromResult(2), Ct).AsTask());
+        Assert.True((await Assert.ThrowsAsync<CircuitBreakerOpenException>(() => fleet.ExecuteAsync(_ => ValueTask.FromResult(3), Ct).AsTask())).IsIsolated);
+        Assert.True(Assert.Single(await _a.Admin.ListCircuitsAsync(Ct)).IsIsolated);
+        await fleet.CloseAsync(Ct);
+        Assert.Equal(4, await plain.ExecuteAsync(_ => ValueTask.FromResult(4), Ct));
+    }
+
+    [Fact]
     public async Task AListenerThatThrows_GivesTheTrialPermitBackAtOnce()
     {
         var options = new CircuitBreakerOptions { FailureThreshold = 1, ResetTimeout = TimeSpan.FromSeconds(1) };

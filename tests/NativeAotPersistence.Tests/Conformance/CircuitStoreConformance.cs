@@ -172,6 +172,31 @@ public abstract class CircuitStoreConformance<TBackend> : ConformanceTests<TBack
     }
 
     [Fact]
+    public async Task AnIsolatedRow_IsLeftAsItIs_ByRecordSuccessAndByHalfOpen_AndEndedByClosedOrOpen()
+    {
+        var p = await OpenAsync();
+        const string isolated = "f1;s=i;r=1;o=5";
+        await WriteAsync(p, "c", new CircuitRow { State = CircuitState.Open, FailureCount = 3, LastFailureMs = 5, Fleet = isolated });
+
+        // What a breaker over a decorator (the per-process rules) writes: none of it ends the isolation.
+        Advance(10);
+        await p.CircuitBreakers.RecordSuccessAsync("c", Ct);
+        await p.CircuitBreakers.SetStateAsync("c", new CircuitBreakerPersistedState(CircuitState.HalfOpen, 3, Conformance.Backend.Start), Ct);
+        Assert.Equal((CircuitState.Open, 3, 5L, (long?)null, isolated), await ReadAsync(p, "c"));
+        Assert.Equal(4, await p.CircuitBreakers.RecordFailureAsync("c", 1, Ct));
+        Assert.Equal((CircuitState.Open, 4, NowMs, (long?)null, isolated), await ReadAsync(p, "c"));
+
+        // An explicit closed (or open) state replaces it, as it always could.
+        await p.CircuitBreakers.SetStateAsync("c", new CircuitBreakerPersistedState(CircuitState.Closed, 0), Ct);
+        Assert.Equal((CircuitState.Closed, 0, (long?)null, (long?)null, (string?)null), await ReadAsync(p, "c"));
+
+        // Another fleet text (not isolated) is replaced by half-open, and reset by a success, as before.
+        await WriteAsync(p, "d", new CircuitRow { State = CircuitState.Open, FailureCount = 1, Fleet = "f1;s=o;r=1" });
+        await p.CircuitBreakers.SetStateAsync("d", new CircuitBreakerPersistedState(CircuitState.HalfOpen, 1), Ct);
+        Assert.Equal((CircuitState.HalfOpen, 1, (long?)null, (long?)null, (string?)null), await ReadAsync(p, "d"));
+    }
+
+    [Fact]
     public async Task AnUnknownStoredState_FailsClearly_RunsNoRule_AndChangesNothing()
     {
         var p = await OpenAsync("p:");
