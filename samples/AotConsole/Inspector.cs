@@ -63,7 +63,7 @@ internal static class Inspector
         var rows = new List<string[]>();
         foreach (var c in r.Circuits)
         {
-            rows.Add([c.Key, ProgressDisplay.Name(c.State.State), N(c.State.FailureCount), Time(c.State.LastFailureTime), Time(c.State.LastSuccessTime), Time(c.UpdatedAt)]);
+            rows.Add([c.Key, c.IsIsolated ? "isolated" : ProgressDisplay.Name(c.State.State), N(c.State.FailureCount), Time(c.State.LastFailureTime), Time(c.State.LastSuccessTime), Time(c.UpdatedAt)]);
         }
 
         Table(o, "circuits", ["key", "state", "failures", "last failure", "last success", "updated"], rows);
@@ -164,7 +164,10 @@ internal static class Inspector
             w.WriteStartObject();
             w.WriteString("key", c.Key);
             w.WriteString("state", ProgressDisplay.Name(c.State.State));
+            w.WriteBoolean("isolated", c.IsIsolated);
             w.WriteNumber("failureCount", c.State.FailureCount);
+            w.WriteNumber("trialsInFlight", c.TrialsInFlight);
+            w.WriteNumber("reopenCount", c.ReopenCount);
             Time(w, "lastFailureTime", c.State.LastFailureTime);
             Time(w, "lastSuccessTime", c.State.LastSuccessTime);
             Time(w, "updatedAt", c.UpdatedAt);

@@ -33,15 +33,22 @@ public sealed class SampleInspectTests : IDisposable
         Assert.Equal((2, 1), Counts(counts.GetProperty("cache")));
         Assert.Equal((1, 0), Counts(counts.GetProperty("idempotency")));
         Assert.Equal((1, 0), Counts(counts.GetProperty("locks")));
-        Assert.Equal(1, counts.GetProperty("circuits").GetInt32());
+        Assert.Equal(2, counts.GetProperty("circuits").GetInt32());
         Assert.Equal(2, counts.GetProperty("checkpoints").GetInt32());
         Assert.Equal(1, counts.GetProperty("tasks").GetInt32());
 
         Assert.Equal(["calibration:dev-0001", "other:thing"], Strings(root.GetProperty("cacheKeys")));
 
-        var circuit = Assert.Single(root.GetProperty("circuits").EnumerateArray());
-        Assert.Equal("upstream", circuit.GetProperty("key").GetString());
+        var circuits = root.GetProperty("circuits").EnumerateArray().ToDictionary(c => c.GetProperty("key").GetString()!);
+        Assert.Equal(["maintenance", "upstream"], circuits.Keys.Order());
+        var isolated = circuits["maintenance"];
+        Assert.Equal("open", isolated.GetProperty("state").GetString());
+        Assert.True(isolated.GetProperty("isolated").GetBoolean());
+        var circuit = circuits["upstream"];
         Assert.Equal("open", circuit.GetProperty("state").GetString());
+        Assert.False(circuit.GetProperty("isolated").GetBoolean());
+        Assert.Equal(0, circuit.GetProperty("trialsInFlight").GetInt32());
+        Assert.Equal(0, circuit.GetProperty("reopenCount").GetInt32());
         Assert.Equal(3, circuit.GetProperty("failureCount").GetInt32());
         Assert.NotEqual(JsonValueKind.Null, circuit.GetProperty("lastFailureTime").ValueKind);
         Assert.Equal(JsonValueKind.Null, circuit.GetProperty("lastSuccessTime").ValueKind);
@@ -105,6 +112,7 @@ public sealed class SampleInspectTests : IDisposable
         }
 
         Assert.Contains(inspect.Output, l => l.Contains("job:upload", StringComparison.Ordinal) && l.Contains("elsewhere:4242:99", StringComparison.Ordinal));
+        Assert.Contains(inspect.Output, l => l.Contains("maintenance", StringComparison.Ordinal) && l.Contains("isolated", StringComparison.Ordinal));
         Assert.Contains(inspect.Output, l => l.Contains("upload", StringComparison.Ordinal) && l.Contains("40%", StringComparison.Ordinal) && l.Contains("0:12", StringComparison.Ordinal));
 
         using var prune = await AotConsoleProcess.RunAsync("prune", "--db", db);
@@ -186,6 +194,8 @@ public sealed class SampleInspectTests : IDisposable
         {
             await store.CircuitBreakers.RecordFailureAsync("upstream", 3);
         }
+
+        await new CircuitBreaker(store.CircuitBreakers, "maintenance").IsolateAsync();
 
         var now = DateTimeOffset.UtcNow;
         await store.Checkpoints.SaveAsync(new Checkpoint<int>("upload#2", "upload", 2, now, 20, 400, TimeSpan.FromSeconds(30)));
