@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using NativeAotPersistence.Sqlite;
 
 namespace NativeAotPersistence;
@@ -49,47 +50,51 @@ internal sealed partial class SqliteCacheProvider : SqliteProvider, ICacheProvid
     public ValueTask SetAsync<T>(string key, T value, CacheEntryOptions options, CancellationToken cancellationToken = default) =>
         SetAsync(key, value, options, Resolve<T>(), cancellationToken);
 
-    public ValueTask SetAsync<T>(string key, T value, CacheEntryOptions options, PayloadTypeInfo<T> typeInfo, CancellationToken cancellationToken = default)
+    public unsafe ValueTask SetAsync<T>(string key, T value, CacheEntryOptions options, PayloadTypeInfo<T> typeInfo, CancellationToken cancellationToken = default)
     {
         Keys.Validate(key);
         ArgumentNullException.ThrowIfNull(typeInfo);
         var now = NowMs;
         var expiry = CacheExpiry.From(options, now);
         var sweep = _sweeps.OnWrite(expiry.ExpiresAtMs, now);
-        return Ignore(Pool.WriteAsync("cache.set", (Self: this, key, value, expiry, now, typeInfo, sweep), static (c, s) =>
-        {
-            const string op = "cache.set";
-            using (var statement = c.Statement(SqliteCacheSql.SetEntry, op))
-            {
-                statement.BindKey(1, s.Self._ns, s.key);
-                statement.BindPayload(2, s.typeInfo, s.value, s.key);
-                statement.BindInt64(3, s.expiry.ExpiresAtMs);
-                statement.BindInt64(4, s.now);
-                statement.BindInt64(5, s.expiry.SlidingMs);
-                statement.BindInt64(6, s.expiry.AbsoluteMs);
-                statement.Step();
-            }
-
-            if (s.sweep)
-            {
-                s.Self._sweeps.Swept(SqliteSweep.TryExpired(c, SqliteCacheSql.Sweep, "cache.sweep", s.Self._ns, s.now, SweepSchedule.Batch));
-            }
-
-            return 0;
-        }, cancellationToken));
+        return Ignore(Pool.WriteAsync("cache.set", (Self: this, key, value, expiry, now, typeInfo, sweep), &SetEntryBody<T>, cancellationToken));
     }
 
-    public ValueTask<bool> RefreshAsync(string key, CancellationToken cancellationToken = default)
+    private static int SetEntryBody<T>(SqliteConnection c, (SqliteCacheProvider Self, string key, T value, CacheExpiry expiry, long now, PayloadTypeInfo<T> typeInfo, bool sweep) s)
+    {
+        const string op = "cache.set";
+        using (var statement = c.Statement(SqliteCacheSql.SetEntry, op))
+        {
+            statement.BindKey(1, s.Self._ns, s.key);
+            statement.BindPayload(2, s.typeInfo, s.value, s.key);
+            statement.BindInt64(3, s.expiry.ExpiresAtMs);
+            statement.BindInt64(4, s.now);
+            statement.BindInt64(5, s.expiry.SlidingMs);
+            statement.BindInt64(6, s.expiry.AbsoluteMs);
+            statement.Step();
+        }
+
+        if (s.sweep)
+        {
+            s.Self._sweeps.Swept(SqliteSweep.TryExpired(c, SqliteCacheSql.Sweep, "cache.sweep", s.Self._ns, s.now, SweepSchedule.Batch));
+        }
+
+        return 0;
+    }
+
+    public unsafe ValueTask<bool> RefreshAsync(string key, CancellationToken cancellationToken = default)
     {
         Keys.Validate(key);
-        return Pool.WriteAsync("cache.refresh", (_ns, key, now: NowMs), static (c, s) =>
-        {
-            const string op = "cache.refresh";
-            using var statement = c.Statement(SqliteCacheSql.Refresh, op);
-            statement.BindKey(1, s._ns, s.key);
-            statement.BindInt64(2, s.now);
-            return statement.StepReturningInt64() != 0;
-        }, cancellationToken);
+        return Pool.WriteAsync("cache.refresh", (_ns, key, now: NowMs), &RefreshBody, cancellationToken);
+    }
+
+    private static bool RefreshBody(SqliteConnection c, (KeyNamespace _ns, string key, long now) s)
+    {
+        const string op = "cache.refresh";
+        using var statement = c.Statement(SqliteCacheSql.Refresh, op);
+        statement.BindKey(1, s._ns, s.key);
+        statement.BindInt64(2, s.now);
+        return statement.StepReturningInt64() != 0;
     }
 
     public ValueTask SetAsync<T>(string key, T value, TimeSpan? ttl = null, CancellationToken cancellationToken = default) =>
@@ -104,76 +109,88 @@ internal sealed partial class SqliteCacheProvider : SqliteProvider, ICacheProvid
     public ValueTask<bool> AddAsync<T>(string key, T value, TimeSpan? ttl, PayloadTypeInfo<T> typeInfo, CancellationToken cancellationToken = default) =>
         WriteAsync(SqliteCacheSql.Add, "cache.add", key, value, ttl, typeInfo, cancellationToken);
 
-    public ValueTask<bool> DeleteAsync(string key, CancellationToken cancellationToken = default)
+    public unsafe ValueTask<bool> DeleteAsync(string key, CancellationToken cancellationToken = default)
     {
         Keys.Validate(key);
-        return Pool.WriteAsync("cache.delete", (Self: this, key, now: NowMs), static (c, s) =>
-        {
-            const string op = "cache.delete";
-            using var statement = c.Statement(SqliteCacheSql.Delete, op);
-            statement.BindKey(1, s.Self._ns, s.key);
-            statement.BindInt64(2, s.now);
-            return statement.StepReturningInt64() != 0;
-        }, cancellationToken);
+        return Pool.WriteAsync("cache.delete", (Self: this, key, now: NowMs), &DeleteBody, cancellationToken);
     }
 
-    public ValueTask<bool> HasAsync(string key, CancellationToken cancellationToken = default)
+    private static bool DeleteBody(SqliteConnection c, (SqliteCacheProvider Self, string key, long now) s)
+    {
+        const string op = "cache.delete";
+        using var statement = c.Statement(SqliteCacheSql.Delete, op);
+        statement.BindKey(1, s.Self._ns, s.key);
+        statement.BindInt64(2, s.now);
+        return statement.StepReturningInt64() != 0;
+    }
+
+    public unsafe ValueTask<bool> HasAsync(string key, CancellationToken cancellationToken = default)
     {
         Keys.Validate(key);
-        return Pool.ReadAsync("cache.has", (Self: this, key, now: NowMs), static (c, s) =>
-        {
-            const string op = "cache.has";
-            using var statement = c.Statement(SqliteCacheSql.Has, op);
-            statement.BindKey(1, s.Self._ns, s.key);
-            statement.BindInt64(2, s.now);
-            return statement.StepRow();
-        }, cancellationToken);
+        return Pool.ReadAsync("cache.has", (Self: this, key, now: NowMs), &HasBody, cancellationToken);
     }
 
-    public ValueTask ClearAsync(CancellationToken cancellationToken = default) =>
-        Ignore(Pool.WriteAsync("cache.clear", _ns, static (c, ns) =>
-        {
-            const string op = "cache.clear";
-            using var statement = c.Statement(SqliteCacheSql.Clear, op);
-            statement.BindRange(ns, default);
-            statement.Step();
-            return statement.Changes();
-        }, cancellationToken));
+    private static bool HasBody(SqliteConnection c, (SqliteCacheProvider Self, string key, long now) s)
+    {
+        const string op = "cache.has";
+        using var statement = c.Statement(SqliteCacheSql.Has, op);
+        statement.BindKey(1, s.Self._ns, s.key);
+        statement.BindInt64(2, s.now);
+        return statement.StepRow();
+    }
 
-    public ValueTask<IReadOnlyList<string>> KeysAsync(string? pattern = null, CancellationToken cancellationToken = default)
+    public unsafe ValueTask ClearAsync(CancellationToken cancellationToken = default) =>
+        Ignore(Pool.WriteAsync("cache.clear", _ns, &ClearBody, cancellationToken));
+
+    private static int ClearBody(SqliteConnection c, KeyNamespace ns)
+    {
+        const string op = "cache.clear";
+        using var statement = c.Statement(SqliteCacheSql.Clear, op);
+        statement.BindRange(ns, default);
+        statement.Step();
+        return statement.Changes();
+    }
+
+    public unsafe ValueTask<IReadOnlyList<string>> KeysAsync(string? pattern = null, CancellationToken cancellationToken = default)
     {
         if (pattern is not null)
         {
             Keys.ValidatePattern(pattern);
         }
 
-        return Pool.ReadAsync("cache.keys", (Self: this, pattern, now: NowMs), static (c, s) =>
+        return Pool.ReadAsync("cache.keys", (Self: this, pattern, now: NowMs), &KeysBody, cancellationToken);
+    }
+
+    [SuppressMessage("Performance", "CA1859", Justification = "The read's result type, which its caller returns: a List body would not match the function pointer.")]
+    private static IReadOnlyList<string> KeysBody(SqliteConnection c, (SqliteCacheProvider Self, string? pattern, long now) s)
+    {
+        const string op = "cache.keys";
+        var ns = s.Self._ns;
+        var keys = new List<string>();
+        using (var statement = c.Statement(SqliteCacheSql.Keys, op))
         {
-            const string op = "cache.keys";
-            var ns = s.Self._ns;
-            var keys = new List<string>();
-            using (var statement = c.Statement(SqliteCacheSql.Keys, op))
+            statement.BindRange(ns, Glob.LiteralPrefix(s.pattern));
+            statement.BindInt64(3, s.now);
+            while (statement.StepRow())
             {
-                statement.BindRange(ns, Glob.LiteralPrefix(s.pattern));
-                statement.BindInt64(3, s.now);
-                while (statement.StepRow())
+                var key = statement.ReadText(0, ns.Utf8.Length);
+                if (Glob.IsMatch(s.pattern, key))
                 {
-                    var key = statement.ReadText(0, ns.Utf8.Length);
-                    if (Glob.IsMatch(s.pattern, key))
-                    {
-                        keys.Add(key);
-                    }
+                    keys.Add(key);
                 }
             }
+        }
 
-            keys.Sort(StringComparer.Ordinal);
-            return (IReadOnlyList<string>)keys;
-        }, cancellationToken);
+        keys.Sort(StringComparer.Ordinal);
+        return keys;
     }
 
     /// <summary>Removes every expired entry of this namespace now.</summary>
-    public ValueTask<int> PruneAsync(CancellationToken cancellationToken) =>
-        Pool.WriteAsync("cache.prune", (_ns, now: NowMs), static (c, s) => SqliteSweep.Expired(c, SqliteCacheSql.Sweep, "cache.sweep", s._ns, s.now, int.MaxValue), cancellationToken);
+    public unsafe ValueTask<int> PruneAsync(CancellationToken cancellationToken) =>
+        Pool.WriteAsync("cache.prune", (_ns, now: NowMs), &PruneBody, cancellationToken);
+
+    private static int PruneBody(SqliteConnection c, (KeyNamespace _ns, long now) s) =>
+        SqliteSweep.Expired(c, SqliteCacheSql.Sweep, "cache.sweep", s._ns, s.now, int.MaxValue);
 
     // The hottest path: one generic method between the interface call and the pool, and a body that returns the value
     // itself (not a CacheLookup mapped afterwards through a second delegate).
@@ -191,58 +208,62 @@ internal sealed partial class SqliteCacheProvider : SqliteProvider, ICacheProvid
     }
 
     /// <summary>The one read of a cache get; <see cref="CacheRead{T}.Slides"/> says whether the hit must renew the entry.</summary>
-    private ValueTask<CacheRead<T>> Read<T>(string key, PayloadTypeInfo<T> typeInfo, CancellationToken cancellationToken) =>
-        Pool.ReadAsync("cache.get", (Self: this, key, typeInfo, now: NowMs), static (c, s) =>
+    private unsafe ValueTask<CacheRead<T>> Read<T>(string key, PayloadTypeInfo<T> typeInfo, CancellationToken cancellationToken) =>
+        Pool.ReadAsync("cache.get", (Self: this, key, typeInfo, now: NowMs), &GetBody<T>, cancellationToken);
+
+    private static CacheRead<T> GetBody<T>(SqliteConnection c, (SqliteCacheProvider Self, string key, PayloadTypeInfo<T> typeInfo, long now) s)
+    {
+        const string op = "cache.get";
+        using var statement = c.Statement(SqliteCacheSql.Get, op);
+        statement.BindKey(1, s.Self._ns, s.key);
+        statement.BindInt64(2, s.now);
+        if (!statement.StepRow())
         {
-            const string op = "cache.get";
-            using var statement = c.Statement(SqliteCacheSql.Get, op);
-            statement.BindKey(1, s.Self._ns, s.key);
-            statement.BindInt64(2, s.now);
-            if (!statement.StepRow())
-            {
-                return default;
-            }
+            return default;
+        }
 
-            // A stored value is never empty, so only an empty read can be the NULL an expired entry selects.
-            var utf8 = statement.ColumnBlob(0);
-            if (utf8.IsEmpty && statement.IsNull(0))
-            {
-                return CacheRead<T>.Expired;
-            }
+        // A stored value is never empty, so only an empty read can be the NULL an expired entry selects.
+        var utf8 = statement.ColumnBlob(0);
+        if (utf8.IsEmpty && statement.IsNull(0))
+        {
+            return CacheRead<T>.Expired;
+        }
 
-            var value = c.ReadPayload(utf8, s.typeInfo, s.key, op);
-            return new CacheRead<T>(new CacheLookup<T>(true, value), !statement.IsNull(1));
-        }, cancellationToken);
+        var value = c.ReadPayload(utf8, s.typeInfo, s.key, op);
+        return new CacheRead<T>(new CacheLookup<T>(true, value), !statement.IsNull(1));
+    }
 
-    private ValueTask<bool> WriteAsync<T>(SqlStatement sql, string operation, string key, T value, TimeSpan? ttl, PayloadTypeInfo<T> typeInfo, CancellationToken cancellationToken)
+    private unsafe ValueTask<bool> WriteAsync<T>(SqlStatement sql, string operation, string key, T value, TimeSpan? ttl, PayloadTypeInfo<T> typeInfo, CancellationToken cancellationToken)
     {
         Keys.Validate(key);
         ArgumentNullException.ThrowIfNull(typeInfo);
         var now = NowMs;
         var expiresAt = Ttl.ExpiresAt(ttl, now);
         var sweep = _sweeps.OnWrite(expiresAt, now);
-        return Pool.WriteAsync(operation, (Self: this, sql, operation, key, value, expiresAt, now, typeInfo, sweep), static (c, s) =>
+        return Pool.WriteAsync(operation, (Self: this, sql, operation, key, value, expiresAt, now, typeInfo, sweep), &WriteBody<T>, cancellationToken);
+    }
+
+    private static bool WriteBody<T>(SqliteConnection c, (SqliteCacheProvider Self, SqlStatement sql, string operation, string key, T value, long? expiresAt, long now, PayloadTypeInfo<T> typeInfo, bool sweep) s)
+    {
+        bool stored;
+        using (var statement = c.Statement(s.sql, s.operation))
         {
-            bool stored;
-            using (var statement = c.Statement(s.sql, s.operation))
-            {
-                statement.BindKey(1, s.Self._ns, s.key);
-                statement.BindPayload(2, s.typeInfo, s.value, s.key);
-                statement.BindInt64(3, s.expiresAt);
-                statement.BindInt64(4, s.now);
-                statement.Step();
+            statement.BindKey(1, s.Self._ns, s.key);
+            statement.BindPayload(2, s.typeInfo, s.value, s.key);
+            statement.BindInt64(3, s.expiresAt);
+            statement.BindInt64(4, s.now);
+            statement.Step();
 
-                // Only Add can decline to store; a Set always does, so it skips the native call.
-                stored = s.sql != SqliteCacheSql.Add || statement.Changes() > 0;
-            }
+            // Only Add can decline to store; a Set always does, so it skips the native call.
+            stored = s.sql != SqliteCacheSql.Add || statement.Changes() > 0;
+        }
 
-            if (s.sweep)
-            {
-                s.Self._sweeps.Swept(SqliteSweep.TryExpired(c, SqliteCacheSql.Sweep, "cache.sweep", s.Self._ns, s.now, SweepSchedule.Batch));
-            }
+        if (s.sweep)
+        {
+            s.Self._sweeps.Swept(SqliteSweep.TryExpired(c, SqliteCacheSql.Sweep, "cache.sweep", s.Self._ns, s.now, SweepSchedule.Batch));
+        }
 
-            return stored;
-        }, cancellationToken);
+        return stored;
     }
 
     /// <summary>A hit on a sliding entry renews its expiry before the value is returned, as a read of it must.</summary>

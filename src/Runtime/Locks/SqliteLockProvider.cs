@@ -33,75 +33,79 @@ internal sealed partial class SqliteLockProvider : SqliteProvider, ILockProvider
         return await Lease.AcquireAsync(this, key, LockOwners.Validate(owner), ttl, autoRenew: false, cancellationToken).ConfigureAwait(false);
     }
 
-    public ValueTask<LeaseGrant> GrantAsync(string key, string owner, long ttlMs, CancellationToken cancellationToken) =>
-        Pool.WriteAsync("lock.acquire", (_ns, key, owner, ttlMs, Time), static (c, s) =>
-            c.InTransaction(s, static (c, s) =>
+    public unsafe ValueTask<LeaseGrant> GrantAsync(string key, string owner, long ttlMs, CancellationToken cancellationToken) =>
+        Pool.WriteAsync("lock.acquire", (_ns, key, owner, ttlMs, Time), &AcquireBody, cancellationToken);
+
+    private static unsafe LeaseGrant AcquireBody(SqliteConnection c, (KeyNamespace _ns, string key, string owner, long ttlMs, TimeProvider Time) s) =>
+        c.InTransaction(s, &AcquireInTransaction, "lock.acquire");
+
+    private static LeaseGrant AcquireInTransaction(SqliteConnection c, (KeyNamespace _ns, string key, string owner, long ttlMs, TimeProvider Time) s)
+    {
+        const string op = "lock.acquire";
+
+        // Read now, with the writer held: whatever the wait for it, the lease counts from here.
+        var now = Ttl.NowMs(s.Time);
+        var holder = HolderIdentity.Current;
+        long token;
+        string? tookOverFrom = null;
+        var reentrant = false;
+        using (var select = c.Statement(SqliteLockSql.Select, op))
+        {
+            select.BindKey(1, s._ns, s.key);
+            if (select.StepRow() && now < select.ColumnInt64(1))
             {
-                const string op = "lock.acquire";
-
-                // Read now, with the writer held: whatever the wait for it, the lease counts from here.
-                var now = Ttl.NowMs(s.Time);
-                var holder = HolderIdentity.Current;
-                long token;
-                string? tookOverFrom = null;
-                var reentrant = false;
-                using (var select = c.Statement(SqliteLockSql.Select, op))
+                var rowOwner = select.ReadText(0);
+                if (!string.Equals(rowOwner, s.owner, StringComparison.Ordinal))
                 {
-                    select.BindKey(1, s._ns, s.key);
-                    if (select.StepRow() && now < select.ColumnInt64(1))
+                    if (!HolderIdentity.IsGone(
+                        select.ReadNullableText(3), select.ReadNullableInt64(4), select.ReadNullableInt64(5), rowOwner))
                     {
-                        var rowOwner = select.ReadText(0);
-                        if (!string.Equals(rowOwner, s.owner, StringComparison.Ordinal))
-                        {
-                            if (!HolderIdentity.IsGone(
-                                select.ReadNullableText(3), select.ReadNullableInt64(4), select.ReadNullableInt64(5), rowOwner))
-                            {
-                                return LeaseGrant.Refused;
-                            }
-
-                            // Its holder process is gone (same host): taken over now, as a new holder.
-                            tookOverFrom = rowOwner;
-                            token = 0;
-                        }
-                        else
-                        {
-                            // Re-entrant: the same owner gets a fresh TTL and keeps its token. Held from two processes
-                            // now, it records no holder: one of them ending must not let a third owner in.
-                            token = select.ColumnInt64(2);
-                            reentrant = true;
-                            if (holder is null || !holder.Recorded(
-                                select.ReadNullableText(3), select.ReadNullableInt64(4), select.ReadNullableInt64(5), s.owner))
-                            {
-                                holder = null;
-                            }
-                        }
+                        return LeaseGrant.Refused;
                     }
-                    else
+
+                    // Its holder process is gone (same host): taken over now, as a new holder.
+                    tookOverFrom = rowOwner;
+                    token = 0;
+                }
+                else
+                {
+                    // Re-entrant: the same owner gets a fresh TTL and keeps its token. Held from two processes
+                    // now, it records no holder: one of them ending must not let a third owner in.
+                    token = select.ColumnInt64(2);
+                    reentrant = true;
+                    if (holder is null || !holder.Recorded(
+                        select.ReadNullableText(3), select.ReadNullableInt64(4), select.ReadNullableInt64(5), s.owner))
                     {
-                        token = 0;
+                        holder = null;
                     }
                 }
+            }
+            else
+            {
+                token = 0;
+            }
+        }
 
-                if (token == 0)
-                {
-                    token = SqliteSchema.NextFencingToken(c, op);
-                }
+        if (token == 0)
+        {
+            token = SqliteSchema.NextFencingToken(c, op);
+        }
 
-                var expiresAt = Ttl.LockExpiresAt(s.ttlMs, now);
-                using (var upsert = c.Statement(SqliteLockSql.Upsert, op))
-                {
-                    upsert.BindKey(1, s._ns, s.key);
-                    upsert.BindText(2, s.owner);
-                    upsert.BindInt64(3, expiresAt);
-                    upsert.BindInt64(4, token);
-                    upsert.BindNullableText(5, holder?.RecordFor(s.owner));
-                    upsert.BindInt64(6, holder?.ProcessId);
-                    upsert.BindInt64(7, holder?.StartTime);
-                    upsert.Step();
-                }
+        var expiresAt = Ttl.LockExpiresAt(s.ttlMs, now);
+        using (var upsert = c.Statement(SqliteLockSql.Upsert, op))
+        {
+            upsert.BindKey(1, s._ns, s.key);
+            upsert.BindText(2, s.owner);
+            upsert.BindInt64(3, expiresAt);
+            upsert.BindInt64(4, token);
+            upsert.BindNullableText(5, holder?.RecordFor(s.owner));
+            upsert.BindInt64(6, holder?.ProcessId);
+            upsert.BindInt64(7, holder?.StartTime);
+            upsert.Step();
+        }
 
-                return new LeaseGrant(token, expiresAt, tookOverFrom, reentrant);
-            }, "lock.acquire"), cancellationToken);
+        return new LeaseGrant(token, expiresAt, tookOverFrom, reentrant);
+    }
 
     public async ValueTask<bool> ExtendAsync(string key, TimeSpan ttl, string owner, CancellationToken cancellationToken = default)
     {
@@ -111,51 +115,57 @@ internal sealed partial class SqliteLockProvider : SqliteProvider, ILockProvider
         return await RenewAsync(key, owner, 0, ttlMs, cancellationToken).ConfigureAwait(false) != 0;
     }
 
-    public ValueTask<long> RenewAsync(string key, string owner, long token, long ttlMs, CancellationToken cancellationToken) =>
-        Pool.WriteAsync("lock.extend", (_ns, key, owner, token, ttlMs, Time), static (c, s) =>
-        {
-            const string op = "lock.extend";
-            var now = Ttl.NowMs(s.Time);
-            var expiresAt = Ttl.LockExpiresAt(s.ttlMs, now);
-            using var statement = c.Statement(SqliteLockSql.Extend, op);
-            statement.BindKey(1, s._ns, s.key);
-            statement.BindText(2, s.owner);
-            statement.BindInt64(3, now);
-            statement.BindInt64(4, expiresAt);
-            statement.BindInt64(5, s.token);
-            statement.Step();
-            return statement.Changes() == 1 ? expiresAt : 0;
-        }, cancellationToken);
+    public unsafe ValueTask<long> RenewAsync(string key, string owner, long token, long ttlMs, CancellationToken cancellationToken) =>
+        Pool.WriteAsync("lock.extend", (_ns, key, owner, token, ttlMs, Time), &ExtendBody, cancellationToken);
 
-    public ValueTask ForceReleaseAsync(string key, CancellationToken cancellationToken = default)
+    private static long ExtendBody(SqliteConnection c, (KeyNamespace _ns, string key, string owner, long token, long ttlMs, TimeProvider Time) s)
     {
-        Keys.Validate(key);
-        return Ignore(Pool.WriteAsync("lock.force_release", (_ns, key), static (c, s) =>
-        {
-            const string op = "lock.force_release";
-            using var statement = c.Statement(SqliteLockSql.ForceRelease, op);
-            statement.BindKey(1, s._ns, s.key);
-            return statement.Step();
-        }, cancellationToken));
+        const string op = "lock.extend";
+        var now = Ttl.NowMs(s.Time);
+        var expiresAt = Ttl.LockExpiresAt(s.ttlMs, now);
+        using var statement = c.Statement(SqliteLockSql.Extend, op);
+        statement.BindKey(1, s._ns, s.key);
+        statement.BindText(2, s.owner);
+        statement.BindInt64(3, now);
+        statement.BindInt64(4, expiresAt);
+        statement.BindInt64(5, s.token);
+        statement.Step();
+        return statement.Changes() == 1 ? expiresAt : 0;
     }
 
-    public ValueTask<LockInfo?> GetInfoAsync(string key, CancellationToken cancellationToken = default)
+    public unsafe ValueTask ForceReleaseAsync(string key, CancellationToken cancellationToken = default)
     {
         Keys.Validate(key);
-        return Pool.ReadAsync("lock.info", (_ns, key, now: NowMs), static (c, s) =>
-        {
-            const string op = "lock.info";
-            using var statement = c.Statement(SqliteLockSql.Info, op);
-            statement.BindKey(1, s._ns, s.key);
-            statement.BindInt64(2, s.now);
-            return statement.StepRow() ? ReadInfo(statement, s.key, 0) : null;
-        }, cancellationToken);
+        return Ignore(Pool.WriteAsync("lock.force_release", (_ns, key), &ForceReleaseBody, cancellationToken));
+    }
+
+    private static int ForceReleaseBody(SqliteConnection c, (KeyNamespace _ns, string key) s)
+    {
+        const string op = "lock.force_release";
+        using var statement = c.Statement(SqliteLockSql.ForceRelease, op);
+        statement.BindKey(1, s._ns, s.key);
+        return statement.Step();
+    }
+
+    public unsafe ValueTask<LockInfo?> GetInfoAsync(string key, CancellationToken cancellationToken = default)
+    {
+        Keys.Validate(key);
+        return Pool.ReadAsync("lock.info", (_ns, key, now: NowMs), &InfoBody, cancellationToken);
+    }
+
+    private static LockInfo? InfoBody(SqliteConnection c, (KeyNamespace _ns, string key, long now) s)
+    {
+        const string op = "lock.info";
+        using var statement = c.Statement(SqliteLockSql.Info, op);
+        statement.BindKey(1, s._ns, s.key);
+        statement.BindInt64(2, s.now);
+        return statement.StepRow() ? ReadInfo(statement, s.key, 0) : null;
     }
 
     public async ValueTask<long> HeldUntilAsync(string key, string owner, long token, CancellationToken cancellationToken) =>
         LeaseInfo.HeldUntil(await GetInfoAsync(key, cancellationToken).ConfigureAwait(false), owner, token);
 
-    public ValueTask<bool> ReleaseAsync(string key, string owner, long token, long expiresAtMs, CancellationToken cancellationToken)
+    public unsafe ValueTask<bool> ReleaseAsync(string key, string owner, long token, long expiresAtMs, CancellationToken cancellationToken)
     {
         if (!Context.IsConnected)
         {
@@ -163,21 +173,26 @@ internal sealed partial class SqliteLockProvider : SqliteProvider, ILockProvider
             return new ValueTask<bool>(false);
         }
 
-        return Pool.WriteAsync("lock.release", (_ns, key, owner, token, expiresAtMs), static (c, s) =>
-        {
-            const string op = "lock.release";
-            using var statement = c.Statement(SqliteLockSql.Release, op);
-            statement.BindKey(1, s._ns, s.key);
-            statement.BindText(2, s.owner);
-            statement.BindInt64(3, s.expiresAtMs);
-            statement.BindInt64(4, s.token);
-            statement.Step();
-            return statement.Changes() == 1;
-        }, cancellationToken);
+        return Pool.WriteAsync("lock.release", (_ns, key, owner, token, expiresAtMs), &ReleaseBody, cancellationToken);
     }
 
-    public ValueTask<int> PruneAsync(CancellationToken cancellationToken) =>
-        Pool.WriteAsync("lock.prune", (_ns, now: NowMs), static (c, s) => SqliteSweep.Expired(c, SqliteLockSql.Sweep, "lock.prune", s._ns, s.now), cancellationToken);
+    private static bool ReleaseBody(SqliteConnection c, (KeyNamespace _ns, string key, string owner, long token, long expiresAtMs) s)
+    {
+        const string op = "lock.release";
+        using var statement = c.Statement(SqliteLockSql.Release, op);
+        statement.BindKey(1, s._ns, s.key);
+        statement.BindText(2, s.owner);
+        statement.BindInt64(3, s.expiresAtMs);
+        statement.BindInt64(4, s.token);
+        statement.Step();
+        return statement.Changes() == 1;
+    }
+
+    public unsafe ValueTask<int> PruneAsync(CancellationToken cancellationToken) =>
+        Pool.WriteAsync("lock.prune", (_ns, now: NowMs), &PruneBody, cancellationToken);
+
+    private static int PruneBody(SqliteConnection c, (KeyNamespace _ns, long now) s) =>
+        SqliteSweep.Expired(c, SqliteLockSql.Sweep, "lock.prune", s._ns, s.now);
 
     /// <summary>Reads owner, expiry, token and holder from <paramref name="first"/> on (the lock info and admin listing columns).</summary>
     internal static LockInfo ReadInfo(SqliteStatement statement, string key, int first)

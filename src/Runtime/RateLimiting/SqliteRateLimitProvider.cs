@@ -19,46 +19,52 @@ internal sealed partial class SqliteRateLimitProvider : SqliteProvider, IRateLim
 
     TimeProvider IRateLimitStore.Time => Time;
 
-    public ValueTask<long> UpdateAsync(string key, RateLimitRule rule, long argument, CancellationToken cancellationToken) =>
-        Pool.WriteAsync("ratelimit.acquire", (_ns, key, rule, argument, Time), static (c, s) =>
-            c.InTransaction(s, static (c, s) =>
+    public unsafe ValueTask<long> UpdateAsync(string key, RateLimitRule rule, long argument, CancellationToken cancellationToken) =>
+        Pool.WriteAsync("ratelimit.acquire", (_ns, key, rule, argument, Time), &AcquireBody, cancellationToken);
+
+    private static unsafe long AcquireBody(SqliteConnection c, (KeyNamespace _ns, string key, RateLimitRule rule, long argument, TimeProvider Time) s) =>
+        c.InTransaction(s, &AcquireInTransaction, "ratelimit.acquire");
+
+    private static long AcquireInTransaction(SqliteConnection c, (KeyNamespace _ns, string key, RateLimitRule rule, long argument, TimeProvider Time) s)
+    {
+        const string op = "ratelimit.acquire";
+        var now = Ttl.NowMs(s.Time);
+        string? stored = null;
+        using (var select = c.Statement(SqliteRateLimitSql.Select, op))
+        {
+            select.BindKey(1, s._ns, s.key);
+            select.BindInt64(2, now);
+            if (select.StepRow())
             {
-                const string op = "ratelimit.acquire";
-                var now = Ttl.NowMs(s.Time);
-                string? stored = null;
-                using (var select = c.Statement(SqliteRateLimitSql.Select, op))
-                {
-                    select.BindKey(1, s._ns, s.key);
-                    select.BindInt64(2, now);
-                    if (select.StepRow())
-                    {
-                        stored = select.ReadText(0);
-                    }
-                }
+                stored = select.ReadText(0);
+            }
+        }
 
-                var result = s.rule.Apply(stored, now, s.argument, out var state, out var expiresAt);
-                using (var upsert = c.Statement(SqliteRateLimitSql.Upsert, op))
-                {
-                    upsert.BindKey(1, s._ns, s.key);
-                    upsert.BindText(2, state);
-                    upsert.BindInt64(3, now);
-                    upsert.BindInt64(4, expiresAt);
-                    upsert.Step();
-                }
+        var result = s.rule.Apply(stored, now, s.argument, out var state, out var expiresAt);
+        using (var upsert = c.Statement(SqliteRateLimitSql.Upsert, op))
+        {
+            upsert.BindKey(1, s._ns, s.key);
+            upsert.BindText(2, state);
+            upsert.BindInt64(3, now);
+            upsert.BindInt64(4, expiresAt);
+            upsert.Step();
+        }
 
-                return result;
-            }, "ratelimit.acquire"), cancellationToken);
+        return result;
+    }
 
-    public ValueTask<bool> ResetAsync(string key, CancellationToken cancellationToken = default)
+    public unsafe ValueTask<bool> ResetAsync(string key, CancellationToken cancellationToken = default)
     {
         Keys.Validate(key);
-        return Pool.WriteAsync("ratelimit.reset", (_ns, key), static (c, s) =>
-        {
-            const string op = "ratelimit.reset";
-            using var statement = c.Statement(SqliteRateLimitSql.Reset, op);
-            statement.BindKey(1, s._ns, s.key);
-            statement.Step();
-            return statement.Changes() == 1;
-        }, cancellationToken);
+        return Pool.WriteAsync("ratelimit.reset", (_ns, key), &ResetBody, cancellationToken);
+    }
+
+    private static bool ResetBody(SqliteConnection c, (KeyNamespace _ns, string key) s)
+    {
+        const string op = "ratelimit.reset";
+        using var statement = c.Statement(SqliteRateLimitSql.Reset, op);
+        statement.BindKey(1, s._ns, s.key);
+        statement.Step();
+        return statement.Changes() == 1;
     }
 }

@@ -31,119 +31,125 @@ internal sealed partial class SqliteSemaphoreProvider : SqliteProvider, ISemapho
         return await SemaphoreLeases.AcquireAsync(this, key, permits, owner, ttl, autoRenew: false, cancellationToken).ConfigureAwait(false);
     }
 
-    public ValueTask<LeaseGrant> GrantAsync(string key, string owner, int permits, long ttlMs, CancellationToken cancellationToken) =>
-        Pool.WriteAsync("semaphore.acquire", (_ns, key, owner, permits, ttlMs, Time), static (c, s) =>
-            c.InTransaction(s, static (c, s) =>
-            {
-                const string op = "semaphore.acquire";
+    public unsafe ValueTask<LeaseGrant> GrantAsync(string key, string owner, int permits, long ttlMs, CancellationToken cancellationToken) =>
+        Pool.WriteAsync("semaphore.acquire", (_ns, key, owner, permits, ttlMs, Time), &AcquireBody, cancellationToken);
 
-                // Read now, with the writer held: whatever the wait for it, the permit counts from here.
-                var now = Ttl.NowMs(s.Time);
-                var holder = HolderIdentity.Current;
-                List<string>? gone = null;
-                string? tookOverFrom = null;
-                var live = 0;
-                long token = 0;
-                var reentrant = false;
-                using (var select = c.Statement(SqliteSemaphoreSql.Select, op))
-                {
-                    select.BindKey(1, s._ns, s.key);
-                    while (select.StepRow())
-                    {
-                        var rowOwner = select.ReadText(0);
-                        var mine = string.Equals(rowOwner, s.owner, StringComparison.Ordinal);
-                        if (now >= select.ColumnInt64(1)
-                            || (!mine && HolderIdentity.IsGone(select.ReadNullableText(4), select.ReadNullableInt64(5), select.ReadNullableInt64(6), rowOwner)))
-                        {
-                            // Expired, or its holder process is gone (same host): its permit is free now.
-                            (gone ??= []).Add(rowOwner);
-                            if (now < select.ColumnInt64(1))
-                            {
-                                tookOverFrom ??= rowOwner;
-                            }
+    private static unsafe LeaseGrant AcquireBody(SqliteConnection c, (KeyNamespace _ns, string key, string owner, int permits, long ttlMs, TimeProvider Time) s) =>
+        c.InTransaction(s, &AcquireInTransaction, "semaphore.acquire");
 
-                            continue;
-                        }
+    private static LeaseGrant AcquireInTransaction(SqliteConnection c, (KeyNamespace _ns, string key, string owner, int permits, long ttlMs, TimeProvider Time) s)
+    {
+        const string op = "semaphore.acquire";
 
-                        var stored = select.ColumnInt(3);
-                        if (stored != s.permits)
-                        {
-                            throw SemaphoreLeases.LimitMismatch(s.key, s.permits, stored);
-                        }
-
-                        if (mine)
-                        {
-                            // Re-entrant: the same owner gets a fresh TTL and keeps its permit and token. Held from two
-                            // processes now, it records no holder: one of them ending must not free the permit.
-                            token = select.ColumnInt64(2);
-                            reentrant = true;
-                            if (holder is null || !holder.Recorded(select.ReadNullableText(4), select.ReadNullableInt64(5), select.ReadNullableInt64(6), s.owner))
-                            {
-                                holder = null;
-                            }
-                        }
-                        else
-                        {
-                            live++;
-                        }
-                    }
-                }
-
-                if (gone is not null)
-                {
-                    foreach (var rowOwner in gone)
-                    {
-                        using var delete = c.Statement(SqliteSemaphoreSql.Delete, op);
-                        delete.BindKey(1, s._ns, s.key);
-                        delete.BindText(2, rowOwner);
-                        delete.Step();
-                    }
-                }
-
-                if (!reentrant)
-                {
-                    if (live >= s.permits)
-                    {
-                        return LeaseGrant.Refused;
-                    }
-
-                    token = SqliteSchema.NextFencingToken(c, op);
-                }
-
-                var expiresAt = Ttl.LockExpiresAt(s.ttlMs, now);
-                using (var upsert = c.Statement(SqliteSemaphoreSql.Upsert, op))
-                {
-                    upsert.BindKey(1, s._ns, s.key);
-                    upsert.BindText(2, s.owner);
-                    upsert.BindInt64(3, s.permits);
-                    upsert.BindInt64(4, expiresAt);
-                    upsert.BindInt64(5, token);
-                    upsert.BindNullableText(6, holder?.RecordFor(s.owner));
-                    upsert.BindInt64(7, holder?.ProcessId);
-                    upsert.BindInt64(8, holder?.StartTime);
-                    upsert.Step();
-                }
-
-                return new LeaseGrant(token, expiresAt, reentrant ? null : tookOverFrom, reentrant);
-            }, "semaphore.acquire"), cancellationToken);
-
-    public ValueTask<long> RenewAsync(string key, string owner, long token, long ttlMs, CancellationToken cancellationToken) =>
-        Pool.WriteAsync("semaphore.extend", (_ns, key, owner, token, ttlMs, Time), static (c, s) =>
+        // Read now, with the writer held: whatever the wait for it, the permit counts from here.
+        var now = Ttl.NowMs(s.Time);
+        var holder = HolderIdentity.Current;
+        List<string>? gone = null;
+        string? tookOverFrom = null;
+        var live = 0;
+        long token = 0;
+        var reentrant = false;
+        using (var select = c.Statement(SqliteSemaphoreSql.Select, op))
         {
-            const string op = "semaphore.extend";
-            var now = Ttl.NowMs(s.Time);
-            var expiresAt = Ttl.LockExpiresAt(s.ttlMs, now);
-            using var statement = c.Statement(SqliteSemaphoreSql.Extend, op);
-            statement.BindKey(1, s._ns, s.key);
-            statement.BindText(2, s.owner);
-            statement.BindInt64(3, now);
-            statement.BindInt64(4, expiresAt);
-            statement.BindInt64(5, s.token);
-            statement.Step();
-            return statement.Changes() == 1 ? expiresAt : 0;
-        }, cancellationToken);
+            select.BindKey(1, s._ns, s.key);
+            while (select.StepRow())
+            {
+                var rowOwner = select.ReadText(0);
+                var mine = string.Equals(rowOwner, s.owner, StringComparison.Ordinal);
+                if (now >= select.ColumnInt64(1)
+                    || (!mine && HolderIdentity.IsGone(select.ReadNullableText(4), select.ReadNullableInt64(5), select.ReadNullableInt64(6), rowOwner)))
+                {
+                    // Expired, or its holder process is gone (same host): its permit is free now.
+                    (gone ??= []).Add(rowOwner);
+                    if (now < select.ColumnInt64(1))
+                    {
+                        tookOverFrom ??= rowOwner;
+                    }
 
-    public ValueTask<bool> ReleaseAsync(string key, string owner, long token, long expiresAtMs, CancellationToken cancellationToken)
+                    continue;
+                }
+
+                var stored = select.ColumnInt(3);
+                if (stored != s.permits)
+                {
+                    throw SemaphoreLeases.LimitMismatch(s.key, s.permits, stored);
+                }
+
+                if (mine)
+                {
+                    // Re-entrant: the same owner gets a fresh TTL and keeps its permit and token. Held from two
+                    // processes now, it records no holder: one of them ending must not free the permit.
+                    token = select.ColumnInt64(2);
+                    reentrant = true;
+                    if (holder is null || !holder.Recorded(select.ReadNullableText(4), select.ReadNullableInt64(5), select.ReadNullableInt64(6), s.owner))
+                    {
+                        holder = null;
+                    }
+                }
+                else
+                {
+                    live++;
+                }
+            }
+        }
+
+        if (gone is not null)
+        {
+            foreach (var rowOwner in gone)
+            {
+                using var delete = c.Statement(SqliteSemaphoreSql.Delete, op);
+                delete.BindKey(1, s._ns, s.key);
+                delete.BindText(2, rowOwner);
+                delete.Step();
+            }
+        }
+
+        if (!reentrant)
+        {
+            if (live >= s.permits)
+            {
+                return LeaseGrant.Refused;
+            }
+
+            token = SqliteSchema.NextFencingToken(c, op);
+        }
+
+        var expiresAt = Ttl.LockExpiresAt(s.ttlMs, now);
+        using (var upsert = c.Statement(SqliteSemaphoreSql.Upsert, op))
+        {
+            upsert.BindKey(1, s._ns, s.key);
+            upsert.BindText(2, s.owner);
+            upsert.BindInt64(3, s.permits);
+            upsert.BindInt64(4, expiresAt);
+            upsert.BindInt64(5, token);
+            upsert.BindNullableText(6, holder?.RecordFor(s.owner));
+            upsert.BindInt64(7, holder?.ProcessId);
+            upsert.BindInt64(8, holder?.StartTime);
+            upsert.Step();
+        }
+
+        return new LeaseGrant(token, expiresAt, reentrant ? null : tookOverFrom, reentrant);
+    }
+
+    public unsafe ValueTask<long> RenewAsync(string key, string owner, long token, long ttlMs, CancellationToken cancellationToken) =>
+        Pool.WriteAsync("semaphore.extend", (_ns, key, owner, token, ttlMs, Time), &ExtendBody, cancellationToken);
+
+    private static long ExtendBody(SqliteConnection c, (KeyNamespace _ns, string key, string owner, long token, long ttlMs, TimeProvider Time) s)
+    {
+        const string op = "semaphore.extend";
+        var now = Ttl.NowMs(s.Time);
+        var expiresAt = Ttl.LockExpiresAt(s.ttlMs, now);
+        using var statement = c.Statement(SqliteSemaphoreSql.Extend, op);
+        statement.BindKey(1, s._ns, s.key);
+        statement.BindText(2, s.owner);
+        statement.BindInt64(3, now);
+        statement.BindInt64(4, expiresAt);
+        statement.BindInt64(5, s.token);
+        statement.Step();
+        return statement.Changes() == 1 ? expiresAt : 0;
+    }
+
+    public unsafe ValueTask<bool> ReleaseAsync(string key, string owner, long token, long expiresAtMs, CancellationToken cancellationToken)
     {
         if (!Context.IsConnected)
         {
@@ -151,68 +157,76 @@ internal sealed partial class SqliteSemaphoreProvider : SqliteProvider, ISemapho
             return new ValueTask<bool>(false);
         }
 
-        return Pool.WriteAsync("semaphore.release", (_ns, key, owner, token, expiresAtMs), static (c, s) =>
-        {
-            const string op = "semaphore.release";
-            using var statement = c.Statement(SqliteSemaphoreSql.Release, op);
-            statement.BindKey(1, s._ns, s.key);
-            statement.BindText(2, s.owner);
-            statement.BindInt64(3, s.expiresAtMs);
-            statement.BindInt64(4, s.token);
-            statement.Step();
-            return statement.Changes() == 1;
-        }, cancellationToken);
+        return Pool.WriteAsync("semaphore.release", (_ns, key, owner, token, expiresAtMs), &ReleaseBody, cancellationToken);
     }
 
-    public ValueTask<long> HeldUntilAsync(string key, string owner, long token, CancellationToken cancellationToken)
+    private static bool ReleaseBody(SqliteConnection c, (KeyNamespace _ns, string key, string owner, long token, long expiresAtMs) s)
+    {
+        const string op = "semaphore.release";
+        using var statement = c.Statement(SqliteSemaphoreSql.Release, op);
+        statement.BindKey(1, s._ns, s.key);
+        statement.BindText(2, s.owner);
+        statement.BindInt64(3, s.expiresAtMs);
+        statement.BindInt64(4, s.token);
+        statement.Step();
+        return statement.Changes() == 1;
+    }
+
+    public unsafe ValueTask<long> HeldUntilAsync(string key, string owner, long token, CancellationToken cancellationToken)
     {
         if (!Context.IsConnected)
         {
             return new ValueTask<long>(0L);
         }
 
-        return Pool.ReadAsync("semaphore.info", (_ns, key, owner, token, now: NowMs), static (c, s) =>
-        {
-            const string op = "semaphore.info";
-            using var statement = c.Statement(SqliteSemaphoreSql.HeldUntil, op);
-            statement.BindKey(1, s._ns, s.key);
-            statement.BindText(2, s.owner);
-            statement.BindInt64(3, s.now);
-            return statement.StepRow() && (s.token == 0 || statement.ColumnInt64(1) == s.token) ? statement.ColumnInt64(0) : 0L;
-        }, cancellationToken);
+        return Pool.ReadAsync("semaphore.info", (_ns, key, owner, token, now: NowMs), &HeldUntilBody, cancellationToken);
     }
 
-    public ValueTask<SemaphoreInfo?> GetInfoAsync(string key, CancellationToken cancellationToken = default)
+    private static long HeldUntilBody(SqliteConnection c, (KeyNamespace _ns, string key, string owner, long token, long now) s)
     {
-        Keys.Validate(key);
-        return Pool.ReadAsync("semaphore.info", (_ns, key, now: NowMs), static (c, s) =>
-        {
-            const string op = "semaphore.info";
-            using var statement = c.Statement(SqliteSemaphoreSql.Info, op);
-            statement.BindKey(1, s._ns, s.key);
-            statement.BindInt64(2, s.now);
-            List<SemaphoreHolder>? holders = null;
-            var permits = 0;
-            while (statement.StepRow())
-            {
-                (holders ??= []).Add(ReadHolder(statement, s.key, 0));
-                permits = statement.ColumnInt(3);
-            }
-
-            return holders is null ? null : new SemaphoreInfo(s.key, permits, holders);
-        }, cancellationToken);
+        const string op = "semaphore.info";
+        using var statement = c.Statement(SqliteSemaphoreSql.HeldUntil, op);
+        statement.BindKey(1, s._ns, s.key);
+        statement.BindText(2, s.owner);
+        statement.BindInt64(3, s.now);
+        return statement.StepRow() && (s.token == 0 || statement.ColumnInt64(1) == s.token) ? statement.ColumnInt64(0) : 0L;
     }
 
-    public ValueTask ForceReleaseAsync(string key, CancellationToken cancellationToken = default)
+    public unsafe ValueTask<SemaphoreInfo?> GetInfoAsync(string key, CancellationToken cancellationToken = default)
     {
         Keys.Validate(key);
-        return Ignore(Pool.WriteAsync("semaphore.force_release", (_ns, key), static (c, s) =>
+        return Pool.ReadAsync("semaphore.info", (_ns, key, now: NowMs), &InfoBody, cancellationToken);
+    }
+
+    private static SemaphoreInfo? InfoBody(SqliteConnection c, (KeyNamespace _ns, string key, long now) s)
+    {
+        const string op = "semaphore.info";
+        using var statement = c.Statement(SqliteSemaphoreSql.Info, op);
+        statement.BindKey(1, s._ns, s.key);
+        statement.BindInt64(2, s.now);
+        List<SemaphoreHolder>? holders = null;
+        var permits = 0;
+        while (statement.StepRow())
         {
-            const string op = "semaphore.force_release";
-            using var statement = c.Statement(SqliteSemaphoreSql.ForceRelease, op);
-            statement.BindKey(1, s._ns, s.key);
-            return statement.Step();
-        }, cancellationToken));
+            (holders ??= []).Add(ReadHolder(statement, s.key, 0));
+            permits = statement.ColumnInt(3);
+        }
+
+        return holders is null ? null : new SemaphoreInfo(s.key, permits, holders);
+    }
+
+    public unsafe ValueTask ForceReleaseAsync(string key, CancellationToken cancellationToken = default)
+    {
+        Keys.Validate(key);
+        return Ignore(Pool.WriteAsync("semaphore.force_release", (_ns, key), &ForceReleaseBody, cancellationToken));
+    }
+
+    private static int ForceReleaseBody(SqliteConnection c, (KeyNamespace _ns, string key) s)
+    {
+        const string op = "semaphore.force_release";
+        using var statement = c.Statement(SqliteSemaphoreSql.ForceRelease, op);
+        statement.BindKey(1, s._ns, s.key);
+        return statement.Step();
     }
 
     /// <summary>Reads owner, expiry, token, (limit,) holder columns from <paramref name="first"/> on.</summary>

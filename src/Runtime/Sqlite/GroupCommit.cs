@@ -83,7 +83,7 @@ internal sealed class GroupCommit : IDisposable
     /// </summary>
     public bool IsIdle => !_draining;
 
-    public ValueTask<TResult> Enqueue<TState, TResult>(string operation, TState state, Func<SqliteConnection, TState, TResult> body, CancellationToken cancellationToken)
+    public unsafe ValueTask<TResult> Enqueue<TState, TResult>(string operation, TState state, delegate*<SqliteConnection, TState, TResult> body, CancellationToken cancellationToken)
     {
         var item = QueuedWrite<TState, TResult>.Rent(operation, state, body, cancellationToken);
         var task = item.Task;

@@ -195,9 +195,9 @@ internal sealed class QueuedWrite<TState, TResult> : QueuedWriteCore<TResult>
     private static int s_pooled;
 
     private TState _state = default!;
-    private Func<SqliteConnection, TState, TResult> _body = null!;
+    private unsafe delegate*<SqliteConnection, TState, TResult> _body;
 
-    public static QueuedWrite<TState, TResult> Rent(string operation, TState state, Func<SqliteConnection, TState, TResult> body, CancellationToken cancellationToken)
+    public static unsafe QueuedWrite<TState, TResult> Rent(string operation, TState state, delegate*<SqliteConnection, TState, TResult> body, CancellationToken cancellationToken)
     {
         QueuedWrite<TState, TResult>? item = null;
         lock (s_poolSync)
@@ -216,13 +216,13 @@ internal sealed class QueuedWrite<TState, TResult> : QueuedWriteCore<TResult>
         return item;
     }
 
-    public override void Run(SqliteConnection connection) => Result = _body(connection, _state);
+    public override unsafe void Run(SqliteConnection connection) => Result = _body(connection, _state);
 
-    protected override void Return()
+    protected override unsafe void Return()
     {
         ResetCore();
         _state = default!;
-        _body = null!;
+        _body = null;
         lock (s_poolSync)
         {
             if (s_pooled < MaxPooled)

@@ -100,7 +100,7 @@ internal sealed partial class SqliteConnection : IDisposable
     /// Runs <paramref name="body"/> atomically: inside <c>BEGIN IMMEDIATE</c> … <c>COMMIT</c>, or as a savepoint when a
     /// transaction (a group commit) is already open. Rolls back on failure.
     /// </summary>
-    public TResult InTransaction<TState, TResult>(TState state, Func<SqliteConnection, TState, TResult> body, string operation)
+    public unsafe TResult InTransaction<TState, TResult>(TState state, delegate*<SqliteConnection, TState, TResult> body, string operation)
     {
         var nested = InTransactionNow;
         Execute(nested ? SqliteEngineSql.SavepointTransaction : SqliteEngineSql.BeginImmediate, operation);

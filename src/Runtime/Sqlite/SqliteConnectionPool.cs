@@ -34,21 +34,21 @@ internal sealed class SqliteConnectionPool : IDisposable
     /// synchronously), otherwise queued for the next group commit. Either way the task completes only after the
     /// write committed.
     /// </summary>
-    public ValueTask<TResult> WriteAsync<TState, TResult>(
-        string operation, TState state, Func<SqliteConnection, TState, TResult> body, CancellationToken cancellationToken) =>
+    public unsafe ValueTask<TResult> WriteAsync<TState, TResult>(
+        string operation, TState state, delegate*<SqliteConnection, TState, TResult> body, CancellationToken cancellationToken) =>
         PersistenceTelemetry.TimesOperations
             ? PersistenceTelemetry.Timed("sqlite", operation, Stopwatch.GetTimestamp(), Write(operation, state, body, cancellationToken))
             : Write(operation, state, body, cancellationToken);
 
     /// <summary>Runs a read on a free reader connection (the writer when there are no readers).</summary>
-    public ValueTask<TResult> ReadAsync<TState, TResult>(
-        string operation, TState state, Func<SqliteConnection, TState, TResult> body, CancellationToken cancellationToken) =>
+    public unsafe ValueTask<TResult> ReadAsync<TState, TResult>(
+        string operation, TState state, delegate*<SqliteConnection, TState, TResult> body, CancellationToken cancellationToken) =>
         PersistenceTelemetry.TimesOperations
             ? PersistenceTelemetry.Timed("sqlite", operation, Stopwatch.GetTimestamp(), Read(operation, state, body, cancellationToken))
             : Read(operation, state, body, cancellationToken);
 
-    private ValueTask<TResult> Write<TState, TResult>(
-        string operation, TState state, Func<SqliteConnection, TState, TResult> body, CancellationToken cancellationToken)
+    private unsafe ValueTask<TResult> Write<TState, TResult>(
+        string operation, TState state, delegate*<SqliteConnection, TState, TResult> body, CancellationToken cancellationToken)
     {
         if (cancellationToken.IsCancellationRequested)
         {
@@ -68,8 +68,8 @@ internal sealed class SqliteConnectionPool : IDisposable
         return _groupCommit.Enqueue(operation, state, body, cancellationToken);
     }
 
-    private ValueTask<TResult> Read<TState, TResult>(
-        string operation, TState state, Func<SqliteConnection, TState, TResult> body, CancellationToken cancellationToken)
+    private unsafe ValueTask<TResult> Read<TState, TResult>(
+        string operation, TState state, delegate*<SqliteConnection, TState, TResult> body, CancellationToken cancellationToken)
     {
         if (cancellationToken.IsCancellationRequested)
         {
@@ -185,8 +185,8 @@ internal sealed class SqliteConnectionPool : IDisposable
     /// Runs <paramref name="body"/> on a connection whose gate the caller holds, and releases the gate. Returns
     /// <see langword="false"/> when the database was busy (nothing was done); other failures propagate.
     /// </summary>
-    private static bool TryRun<TState, TResult>(
-        SqliteConnection connection, string operation, TState state, Func<SqliteConnection, TState, TResult> body, out TResult result, out Exception? error)
+    private static unsafe bool TryRun<TState, TResult>(
+        SqliteConnection connection, string operation, TState state, delegate*<SqliteConnection, TState, TResult> body, out TResult result, out Exception? error)
     {
         error = null;
         try
@@ -214,13 +214,13 @@ internal sealed class SqliteConnectionPool : IDisposable
         }
     }
 
-    // The slow path allocates one closure, so its async state machine exists once per result type in a NativeAOT
-    // binary instead of once per (state, result) pair.
-    private static Func<SqliteConnection, TResult> Bind<TState, TResult>(TState state, Func<SqliteConnection, TState, TResult> body) =>
-        connection => body(connection, state);
+    // The slow path allocates one bound body (the state and the function pointer), so its async state machine exists
+    // once per result type in a NativeAOT binary instead of once per (state, result) pair.
+    private static unsafe SlowBody<TResult> Bind<TState, TResult>(TState state, delegate*<SqliteConnection, TState, TResult> body) =>
+        new Bound<TState, TResult>(state, body);
 
     private async ValueTask<TResult> RunSlowAsync<TResult>(
-        SqliteConnection connection, string operation, Func<SqliteConnection, TResult> body, CancellationToken cancellationToken)
+        SqliteConnection connection, string operation, SlowBody<TResult> body, CancellationToken cancellationToken)
     {
         var started = Stopwatch.GetTimestamp();
         var backoff = new Backoff(TimeSpan.FromMilliseconds(1), TimeSpan.FromMilliseconds(50));
@@ -232,7 +232,7 @@ internal sealed class SqliteConnectionPool : IDisposable
             try
             {
                 ThrowIfClosed(connection, operation);
-                var result = body(connection);
+                var result = body.Run(connection);
                 if (waitedBefore)
                 {
                     ReportBusyWait(operation, connection.DataSource, Stopwatch.GetElapsedTime(started), gaveUp: false);
@@ -279,5 +279,17 @@ internal sealed class SqliteConnectionPool : IDisposable
             throw new InvalidOperationException(
                 $"The adapter was disconnected while '{operation}' was waiting; call ConnectAsync before using its providers.");
         }
+    }
+
+    /// <summary>A read's body bound to its state, for the slow path: generic over the result alone, as its caller is.</summary>
+    private abstract class SlowBody<TResult>
+    {
+        public abstract TResult Run(SqliteConnection connection);
+    }
+
+    /// <summary>A read's state and its body's function pointer, allocated only when the read must wait.</summary>
+    private sealed unsafe class Bound<TState, TResult>(TState state, delegate*<SqliteConnection, TState, TResult> body) : SlowBody<TResult>
+    {
+        public override TResult Run(SqliteConnection connection) => body(connection, state);
     }
 }

@@ -103,38 +103,42 @@ internal static class SqliteSchema
     /// Creates whatever of the meta table and the kinds' <paramref name="tables"/> is missing, brings tables an older
     /// version created up to this one, and records the version: in one transaction. Returns whether it wrote.
     /// </summary>
-    public static bool Create(SqliteConnection connection, IReadOnlyList<SqliteTable> tables)
+    public static unsafe bool Create(SqliteConnection connection, IReadOnlyList<SqliteTable> tables)
     {
         const string operation = "schema.create";
-        return connection.InTransaction(tables, static (c, tables) =>
-        {
-            // Another connection may have created or upgraded the schema since we looked.
-            var state = Inspect(c, tables, operation);
-            Validate(state, createTables: true, c.DataSource);
-            if (state.IsComplete)
-            {
-                return false;
-            }
+        return connection.InTransaction(tables, &CreateInTransaction, operation);
+    }
 
-            // A table of an older version (or of the unversioned original, version 1) gains the columns added since.
-            var from = state.Version ?? 1;
-            c.ExecuteScript(CreateMetaScript, operation);
-            foreach (var table in tables)
+    private static bool CreateInTransaction(SqliteConnection c, IReadOnlyList<SqliteTable> tables)
+    {
+        const string operation = "schema.create";
+
+        // Another connection may have created or upgraded the schema since we looked.
+        var state = Inspect(c, tables, operation);
+        Validate(state, createTables: true, c.DataSource);
+        if (state.IsComplete)
+        {
+            return false;
+        }
+
+        // A table of an older version (or of the unversioned original, version 1) gains the columns added since.
+        var from = state.Version ?? 1;
+        c.ExecuteScript(CreateMetaScript, operation);
+        foreach (var table in tables)
+        {
+            var existed = !state.MissingTables.Contains(table.Name);
+            c.ExecuteScript(table.Create, operation);
+            foreach (var (version, script) in table.Migrations)
             {
-                var existed = !state.MissingTables.Contains(table.Name);
-                c.ExecuteScript(table.Create, operation);
-                foreach (var (version, script) in table.Migrations)
+                if (existed && from < version)
                 {
-                    if (existed && from < version)
-                    {
-                        c.ExecuteScript(script, operation);
-                    }
+                    c.ExecuteScript(script, operation);
                 }
             }
+        }
 
-            c.ExecuteScript(RecordVersionScript, operation);
-            return true;
-        }, operation);
+        c.ExecuteScript(RecordVersionScript, operation);
+        return true;
     }
 
     /// <summary>Takes the next fencing token of the database (one counter for every lease-holding kind), in the caller's transaction.</summary>

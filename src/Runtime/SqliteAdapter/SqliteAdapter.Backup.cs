@@ -1,4 +1,5 @@
 using NativeAotPersistence.Sqlite;
+using SQLitePCL;
 using static SQLitePCL.raw;
 
 namespace NativeAotPersistence;
@@ -22,32 +23,14 @@ public sealed partial class SqliteAdapter
         SqliteNative.EnsureInitialized();
         SqliteNative.CreateOwnerOnlyFile(target, "backup");
         using var destination = SqliteNative.Open(target, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, "backup");
-        var backup = await pool.WriteAsync("backup", destination, static (c, d) =>
-        {
-            var b = sqlite3_backup_init(d.Handle, "main", c.Handle, "main");
-            if (b is null)
-            {
-                SqliteErrors.Throw(sqlite3_errcode(d.Handle), d.Handle, "backup", d.DataSource);
-            }
-
-            return b!;
-        }, cancellationToken).ConfigureAwait(false);
+        var backup = await StartBackupAsync(pool, destination, cancellationToken).ConfigureAwait(false);
 
         try
         {
             while (true)
             {
                 cancellationToken.ThrowIfCancellationRequested();
-                var rc = await pool.WriteAsync("backup", (backup, destination), static (c, s) =>
-                {
-                    var rc = sqlite3_backup_step(s.backup, BackupPagesPerStep);
-                    if (rc is not (SQLITE_OK or SQLITE_DONE or SQLITE_BUSY or SQLITE_LOCKED))
-                    {
-                        SqliteErrors.Throw(rc, s.destination.Handle, "backup", s.destination.DataSource);
-                    }
-
-                    return rc;
-                }, cancellationToken).ConfigureAwait(false);
+                var rc = await StepBackupAsync(pool, (backup, destination), cancellationToken).ConfigureAwait(false);
 
                 if (rc == SQLITE_DONE)
                 {
@@ -59,7 +42,40 @@ public sealed partial class SqliteAdapter
         }
         finally
         {
-            await pool.WriteAsync("backup", backup, static (_, b) => sqlite3_backup_finish(b), CancellationToken.None).ConfigureAwait(false);
+            await FinishBackupAsync(pool, backup, CancellationToken.None).ConfigureAwait(false);
         }
     }
+
+    private static unsafe ValueTask<sqlite3_backup> StartBackupAsync(SqliteConnectionPool pool, SqliteConnection destination, CancellationToken cancellationToken) =>
+        pool.WriteAsync("backup", destination, &StartBackupBody, cancellationToken);
+
+    private static sqlite3_backup StartBackupBody(SqliteConnection c, SqliteConnection d)
+    {
+        var b = sqlite3_backup_init(d.Handle, "main", c.Handle, "main");
+        if (b is null)
+        {
+            SqliteErrors.Throw(sqlite3_errcode(d.Handle), d.Handle, "backup", d.DataSource);
+        }
+
+        return b!;
+    }
+
+    private static unsafe ValueTask<int> StepBackupAsync(SqliteConnectionPool pool, (sqlite3_backup backup, SqliteConnection destination) state, CancellationToken cancellationToken) =>
+        pool.WriteAsync("backup", state, &StepBackupBody, cancellationToken);
+
+    private static int StepBackupBody(SqliteConnection c, (sqlite3_backup backup, SqliteConnection destination) s)
+    {
+        var rc = sqlite3_backup_step(s.backup, BackupPagesPerStep);
+        if (rc is not (SQLITE_OK or SQLITE_DONE or SQLITE_BUSY or SQLITE_LOCKED))
+        {
+            SqliteErrors.Throw(rc, s.destination.Handle, "backup", s.destination.DataSource);
+        }
+
+        return rc;
+    }
+
+    private static unsafe ValueTask<int> FinishBackupAsync(SqliteConnectionPool pool, sqlite3_backup backup, CancellationToken cancellationToken) =>
+        pool.WriteAsync("backup", backup, &FinishBackupBody, cancellationToken);
+
+    private static int FinishBackupBody(SqliteConnection _, sqlite3_backup b) => sqlite3_backup_finish(b);
 }

@@ -259,7 +259,7 @@ public sealed partial class SqliteAdapter : IPersistenceAdapter, IDisposable
     private async ValueTask EnsureSchemaAsync(SqliteConnectionPool pool, CancellationToken cancellationToken)
     {
         // Look first without writing: a file with a newer schema (or a read-only file) must stay untouched.
-        var state = await pool.WriteAsync("connect", 0, static (c, _) => SqliteSchema.Inspect(c, Tables, "connect"), cancellationToken).ConfigureAwait(false);
+        var state = await InspectSchemaAsync(pool, cancellationToken).ConfigureAwait(false);
         if (_sqliteOptions.ReadOnly)
         {
             SqliteSchema.ValidateReadOnly(state, DataSource);
@@ -267,13 +267,23 @@ public sealed partial class SqliteAdapter : IPersistenceAdapter, IDisposable
 
         SqliteSchema.Validate(state, Options.CreateTables, DataSource);
         var wrote = !state.IsComplete
-            && await pool.WriteAsync("schema.create", 0, static (c, _) => SqliteSchema.Create(c, Tables), cancellationToken).ConfigureAwait(false);
+            && await CreateSchemaAsync(pool, cancellationToken).ConfigureAwait(false);
         if (PersistenceEvents.IsEnabled)
         {
             var change = !wrote ? SchemaChange.None : state.Version is null ? SchemaChange.Created : SchemaChange.Migrated;
             PersistenceEvents.Connected(new PersistenceConnected("sqlite", DataSource, SqliteSchema.CurrentVersion, change));
         }
     }
+
+    private static unsafe ValueTask<SqliteSchema.State> InspectSchemaAsync(SqliteConnectionPool pool, CancellationToken cancellationToken) =>
+        pool.WriteAsync("connect", 0, &InspectSchemaBody, cancellationToken);
+
+    private static SqliteSchema.State InspectSchemaBody(SqliteConnection c, int _) => SqliteSchema.Inspect(c, Tables, "connect");
+
+    private static unsafe ValueTask<bool> CreateSchemaAsync(SqliteConnectionPool pool, CancellationToken cancellationToken) =>
+        pool.WriteAsync("schema.create", 0, &CreateSchemaBody, cancellationToken);
+
+    private static bool CreateSchemaBody(SqliteConnection c, int _) => SqliteSchema.Create(c, Tables);
 
     private async ValueTask<SqliteConnectionPool> ConfigureOwnedAsync(SqliteConnectionPool pool, CancellationToken cancellationToken)
     {
@@ -283,30 +293,7 @@ public sealed partial class SqliteAdapter : IPersistenceAdapter, IDisposable
         }
 
         var settings = (_sqliteOptions.Exclusive, _sqliteOptions.Durability);
-        await pool.WriteAsync("connect", settings, static (c, s) =>
-        {
-            if (s.Exclusive)
-            {
-                c.ExecuteScript("PRAGMA locking_mode=EXCLUSIVE;", "connect");
-            }
-
-            if (sqlite3_db_readonly(c.Handle, "main") == 0)
-            {
-                var mode = c.QueryText("PRAGMA journal_mode=WAL;", "connect");
-                if (!string.Equals(mode, "wal", StringComparison.OrdinalIgnoreCase))
-                {
-                    throw new PersistenceException(
-                        $"The database '{c.DataSource}' could not be switched to WAL mode (it reports '{mode}').",
-                        PersistenceErrorKind.Other,
-                        "connect",
-                        c.DataSource);
-                }
-
-                c.ExecuteScript(s.Durability == SqliteDurability.Full ? "PRAGMA synchronous=FULL;" : "PRAGMA synchronous=NORMAL;", "connect");
-            }
-
-            return 0;
-        }, cancellationToken).ConfigureAwait(false);
+        await ConfigureWriterAsync(pool, settings, cancellationToken).ConfigureAwait(false);
 
         if (_sqliteOptions.Exclusive || _sqliteOptions.ReaderConnections == 0)
         {
@@ -332,5 +319,33 @@ public sealed partial class SqliteAdapter : IPersistenceAdapter, IDisposable
         }
 
         return new SqliteConnectionPool(pool.Writer, readers, BusyBudget);
+    }
+
+    private static unsafe ValueTask<int> ConfigureWriterAsync(SqliteConnectionPool pool, (bool Exclusive, SqliteDurability Durability) settings, CancellationToken cancellationToken) =>
+        pool.WriteAsync("connect", settings, &ConfigureWriterBody, cancellationToken);
+
+    private static int ConfigureWriterBody(SqliteConnection c, (bool Exclusive, SqliteDurability Durability) s)
+    {
+        if (s.Exclusive)
+        {
+            c.ExecuteScript("PRAGMA locking_mode=EXCLUSIVE;", "connect");
+        }
+
+        if (sqlite3_db_readonly(c.Handle, "main") == 0)
+        {
+            var mode = c.QueryText("PRAGMA journal_mode=WAL;", "connect");
+            if (!string.Equals(mode, "wal", StringComparison.OrdinalIgnoreCase))
+            {
+                throw new PersistenceException(
+                    $"The database '{c.DataSource}' could not be switched to WAL mode (it reports '{mode}').",
+                    PersistenceErrorKind.Other,
+                    "connect",
+                    c.DataSource);
+            }
+
+            c.ExecuteScript(s.Durability == SqliteDurability.Full ? "PRAGMA synchronous=FULL;" : "PRAGMA synchronous=NORMAL;", "connect");
+        }
+
+        return 0;
     }
 }

@@ -5,20 +5,22 @@ namespace NativeAotPersistence.Sqlite;
 /// <summary>The store-level members of the admin statistics: schema version, file, size and pages.</summary>
 internal sealed class SqliteStoreStats(SqliteContext context) : IAdminSource
 {
-    public ValueTask<PersistenceStats> AddStatsAsync(PersistenceStats stats, CancellationToken cancellationToken) =>
-        context.Pool.ReadAsync("admin.stats", stats, static (c, stats) =>
+    public unsafe ValueTask<PersistenceStats> AddStatsAsync(PersistenceStats stats, CancellationToken cancellationToken) =>
+        context.Pool.ReadAsync("admin.stats", stats, &StatsBody, cancellationToken);
+
+    private static PersistenceStats StatsBody(SqliteConnection c, PersistenceStats stats)
+    {
+        const string op = "admin.stats";
+        return stats with
         {
-            const string op = "admin.stats";
-            return stats with
-            {
-                SchemaVersion = int.Parse(SqliteSchema.ReadMeta(c, "schema_version"u8, op) ?? "0", CultureInfo.InvariantCulture),
-                DataSource = c.DataSource,
-                SizeOnDisk = SizeOnDisk(c.DataSource),
-                PageSize = long.Parse(c.QueryText("PRAGMA page_size", op) ?? "0", CultureInfo.InvariantCulture),
-                PageCount = long.Parse(c.QueryText("PRAGMA page_count", op) ?? "0", CultureInfo.InvariantCulture),
-                FreePages = long.Parse(c.QueryText("PRAGMA freelist_count", op) ?? "0", CultureInfo.InvariantCulture),
-            };
-        }, cancellationToken);
+            SchemaVersion = int.Parse(SqliteSchema.ReadMeta(c, "schema_version"u8, op) ?? "0", CultureInfo.InvariantCulture),
+            DataSource = c.DataSource,
+            SizeOnDisk = SizeOnDisk(c.DataSource),
+            PageSize = long.Parse(c.QueryText("PRAGMA page_size", op) ?? "0", CultureInfo.InvariantCulture),
+            PageCount = long.Parse(c.QueryText("PRAGMA page_count", op) ?? "0", CultureInfo.InvariantCulture),
+            FreePages = long.Parse(c.QueryText("PRAGMA freelist_count", op) ?? "0", CultureInfo.InvariantCulture),
+        };
+    }
 
     private static long SizeOnDisk(string dataSource)
     {

@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using System.Text;
 using Microsoft.Extensions.Time.Testing;
 using NativeAotPersistence.InMemory;
@@ -134,23 +135,26 @@ public abstract class SqliteBackend : Backend
     public override ValueTask<long> CountRowsAsync(IPersistenceAdapter adapter, string table) =>
         ExecuteAsync(adapter, $"SELECT COUNT(*) FROM {table}");
 
-    public override ValueTask<IReadOnlyList<string>> StoredKeysAsync(IPersistenceAdapter adapter, string table) =>
-        ((SqliteAdapter)adapter).Pool.WriteAsync("test.raw", table, static (c, table) =>
-        {
-            var column = table == "go_goscope_checkpoints" ? "id" : "key";
-            c.Check(sqlite3_prepare_v2(c.Handle, $"SELECT {column} FROM {table}", out var statement), "test.raw");
-            var keys = new List<string>();
-            using (statement)
-            {
-                while (c.Check(sqlite3_step(statement), "test.raw") == SQLITE_ROW)
-                {
-                    keys.Add(Encoding.UTF8.GetString(sqlite3_column_blob(statement, 0)));
-                }
-            }
+    public override unsafe ValueTask<IReadOnlyList<string>> StoredKeysAsync(IPersistenceAdapter adapter, string table) =>
+        ((SqliteAdapter)adapter).Pool.WriteAsync("test.raw", table, &StoredKeysBody, CancellationToken.None);
 
-            keys.Sort(StringComparer.Ordinal);
-            return (IReadOnlyList<string>)keys;
-        }, CancellationToken.None);
+    [SuppressMessage("Performance", "CA1859", Justification = "The read's result type, which its caller returns: a List body would not match the function pointer.")]
+    private static IReadOnlyList<string> StoredKeysBody(SqliteConnection c, string table)
+    {
+        var column = table == "go_goscope_checkpoints" ? "id" : "key";
+        c.Check(sqlite3_prepare_v2(c.Handle, $"SELECT {column} FROM {table}", out var statement), "test.raw");
+        var keys = new List<string>();
+        using (statement)
+        {
+            while (c.Check(sqlite3_step(statement), "test.raw") == SQLITE_ROW)
+            {
+                keys.Add(Encoding.UTF8.GetString(sqlite3_column_blob(statement, 0)));
+            }
+        }
+
+        keys.Sort(StringComparer.Ordinal);
+        return keys;
+    }
 
     public override async ValueTask<long?> CacheExpiresAtAsync(IPersistenceAdapter adapter, string storedKey) =>
         await ExecuteAsync(adapter, "SELECT COUNT(*) FROM go_goscope_cache WHERE key = ?1", storedKey) == 0
@@ -176,28 +180,30 @@ public abstract class SqliteBackend : Backend
             Stored(adapter, "circuit", key), state);
 
     /// <summary>Runs SQL on the adapter's writer connection; returns the first column of the first row, if any.</summary>
-    public static ValueTask<long> ExecuteAsync(IPersistenceAdapter adapter, string sql, params object?[] args) =>
-        ((SqliteAdapter)adapter).Pool.WriteAsync("test.raw", (sql, args), static (c, s) =>
-        {
-            c.Check(sqlite3_prepare_v2(c.Handle, s.sql, out var statement), "test.raw");
-            using (statement)
-            {
-                for (var i = 0; i < s.args.Length; i++)
-                {
-                    var rc = s.args[i] switch
-                    {
-                        null => sqlite3_bind_null(statement, i + 1),
-                        string text => sqlite3_bind_text(statement, i + 1, Encoding.UTF8.GetBytes(text)),
-                        long number => sqlite3_bind_int64(statement, i + 1, number),
-                        int number => sqlite3_bind_int64(statement, i + 1, number),
-                        _ => throw new ArgumentException("Unsupported argument."),
-                    };
-                    c.Check(rc, "test.raw");
-                }
+    public static unsafe ValueTask<long> ExecuteAsync(IPersistenceAdapter adapter, string sql, params object?[] args) =>
+        ((SqliteAdapter)adapter).Pool.WriteAsync("test.raw", (sql, args), &ExecuteBody, CancellationToken.None);
 
-                return c.Check(sqlite3_step(statement), "test.raw") == SQLITE_ROW ? sqlite3_column_int64(statement, 0) : 0;
+    private static long ExecuteBody(SqliteConnection c, (string sql, object?[] args) s)
+    {
+        c.Check(sqlite3_prepare_v2(c.Handle, s.sql, out var statement), "test.raw");
+        using (statement)
+        {
+            for (var i = 0; i < s.args.Length; i++)
+            {
+                var rc = s.args[i] switch
+                {
+                    null => sqlite3_bind_null(statement, i + 1),
+                    string text => sqlite3_bind_text(statement, i + 1, Encoding.UTF8.GetBytes(text)),
+                    long number => sqlite3_bind_int64(statement, i + 1, number),
+                    int number => sqlite3_bind_int64(statement, i + 1, number),
+                    _ => throw new ArgumentException("Unsupported argument."),
+                };
+                c.Check(rc, "test.raw");
             }
-        }, CancellationToken.None);
+
+            return c.Check(sqlite3_step(statement), "test.raw") == SQLITE_ROW ? sqlite3_column_int64(statement, 0) : 0;
+        }
+    }
 }
 
 /// <summary>(a) <c>SqliteAdapter.OpenAsync(":memory:")</c>: one private database per adapter.</summary>

@@ -83,16 +83,18 @@ public sealed class GroupCommitTests : IAsyncLifetime
         Assert.Equal(2, starts);
         Assert.Equal(Enumerable.Range(0, 10).Select(i => "key" + i).Order(StringComparer.Ordinal), await _adapter.Cache.KeysAsync());
 
-        static ValueTask<int> Insert(GroupCommit groupCommit, string key) =>
-            groupCommit.Enqueue("test.insert", key, static (c, key) =>
-            {
-                using var statement = c.Statement(SqliteCacheSql.Set, "test.insert");
-                statement.BindText(1, "cache:" + key);
-                statement.BindText(2, "1"u8);
-                statement.BindInt64(3, null);
-                statement.BindInt64(4, 0);
-                return statement.Step();
-            }, CancellationToken.None);
+        static unsafe ValueTask<int> Insert(GroupCommit groupCommit, string key) =>
+            groupCommit.Enqueue("test.insert", key, &InsertBody, CancellationToken.None);
+
+        static int InsertBody(SqliteConnection c, string key)
+        {
+            using var statement = c.Statement(SqliteCacheSql.Set, "test.insert");
+            statement.BindText(1, "cache:" + key);
+            statement.BindText(2, "1"u8);
+            statement.BindInt64(3, null);
+            statement.BindInt64(4, 0);
+            return statement.Step();
+        }
     }
 
     [Fact]
