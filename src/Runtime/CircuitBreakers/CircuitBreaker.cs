@@ -68,6 +68,11 @@ public sealed class CircuitBreaker
     /// open (<see cref="IsolateAsync"/>).
     /// </summary>
     /// <param name="cancellationToken">Cancels the wait for a busy database.</param>
+    /// <remarks>
+    /// A closed breaker costs one read. An open or half-open one over this library's providers is read again through the
+    /// store's update (on SQLite a write transaction that stores nothing), to see its break, trials and isolation as a
+    /// call would: poll it for a dashboard at human rates, not in a hot loop.
+    /// </remarks>
     public async ValueTask<CircuitState> GetStateAsync(CancellationToken cancellationToken = default)
     {
         var stored = await _provider.GetStateAsync(Key, cancellationToken).ConfigureAwait(false);
