@@ -65,13 +65,14 @@ internal sealed partial class PgCacheProvider : PgProvider, ICacheProvider
         ArgumentNullException.ThrowIfNull(typeInfo);
         var now = NowMs;
         var expiry = CacheExpiry.From(options, now);
+        var tags = CacheTags.Encode(options);
         var json = StoredPayloads.Serialize(typeInfo, key, value);
         var sweep = _sweeps.OnWrite(expiry.ExpiresAtMs, now);
-        await Db.RunAsync("cache.set", PgWork.Idempotent, (self: this, key, json, expiry, now, sweep), static async (c, s, ct) =>
+        await Db.RunAsync("cache.set", PgWork.Idempotent, (self: this, key, json, expiry, now, sweep, tags), static async (c, s, ct) =>
         {
             int changed;
             await using (var command = c.Command(PgCacheSql.SetEntry).Key(s.self._ns, s.key).Json(s.json)
-                .Int64(s.expiry.ExpiresAtMs).Int64(s.now).Int64(s.expiry.SlidingMs).Int64(s.expiry.AbsoluteMs))
+                .Int64(s.expiry.ExpiresAtMs).Int64(s.now).Int64(s.expiry.SlidingMs).Int64(s.expiry.AbsoluteMs).NullableText(s.tags))
             {
                 changed = await command.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
             }
@@ -126,6 +127,16 @@ internal sealed partial class PgCacheProvider : PgProvider, ICacheProvider
         {
             await using var command = c.Command(PgCacheSql.Has).Key(s._ns, s.key).Int64(s.NowMs);
             return await command.ExecuteScalarAsync(ct).ConfigureAwait(false) is not null;
+        }, cancellationToken);
+    }
+
+    public ValueTask<int> RemoveByTagAsync(string tag, CancellationToken cancellationToken = default)
+    {
+        CacheTags.Validate(tag);
+        return Db.RunAsync("cache.remove_by_tag", PgWork.Idempotent, (_ns, tag), static async (c, s, ct) =>
+        {
+            await using var command = c.Command(PgCacheSql.RemoveByTag).Range(s._ns).Text(s.tag);
+            return await command.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
         }, cancellationToken);
     }
 

@@ -17,12 +17,16 @@ internal static class PgCacheSql
           expires_at bigint,
           created_at bigint,
           sliding_ms bigint,
-          absolute_expires_at bigint
+          absolute_expires_at bigint,
+          tags jsonb
         );
         -- Version 1 -> 2: sliding expiry (a version 1 cache table gains the columns; existing rows keep their expiry).
         ALTER TABLE go_goscope_cache ADD COLUMN IF NOT EXISTS sliding_ms bigint;
         ALTER TABLE go_goscope_cache ADD COLUMN IF NOT EXISTS absolute_expires_at bigint;
         CREATE INDEX IF NOT EXISTS go_goscope_cache_expires ON go_goscope_cache(expires_at) WHERE expires_at IS NOT NULL;
+        -- Version 4 -> 5: tags (a JSON array of strings; existing rows have none), found through a GIN index.
+        ALTER TABLE go_goscope_cache ADD COLUMN IF NOT EXISTS tags jsonb;
+        CREATE INDEX IF NOT EXISTS go_goscope_cache_tags ON go_goscope_cache USING gin (tags) WHERE tags IS NOT NULL;
         """);
 
     // $1 key, $2 now
@@ -36,15 +40,18 @@ internal static class PgCacheSql
     public const string Set = """
         INSERT INTO go_goscope_cache(key, value, expires_at, created_at) VALUES ($1, $2, $3, $4)
         ON CONFLICT (key) DO UPDATE SET value = excluded.value, expires_at = excluded.expires_at, created_at = excluded.created_at,
-          sliding_ms = NULL, absolute_expires_at = NULL
+          sliding_ms = NULL, absolute_expires_at = NULL, tags = NULL
         """;
 
-    // $1 key, $2 value, $3 expires_at, $4 now, $5 sliding_ms, $6 absolute_expires_at
+    // $1 key, $2 value, $3 expires_at, $4 now, $5 sliding_ms, $6 absolute_expires_at, $7 tags (JSON text or NULL)
     public const string SetEntry = """
-        INSERT INTO go_goscope_cache(key, value, expires_at, created_at, sliding_ms, absolute_expires_at) VALUES ($1, $2, $3, $4, $5, $6)
+        INSERT INTO go_goscope_cache(key, value, expires_at, created_at, sliding_ms, absolute_expires_at, tags) VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb)
         ON CONFLICT (key) DO UPDATE SET value = excluded.value, expires_at = excluded.expires_at, created_at = excluded.created_at,
-          sliding_ms = excluded.sliding_ms, absolute_expires_at = excluded.absolute_expires_at
+          sliding_ms = excluded.sliding_ms, absolute_expires_at = excluded.absolute_expires_at, tags = excluded.tags
         """;
+
+    // $1 lo, $2 hi, $3 tag: the entries of one namespace with the tag (jsonb ?, through the GIN index).
+    public const string RemoveByTag = "DELETE FROM go_goscope_cache WHERE tags ? $3 AND key >= $1 AND key < $2";
 
     // $1 key, $2 now: renews a live sliding entry (never past its absolute expiry); returns a row if the entry is live.
     public const string Refresh = """
@@ -56,7 +63,7 @@ internal static class PgCacheSql
     public const string Add = """
         INSERT INTO go_goscope_cache(key, value, expires_at, created_at) VALUES ($1, $2, $3, $4)
         ON CONFLICT (key) DO UPDATE SET value = excluded.value, expires_at = excluded.expires_at, created_at = excluded.created_at,
-          sliding_ms = NULL, absolute_expires_at = NULL
+          sliding_ms = NULL, absolute_expires_at = NULL, tags = NULL
         WHERE go_goscope_cache.expires_at IS NOT NULL AND go_goscope_cache.expires_at <= excluded.created_at
         """;
 

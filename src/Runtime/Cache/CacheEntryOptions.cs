@@ -16,4 +16,18 @@ public sealed record CacheEntryOptions
 
     /// <summary>Gets how long the entry lives after it was last stored, read or refreshed.</summary>
     public TimeSpan? SlidingExpiration { get; init; }
+
+    /// <summary>
+    /// Gets the entry's tags: <see cref="ICacheProvider.RemoveByTagAsync"/> deletes every entry that has the tag, at
+    /// once, for every process on the store. Storing the key again replaces them (without options: no tags); a refresh or
+    /// a sliding renewal keeps them. At most <see cref="MaxTags"/> tags, each 1 to <see cref="MaxTagLength"/> characters
+    /// without control characters; a tag given twice counts once.
+    /// </summary>
+    public IReadOnlyList<string>? Tags { get; init; }
+
+    /// <summary>The most tags an entry may have.</summary>
+    public const int MaxTags = 64;
+
+    /// <summary>The longest tag, in UTF-16 characters.</summary>
+    public const int MaxTagLength = 256;
 }

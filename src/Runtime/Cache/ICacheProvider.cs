@@ -124,6 +124,17 @@ public interface ICacheProvider
     /// <param name="cancellationToken">Cancels the wait for a busy database.</param>
     ValueTask<bool> HasAsync(string key, CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// Deletes every entry of this adapter's <see cref="PersistenceAdapterOptions.KeyPrefix"/> stored with
+    /// <paramref name="tag"/> among its <see cref="CacheEntryOptions.Tags"/>, in one atomic step: a real delete (the rows
+    /// are gone, for every process on the store), not a mark that readers check.
+    /// </summary>
+    /// <param name="tag">The tag (1 to <see cref="CacheEntryOptions.MaxTagLength"/> characters, no control characters).</param>
+    /// <param name="cancellationToken">Cancels the wait for a busy database.</param>
+    /// <returns>How many entries were deleted (expired ones not yet swept included).</returns>
+    /// <exception cref="ArgumentException"><paramref name="tag"/> is not a valid tag.</exception>
+    ValueTask<int> RemoveByTagAsync(string tag, CancellationToken cancellationToken = default);
+
     /// <summary>Removes every entry of this adapter's <see cref="PersistenceAdapterOptions.KeyPrefix"/>, and no other.</summary>
     /// <param name="cancellationToken">Cancels the wait for a busy database.</param>
     ValueTask ClearAsync(CancellationToken cancellationToken = default);

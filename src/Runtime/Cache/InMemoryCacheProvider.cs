@@ -81,7 +81,7 @@ internal sealed partial class InMemoryCacheProvider : InMemoryProvider, ICachePr
         ArgumentNullException.ThrowIfNull(typeInfo);
         var now = NowMs;
         var expiry = CacheExpiry.From(options, now);
-        var stored = Write(key, value, expiry, now, typeInfo, add: false, cancellationToken);
+        var stored = Write(key, value, expiry, now, typeInfo, add: false, cancellationToken, CacheTags.Distinct(options));
         return stored.IsCompletedSuccessfully ? ValueTask.CompletedTask : ValueTask.FromCanceled(cancellationToken);
     }
 
@@ -141,6 +141,20 @@ internal sealed partial class InMemoryCacheProvider : InMemoryProvider, ICachePr
         lock (_table.Sync)
         {
             return new ValueTask<bool>(_table.TryGet(_ns.Stored(key), out var row) && Ttl.IsLive(row.ExpiresAtMs, now));
+        }
+    }
+
+    public ValueTask<int> RemoveByTagAsync(string tag, CancellationToken cancellationToken = default)
+    {
+        CacheTags.Validate(tag);
+        if (!Begin(cancellationToken))
+        {
+            return ValueTask.FromCanceled<int>(cancellationToken);
+        }
+
+        lock (_table.Sync)
+        {
+            return new ValueTask<int>(_table.RemoveTagged(_ns, tag));
         }
     }
 
@@ -218,7 +232,7 @@ internal sealed partial class InMemoryCacheProvider : InMemoryProvider, ICachePr
         }
     }
 
-    private ValueTask<bool> Write<T>(string key, T value, CacheExpiry expiry, long now, PayloadTypeInfo<T> typeInfo, bool add, CancellationToken cancellationToken)
+    private ValueTask<bool> Write<T>(string key, T value, CacheExpiry expiry, long now, PayloadTypeInfo<T> typeInfo, bool add, CancellationToken cancellationToken, string[]? tags = null)
     {
         var expiresAt = expiry.ExpiresAtMs;
         var sweep = _sweeps.OnWrite(expiresAt, now);
@@ -237,7 +251,7 @@ internal sealed partial class InMemoryCacheProvider : InMemoryProvider, ICachePr
             written = !add || !_table.TryGet(stored, out var existing) || !Ttl.IsLive(existing.ExpiresAtMs, now);
             if (written)
             {
-                _table.Put(stored, new ExpiringRow(bytes, expiresAt, now, now, expiry.SlidingMs, expiry.AbsoluteMs));
+                _table.Put(stored, new ExpiringRow(bytes, expiresAt, now, now, expiry.SlidingMs, expiry.AbsoluteMs, tags));
             }
 
             if (sweep)

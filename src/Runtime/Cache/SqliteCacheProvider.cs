@@ -56,11 +56,12 @@ internal sealed partial class SqliteCacheProvider : SqliteProvider, ICacheProvid
         ArgumentNullException.ThrowIfNull(typeInfo);
         var now = NowMs;
         var expiry = CacheExpiry.From(options, now);
+        var tags = CacheTags.Encode(options);
         var sweep = _sweeps.OnWrite(expiry.ExpiresAtMs, now);
-        return Ignore(Pool.WriteAsync("cache.set", (Self: this, key, value, expiry, now, typeInfo, sweep), &SetEntryBody<T>, cancellationToken));
+        return Ignore(Pool.WriteAsync("cache.set", (Self: this, key, value, expiry, now, typeInfo, sweep, tags), &SetEntryBody<T>, cancellationToken));
     }
 
-    private static int SetEntryBody<T>(SqliteConnection c, (SqliteCacheProvider Self, string key, T value, CacheExpiry expiry, long now, PayloadTypeInfo<T> typeInfo, bool sweep) s)
+    private static int SetEntryBody<T>(SqliteConnection c, (SqliteCacheProvider Self, string key, T value, CacheExpiry expiry, long now, PayloadTypeInfo<T> typeInfo, bool sweep, string? tags) s)
     {
         const string op = "cache.set";
         using (var statement = c.Statement(SqliteCacheSql.SetEntry, op))
@@ -71,6 +72,7 @@ internal sealed partial class SqliteCacheProvider : SqliteProvider, ICacheProvid
             statement.BindInt64(4, s.now);
             statement.BindInt64(5, s.expiry.SlidingMs);
             statement.BindInt64(6, s.expiry.AbsoluteMs);
+            statement.BindNullableText(7, s.tags);
             statement.Step();
         }
 
@@ -137,6 +139,22 @@ internal sealed partial class SqliteCacheProvider : SqliteProvider, ICacheProvid
         statement.BindKey(1, s.Self._ns, s.key);
         statement.BindInt64(2, s.now);
         return statement.StepRow();
+    }
+
+    public unsafe ValueTask<int> RemoveByTagAsync(string tag, CancellationToken cancellationToken = default)
+    {
+        CacheTags.Validate(tag);
+        return Pool.WriteAsync("cache.remove_by_tag", (_ns, tag), &RemoveByTagBody, cancellationToken);
+    }
+
+    private static int RemoveByTagBody(SqliteConnection c, (KeyNamespace _ns, string tag) s)
+    {
+        const string op = "cache.remove_by_tag";
+        using var statement = c.Statement(SqliteCacheSql.RemoveByTag, op);
+        statement.BindRange(s._ns, default);
+        statement.BindText(3, s.tag);
+        statement.Step();
+        return statement.Changes();
     }
 
     public unsafe ValueTask ClearAsync(CancellationToken cancellationToken = default) =>

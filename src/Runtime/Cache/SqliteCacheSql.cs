@@ -16,15 +16,45 @@ internal static class SqliteCacheSql
           expires_at INTEGER,
           created_at INTEGER,
           sliding_ms INTEGER,
-          absolute_expires_at INTEGER
+          absolute_expires_at INTEGER,
+          tags TEXT
         );
         CREATE INDEX IF NOT EXISTS idx_cache_expires ON go_goscope_cache(expires_at);
-        """,
+        """ + TagsScript,
         // Version 2: sliding expiry (two nullable columns; existing rows keep their expiry).
         (2, """
         ALTER TABLE go_goscope_cache ADD COLUMN sliding_ms INTEGER;
         ALTER TABLE go_goscope_cache ADD COLUMN absolute_expires_at INTEGER;
-        """));
+        """),
+        // Version 5: tags (a nullable column; existing rows have none) and their index.
+        (5, """
+        ALTER TABLE go_goscope_cache ADD COLUMN tags TEXT;
+        """ + TagsScript));
+
+    // The tags' index: one row per (tag, key), kept by triggers from the entry's `tags` (a JSON array of strings), so
+    // every path that writes or deletes an entry (set, add, delete, clear, the sweep, prune) keeps it exact, and an entry
+    // without tags costs nothing (the WHEN clauses). Keys are stored keys (the adapter's prefix included).
+    private const string TagsScript = """
+        CREATE TABLE IF NOT EXISTS go_goscope_cache_tags (
+          tag TEXT NOT NULL,
+          key TEXT NOT NULL,
+          PRIMARY KEY (tag, key)
+        ) WITHOUT ROWID;
+        CREATE INDEX IF NOT EXISTS idx_cache_tags_key ON go_goscope_cache_tags(key);
+        CREATE TRIGGER IF NOT EXISTS trg_cache_tags_insert AFTER INSERT ON go_goscope_cache WHEN new.tags IS NOT NULL
+        BEGIN
+          INSERT OR IGNORE INTO go_goscope_cache_tags(tag, key) SELECT value, new.key FROM json_each(new.tags);
+        END;
+        CREATE TRIGGER IF NOT EXISTS trg_cache_tags_update AFTER UPDATE OF tags ON go_goscope_cache WHEN old.tags IS NOT new.tags
+        BEGIN
+          DELETE FROM go_goscope_cache_tags WHERE key = old.key;
+          INSERT OR IGNORE INTO go_goscope_cache_tags(tag, key) SELECT value, new.key FROM json_each(new.tags);
+        END;
+        CREATE TRIGGER IF NOT EXISTS trg_cache_tags_delete AFTER DELETE ON go_goscope_cache WHEN old.tags IS NOT NULL
+        BEGIN
+          DELETE FROM go_goscope_cache_tags WHERE key = old.key;
+        END;
+        """;
 
     // ?1 key, ?2 now (ms)
     // No row: a miss. A NULL value (never stored: the column is NOT NULL): the entry expired. Column 1 is NULL unless
@@ -36,14 +66,14 @@ internal static class SqliteCacheSql
     public static readonly SqlStatement Set = new("""
         INSERT INTO go_goscope_cache(key, value, expires_at, created_at) VALUES (?1, ?2, ?3, ?4)
         ON CONFLICT(key) DO UPDATE SET value = excluded.value, expires_at = excluded.expires_at, created_at = excluded.created_at,
-          sliding_ms = NULL, absolute_expires_at = NULL
+          sliding_ms = NULL, absolute_expires_at = NULL, tags = NULL
         """u8);
 
-    // ?1 key, ?2 value, ?3 expires_at, ?4 now, ?5 sliding_ms, ?6 absolute_expires_at
+    // ?1 key, ?2 value, ?3 expires_at, ?4 now, ?5 sliding_ms, ?6 absolute_expires_at, ?7 tags
     public static readonly SqlStatement SetEntry = new("""
-        INSERT INTO go_goscope_cache(key, value, expires_at, created_at, sliding_ms, absolute_expires_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+        INSERT INTO go_goscope_cache(key, value, expires_at, created_at, sliding_ms, absolute_expires_at, tags) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
         ON CONFLICT(key) DO UPDATE SET value = excluded.value, expires_at = excluded.expires_at, created_at = excluded.created_at,
-          sliding_ms = excluded.sliding_ms, absolute_expires_at = excluded.absolute_expires_at
+          sliding_ms = excluded.sliding_ms, absolute_expires_at = excluded.absolute_expires_at, tags = excluded.tags
         """u8);
 
     // ?1 key, ?2 now: renews a live sliding entry (never past its absolute expiry); returns a row if the entry is live.
@@ -56,7 +86,7 @@ internal static class SqliteCacheSql
     public static readonly SqlStatement Add = new("""
         INSERT INTO go_goscope_cache(key, value, expires_at, created_at) VALUES (?1, ?2, ?3, ?4)
         ON CONFLICT(key) DO UPDATE SET value = excluded.value, expires_at = excluded.expires_at, created_at = excluded.created_at,
-          sliding_ms = NULL, absolute_expires_at = NULL
+          sliding_ms = NULL, absolute_expires_at = NULL, tags = NULL
         WHERE go_goscope_cache.expires_at IS NOT NULL AND go_goscope_cache.expires_at <= excluded.created_at
         """u8);
 
@@ -74,6 +104,12 @@ internal static class SqliteCacheSql
         DELETE FROM go_goscope_cache WHERE rowid IN (
           SELECT rowid FROM go_goscope_cache INDEXED BY idx_cache_expires
           WHERE expires_at <= ?3 AND key >= ?1 AND key < ?2 LIMIT ?4)
+        """u8);
+
+    // ?1 lo, ?2 hi, ?3 tag: the entries of one namespace with the tag (their tag rows go with them, by trigger).
+    public static readonly SqlStatement RemoveByTag = new("""
+        DELETE FROM go_goscope_cache WHERE key IN (
+          SELECT key FROM go_goscope_cache_tags WHERE tag = ?3 AND key >= ?1 AND key < ?2)
         """u8);
 
     // Inspection, all by namespace range: ?1 lo, ?2 hi, ?3 now

@@ -1,8 +1,11 @@
 namespace NativeAotPersistence.InMemory;
 
 /// <summary>One stored value with an optional expiry: a row of the cache or the idempotency table.</summary>
-/// <remarks>A sliding cache entry also keeps its window and absolute limit (<see cref="CacheExpiry"/>).</remarks>
-internal readonly record struct ExpiringRow(byte[] Value, long? ExpiresAtMs, long CreatedAtMs, long UpdatedAtMs, long? SlidingMs = null, long? AbsoluteMs = null);
+/// <remarks>
+/// A sliding cache entry also keeps its window and absolute limit (<see cref="CacheExpiry"/>); a tagged one its distinct
+/// tags (<see cref="CacheEntryOptions.Tags"/>).
+/// </remarks>
+internal readonly record struct ExpiringRow(byte[] Value, long? ExpiresAtMs, long CreatedAtMs, long UpdatedAtMs, long? SlidingMs = null, long? AbsoluteMs = null, string[]? Tags = null);
 
 /// <summary>
 /// The cache or idempotency table: rows by stored key, plus an index of expiries so reclaiming expired rows costs
@@ -60,6 +63,31 @@ internal sealed class ExpiringTable
         foreach (var key in _rows.Keys)
         {
             if (ns.Contains(key))
+            {
+                (doomed ??= []).Add(key);
+            }
+        }
+
+        if (doomed is null)
+        {
+            return 0;
+        }
+
+        foreach (var key in doomed)
+        {
+            Remove(key, out _);
+        }
+
+        return doomed.Count;
+    }
+
+    /// <summary>Removes every row of <paramref name="ns"/> tagged <paramref name="tag"/>; returns how many.</summary>
+    public int RemoveTagged(KeyNamespace ns, string tag)
+    {
+        List<string>? doomed = null;
+        foreach (var (key, row) in _rows)
+        {
+            if (row.Tags is { } tags && ns.Contains(key) && Array.IndexOf(tags, tag) >= 0)
             {
                 (doomed ??= []).Add(key);
             }

@@ -9,7 +9,6 @@ internal static class SqliteSchema
     /// <summary>The schema version this library writes; a file with a higher one is refused.</summary>
     public const int CurrentVersion = SchemaRules.CurrentVersion;
 
-    private const string CurrentVersionText = "4";
 
     public const string MetaTable = "go_goscope_meta";
 
@@ -23,8 +22,9 @@ internal static class SqliteSchema
         INSERT INTO go_goscope_meta(key, value) VALUES ('lock_fencing_counter', '0') ON CONFLICT(key) DO NOTHING;
         """;
 
-    private const string RecordVersionScript =
-        "INSERT INTO go_goscope_meta(key, value) VALUES ('schema_version', '" + CurrentVersionText + "') " +
+    // The version, from the one constant (a literal here once fell behind it).
+    private static readonly string RecordVersionScript =
+        "INSERT INTO go_goscope_meta(key, value) VALUES ('schema_version', '" + CurrentVersion.ToString(System.Globalization.CultureInfo.InvariantCulture) + "') " +
         "ON CONFLICT(key) DO UPDATE SET value = excluded.value;";
 
     /// <summary>What a database holds of the schema: the library's tables present and the recorded version.</summary>

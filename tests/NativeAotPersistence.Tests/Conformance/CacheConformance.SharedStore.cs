@@ -11,6 +11,19 @@ public abstract class CacheSharedStoreConformance<TBackend> : CacheConformance<T
     where TBackend : Backend, new()
 {
     [Fact]
+    public async Task RemoveByTag_TouchesOnlyThisPrefix_AndIsSeenByEveryAdapterOfIt()
+    {
+        var a = await OpenAsync("a:");
+        var a2 = await OpenSecondAsync("a:");
+        var b = await OpenSecondAsync("b:");
+        await a.Cache.SetAsync("k", 1, new CacheEntryOptions { Tags = ["shared"] }, Ct);
+        await b.Cache.SetAsync("k", 2, new CacheEntryOptions { Tags = ["shared"] }, Ct);
+        Assert.Equal(1, await a2.Cache.RemoveByTagAsync("shared", Ct));
+        Assert.False(await a.Cache.HasAsync("k", Ct));
+        Assert.Equal(2, await b.Cache.GetAsync<int>("k", Ct));
+    }
+
+    [Fact]
     public async Task Clear_TouchesOnlyThisPrefix()
     {
         var a = await OpenAsync("a:");

@@ -36,7 +36,7 @@ public sealed class PostgresMigrationTests
         var refused = await Assert.ThrowsAsync<PersistenceException>(async () =>
             await PostgresAdapter.OpenAsync(cs, new PersistenceAdapterOptions { CreateTables = false }));
         Assert.Equal(PersistenceErrorKind.SchemaMissing, refused.Kind);
-        Assert.Contains("schema version 1 must be migrated to 4", refused.Message, StringComparison.Ordinal);
+        Assert.Contains($"schema version 1 must be migrated to {SchemaRules.CurrentVersion}", refused.Message, StringComparison.Ordinal);
 
         await using (var p = await PostgresAdapter.OpenAsync(cs, new PersistenceAdapterOptions { KeyPrefix = "app:" }))
         {
@@ -93,6 +93,44 @@ public sealed class PostgresMigrationTests
     }
 
     [Fact]
+    public async Task Version4Cache_GainsTags_AndKeepsItsEntries()
+    {
+        var cs = await PostgresServer.CreateSchemaAsync();
+        await (await PostgresAdapter.OpenAsync(cs)).DisposeAsync();
+        await using (var source = NpgsqlDataSource.Create(cs))
+        {
+            // A version 4 database: no tags column (nor its index), and an entry a version 4 process wrote.
+            await using var command = source.CreateCommand("""
+                DROP INDEX go_goscope_cache_tags;
+                ALTER TABLE go_goscope_cache DROP COLUMN tags;
+                UPDATE go_goscope_meta SET value = '4' WHERE key = 'schema_version';
+                INSERT INTO go_goscope_cache(key, value, expires_at, created_at) VALUES (convert_to('cache:old', 'UTF8'), '1', NULL, 1764100000000);
+                """);
+            await command.ExecuteNonQueryAsync(Ct);
+        }
+
+        var refused = await Assert.ThrowsAsync<PersistenceException>(async () =>
+            await PostgresAdapter.OpenAsync(cs, new PersistenceAdapterOptions { CreateTables = false }));
+        Assert.Equal(PersistenceErrorKind.SchemaMissing, refused.Kind);
+        Assert.Contains($"schema version 4 must be migrated to {SchemaRules.CurrentVersion}", refused.Message, StringComparison.Ordinal);
+
+        await using (var p = await PostgresAdapter.OpenAsync(cs))
+        {
+            Assert.Equal(SchemaRules.CurrentVersion, (await p.Admin.GetStatsAsync(Ct)).SchemaVersion);
+            Assert.Equal(1, await p.Cache.GetAsync<int>("old", Ct));
+            await p.Cache.SetAsync("new", 2, new CacheEntryOptions { Tags = ["t"] }, Ct);
+            await p.Cache.SetAsync("old", 3, new CacheEntryOptions { Tags = ["t", "u"] }, Ct);
+            Assert.Equal(2, await p.Cache.RemoveByTagAsync("t", Ct));
+            Assert.Empty(await p.Cache.KeysAsync(cancellationToken: Ct));
+        }
+
+        await using (var source = NpgsqlDataSource.Create(cs))
+        {
+            Assert.Equal(1L, await ColumnsAsync(source, "go_goscope_cache", "tags"));
+        }
+    }
+
+    [Fact]
     public async Task Version3Circuits_GainTheFleetColumn_AndKeepTheirRows()
     {
         var cs = await PostgresServer.CreateSchemaAsync();
@@ -112,7 +150,7 @@ public sealed class PostgresMigrationTests
         var refused = await Assert.ThrowsAsync<PersistenceException>(async () =>
             await PostgresAdapter.OpenAsync(cs, new PersistenceAdapterOptions { CreateTables = false }));
         Assert.Equal(PersistenceErrorKind.SchemaMissing, refused.Kind);
-        Assert.Contains("schema version 3 must be migrated to 4", refused.Message, StringComparison.Ordinal);
+        Assert.Contains($"schema version 3 must be migrated to {SchemaRules.CurrentVersion}", refused.Message, StringComparison.Ordinal);
 
         await using (var p = await PostgresAdapter.OpenAsync(cs))
         {

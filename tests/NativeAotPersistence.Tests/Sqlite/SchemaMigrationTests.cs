@@ -12,6 +12,8 @@ public sealed class SchemaMigrationTests : IDisposable
     // The fixture was written at 2026-11-26T01:05:42Z; its cache entries live for 10 s from then.
     private static readonly DateTimeOffset Written = new(2026, 11, 26, 1, 5, 45, TimeSpan.Zero);
 
+    private static readonly string Current = SchemaRules.CurrentVersion.ToString(System.Globalization.CultureInfo.InvariantCulture);
+
     private readonly TempDirectory _dir = new();
     private readonly string _path;
 
@@ -58,7 +60,7 @@ public sealed class SchemaMigrationTests : IDisposable
 
         using (var raw = new RawSqlite(_path))
         {
-            Assert.Equal("4", raw.Scalar("SELECT value FROM go_goscope_meta WHERE key = 'schema_version'"));
+            Assert.Equal(Current, raw.Scalar("SELECT value FROM go_goscope_meta WHERE key = 'schema_version'"));
             Assert.Equal("2", raw.Scalar("SELECT count(*) FROM pragma_table_info('go_goscope_cache') WHERE name IN ('sliding_ms', 'absolute_expires_at')"));
             Assert.Equal("1", raw.Scalar("SELECT count(*) FROM pragma_table_info('go_goscope_circuit') WHERE name = 'fleet'"));
             Assert.Equal("40", raw.Scalar("SELECT count(*) FROM go_goscope_cache"));
@@ -97,7 +99,7 @@ public sealed class SchemaMigrationTests : IDisposable
 
         using (var check = new RawSqlite(path))
         {
-            Assert.Equal("4", check.Scalar("SELECT value FROM go_goscope_meta WHERE key = 'schema_version'"));
+            Assert.Equal(Current, check.Scalar("SELECT value FROM go_goscope_meta WHERE key = 'schema_version'"));
             Assert.Equal("myapp:cache:greeting,myapp:forever,myapp:greeting", check.Scalar("SELECT group_concat(key, ',') FROM (SELECT key FROM go_goscope_cache ORDER BY key)"));
             Assert.Equal("\"hello\"", check.Scalar("SELECT value FROM go_goscope_cache WHERE key = 'myapp:greeting'"));
             Assert.Equal("open", check.Scalar("SELECT state FROM go_goscope_circuit WHERE key = 'myapp:payments'"));
@@ -111,7 +113,7 @@ public sealed class SchemaMigrationTests : IDisposable
         var e = await Assert.ThrowsAsync<PersistenceException>(async () =>
             await SqliteAdapter.OpenAsync(_path, new PersistenceAdapterOptions { CreateTables = false }));
         Assert.Equal(PersistenceErrorKind.SchemaMissing, e.Kind);
-        Assert.Contains("schema version 1 must be migrated to 4", e.Message, StringComparison.Ordinal);
+        Assert.Contains($"schema version 1 must be migrated to {SchemaRules.CurrentVersion}", e.Message, StringComparison.Ordinal);
         Assert.Equal(before, await File.ReadAllBytesAsync(_path, Ct));
     }
 
@@ -129,7 +131,7 @@ public sealed class SchemaMigrationTests : IDisposable
         }
 
         using var raw = new RawSqlite(_path);
-        Assert.Equal("4", raw.Scalar("SELECT value FROM go_goscope_meta WHERE key = 'schema_version'"));
+        Assert.Equal(Current, raw.Scalar("SELECT value FROM go_goscope_meta WHERE key = 'schema_version'"));
     }
 
     [Fact]
@@ -173,7 +175,7 @@ public sealed class SchemaMigrationTests : IDisposable
 
         using (var raw = new RawSqlite(original))
         {
-            Assert.Equal("4", raw.Scalar("SELECT value FROM go_goscope_meta WHERE key = 'schema_version'"));
+            Assert.Equal(Current, raw.Scalar("SELECT value FROM go_goscope_meta WHERE key = 'schema_version'"));
             Assert.Equal(2, raw.Count("SELECT count(*) FROM pragma_table_info('go_goscope_cache') WHERE name IN ('sliding_ms', 'absolute_expires_at')"));
             Assert.Equal(1, raw.Count("SELECT count(*) FROM pragma_table_info('go_goscope_circuit') WHERE name = 'fleet'"));
             Assert.Equal(1, raw.Count("SELECT count(*) FROM sqlite_master WHERE name = 'go_goscope_idempotency'"));
@@ -196,6 +198,7 @@ public sealed class SchemaMigrationTests : IDisposable
         await (await SqliteAdapter.OpenAsync(path)).DisposeAsync();
         using (var raw = new RawSqlite(path))
         {
+            raw.Exec(DropVersion5);
             raw.Exec($"""
                 ALTER TABLE go_goscope_locks DROP COLUMN holder_host;
                 ALTER TABLE go_goscope_locks DROP COLUMN holder_pid;
@@ -208,7 +211,7 @@ public sealed class SchemaMigrationTests : IDisposable
 
         var refused = await Assert.ThrowsAsync<PersistenceException>(async () =>
             await SqliteAdapter.OpenAsync(path, new PersistenceAdapterOptions { CreateTables = false }));
-        Assert.Contains("schema version 2 must be migrated to 4", refused.Message, StringComparison.Ordinal);
+        Assert.Contains($"schema version 2 must be migrated to {SchemaRules.CurrentVersion}", refused.Message, StringComparison.Ordinal);
 
         await using (var p = await SqliteAdapter.OpenAsync(path))
         {
@@ -222,7 +225,7 @@ public sealed class SchemaMigrationTests : IDisposable
 
         using (var raw = new RawSqlite(path))
         {
-            Assert.Equal("4", raw.Scalar("SELECT value FROM go_goscope_meta WHERE key = 'schema_version'"));
+            Assert.Equal(Current, raw.Scalar("SELECT value FROM go_goscope_meta WHERE key = 'schema_version'"));
             Assert.Equal(3, raw.Count("SELECT count(*) FROM pragma_table_info('go_goscope_locks') WHERE name LIKE 'holder_%'"));
             Assert.Equal(1, raw.Count("SELECT count(*) FROM pragma_table_info('go_goscope_circuit') WHERE name = 'fleet'"));
             Assert.Equal("ok", raw.Scalar("PRAGMA integrity_check"));
@@ -237,6 +240,7 @@ public sealed class SchemaMigrationTests : IDisposable
         await (await SqliteAdapter.OpenAsync(path)).DisposeAsync();
         using (var raw = new RawSqlite(path))
         {
+            raw.Exec(DropVersion5);
             raw.Exec("""
                 ALTER TABLE go_goscope_circuit DROP COLUMN fleet;
                 UPDATE go_goscope_meta SET value = '3' WHERE key = 'schema_version';
@@ -249,7 +253,7 @@ public sealed class SchemaMigrationTests : IDisposable
         var refused = await Assert.ThrowsAsync<PersistenceException>(async () =>
             await SqliteAdapter.OpenAsync(path, new PersistenceAdapterOptions { CreateTables = false }));
         Assert.Equal(PersistenceErrorKind.SchemaMissing, refused.Kind);
-        Assert.Contains("schema version 3 must be migrated to 4", refused.Message, StringComparison.Ordinal);
+        Assert.Contains($"schema version 3 must be migrated to {SchemaRules.CurrentVersion}", refused.Message, StringComparison.Ordinal);
         Assert.Equal(before, await File.ReadAllBytesAsync(path, Ct));
 
         await using (var p = await SqliteAdapter.OpenAsync(path))
@@ -271,9 +275,59 @@ public sealed class SchemaMigrationTests : IDisposable
 
         using (var raw = new RawSqlite(path))
         {
-            Assert.Equal("4", raw.Scalar("SELECT value FROM go_goscope_meta WHERE key = 'schema_version'"));
+            Assert.Equal(Current, raw.Scalar("SELECT value FROM go_goscope_meta WHERE key = 'schema_version'"));
             Assert.Equal("marked", raw.Scalar("SELECT fleet FROM go_goscope_circuit WHERE key = 'circuit:payments'"));
             Assert.Equal(1, raw.Count("SELECT count(*) FROM go_goscope_circuit WHERE key = 'circuit:search' AND fleet IS NULL AND last_success_time = 1764100000002"));
+            Assert.Equal("ok", raw.Scalar("PRAGMA integrity_check"));
+        }
+    }
+
+    // What version 5 added: the cache's tags column, their index table and its triggers.
+    private const string DropVersion5 = """
+        DROP TRIGGER trg_cache_tags_insert;
+        DROP TRIGGER trg_cache_tags_update;
+        DROP TRIGGER trg_cache_tags_delete;
+        DROP TABLE go_goscope_cache_tags;
+        ALTER TABLE go_goscope_cache DROP COLUMN tags;
+        """;
+
+    [Fact]
+    public async Task Version4File_GainsCacheTags_AndKeepsItsEntries()
+    {
+        // A version 4 file: this release's schema without the tags, and entries a version 4 process wrote.
+        var path = _dir.File("v4.db");
+        await (await SqliteAdapter.OpenAsync(path)).DisposeAsync();
+        using (var raw = new RawSqlite(path))
+        {
+            raw.Exec(DropVersion5);
+            raw.Exec("""
+                UPDATE go_goscope_meta SET value = '4' WHERE key = 'schema_version';
+                INSERT INTO go_goscope_cache(key, value, expires_at, created_at) VALUES ('cache:old', '1', NULL, 1764100000000);
+                """);
+        }
+
+        var before = await File.ReadAllBytesAsync(path, Ct);
+        var refused = await Assert.ThrowsAsync<PersistenceException>(async () =>
+            await SqliteAdapter.OpenAsync(path, new PersistenceAdapterOptions { CreateTables = false }));
+        Assert.Equal(PersistenceErrorKind.SchemaMissing, refused.Kind);
+        Assert.Contains($"schema version 4 must be migrated to {SchemaRules.CurrentVersion}", refused.Message, StringComparison.Ordinal);
+        Assert.Equal(before, await File.ReadAllBytesAsync(path, Ct));
+
+        await using (var p = await SqliteAdapter.OpenAsync(path))
+        {
+            Assert.Equal(SchemaRules.CurrentVersion, (await p.Admin.GetStatsAsync(Ct)).SchemaVersion);
+            Assert.Equal(1, await p.Cache.GetAsync<int>("old", Ct));
+            await p.Cache.SetAsync("new", 2, new CacheEntryOptions { Tags = ["t"] }, Ct);
+            await p.Cache.SetAsync("old", 3, new CacheEntryOptions { Tags = ["t", "u"] }, Ct);
+            Assert.Equal(2, await p.Cache.RemoveByTagAsync("t", Ct));
+            Assert.Empty(await p.Cache.KeysAsync(cancellationToken: Ct));
+        }
+
+        using (var raw = new RawSqlite(path))
+        {
+            Assert.Equal(Current, raw.Scalar("SELECT value FROM go_goscope_meta WHERE key = 'schema_version'"));
+            Assert.Equal(0, raw.Count("SELECT count(*) FROM go_goscope_cache_tags"));
+            Assert.Equal(3, raw.Count("SELECT count(*) FROM sqlite_schema WHERE type = 'trigger' AND name LIKE 'trg_cache_tags_%'"));
             Assert.Equal("ok", raw.Scalar("PRAGMA integrity_check"));
         }
     }
