@@ -49,6 +49,12 @@ if (args is ["--ratelimit", ..])
     return;
 }
 
+if (args is ["--tags", ..])
+{
+    await TagCosts.RunAsync(args);
+    return;
+}
+
 if (args is ["--scaling", ..])
 {
     Scaling.Run(args);

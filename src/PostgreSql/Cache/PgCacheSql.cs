@@ -80,6 +80,13 @@ internal static class PgCacheSql
           SELECT key FROM go_goscope_cache WHERE expires_at <= $3 AND key >= $1 AND key < $2 LIMIT $4)
         """;
 
+    // $1 lo, $2 hi, $3 now: per tag of one namespace, its entries live and expired (byte order of the tag).
+    public const string AdminTags = """
+        SELECT tag, count(*) FILTER (WHERE expires_at IS NULL OR expires_at > $3), count(*) FILTER (WHERE expires_at IS NOT NULL AND expires_at <= $3)
+        FROM go_goscope_cache, jsonb_array_elements_text(tags) AS tag
+        WHERE tags IS NOT NULL AND key >= $1 AND key < $2 GROUP BY tag ORDER BY convert_to(tag, 'UTF8')
+        """;
+
     // Inspection, by namespace range: $1 lo, $2 hi, $3 now
     public const string AdminCounts = """
         SELECT count(*), count(*) FILTER (WHERE expires_at IS NOT NULL AND expires_at <= $3) FROM go_goscope_cache WHERE key >= $1 AND key < $2

@@ -30,4 +30,11 @@ public interface IPersistenceAdmin
     /// <param name="pattern">A glob as in <see cref="ICacheProvider.KeysAsync"/>; <see langword="null"/> lists all.</param>
     /// <param name="cancellationToken">Cancels the wait for a busy database.</param>
     ValueTask<IReadOnlyList<IdempotencyKeySummary>> ListIdempotencyKeysAsync(string? pattern = null, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Lists the cache tags (<see cref="CacheEntryOptions.Tags"/>) of this adapter's key prefix, with how many entries
+    /// have each, in ordinal order of the tag: what <see cref="ICacheProvider.RemoveByTagAsync"/> would delete.
+    /// </summary>
+    /// <param name="cancellationToken">Cancels the wait for a busy database.</param>
+    ValueTask<IReadOnlyList<CacheTagSummary>> ListCacheTagsAsync(CancellationToken cancellationToken = default);
 }

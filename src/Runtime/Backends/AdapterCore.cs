@@ -61,6 +61,7 @@ public sealed class AdapterCore
             Need<IAdminListing<TaskSummary>>(Checkpoints),
             Need<IAdminListing<LockInfo>>(Locks),
             Need<IAdminListing<IdempotencyKeySummary>>(Idempotency),
+            Need<IAdminListing<CacheTagSummary>>(Cache),
             Need<IAdminListing<SemaphoreInfo>>(Semaphores));
     }
 
@@ -130,6 +131,7 @@ public sealed class AdapterCore
         IAdminListing<TaskSummary> tasks,
         IAdminListing<LockInfo> locks,
         IAdminListing<IdempotencyKeySummary> idempotency,
+        IAdminListing<CacheTagSummary> cacheTags,
         IAdminListing<SemaphoreInfo> semaphores) : IPersistenceAdmin
     {
         public async ValueTask<PersistenceStats> GetStatsAsync(CancellationToken cancellationToken = default)
@@ -154,6 +156,9 @@ public sealed class AdapterCore
 
         public ValueTask<IReadOnlyList<SemaphoreInfo>> ListSemaphoresAsync(CancellationToken cancellationToken = default) =>
             semaphores.AdminListAsync(null, cancellationToken);
+
+        public ValueTask<IReadOnlyList<CacheTagSummary>> ListCacheTagsAsync(CancellationToken cancellationToken = default) =>
+            cacheTags.AdminListAsync(null, cancellationToken);
 
         public ValueTask<IReadOnlyList<IdempotencyKeySummary>> ListIdempotencyKeysAsync(string? pattern = null, CancellationToken cancellationToken = default)
         {

@@ -2,7 +2,7 @@ using NativeAotPersistence.InMemory;
 
 namespace NativeAotPersistence;
 
-internal sealed partial class InMemoryCacheProvider : IPrunable, IAdminSource
+internal sealed partial class InMemoryCacheProvider : IPrunable, IAdminSource, IAdminListing<CacheTagSummary>
 {
     public ValueTask<int> PruneAsync(CancellationToken cancellationToken) => new(Prune(NowMs));
 
@@ -14,4 +14,41 @@ internal sealed partial class InMemoryCacheProvider : IPrunable, IAdminSource
             return new ValueTask<PersistenceStats>(stats with { Cache = InMemoryCounts.Of(_table, _ns, NowMs) });
         }
     }
+
+    public ValueTask<IReadOnlyList<CacheTagSummary>> AdminListAsync(string? pattern, CancellationToken cancellationToken)
+    {
+        Context.EnsureConnected();
+        var now = NowMs;
+        var counts = new Dictionary<string, (int Live, int Expired)>(StringComparer.Ordinal);
+        lock (_table.Sync)
+        {
+            foreach (var (key, row) in _table.Rows)
+            {
+                if (row.Tags is not { } tags || !_ns.Contains(key))
+                {
+                    continue;
+                }
+
+                var live = Ttl.IsLive(row.ExpiresAtMs, now);
+                foreach (var tag in tags)
+                {
+                    var (l, e) = counts.GetValueOrDefault(tag);
+                    counts[tag] = live ? (l + 1, e) : (l, e + 1);
+                }
+            }
+        }
+
+        var list = new List<CacheTagSummary>(counts.Count);
+        foreach (var (tag, (live, expired)) in counts)
+        {
+            list.Add(new CacheTagSummary(tag, new RowCounts(live, expired)));
+        }
+
+        // SQLite and PostgreSQL order by the tag's bytes (UTF-8); UTF-16 ordinal order differs only past U+FFFF.
+        list.Sort(static (a, b) => CompareUtf8(a.Tag, b.Tag));
+        return new ValueTask<IReadOnlyList<CacheTagSummary>>(list);
+    }
+
+    private static int CompareUtf8(string a, string b) =>
+        System.Text.Encoding.UTF8.GetBytes(a).AsSpan().SequenceCompareTo(System.Text.Encoding.UTF8.GetBytes(b));
 }

@@ -112,6 +112,13 @@ internal static class SqliteCacheSql
           SELECT key FROM go_goscope_cache_tags WHERE tag = ?3 AND key >= ?1 AND key < ?2)
         """u8);
 
+    // ?1 lo, ?2 hi, ?3 now: per tag of one namespace, its entries live and expired (BINARY order of the tag).
+    public static readonly SqlStatement AdminTags = new("""
+        SELECT t.tag, coalesce(sum(c.expires_at IS NULL OR c.expires_at > ?3), 0), coalesce(sum(c.expires_at IS NOT NULL AND c.expires_at <= ?3), 0)
+        FROM go_goscope_cache_tags t JOIN go_goscope_cache c ON c.key = t.key
+        WHERE t.key >= ?1 AND t.key < ?2 GROUP BY t.tag ORDER BY t.tag
+        """u8);
+
     // Inspection, all by namespace range: ?1 lo, ?2 hi, ?3 now
     public static readonly SqlStatement AdminCounts = new("""
         SELECT count(*), coalesce(sum(expires_at IS NOT NULL AND expires_at <= ?3), 0) FROM go_goscope_cache WHERE key >= ?1 AND key < ?2

@@ -18,7 +18,10 @@ public abstract class CacheSharedStoreConformance<TBackend> : CacheConformance<T
         var b = await OpenSecondAsync("b:");
         await a.Cache.SetAsync("k", 1, new CacheEntryOptions { Tags = ["shared"] }, Ct);
         await b.Cache.SetAsync("k", 2, new CacheEntryOptions { Tags = ["shared"] }, Ct);
+        Assert.Equal([new CacheTagSummary("shared", new RowCounts(1, 0))], await a2.Admin.ListCacheTagsAsync(Ct));
         Assert.Equal(1, await a2.Cache.RemoveByTagAsync("shared", Ct));
+        Assert.Empty(await a.Admin.ListCacheTagsAsync(Ct));
+        Assert.Single(await b.Admin.ListCacheTagsAsync(Ct));
         Assert.False(await a.Cache.HasAsync("k", Ct));
         Assert.Equal(2, await b.Cache.GetAsync<int>("k", Ct));
     }

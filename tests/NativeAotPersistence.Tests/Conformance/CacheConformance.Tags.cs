@@ -123,6 +123,24 @@ public abstract partial class CacheConformance<TBackend>
     }
 
     [Fact]
+    public async Task TheAdminListsEveryTag_WithItsLiveAndExpiredEntries_InOrdinalOrder()
+    {
+        var p = await OpenAsync();
+        Assert.Empty(await p.Admin.ListCacheTagsAsync(Ct));
+        await p.Cache.SetAsync("x", 1, Tagged("b", "a", "b"), Ct);
+        await p.Cache.SetAsync("y", 2, Tagged("a", "é"), Ct);
+        await p.Cache.SetAsync("z", 3, new CacheEntryOptions { Tags = ["Z"], AbsoluteExpirationRelativeToNow = TimeSpan.FromMilliseconds(10) }, Ct);
+        await p.Cache.SetAsync("plain", 4, cancellationToken: Ct);
+        Advance(10);
+        Assert.Equal(
+            [new CacheTagSummary("Z", new RowCounts(0, 1)), new CacheTagSummary("a", new RowCounts(2, 0)), new CacheTagSummary("b", new RowCounts(1, 0)), new CacheTagSummary("é", new RowCounts(1, 0))],
+            await p.Admin.ListCacheTagsAsync(Ct));
+
+        await p.Cache.RemoveByTagAsync("a", Ct);
+        Assert.Equal([new CacheTagSummary("Z", new RowCounts(0, 1))], await p.Admin.ListCacheTagsAsync(Ct));
+    }
+
+    [Fact]
     public async Task RemoveByTag_HonorsCancellation()
     {
         var p = await OpenAsync();

@@ -114,6 +114,16 @@ public sealed class DocExamplesTests
         // end snippet
         Assert.Equal("profile-7", profile);
 
+        // snippet: CacheTags
+        await p.Cache.SetAsync("product:1", "lamp", new CacheEntryOptions { Tags = ["tenant:7", "catalog"], SlidingExpiration = TimeSpan.FromMinutes(5) }, ct);
+        await p.Cache.SetAsync("product:2", "desk", new CacheEntryOptions { Tags = ["tenant:7", "catalog"] }, ct);
+        await p.Cache.SetAsync("invoice:9", 99.5m, new CacheEntryOptions { Tags = ["tenant:7"] }, ct);
+        int removed = await p.Cache.RemoveByTagAsync("catalog", ct);   // 2: both products, gone for every process
+        // end snippet
+        Assert.Equal(2, removed);
+        Assert.Equal(99.5m, await p.Cache.GetAsync<decimal>("invoice:9", ct));
+        Assert.Equal(1, await p.Cache.RemoveByTagAsync("tenant:7", ct));
+
         {
             // snippet: LockHelpers
             await using var report = await p.Locks.AcquireAsync("report", TimeSpan.FromSeconds(30), wait: TimeSpan.FromSeconds(10), ct);
