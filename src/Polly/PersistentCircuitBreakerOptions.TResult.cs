@@ -78,8 +78,8 @@ public class PersistentCircuitBreakerOptions<TResult> : ResilienceStrategyOption
     /// <see cref="OperationCanceledException"/>, and no result. A <see cref="PredicateBuilder{TResult}"/> converts to it.
     /// </summary>
     /// <remarks>
-    /// A handled outcome is a failure. An unhandled result is a success; an unhandled exception is neither (it does not
-    /// reset the failure count). A cancellation of the execution's own token is never a failure, whatever this returns.
+    /// A handled outcome is a failure; any other outcome, an unhandled exception included, is a success (as in Polly's
+    /// breaker). A cancellation of the execution's own token is never a failure, whatever this returns.
     /// </remarks>
     [Required]
     public Func<CircuitBreakerPredicateArguments<TResult>, ValueTask<bool>> ShouldHandle { get; set; } = DefaultShouldHandle;

@@ -28,6 +28,10 @@ public sealed class CircuitBreaker
     private int _trialsInFlight;
     private int _trialSuccesses;
 
+    // The per-process path: until when a circuit that stayed open when moved to half-open (isolated by hand) is not
+    // tried again, so a rejected caller costs one read, not a write per call.
+    private long _heldOpenUntilTicks;
+
     /// <summary>Creates a breaker over the state stored under <paramref name="key"/>.</summary>
     /// <param name="provider">Where the state lives (for example <see cref="IPersistenceAdapter.CircuitBreakers"/>).</param>
     /// <param name="key">The breaker's key.</param>
@@ -65,7 +69,8 @@ public sealed class CircuitBreaker
 
     /// <summary>
     /// Gets the state callers see now: an open breaker whose break has ended reads as half-open; an isolated one reads
-    /// open (<see cref="IsolateAsync"/>).
+    /// open (<see cref="IsolateAsync"/>), over this library's providers (over another, which has no fleet state, by its
+    /// reset timeout as any open one).
     /// </summary>
     /// <param name="cancellationToken">Cancels the wait for a busy database.</param>
     /// <remarks>
@@ -224,13 +229,24 @@ public sealed class CircuitBreaker
                 return new CircuitAdmission(stored, admitted: false, trial: false, RetryAfter(stored!), transition: null);
             }
 
+            var now = _time.GetUtcNow();
+            var heldOpenUntil = new DateTimeOffset(Interlocked.Read(ref _heldOpenUntilTicks), TimeSpan.Zero);
+            if (now < heldOpenUntil)
+            {
+                return new CircuitAdmission(stored, admitted: false, trial: false, heldOpenUntil, transition: null);
+            }
+
             // The reset timeout passed: every process may now move it to half-open; the count and times are kept. A
-            // circuit isolated by hand (by a breaker over this library's providers) stays open: read it back.
+            // circuit isolated by hand (by a breaker over this library's providers) stays open: read it back, and do
+            // not try again for a reset timeout (this path cannot tell isolated from open).
             await _provider.SetStateAsync(Key, stored! with { State = CircuitState.HalfOpen }, cancellationToken).ConfigureAwait(false);
             if ((await _provider.GetStateAsync(Key, cancellationToken).ConfigureAwait(false))?.State == CircuitState.Open)
             {
-                return new CircuitAdmission(stored, admitted: false, trial: false, _time.GetUtcNow() + _options.ResetTimeout, transition: null);
+                heldOpenUntil = now < DateTimeOffset.MaxValue - _options.ResetTimeout ? now + _options.ResetTimeout : DateTimeOffset.MaxValue;
+                Interlocked.Exchange(ref _heldOpenUntilTicks, heldOpenUntil.UtcTicks);
+                return new CircuitAdmission(stored, admitted: false, trial: false, heldOpenUntil, transition: null);
             }
+
             lock (_sync)
             {
                 _trialSuccesses = 0;
@@ -264,8 +280,9 @@ public sealed class CircuitBreaker
                 // opening) are reset, or counted as a half-open success, as any success does; otherwise nothing is written.
                 if (admission.TrialId is null && _policy!.Mode == CircuitMode.Consecutive && admission.FailureCount == 0)
                 {
+                    // Open: a late success changes nothing (the rule would store nothing either).
                     var now = await _provider.GetStateAsync(Key, CancellationToken.None).ConfigureAwait(false);
-                    if (now is null || (now.State == CircuitState.Closed && now.FailureCount == 0))
+                    if (now is null || now.State == CircuitState.Open || (now.State == CircuitState.Closed && now.FailureCount == 0))
                     {
                         return null;
                     }
@@ -308,8 +325,11 @@ public sealed class CircuitBreaker
                 return null;
             }
 
+            // A circuit isolated by hand meanwhile stays as it is (RecordSuccess leaves it): report what the store holds.
             await _provider.RecordSuccessAsync(Key, CancellationToken.None).ConfigureAwait(false);
-            return Transition(CircuitState.HalfOpen, CircuitState.Closed);
+            return (await _provider.GetStateAsync(Key, CancellationToken.None).ConfigureAwait(false))?.State is null or CircuitState.Closed
+                ? Transition(CircuitState.HalfOpen, CircuitState.Closed)
+                : null;
         }
         catch (PersistenceException)
         {

@@ -517,6 +517,7 @@ public sealed class CircuitRulesTests
             Assert.Equal(fleet.Trials.Count, fleet.Trials.Select(t => t.Id).Distinct().Count());
             Assert.All(fleet.Trials, t => Assert.Contains(held, h => h.Trial == t.Id));
             Assert.True(c.State != CircuitState.Closed || fleet.Trials.Count == 0);
+            Assert.True(!fleet.Isolated || fleet.Trials.Count == 0);
         }
 
         Assert.True(closes > 0, "no half-open circuit ever closed");

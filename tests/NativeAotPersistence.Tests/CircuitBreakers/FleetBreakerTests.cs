@@ -179,23 +179,38 @@ public sealed class FleetBreakerTests : IAsyncLifetime
     [Fact]
     public async Task ABreakerOverADecorator_DoesNotEndAnIsolationMadeByHand()
     {
-        var fleet = new CircuitBreaker(_a.CircuitBreakers, "mixed", new CircuitBreakerOptions { FailureThreshold = 1, ResetTimeout = TimeSpan.FromSeconds(1) });
-        var plain = new CircuitBreaker(new Decorator(_b.CircuitBreakers), "mixed", new CircuitBreakerOptions { FailureThreshold = 1, ResetTimeout = TimeSpan.FromSeconds(1) });
+        var options = new CircuitBreakerOptions { FailureThreshold = 2, ResetTimeout = TimeSpan.FromSeconds(1) };
+        var fleet = new CircuitBreaker(_a.CircuitBreakers, "mixed", options);
+        var counting = new Decorator(_b.CircuitBreakers);
+        var plain = new CircuitBreaker(counting, "mixed", options);
+        var transitions = new List<CircuitBreakerTransition>();
+        plain.StateChanged += (_, t) => transitions.Add(t);
 
-        // A call of the per-process breaker is admitted while closed and is still running when the circuit is isolated.
+        // A call of the per-process breaker is admitted with one failure counted, and is still running when the circuit
+        // opens and is isolated.
+        await Assert.ThrowsAsync<TimeoutException>(() => fleet.ExecuteAsync<int>(_ => throw new TimeoutException(), Ct).AsTask());
         var late = new TaskCompletionSource<int>(TaskCreationOptions.RunContinuationsAsynchronously);
         var lateCall = plain.ExecuteAsync(_ => new ValueTask<int>(late.Task), Ct).AsTask();
         await Assert.ThrowsAsync<TimeoutException>(() => fleet.ExecuteAsync<int>(_ => throw new TimeoutException(), Ct).AsTask());
         await fleet.IsolateAsync(Ct);
 
-        // Its late success (RecordSuccessAsync), and its reset timeout passing (SetStateAsync to half-open), leave the
-        // isolation as it is: the fleet breaker still rejects, for good.
+        // Its late success resets the count it saw (RecordSuccessAsync), and its reset timeout passing moves the circuit
+        // to half-open (SetStateAsync): both leave the isolation as it is, and the fleet breaker still rejects, for good.
         late.SetResult(1);
         Assert.Equal(1, await lateCall);
+        Assert.Equal(1, counting.Successes);
         _time.Advance(TimeSpan.FromSeconds(5));
-        await Assert.ThrowsAsync<CircuitBreakerOpenException>(() => plain.ExecuteAsync(_ => ValueTask.FromResult(2), Ct).AsTask());
+        var rejected = await Assert.ThrowsAsync<CircuitBreakerOpenException>(() => plain.ExecuteAsync(_ => ValueTask.FromResult(2), Ct).AsTask());
+        Assert.Equal(TimeSpan.FromSeconds(1), rejected.RetryAfter);
         Assert.True((await Assert.ThrowsAsync<CircuitBreakerOpenException>(() => fleet.ExecuteAsync(_ => ValueTask.FromResult(3), Ct).AsTask())).IsIsolated);
         Assert.True(Assert.Single(await _a.Admin.ListCircuitsAsync(Ct)).IsIsolated);
+
+        // Within its reset timeout the per-process breaker does not try again: a read per rejected call, no write.
+        var sets = counting.Sets;
+        await Assert.ThrowsAsync<CircuitBreakerOpenException>(() => plain.ExecuteAsync(_ => ValueTask.FromResult(2), Ct).AsTask());
+        Assert.Equal(sets, counting.Sets);
+        Assert.Empty(transitions);
+
         await fleet.CloseAsync(Ct);
         Assert.Equal(4, await plain.ExecuteAsync(_ => ValueTask.FromResult(4), Ct));
     }
@@ -379,10 +394,22 @@ public sealed class FleetBreakerTests : IAsyncLifetime
 
         public ValueTask<CircuitBreakerPersistedState?> GetStateAsync(string key, CancellationToken cancellationToken = default) => inner.GetStateAsync(key, cancellationToken);
 
-        public ValueTask SetStateAsync(string key, CircuitBreakerPersistedState state, CancellationToken cancellationToken = default) => inner.SetStateAsync(key, state, cancellationToken);
+        public int Sets { get; private set; }
+
+        public int Successes { get; private set; }
+
+        public ValueTask SetStateAsync(string key, CircuitBreakerPersistedState state, CancellationToken cancellationToken = default)
+        {
+            Sets++;
+            return inner.SetStateAsync(key, state, cancellationToken);
+        }
 
         public ValueTask<int> RecordFailureAsync(string key, int maxFailures, CancellationToken cancellationToken = default) => inner.RecordFailureAsync(key, maxFailures, cancellationToken);
 
-        public ValueTask RecordSuccessAsync(string key, CancellationToken cancellationToken = default) => inner.RecordSuccessAsync(key, cancellationToken);
+        public ValueTask RecordSuccessAsync(string key, CancellationToken cancellationToken = default)
+        {
+            Successes++;
+            return inner.RecordSuccessAsync(key, cancellationToken);
+        }
     }
 }

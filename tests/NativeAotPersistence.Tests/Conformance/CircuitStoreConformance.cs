@@ -190,6 +190,10 @@ public abstract class CircuitStoreConformance<TBackend> : ConformanceTests<TBack
         await p.CircuitBreakers.SetStateAsync("c", new CircuitBreakerPersistedState(CircuitState.Closed, 0), Ct);
         Assert.Equal((CircuitState.Closed, 0, (long?)null, (long?)null, (string?)null), await ReadAsync(p, "c"));
 
+        await WriteAsync(p, "o", new CircuitRow { State = CircuitState.Open, FailureCount = 3, Fleet = isolated });
+        await p.CircuitBreakers.SetStateAsync("o", new CircuitBreakerPersistedState(CircuitState.Open, 7), Ct);
+        Assert.Equal((CircuitState.Open, 7, (long?)null, (long?)null, (string?)null), await ReadAsync(p, "o"));
+
         // Another fleet text (not isolated) is replaced by half-open, and reset by a success, as before.
         await WriteAsync(p, "d", new CircuitRow { State = CircuitState.Open, FailureCount = 1, Fleet = "f1;s=o;r=1" });
         await p.CircuitBreakers.SetStateAsync("d", new CircuitBreakerPersistedState(CircuitState.HalfOpen, 1), Ct);
