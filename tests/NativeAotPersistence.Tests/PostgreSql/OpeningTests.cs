@@ -40,23 +40,23 @@ public sealed class OpeningTests
         {
             // A whole schema written by a newer version (here: ours, with its version raised).
             await (await PostgresAdapter.OpenAsync(connectionString)).DisposeAsync();
-            await ScalarAsync(connectionString, "UPDATE go_goscope_meta SET value = '5' WHERE key = 'schema_version'");
+            await ScalarAsync(connectionString, "UPDATE go_goscope_meta SET value = '6' WHERE key = 'schema_version'");
         }
         else
         {
             // Only the meta table: a newer version that may lay its tables out differently must not get ours added.
-            await ScalarAsync(connectionString, "CREATE TABLE go_goscope_meta(key text PRIMARY KEY, value text NOT NULL); INSERT INTO go_goscope_meta VALUES ('schema_version', '5')");
+            await ScalarAsync(connectionString, "CREATE TABLE go_goscope_meta(key text PRIMARY KEY, value text NOT NULL); INSERT INTO go_goscope_meta VALUES ('schema_version', '6')");
         }
 
         var before = await SnapshotAsync(connectionString);
-        Assert.Contains("schema_version=5", before, StringComparison.Ordinal);
+        Assert.Contains("schema_version=6", before, StringComparison.Ordinal);
 
         foreach (var createTables in (bool[])[true, false])
         {
             var e = await Assert.ThrowsAsync<PersistenceException>(async () =>
                 await PostgresAdapter.OpenAsync(connectionString, new PersistenceAdapterOptions { CreateTables = createTables }, Ct));
             Assert.Equal(PersistenceErrorKind.SchemaTooNew, e.Kind);
-            Assert.Contains("schema version 5", e.Message, StringComparison.Ordinal);
+            Assert.Contains("schema version 6", e.Message, StringComparison.Ordinal);
         }
 
         Assert.Equal(before, await SnapshotAsync(connectionString));
@@ -123,7 +123,7 @@ public sealed class OpeningTests
                     Assert.Equal(i + 1, await opened[i].CircuitBreakers.RecordFailureAsync("k", 100, Ct));
                 }
 
-                Assert.Equal("4", await ScalarAsync(connectionString, "SELECT value FROM go_goscope_meta WHERE key = 'schema_version'"));
+                Assert.Equal(SchemaRules.CurrentVersion.ToString(System.Globalization.CultureInfo.InvariantCulture), await ScalarAsync(connectionString, "SELECT value FROM go_goscope_meta WHERE key = 'schema_version'"));
                 Assert.Equal(1L, await ScalarAsync(connectionString, "SELECT count(*) FROM go_goscope_meta"));
             }
             finally

@@ -78,7 +78,7 @@ public sealed class HostileInputTests : IAsyncLifetime
     {
         using var raw = new RawSqlite(_adapter.DataSource);
         Assert.Equal("ok", raw.Scalar("PRAGMA integrity_check"));
-        Assert.Equal(8, raw.Count("SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name LIKE 'go\\_goscope\\_%' ESCAPE '\\'"));
+        Assert.Equal(9, raw.Count("SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name LIKE 'go\\_goscope\\_%' ESCAPE '\\'"));
     }
 
     [Theory]

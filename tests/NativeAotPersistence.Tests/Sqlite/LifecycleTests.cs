@@ -74,8 +74,8 @@ public class LifecycleTests
         using var raw = new RawSqlite(path);
         var objects = raw.Count("SELECT count(*) FROM sqlite_master");
         var changes = raw.Count("PRAGMA data_version");
-        Assert.Equal(8, raw.Count("SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name LIKE 'go\\_goscope\\_%' ESCAPE '\\'"));
-        Assert.Equal("4", raw.Scalar("SELECT value FROM go_goscope_meta WHERE key = 'schema_version'"));
+        Assert.Equal(9, raw.Count("SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name LIKE 'go\\_goscope\\_%' ESCAPE '\\'"));
+        Assert.Equal(SchemaRules.CurrentVersion.ToString(System.Globalization.CultureInfo.InvariantCulture), raw.Scalar("SELECT value FROM go_goscope_meta WHERE key = 'schema_version'"));
 
         await using (var second = await SqliteAdapter.OpenAsync(path))
         {
@@ -83,7 +83,7 @@ public class LifecycleTests
         }
 
         Assert.Equal(objects, raw.Count("SELECT count(*) FROM sqlite_master"));
-        Assert.Equal("4", raw.Scalar("SELECT value FROM go_goscope_meta WHERE key = 'schema_version'"));
+        Assert.Equal(SchemaRules.CurrentVersion.ToString(System.Globalization.CultureInfo.InvariantCulture), raw.Scalar("SELECT value FROM go_goscope_meta WHERE key = 'schema_version'"));
         _ = changes;
     }
 
