@@ -41,8 +41,8 @@ internal static class TagCosts
             }
 
             Console.WriteLine($"{"",-52}" + string.Concat(stores.Select(s => $"{s.Name,14}")));
-            var plain = new CacheEntryOptions { SlidingExpiration = TimeSpan.FromHours(1) };
-            var tagged = new CacheEntryOptions { SlidingExpiration = TimeSpan.FromHours(1), Tags = ["tenant:7", "catalog"] };
+            var plain = new CacheEntryOptions { AbsoluteExpirationRelativeToNow = TimeSpan.FromHours(1) };
+            var tagged = new CacheEntryOptions { AbsoluteExpirationRelativeToNow = TimeSpan.FromHours(1), Tags = ["tenant:7", "catalog"] };
             await RowAsync("set, no tags (µs per op)", rounds, stores, async s =>
             {
                 for (var i = 0; i < Operations; i++)

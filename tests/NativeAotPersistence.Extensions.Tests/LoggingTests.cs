@@ -57,7 +57,7 @@ public sealed class LoggingTests : IDisposable
         await host.StopAsync(Ct);
 
         var mine = logs.Entries.Where(e => e.Category == "NativeAotPersistence").ToList();
-        Assert.Contains(mine, e => e.Level == LogLevel.Information && e.Message == $"Created the schema (version 4) in sqlite '{Path.GetFullPath(path)}'");
+        Assert.Contains(mine, e => e.Level == LogLevel.Information && e.Message == $"Created the schema (version {NativeAotPersistence.Backends.SchemaRules.CurrentVersion}) in sqlite '{Path.GetFullPath(path)}'");
         Assert.Contains(mine, e => e.Level == LogLevel.Warning && e.Message == "Circuit 'logged-upstream': Closed -> Open");
         Assert.Contains(mine, e => e.Level == LogLevel.Error && e.Message == "A stored value did not parse during 'cache.get' (key 'logged-text')" && e.Exception is PayloadFormatException);
         Assert.Contains(mine, e => e.Level == LogLevel.Warning && e.Message == $"Lock 'logged-lock' held by 'logged-owner' (fencing token {handle.FencingToken}) was lost before it was released: Expired");
