@@ -133,7 +133,7 @@ internal sealed partial class PgCacheProvider : PgProvider, ICacheProvider
     public ValueTask<int> RemoveByTagAsync(string tag, CancellationToken cancellationToken = default)
     {
         CacheTags.Validate(tag);
-        return Db.RunAsync("cache.remove_by_tag", PgWork.Idempotent, (_ns, tag), static async (c, s, ct) =>
+        return Db.RunAsync("cache.remove_by_tag", PgWork.Transaction, (_ns, tag), static async (c, s, ct) =>
         {
             await using var command = c.Command(PgCacheSql.RemoveByTag).Range(s._ns).Text(s.tag);
             return await command.ExecuteNonQueryAsync(ct).ConfigureAwait(false);

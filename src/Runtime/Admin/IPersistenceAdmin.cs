@@ -33,7 +33,8 @@ public interface IPersistenceAdmin
 
     /// <summary>
     /// Lists the cache tags (<see cref="CacheEntryOptions.Tags"/>) of this adapter's key prefix, with how many entries
-    /// have each, in ordinal order of the tag: what <see cref="ICacheProvider.RemoveByTagAsync"/> would delete.
+    /// have each, in code point order of the tag (the order of its UTF-8 bytes, on every backend): what
+    /// <see cref="ICacheProvider.RemoveByTagAsync"/> would delete.
     /// </summary>
     /// <param name="cancellationToken">Cancels the wait for a busy database.</param>
     ValueTask<IReadOnlyList<CacheTagSummary>> ListCacheTagsAsync(CancellationToken cancellationToken = default);

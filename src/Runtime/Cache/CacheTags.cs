@@ -15,7 +15,7 @@ public static class CacheTags
     /// <param name="tag">The tag.</param>
     /// <param name="paramName">The argument's name, for the exception.</param>
     /// <exception cref="ArgumentNullException"><paramref name="tag"/> is <see langword="null"/>.</exception>
-    /// <exception cref="ArgumentException">The tag is empty, longer than <see cref="CacheEntryOptions.MaxTagLength"/>, or has a control character.</exception>
+    /// <exception cref="ArgumentException">The tag is empty, longer than <see cref="CacheEntryOptions.MaxTagLength"/>, has a control character or a lone surrogate.</exception>
     public static void Validate(string tag, string paramName = "tag")
     {
         ArgumentNullException.ThrowIfNull(tag, paramName);
@@ -28,8 +28,14 @@ public static class CacheTags
         {
             if (char.IsControl(c))
             {
-                throw new ArgumentException($"A cache tag must not contain control characters (U+{(int)c:X4} in '{tag}').", paramName);
+                throw new ArgumentException($"A cache tag must not contain control characters (this one has U+{(int)c:X4}).", paramName);
             }
+        }
+
+        if (!Keys.IsValidUtf16(tag))
+        {
+            // Stored as UTF-8, a lone surrogate would become U+FFFD: two different tags would be one.
+            throw new ArgumentException("A cache tag must be valid UTF-16 (this one has a lone surrogate).", paramName);
         }
     }
 
@@ -39,7 +45,7 @@ public static class CacheTags
     /// </summary>
     /// <param name="options">The entry's options.</param>
     /// <returns>The JSON text, or <see langword="null"/>.</returns>
-    /// <exception cref="ArgumentException">A tag is not valid (<see cref="Validate"/>), or there are more than <see cref="CacheEntryOptions.MaxTags"/>.</exception>
+    /// <exception cref="ArgumentException">A tag is not valid (<see cref="Validate"/>), or there are more than <see cref="CacheEntryOptions.MaxTags"/> distinct tags.</exception>
     public static string? Encode(CacheEntryOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
@@ -49,13 +55,9 @@ public static class CacheTags
             return null;
         }
 
-        if (tags.Count > CacheEntryOptions.MaxTags)
-        {
-            throw new ArgumentException($"A cache entry has at most {CacheEntryOptions.MaxTags} tags; these options have {tags.Count}.", nameof(options));
-        }
-
-        var text = new StringBuilder(2 + (tags.Count * 16));
+        var text = new StringBuilder(2 + (Math.Min(tags.Count, CacheEntryOptions.MaxTags) * 16));
         text.Append('[');
+        var distinct = 0;
         for (var i = 0; i < tags.Count; i++)
         {
             var tag = tags[i];
@@ -63,6 +65,11 @@ public static class CacheTags
             if (IndexOf(tags, tag, i) < i)
             {
                 continue;
+            }
+
+            if (++distinct > CacheEntryOptions.MaxTags)
+            {
+                throw new ArgumentException($"A cache entry has at most {CacheEntryOptions.MaxTags} distinct tags; these options have more.", nameof(options));
             }
 
             if (text.Length > 1)

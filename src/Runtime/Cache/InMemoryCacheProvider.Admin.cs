@@ -44,11 +44,8 @@ internal sealed partial class InMemoryCacheProvider : IPrunable, IAdminSource, I
             list.Add(new CacheTagSummary(tag, new RowCounts(live, expired)));
         }
 
-        // SQLite and PostgreSQL order by the tag's bytes (UTF-8); UTF-16 ordinal order differs only past U+FFFF.
-        list.Sort(static (a, b) => CompareUtf8(a.Tag, b.Tag));
+        // SQLite and PostgreSQL order by the tag's UTF-8 bytes: code point order.
+        list.Sort(static (a, b) => CodePointComparer.Instance.Compare(a.Tag, b.Tag));
         return new ValueTask<IReadOnlyList<CacheTagSummary>>(list);
     }
-
-    private static int CompareUtf8(string a, string b) =>
-        System.Text.Encoding.UTF8.GetBytes(a).AsSpan().SequenceCompareTo(System.Text.Encoding.UTF8.GetBytes(b));
 }

@@ -6,10 +6,6 @@ namespace NativeAotPersistence;
 /// <remarks>Key ranges (<c>key &gt;= ?1 AND key &lt; ?2</c>) select one adapter's namespace under the BINARY collation.</remarks>
 internal static class SqliteCacheSql
 {
-    // The tags' index: one row per (tag, key), kept by triggers from the entry's `tags` (a JSON array of strings), so
-    // every path that writes or deletes an entry (set, add, delete, clear, the sweep, prune) keeps it exact, and an entry
-    // without tags costs nothing (the WHEN clauses). Keys are stored keys (the adapter's prefix included).
-    // The script appears twice, whole, in the create script and in version 5's (the SQL registries hold literals only).
     /// <summary>The table, what belongs to it, and the columns later schema versions added.</summary>
     public static readonly SqliteTable Table = new(
         "go_goscope_cache",
@@ -24,34 +20,27 @@ internal static class SqliteCacheSql
           tags TEXT
         );
         CREATE INDEX IF NOT EXISTS idx_cache_expires ON go_goscope_cache(expires_at);
-        CREATE TABLE IF NOT EXISTS go_goscope_cache_tags (
-          tag TEXT NOT NULL,
-          key TEXT NOT NULL,
-          PRIMARY KEY (tag, key)
-        ) WITHOUT ROWID;
-        CREATE INDEX IF NOT EXISTS idx_cache_tags_key ON go_goscope_cache_tags(key);
-        CREATE TRIGGER IF NOT EXISTS trg_cache_tags_insert AFTER INSERT ON go_goscope_cache WHEN new.tags IS NOT NULL
-        BEGIN
-          INSERT OR IGNORE INTO go_goscope_cache_tags(tag, key) SELECT value, new.key FROM json_each(new.tags);
-        END;
-        CREATE TRIGGER IF NOT EXISTS trg_cache_tags_update AFTER UPDATE OF tags ON go_goscope_cache WHEN old.tags IS NOT new.tags
-        BEGIN
-          DELETE FROM go_goscope_cache_tags WHERE key = old.key;
-          INSERT OR IGNORE INTO go_goscope_cache_tags(tag, key) SELECT value, new.key FROM json_each(new.tags);
-        END;
-        CREATE TRIGGER IF NOT EXISTS trg_cache_tags_delete AFTER DELETE ON go_goscope_cache WHEN old.tags IS NOT NULL
-        BEGIN
-          DELETE FROM go_goscope_cache_tags WHERE key = old.key;
-        END;
         """,
         // Version 2: sliding expiry (two nullable columns; existing rows keep their expiry).
         (2, """
         ALTER TABLE go_goscope_cache ADD COLUMN sliding_ms INTEGER;
         ALTER TABLE go_goscope_cache ADD COLUMN absolute_expires_at INTEGER;
         """),
-        // Version 5: tags (a nullable column; existing rows have none) and their index.
+        // Version 5: tags (a JSON array of strings; existing rows have none). Their index is TagsTable.
         (5, """
         ALTER TABLE go_goscope_cache ADD COLUMN tags TEXT;
+        """));
+
+    /// <summary>
+    /// The tags' index: one row per (tag, key), kept by triggers from the entry's <c>tags</c>, so every path that writes
+    /// or deletes an entry (set, add, delete, clear, the sweep, prune) keeps it exact, and an entry without tags costs
+    /// nothing (the <c>WHEN</c> clauses). Keys are stored keys (the adapter's prefix included). Registered after
+    /// <see cref="Table"/>, so the triggers are created once the column exists; a file that lost this table (dropped by
+    /// hand) gets it back on the next connect, rebuilt from the entries' tags.
+    /// </summary>
+    public static readonly SqliteTable TagsTable = new(
+        "go_goscope_cache_tags",
+        """
         CREATE TABLE IF NOT EXISTS go_goscope_cache_tags (
           tag TEXT NOT NULL,
           key TEXT NOT NULL,
@@ -71,7 +60,9 @@ internal static class SqliteCacheSql
         BEGIN
           DELETE FROM go_goscope_cache_tags WHERE key = old.key;
         END;
-        """));
+        INSERT OR IGNORE INTO go_goscope_cache_tags(tag, key)
+          SELECT j.value, c.key FROM go_goscope_cache c, json_each(c.tags) j WHERE c.tags IS NOT NULL;
+        """);
 
 
     // ?1 key, ?2 now (ms)

@@ -24,6 +24,7 @@ public sealed partial class SqliteAdapter : IAdapterLifecycle
     private static readonly SqliteTable[] Tables =
     [
         SqliteCacheSql.Table,
+        SqliteCacheSql.TagsTable,
         SqliteCircuitSql.Table,
         SqliteCheckpointSql.Table,
         SqliteIdempotencySql.Table,

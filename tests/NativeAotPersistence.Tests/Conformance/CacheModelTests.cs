@@ -46,6 +46,15 @@ public sealed class CacheModelTests
         }
 
         Assert.Equal(await sqlite.Cache.KeysAsync(cancellationToken: Ct), await memory.Cache.KeysAsync(cancellationToken: Ct));
+        if (file)
+        {
+            // The tags' index is exactly what the entries' tags say: no row for a gone or retagged entry, none missing.
+            using var raw = new Sqlite.RawSqlite(dir.File("model.db"));
+            const string fromEntries = "SELECT j.value, c.key FROM go_goscope_cache c, json_each(c.tags) j WHERE c.tags IS NOT NULL";
+            Assert.Equal(0, raw.Count($"SELECT count(*) FROM (SELECT tag, key FROM go_goscope_cache_tags EXCEPT {fromEntries})"));
+            Assert.Equal(0, raw.Count($"SELECT count(*) FROM ({fromEntries} EXCEPT SELECT tag, key FROM go_goscope_cache_tags)"));
+            Assert.True(raw.Count("SELECT count(*) FROM go_goscope_cache_tags") > 0, "the run left no tagged entry: the check says nothing");
+        }
     }
 
     private static Operation NextOperation(Random random)

@@ -332,6 +332,28 @@ public sealed class SchemaMigrationTests : IDisposable
         }
     }
 
+    [Fact]
+    public async Task AFileThatLostTheTagsIndex_GetsItBackOnConnect_RebuiltFromTheEntries()
+    {
+        var path = _dir.File("lost-tags.db");
+        await using (var p = await SqliteAdapter.OpenAsync(path))
+        {
+            await p.Cache.SetAsync("a", 1, new CacheEntryOptions { Tags = ["t", "u"] }, Ct);
+            await p.Cache.SetAsync("b", 2, new CacheEntryOptions { Tags = ["t"] }, Ct);
+        }
+
+        using (var raw = new RawSqlite(path))
+        {
+            raw.Exec("DROP TABLE go_goscope_cache_tags;");
+        }
+
+        await using (var p = await SqliteAdapter.OpenAsync(path))
+        {
+            Assert.Equal([new CacheTagSummary("t", new RowCounts(2, 0)), new CacheTagSummary("u", new RowCounts(1, 0))], await p.Admin.ListCacheTagsAsync(Ct));
+            Assert.Equal(2, await p.Cache.RemoveByTagAsync("t", Ct));
+        }
+    }
+
     /// <summary>Records the row it was given and stores it with the fleet text <c>marked</c>.</summary>
     private sealed class FleetMark(List<(CircuitState, int, long?, long?, string?)> seen) : CircuitRule
     {
