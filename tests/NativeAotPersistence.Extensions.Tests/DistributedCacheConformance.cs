@@ -56,6 +56,83 @@ public abstract class DistributedCacheConformance : IAsyncLifetime
     }
 
     [Fact]
+    public async Task AsABufferCache_ReadsIntoTheCallersBuffer_AndWritesSequences()
+    {
+        var buffer = Assert.IsAssignableFrom<IBufferDistributedCache>(Cache);
+        var all = Enumerable.Range(0, 1000).Select(i => (byte)i).ToArray();
+
+        // One segment, several segments, and an empty sequence, each read back by both interfaces.
+        await buffer.SetAsync("one", new System.Buffers.ReadOnlySequence<byte>(all), new DistributedCacheEntryOptions(), Ct);
+        buffer.Set("many", Segments(all, 7), new DistributedCacheEntryOptions());
+        await buffer.SetAsync("none", System.Buffers.ReadOnlySequence<byte>.Empty, new DistributedCacheEntryOptions(), Ct);
+        Assert.Equal<byte[]?>(all, await Cache.GetAsync("one", Ct));
+        Assert.Equal<byte[]?>(all, await Cache.GetAsync("many", Ct));
+        Assert.Equal<byte[]?>([], await Cache.GetAsync("none", Ct));
+
+        // A read appends to what the buffer holds; a miss writes nothing.
+        var writer = new System.Buffers.ArrayBufferWriter<byte>();
+        System.Buffers.BuffersExtensions.Write<byte>(writer, [9, 9]);
+        Assert.True(await buffer.TryGetAsync("many", writer, Ct));
+        Assert.Equal([9, 9, .. all], writer.WrittenSpan.ToArray());
+        Assert.False(await buffer.TryGetAsync("missing", writer, Ct));
+        Assert.False(buffer.TryGet("missing", writer));
+        Assert.Equal(1002, writer.WrittenCount);
+        var again = new System.Buffers.ArrayBufferWriter<byte>();
+        Assert.True(buffer.TryGet("none", again));
+        Assert.Equal(0, again.WrittenCount);
+
+        // Expiry and sliding renewal hold for buffer reads as for Get.
+        await Cache.SetAsync("slide", [1, 2, 3], new DistributedCacheEntryOptions { SlidingExpiration = TimeSpan.FromSeconds(10) }, Ct);
+        for (var i = 0; i < 3; i++)
+        {
+            Time.Advance(TimeSpan.FromSeconds(8));
+            Assert.True(await buffer.TryGetAsync("slide", new System.Buffers.ArrayBufferWriter<byte>(), Ct));
+        }
+
+        Time.Advance(TimeSpan.FromSeconds(10));
+        Assert.False(await buffer.TryGetAsync("slide", writer, Ct));
+
+        // A value that is not a byte array fails as Get does, and writes nothing.
+        await Adapter.Cache.SetAsync("number", 42, cancellationToken: Ct);
+        await Assert.ThrowsAsync<PayloadFormatException>(async () => await buffer.TryGetAsync("number", writer, Ct));
+        Assert.Equal(1002, writer.WrittenCount);
+        await Assert.ThrowsAsync<ArgumentNullException>(async () => await buffer.TryGetAsync("one", null!, Ct));
+    }
+
+    private static System.Buffers.ReadOnlySequence<byte> Segments(byte[] bytes, int count)
+    {
+        var size = (bytes.Length + count - 1) / count;
+        Segment? first = null, last = null;
+        for (var offset = 0; offset < bytes.Length; offset += size)
+        {
+            var next = new Segment(bytes.AsMemory(offset, Math.Min(size, bytes.Length - offset)), offset);
+            if (last is null)
+            {
+                first = next;
+            }
+            else
+            {
+                last.Append(next);
+            }
+
+            last = next;
+        }
+
+        return new System.Buffers.ReadOnlySequence<byte>(first!, 0, last!, last!.Memory.Length);
+    }
+
+    private sealed class Segment : System.Buffers.ReadOnlySequenceSegment<byte>
+    {
+        public Segment(ReadOnlyMemory<byte> memory, long runningIndex)
+        {
+            Memory = memory;
+            RunningIndex = runningIndex;
+        }
+
+        public void Append(Segment next) => Next = next;
+    }
+
+    [Fact]
     public async Task Set_overwrites_and_entries_live_under_the_adapter_prefix_as_base64_json()
     {
         await Cache.SetAsync("k", [1, 2, 3], new DistributedCacheEntryOptions(), Ct);
@@ -252,6 +329,40 @@ public sealed class SqliteDistributedCacheTests : DistributedCacheConformance
 
     protected override async ValueTask<IPersistenceAdapter> CreateConnectedAsync(PersistenceAdapterOptions options) =>
         await SqliteAdapter.OpenAsync(_temp.File("dc.db"), options);
+}
+
+/// <summary>A buffer read of a SQLite hit allocates nothing beyond the caller's buffer (what HybridCache's L2 reads are).</summary>
+public sealed class SqliteBufferReadAllocationTests
+{
+    [Fact]
+    public async Task ABufferReadOfAHit_AllocatesNothing()
+    {
+        using var temp = new TempDirectory();
+        await using var adapter = await SqliteAdapter.OpenAsync(temp.File("alloc.db"));
+        var cache = new PersistenceDistributedCache(adapter.Cache);
+        var value = Enumerable.Range(0, 4096).Select(i => (byte)i).ToArray();
+        await cache.SetAsync("hot", value, new DistributedCacheEntryOptions { AbsoluteExpirationRelativeToNow = TimeSpan.FromHours(1) }, TestContext.Current.CancellationToken);
+        var writer = new System.Buffers.ArrayBufferWriter<byte>(8192);
+        for (var i = 0; i < 100; i++)
+        {
+            writer.ResetWrittenCount();
+            Assert.True(await cache.TryGetAsync("hot", writer));
+        }
+
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        for (var i = 0; i < 1000; i++)
+        {
+            writer.ResetWrittenCount();
+            var hit = cache.TryGetAsync("hot", writer);
+#pragma warning disable xUnit1031 // The read completes synchronously on a SQLite hit: that is what is measured.
+            Assert.True(hit.IsCompletedSuccessfully && hit.Result);
+#pragma warning restore xUnit1031
+        }
+
+        var allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        Assert.Equal(value, writer.WrittenSpan.ToArray());
+        Assert.True(allocated == 0, $"1,000 buffer reads of a hit allocated {allocated} bytes");
+    }
 }
 
 public sealed class PostgresDistributedCacheTests : DistributedCacheConformance

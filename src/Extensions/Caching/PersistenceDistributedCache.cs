@@ -1,3 +1,5 @@
+using System.Buffers;
+using System.Runtime.InteropServices;
 using Microsoft.Extensions.Caching.Distributed;
 using NativeAotPersistence.Extensions.Internal;
 
@@ -13,9 +15,12 @@ namespace NativeAotPersistence;
 /// <see cref="ICacheProvider.KeysAsync"/> and <see cref="ICacheProvider.ClearAsync"/> see these entries too. Reads and
 /// <see cref="Refresh"/> renew sliding entries, never past their absolute expiry. The synchronous members block on the
 /// asynchronous ones, started without the caller's <see cref="SynchronizationContext"/> so they cannot deadlock on it.
+/// As an <see cref="IBufferDistributedCache"/> (which HybridCache prefers), a read decodes the stored value straight into
+/// the caller's buffer: on a SQLite hit it allocates nothing else. A write from a <see cref="ReadOnlySequence{T}"/>
+/// copies it into one array unless it is a single whole array already.
 /// </remarks>
 /// <param name="cache">The provider that stores the entries, usually <see cref="IPersistenceAdapter.Cache"/>.</param>
-public sealed class PersistenceDistributedCache(ICacheProvider cache) : IDistributedCache
+public sealed class PersistenceDistributedCache(ICacheProvider cache) : IDistributedCache, IBufferDistributedCache
 {
     private readonly ICacheProvider _cache = cache ?? throw new ArgumentNullException(nameof(cache));
 
@@ -44,6 +49,44 @@ public sealed class PersistenceDistributedCache(ICacheProvider cache) : IDistrib
 
     /// <inheritdoc />
     public Task RemoveAsync(string key, CancellationToken token = default) => RemoveCoreAsync(key, token).AsTask();
+
+    /// <inheritdoc />
+    public bool TryGet(string key, IBufferWriter<byte> destination) =>
+        SyncOverAsync.Run((Self: this, key, destination), static s => s.Self.TryGetAsync(s.key, s.destination, CancellationToken.None));
+
+    /// <inheritdoc />
+    public ValueTask<bool> TryGetAsync(string key, IBufferWriter<byte> destination, CancellationToken token = default)
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        ArgumentNullException.ThrowIfNull(destination);
+        var payload = BufferReadPayload.Rent(destination);
+        var read = _cache.TryGetAsync(key, payload, token);
+        if (read.IsCompletedSuccessfully)
+        {
+            var found = read.Result.Found;
+            BufferReadPayload.Return(payload);
+            return new ValueTask<bool>(found);
+        }
+
+        return AwaitFoundAsync(read);
+    }
+
+    /// <inheritdoc />
+    public void Set(string key, ReadOnlySequence<byte> value, DistributedCacheEntryOptions options) =>
+        Set(key, ToArray(value), options);
+
+    /// <inheritdoc />
+    public ValueTask SetAsync(string key, ReadOnlySequence<byte> value, DistributedCacheEntryOptions options, CancellationToken token = default) =>
+        SetCoreAsync(key, ToArray(value), options, token);
+
+    // A single segment that is a whole array is stored as it is; anything else is copied into one array.
+    private static byte[] ToArray(ReadOnlySequence<byte> value) =>
+        value.IsSingleSegment && MemoryMarshal.TryGetArray(value.First, out var segment) && segment.Offset == 0 && segment.Count == segment.Array!.Length
+            ? segment.Array
+            : value.ToArray();
+
+    private static async ValueTask<bool> AwaitFoundAsync(ValueTask<CacheLookup<byte[]?>> read) =>
+        (await read.ConfigureAwait(false)).Found;
 
     private ValueTask<byte[]?> GetCoreAsync(string key, CancellationToken token)
     {
