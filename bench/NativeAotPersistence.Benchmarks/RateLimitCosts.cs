@@ -28,63 +28,37 @@ internal static class RateLimitCosts
     public static async Task RunAsync(string[] args)
     {
         var rounds = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : DefaultRounds;
-        var connectionString = Environment.GetEnvironmentVariable(PostgresBenchmarks.ConnectionStringVariable);
-        var dir = BenchFiles.NewDirectory();
-        var prefix = "bench-" + Guid.NewGuid().ToString("N")[..8] + ":";
-        var stores = new List<(string Name, IPersistenceAdapter Store)>
-        {
-            (":memory:", await SqliteAdapter.OpenAsync(":memory:", new PersistenceAdapterOptions { KeyPrefix = prefix })),
-            ("WAL file", await SqliteAdapter.OpenAsync(Path.Combine(dir, "ratelimit.db"), new PersistenceAdapterOptions { KeyPrefix = prefix })),
-        };
-        if (!string.IsNullOrWhiteSpace(connectionString))
-        {
-            stores.Add(("PostgreSQL", await PostgresAdapter.OpenAsync(connectionString, new PersistenceAdapterOptions { KeyPrefix = prefix })));
-        }
+        await using var bench = await BenchStores.OpenAsync("ratelimit.db");
+        var stores = bench.All;
+        Console.WriteLine(
+            $"rate-limit acquisitions, one caller: median of {rounds} rounds of ~{RoundTime.TotalMilliseconds:0} ms per cell (order rotated each round); " +
+            $"µs per acquisition (bytes allocated per acquisition, all threads); {Environment.ProcessorCount} cores, .NET {Environment.Version}");
+        bench.ExplainMissingPostgres();
 
-        try
+        Console.WriteLine($"{"",-56}{"framework",18}" + string.Concat(stores.Select(s => $"{s.Name,18}")));
+
+        var bucket = new TokenBucketRateLimiterOptions { TokenLimit = int.MaxValue, TokensPerPeriod = 1, ReplenishmentPeriod = Hour, AutoReplenishment = false };
+        var fixedWindow = new FixedWindowRateLimiterOptions { PermitLimit = int.MaxValue, Window = Hour, AutoReplenishment = false };
+        var slidingWindow = new SlidingWindowRateLimiterOptions { PermitLimit = int.MaxValue, Window = Hour, SegmentsPerWindow = 10, AutoReplenishment = false };
+        var single = new TokenBucketRateLimiterOptions { TokenLimit = 1, TokensPerPeriod = 1, ReplenishmentPeriod = Hour, AutoReplenishment = false };
+
+        await RowAsync("token bucket, AttemptAcquire, granted", rounds, stores,
+            new TokenBucketRateLimiter(bucket), s => PersistentRateLimiter.CreateTokenBucket(s, "tb-attempt", bucket), Attempt);
+        await RowAsync("token bucket, AcquireAsync, granted", rounds, stores,
+            new TokenBucketRateLimiter(bucket), s => PersistentRateLimiter.CreateTokenBucket(s, "tb-async", bucket), AcquireAsync);
+        await RowAsync("token bucket, AttemptAcquire, refused", rounds, stores,
+            Drained(new TokenBucketRateLimiter(single)), s => Drained(PersistentRateLimiter.CreateTokenBucket(s, "tb-refused", single)), Attempt);
+        await RowAsync("fixed window, AttemptAcquire, granted", rounds, stores,
+            new FixedWindowRateLimiter(fixedWindow), s => PersistentRateLimiter.CreateFixedWindow(s, "fw-attempt", fixedWindow), Attempt);
+        await RowAsync("sliding window (10 segments), AttemptAcquire, granted", rounds, stores,
+            new SlidingWindowRateLimiter(slidingWindow), s => PersistentRateLimiter.CreateSlidingWindow(s, "sw-attempt", slidingWindow), Attempt);
+
+        foreach (var (_, store) in stores)
         {
-            Console.WriteLine(
-                $"rate-limit acquisitions, one caller: median of {rounds} rounds of ~{RoundTime.TotalMilliseconds:0} ms per cell (order rotated each round); " +
-                $"µs per acquisition (bytes allocated per acquisition, all threads); {Environment.ProcessorCount} cores, .NET {Environment.Version}");
-            if (stores.Count < 3)
+            foreach (var key in new[] { "tb-attempt", "tb-async", "tb-refused", "fw-attempt", "sw-attempt" })
             {
-                Console.WriteLine($"PostgreSQL: not measured (set {PostgresBenchmarks.ConnectionStringVariable} to a server's connection string)");
+                await store.RateLimits.ResetAsync(key);
             }
-
-            Console.WriteLine($"{"",-56}{"framework",18}" + string.Concat(stores.Select(s => $"{s.Name,18}")));
-
-            var bucket = new TokenBucketRateLimiterOptions { TokenLimit = int.MaxValue, TokensPerPeriod = 1, ReplenishmentPeriod = Hour, AutoReplenishment = false };
-            var fixedWindow = new FixedWindowRateLimiterOptions { PermitLimit = int.MaxValue, Window = Hour, AutoReplenishment = false };
-            var slidingWindow = new SlidingWindowRateLimiterOptions { PermitLimit = int.MaxValue, Window = Hour, SegmentsPerWindow = 10, AutoReplenishment = false };
-            var single = new TokenBucketRateLimiterOptions { TokenLimit = 1, TokensPerPeriod = 1, ReplenishmentPeriod = Hour, AutoReplenishment = false };
-
-            await RowAsync("token bucket, AttemptAcquire, granted", rounds, stores,
-                new TokenBucketRateLimiter(bucket), s => PersistentRateLimiter.CreateTokenBucket(s, "tb-attempt", bucket), Attempt);
-            await RowAsync("token bucket, AcquireAsync, granted", rounds, stores,
-                new TokenBucketRateLimiter(bucket), s => PersistentRateLimiter.CreateTokenBucket(s, "tb-async", bucket), AcquireAsync);
-            await RowAsync("token bucket, AttemptAcquire, refused", rounds, stores,
-                Drained(new TokenBucketRateLimiter(single)), s => Drained(PersistentRateLimiter.CreateTokenBucket(s, "tb-refused", single)), Attempt);
-            await RowAsync("fixed window, AttemptAcquire, granted", rounds, stores,
-                new FixedWindowRateLimiter(fixedWindow), s => PersistentRateLimiter.CreateFixedWindow(s, "fw-attempt", fixedWindow), Attempt);
-            await RowAsync("sliding window (10 segments), AttemptAcquire, granted", rounds, stores,
-                new SlidingWindowRateLimiter(slidingWindow), s => PersistentRateLimiter.CreateSlidingWindow(s, "sw-attempt", slidingWindow), Attempt);
-
-            foreach (var (_, store) in stores)
-            {
-                foreach (var key in new[] { "tb-attempt", "tb-async", "tb-refused", "fw-attempt", "sw-attempt" })
-                {
-                    await store.RateLimits.ResetAsync(key);
-                }
-            }
-        }
-        finally
-        {
-            foreach (var (_, store) in stores)
-            {
-                await store.DisposeAsync();
-            }
-
-            BenchFiles.Delete(dir);
         }
     }
 

@@ -73,3 +73,62 @@ internal static class BenchFiles
         }
     }
 }
+
+/// <summary>
+/// The stores a one-caller cost mode compares (`--ratelimit`, `--tags`): <c>:memory:</c>, a WAL file (the library's
+/// defaults) and, when <c>NAP_BENCH_POSTGRES</c> names a server, PostgreSQL; all under one fresh key prefix, the file in
+/// a directory of its own that <see cref="DisposeAsync"/> deletes.
+/// </summary>
+internal sealed class BenchStores : IAsyncDisposable
+{
+    private readonly string _dir;
+
+    private BenchStores(string dir, List<(string Name, IPersistenceAdapter Store)> all)
+    {
+        _dir = dir;
+        All = all;
+    }
+
+    /// <summary>Gets the stores, in column order.</summary>
+    public List<(string Name, IPersistenceAdapter Store)> All { get; }
+
+    /// <summary>Gets a value indicating whether the PostgreSQL column is there.</summary>
+    public bool HasPostgres => All.Count == 3;
+
+    public static async Task<BenchStores> OpenAsync(string fileName)
+    {
+        var connectionString = Environment.GetEnvironmentVariable(PostgresBenchmarks.ConnectionStringVariable);
+        var dir = BenchFiles.NewDirectory();
+        var prefix = "bench-" + Guid.NewGuid().ToString("N")[..8] + ":";
+        var all = new List<(string Name, IPersistenceAdapter Store)>
+        {
+            (":memory:", await SqliteAdapter.OpenAsync(":memory:", new PersistenceAdapterOptions { KeyPrefix = prefix })),
+            ("WAL file", await SqliteAdapter.OpenAsync(Path.Combine(dir, fileName), new PersistenceAdapterOptions { KeyPrefix = prefix })),
+        };
+        if (!string.IsNullOrWhiteSpace(connectionString))
+        {
+            all.Add(("PostgreSQL", await PostgresAdapter.OpenAsync(connectionString, new PersistenceAdapterOptions { KeyPrefix = prefix })));
+        }
+
+        return new BenchStores(dir, all);
+    }
+
+    /// <summary>Prints the line that says why the PostgreSQL column is missing, if it is.</summary>
+    public void ExplainMissingPostgres()
+    {
+        if (!HasPostgres)
+        {
+            Console.WriteLine($"PostgreSQL: not measured (set {PostgresBenchmarks.ConnectionStringVariable} to a server's connection string)");
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var (_, store) in All)
+        {
+            await store.DisposeAsync();
+        }
+
+        BenchFiles.Delete(_dir);
+    }
+}

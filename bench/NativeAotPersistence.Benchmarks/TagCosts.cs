@@ -19,96 +19,70 @@ internal static class TagCosts
     public static async Task RunAsync(string[] args)
     {
         var rounds = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : DefaultRounds;
-        var connectionString = Environment.GetEnvironmentVariable(PostgresBenchmarks.ConnectionStringVariable);
-        var dir = BenchFiles.NewDirectory();
-        var prefix = "bench-" + Guid.NewGuid().ToString("N")[..8] + ":";
-        var stores = new List<(string Name, IPersistenceAdapter Store)>
-        {
-            (":memory:", await SqliteAdapter.OpenAsync(":memory:", new PersistenceAdapterOptions { KeyPrefix = prefix })),
-            ("WAL file", await SqliteAdapter.OpenAsync(Path.Combine(dir, "tags.db"), new PersistenceAdapterOptions { KeyPrefix = prefix })),
-        };
-        if (!string.IsNullOrWhiteSpace(connectionString))
-        {
-            stores.Add(("PostgreSQL", await PostgresAdapter.OpenAsync(connectionString, new PersistenceAdapterOptions { KeyPrefix = prefix })));
-        }
+        await using var bench = await BenchStores.OpenAsync("tags.db");
+        var stores = bench.All;
+        Console.WriteLine($"cache tags, one caller: median of {rounds} rounds; {Environment.ProcessorCount} cores, .NET {Environment.Version}");
+        bench.ExplainMissingPostgres();
 
-        try
+        Console.WriteLine($"{"",-52}" + string.Concat(stores.Select(s => $"{s.Name,14}")));
+        var plain = new CacheEntryOptions { AbsoluteExpirationRelativeToNow = TimeSpan.FromHours(1) };
+        var tagged = new CacheEntryOptions { AbsoluteExpirationRelativeToNow = TimeSpan.FromHours(1), Tags = ["tenant:7", "catalog"] };
+
+        // Two tag sets in turn, so that every overwrite changes the tags (SQLite: the trigger rewrites the index rows).
+        var retagged = new CacheEntryOptions { AbsoluteExpirationRelativeToNow = TimeSpan.FromHours(1), Tags = ["tenant:8", "catalog"] };
+        await RowAsync("set, no tags (µs per op)", rounds, stores, async s =>
         {
-            Console.WriteLine($"cache tags, one caller: median of {rounds} rounds; {Environment.ProcessorCount} cores, .NET {Environment.Version}");
-            if (stores.Count < 3)
+            for (var i = 0; i < Operations; i++)
             {
-                Console.WriteLine($"PostgreSQL: not measured (set {PostgresBenchmarks.ConnectionStringVariable} to a server's connection string)");
+                await s.Cache.SetAsync("plain:" + (i % 100).ToString(CultureInfo.InvariantCulture), i, plain);
             }
 
-            Console.WriteLine($"{"",-52}" + string.Concat(stores.Select(s => $"{s.Name,14}")));
-            var plain = new CacheEntryOptions { AbsoluteExpirationRelativeToNow = TimeSpan.FromHours(1) };
-            var tagged = new CacheEntryOptions { AbsoluteExpirationRelativeToNow = TimeSpan.FromHours(1), Tags = ["tenant:7", "catalog"] };
-
-            // Two tag sets in turn, so that every overwrite changes the tags (SQLite: the trigger rewrites the index rows).
-            var retagged = new CacheEntryOptions { AbsoluteExpirationRelativeToNow = TimeSpan.FromHours(1), Tags = ["tenant:8", "catalog"] };
-            await RowAsync("set, no tags (µs per op)", rounds, stores, async s =>
-            {
-                for (var i = 0; i < Operations; i++)
-                {
-                    await s.Cache.SetAsync("plain:" + (i % 100).ToString(CultureInfo.InvariantCulture), i, plain);
-                }
-
-                return Operations;
-            });
-            await RowAsync("set, two tags, the same each time (µs per op)", rounds, stores, async s =>
-            {
-                for (var i = 0; i < Operations; i++)
-                {
-                    await s.Cache.SetAsync("same:" + (i % 100).ToString(CultureInfo.InvariantCulture), i, tagged);
-                }
-
-                return Operations;
-            });
-            await RowAsync("set, two tags, changed each time (µs per op)", rounds, stores, async s =>
-            {
-                for (var i = 0; i < Operations; i++)
-                {
-                    await s.Cache.SetAsync("tagged:" + (i % 100).ToString(CultureInfo.InvariantCulture), i, (i / 100) % 2 == 0 ? tagged : retagged);
-                }
-
-                return Operations;
-            });
-            await RowAsync("get of a tagged entry (µs per op)", rounds, stores, async s =>
-            {
-                for (var i = 0; i < Operations; i++)
-                {
-                    await s.Cache.GetAsync<int>("tagged:" + (i % 100).ToString(CultureInfo.InvariantCulture));
-                }
-
-                return Operations;
-            });
-            await RowAsync($"RemoveByTag of {Tagged:N0} of {Tagged + Others:N0} entries (ms)", rounds, stores, async s =>
-            {
-                await s.Cache.ClearAsync();
-                for (var i = 0; i < Tagged + Others; i++)
-                {
-                    await s.Cache.SetAsync("row:" + i.ToString(CultureInfo.InvariantCulture), i, i % 10 == 0 ? tagged : plain);
-                }
-
-                return 0;
-            }, async s =>
-            {
-                var removed = await s.Cache.RemoveByTagAsync("catalog");
-                if (removed != Tagged)
-                {
-                    throw new InvalidOperationException($"RemoveByTag removed {removed} entries, not {Tagged}.");
-                }
-            });
-        }
-        finally
+            return Operations;
+        });
+        await RowAsync("set, two tags, the same each time (µs per op)", rounds, stores, async s =>
         {
-            foreach (var (_, store) in stores)
+            for (var i = 0; i < Operations; i++)
             {
-                await store.DisposeAsync();
+                await s.Cache.SetAsync("same:" + (i % 100).ToString(CultureInfo.InvariantCulture), i, tagged);
             }
 
-            BenchFiles.Delete(dir);
-        }
+            return Operations;
+        });
+        await RowAsync("set, two tags, changed each time (µs per op)", rounds, stores, async s =>
+        {
+            for (var i = 0; i < Operations; i++)
+            {
+                await s.Cache.SetAsync("tagged:" + (i % 100).ToString(CultureInfo.InvariantCulture), i, (i / 100) % 2 == 0 ? tagged : retagged);
+            }
+
+            return Operations;
+        });
+        await RowAsync("get of a tagged entry (µs per op)", rounds, stores, async s =>
+        {
+            for (var i = 0; i < Operations; i++)
+            {
+                await s.Cache.GetAsync<int>("tagged:" + (i % 100).ToString(CultureInfo.InvariantCulture));
+            }
+
+            return Operations;
+        });
+        await RowAsync($"RemoveByTag of {Tagged:N0} of {Tagged + Others:N0} entries (ms)", rounds, stores, async s =>
+        {
+            await s.Cache.ClearAsync();
+            for (var i = 0; i < Tagged + Others; i++)
+            {
+                await s.Cache.SetAsync("row:" + i.ToString(CultureInfo.InvariantCulture), i, i % 10 == 0 ? tagged : plain);
+            }
+
+            return 0;
+        }, async s =>
+        {
+            var removed = await s.Cache.RemoveByTagAsync("catalog");
+            if (removed != Tagged)
+            {
+                throw new InvalidOperationException($"RemoveByTag removed {removed} entries, not {Tagged}.");
+            }
+        });
     }
 
     /// <summary>One row of per-operation figures: each round times <paramref name="run"/> (which returns its operation count).</summary>
