@@ -35,8 +35,8 @@ internal static class SqliteCacheSql
     /// The tags' index: one row per (tag, key), kept by triggers from the entry's <c>tags</c>, so every path that writes
     /// or deletes an entry (set, add, delete, clear, the sweep, prune) keeps it exact, and an entry without tags costs
     /// nothing (the <c>WHEN</c> clauses). Keys are stored keys (the adapter's prefix included). Registered after
-    /// <see cref="Table"/>, so the triggers are created once the column exists; a file that lost this table (dropped by
-    /// hand) gets it back on the next connect, rebuilt from the entries' tags.
+    /// <see cref="Table"/>, so the triggers are created once the column exists; a file that lost this table or a trigger
+    /// (dropped by hand) gets it back on the next connect, the index rebuilt from the entries' tags.
     /// </summary>
     public static readonly SqliteTable TagsTable = new(
         "go_goscope_cache_tags",
@@ -47,22 +47,27 @@ internal static class SqliteCacheSql
           PRIMARY KEY (tag, key)
         ) WITHOUT ROWID;
         CREATE INDEX IF NOT EXISTS idx_cache_tags_key ON go_goscope_cache_tags(key);
-        CREATE TRIGGER IF NOT EXISTS trg_cache_tags_insert AFTER INSERT ON go_goscope_cache WHEN new.tags IS NOT NULL
+        CREATE TRIGGER IF NOT EXISTS go_goscope_cache_tags_insert AFTER INSERT ON go_goscope_cache WHEN new.tags IS NOT NULL
         BEGIN
           INSERT OR IGNORE INTO go_goscope_cache_tags(tag, key) SELECT value, new.key FROM json_each(new.tags);
         END;
-        CREATE TRIGGER IF NOT EXISTS trg_cache_tags_update AFTER UPDATE OF tags ON go_goscope_cache WHEN old.tags IS NOT new.tags
+        CREATE TRIGGER IF NOT EXISTS go_goscope_cache_tags_update AFTER UPDATE OF tags ON go_goscope_cache WHEN old.tags IS NOT new.tags
         BEGIN
           DELETE FROM go_goscope_cache_tags WHERE key = old.key;
           INSERT OR IGNORE INTO go_goscope_cache_tags(tag, key) SELECT value, new.key FROM json_each(new.tags);
         END;
-        CREATE TRIGGER IF NOT EXISTS trg_cache_tags_delete AFTER DELETE ON go_goscope_cache WHEN old.tags IS NOT NULL
+        CREATE TRIGGER IF NOT EXISTS go_goscope_cache_tags_delete AFTER DELETE ON go_goscope_cache WHEN old.tags IS NOT NULL
         BEGIN
           DELETE FROM go_goscope_cache_tags WHERE key = old.key;
         END;
+        DELETE FROM go_goscope_cache_tags WHERE NOT EXISTS (
+          SELECT 1 FROM go_goscope_cache c, json_each(c.tags) j WHERE c.key = go_goscope_cache_tags.key AND j.value = go_goscope_cache_tags.tag);
         INSERT OR IGNORE INTO go_goscope_cache_tags(tag, key)
           SELECT j.value, c.key FROM go_goscope_cache c, json_each(c.tags) j WHERE c.tags IS NOT NULL;
-        """);
+        """)
+    {
+        Requires = ["go_goscope_cache_tags_insert", "go_goscope_cache_tags_update", "go_goscope_cache_tags_delete"],
+    };
 
 
     // ?1 key, ?2 now (ms)

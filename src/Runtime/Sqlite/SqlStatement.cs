@@ -51,4 +51,10 @@ internal sealed class SqliteTable
 
     /// <summary>Gets, per schema version, the script that brings a table an older version created up to it.</summary>
     public IReadOnlyList<(int Version, string Script)> Migrations { get; }
+
+    /// <summary>
+    /// Gets the other objects (triggers) <see cref="Create"/> makes that the schema needs: one missing makes the schema
+    /// incomplete, so that connecting runs <see cref="Create"/> again. Their names start with <c>go_goscope_</c>.
+    /// </summary>
+    public IReadOnlyList<string> Requires { get; init; } = [];
 }

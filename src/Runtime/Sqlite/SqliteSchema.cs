@@ -56,6 +56,14 @@ internal static class SqliteSchema
             {
                 missing.Add(table.Name);
             }
+
+            foreach (var required in table.Requires)
+            {
+                if (!present.Contains(required))
+                {
+                    missing.Add(required);
+                }
+            }
         }
 
         int? version = null;

@@ -284,9 +284,9 @@ public sealed class SchemaMigrationTests : IDisposable
 
     // What version 5 added: the cache's tags column, their index table and its triggers.
     private const string DropVersion5 = """
-        DROP TRIGGER trg_cache_tags_insert;
-        DROP TRIGGER trg_cache_tags_update;
-        DROP TRIGGER trg_cache_tags_delete;
+        DROP TRIGGER go_goscope_cache_tags_insert;
+        DROP TRIGGER go_goscope_cache_tags_update;
+        DROP TRIGGER go_goscope_cache_tags_delete;
         DROP TABLE go_goscope_cache_tags;
         ALTER TABLE go_goscope_cache DROP COLUMN tags;
         """;
@@ -327,13 +327,13 @@ public sealed class SchemaMigrationTests : IDisposable
         {
             Assert.Equal(Current, raw.Scalar("SELECT value FROM go_goscope_meta WHERE key = 'schema_version'"));
             Assert.Equal(0, raw.Count("SELECT count(*) FROM go_goscope_cache_tags"));
-            Assert.Equal(3, raw.Count("SELECT count(*) FROM sqlite_schema WHERE type = 'trigger' AND name LIKE 'trg_cache_tags_%'"));
+            Assert.Equal(3, raw.Count("SELECT count(*) FROM sqlite_schema WHERE type = 'trigger' AND name LIKE 'go_goscope_cache_tags_%'"));
             Assert.Equal("ok", raw.Scalar("PRAGMA integrity_check"));
         }
     }
 
     [Fact]
-    public async Task AFileThatLostTheTagsIndex_GetsItBackOnConnect_RebuiltFromTheEntries()
+    public async Task AFileThatLostTheTagsIndexOrATrigger_GetsThemBackOnConnect_RebuiltFromTheEntries()
     {
         var path = _dir.File("lost-tags.db");
         await using (var p = await SqliteAdapter.OpenAsync(path))
@@ -350,7 +350,27 @@ public sealed class SchemaMigrationTests : IDisposable
         await using (var p = await SqliteAdapter.OpenAsync(path))
         {
             Assert.Equal([new CacheTagSummary("t", new RowCounts(2, 0)), new CacheTagSummary("u", new RowCounts(1, 0))], await p.Admin.ListCacheTagsAsync(Ct));
-            Assert.Equal(2, await p.Cache.RemoveByTagAsync("t", Ct));
+        }
+
+        // A dropped delete trigger: deletes leave index rows behind (here by hand), until a connect puts the trigger back
+        // and the rebuild drops the rows no entry has.
+        using (var raw = new RawSqlite(path))
+        {
+            raw.Exec("DROP TRIGGER go_goscope_cache_tags_delete; DELETE FROM go_goscope_cache WHERE key = 'cache:b';");
+            Assert.Equal(3, raw.Count("SELECT count(*) FROM go_goscope_cache_tags"));
+        }
+
+        await using (var p = await SqliteAdapter.OpenAsync(path))
+        {
+            await p.Cache.SetAsync("b", 3, cancellationToken: Ct);
+            Assert.Equal(1, await p.Cache.RemoveByTagAsync("t", Ct));
+            Assert.Equal(3, await p.Cache.GetAsync<int>("b", Ct));
+        }
+
+        using (var raw = new RawSqlite(path))
+        {
+            Assert.Equal(3, raw.Count("SELECT count(*) FROM sqlite_schema WHERE type = 'trigger' AND name LIKE 'go_goscope_cache_tags_%'"));
+            Assert.Equal(0, raw.Count("SELECT count(*) FROM go_goscope_cache_tags"));
         }
     }
 
