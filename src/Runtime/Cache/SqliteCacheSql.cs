@@ -64,10 +64,8 @@ internal static class SqliteCacheSql
           SELECT 1 FROM go_goscope_cache c, json_each(c.tags) j WHERE c.key = go_goscope_cache_tags.key AND j.value = go_goscope_cache_tags.tag);
         INSERT OR IGNORE INTO go_goscope_cache_tags(tag, key)
           SELECT j.value, c.key FROM go_goscope_cache c, json_each(c.tags) j WHERE c.tags IS NOT NULL;
-        """)
-    {
-        Requires = ["go_goscope_cache_tags_insert", "go_goscope_cache_tags_update", "go_goscope_cache_tags_delete"],
-    };
+        """,
+        ["go_goscope_cache_tags_insert", "go_goscope_cache_tags_update", "go_goscope_cache_tags_delete"]);
 
 
     // ?1 key, ?2 now (ms)

@@ -37,9 +37,20 @@ internal sealed class SqliteTable
     /// <param name="create">The script that creates the table and what belongs to it; it runs after the meta table exists.</param>
     /// <param name="migrations">Per schema version, the script that brings a table an older version created up to it.</param>
     public SqliteTable(string name, string create, params (int Version, string Script)[] migrations)
+        : this(name, create, [], migrations)
+    {
+    }
+
+    /// <summary>Declares a kind's table that needs other objects (triggers) too.</summary>
+    /// <param name="name">The table, which <see cref="SqliteSchema"/> looks for.</param>
+    /// <param name="create">The script that creates the table and what belongs to it; it runs after the meta table exists.</param>
+    /// <param name="requires">The other objects <paramref name="create"/> makes that the schema needs (<see cref="Requires"/>).</param>
+    /// <param name="migrations">Per schema version, the script that brings a table an older version created up to it.</param>
+    public SqliteTable(string name, string create, string[] requires, params (int Version, string Script)[] migrations)
     {
         Name = name;
         Create = create;
+        Requires = requires;
         Migrations = migrations;
     }
 
@@ -56,5 +67,5 @@ internal sealed class SqliteTable
     /// Gets the other objects (triggers) <see cref="Create"/> makes that the schema needs: one missing makes the schema
     /// incomplete, so that connecting runs <see cref="Create"/> again. Their names start with <c>go_goscope_</c>.
     /// </summary>
-    public IReadOnlyList<string> Requires { get; init; } = [];
+    public string[] Requires { get; }
 }
