@@ -118,20 +118,8 @@ internal sealed partial class SqliteLockProvider : SqliteProvider, ILockProvider
     public unsafe ValueTask<long> RenewAsync(string key, string owner, long token, long ttlMs, CancellationToken cancellationToken) =>
         Pool.WriteAsync("lock.extend", (_ns, key, owner, token, ttlMs, Time), &ExtendBody, cancellationToken);
 
-    private static long ExtendBody(SqliteConnection c, (KeyNamespace _ns, string key, string owner, long token, long ttlMs, TimeProvider Time) s)
-    {
-        const string op = "lock.extend";
-        var now = Ttl.NowMs(s.Time);
-        var expiresAt = Ttl.LockExpiresAt(s.ttlMs, now);
-        using var statement = c.Statement(SqliteLockSql.Extend, op);
-        statement.BindKey(1, s._ns, s.key);
-        statement.BindText(2, s.owner);
-        statement.BindInt64(3, now);
-        statement.BindInt64(4, expiresAt);
-        statement.BindInt64(5, s.token);
-        statement.Step();
-        return statement.Changes() == 1 ? expiresAt : 0;
-    }
+    private static long ExtendBody(SqliteConnection c, (KeyNamespace _ns, string key, string owner, long token, long ttlMs, TimeProvider Time) s) =>
+        SqliteLeaseRows.Extend(c, SqliteLockSql.Extend, "lock.extend", s._ns, s.key, s.owner, s.token, s.ttlMs, s.Time);
 
     public unsafe ValueTask ForceReleaseAsync(string key, CancellationToken cancellationToken = default)
     {
@@ -176,17 +164,8 @@ internal sealed partial class SqliteLockProvider : SqliteProvider, ILockProvider
         return Pool.WriteAsync("lock.release", (_ns, key, owner, token, expiresAtMs), &ReleaseBody, cancellationToken);
     }
 
-    private static bool ReleaseBody(SqliteConnection c, (KeyNamespace _ns, string key, string owner, long token, long expiresAtMs) s)
-    {
-        const string op = "lock.release";
-        using var statement = c.Statement(SqliteLockSql.Release, op);
-        statement.BindKey(1, s._ns, s.key);
-        statement.BindText(2, s.owner);
-        statement.BindInt64(3, s.expiresAtMs);
-        statement.BindInt64(4, s.token);
-        statement.Step();
-        return statement.Changes() == 1;
-    }
+    private static bool ReleaseBody(SqliteConnection c, (KeyNamespace _ns, string key, string owner, long token, long expiresAtMs) s) =>
+        SqliteLeaseRows.Release(c, SqliteLockSql.Release, "lock.release", s._ns, s.key, s.owner, s.token, s.expiresAtMs);
 
     public unsafe ValueTask<int> PruneAsync(CancellationToken cancellationToken) =>
         Pool.WriteAsync("lock.prune", (_ns, now: NowMs), &PruneBody, cancellationToken);

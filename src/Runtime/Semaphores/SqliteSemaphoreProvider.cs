@@ -134,20 +134,8 @@ internal sealed partial class SqliteSemaphoreProvider : SqliteProvider, ISemapho
     public unsafe ValueTask<long> RenewAsync(string key, string owner, long token, long ttlMs, CancellationToken cancellationToken) =>
         Pool.WriteAsync("semaphore.extend", (_ns, key, owner, token, ttlMs, Time), &ExtendBody, cancellationToken);
 
-    private static long ExtendBody(SqliteConnection c, (KeyNamespace _ns, string key, string owner, long token, long ttlMs, TimeProvider Time) s)
-    {
-        const string op = "semaphore.extend";
-        var now = Ttl.NowMs(s.Time);
-        var expiresAt = Ttl.LockExpiresAt(s.ttlMs, now);
-        using var statement = c.Statement(SqliteSemaphoreSql.Extend, op);
-        statement.BindKey(1, s._ns, s.key);
-        statement.BindText(2, s.owner);
-        statement.BindInt64(3, now);
-        statement.BindInt64(4, expiresAt);
-        statement.BindInt64(5, s.token);
-        statement.Step();
-        return statement.Changes() == 1 ? expiresAt : 0;
-    }
+    private static long ExtendBody(SqliteConnection c, (KeyNamespace _ns, string key, string owner, long token, long ttlMs, TimeProvider Time) s) =>
+        SqliteLeaseRows.Extend(c, SqliteSemaphoreSql.Extend, "semaphore.extend", s._ns, s.key, s.owner, s.token, s.ttlMs, s.Time);
 
     public unsafe ValueTask<bool> ReleaseAsync(string key, string owner, long token, long expiresAtMs, CancellationToken cancellationToken)
     {
@@ -160,17 +148,8 @@ internal sealed partial class SqliteSemaphoreProvider : SqliteProvider, ISemapho
         return Pool.WriteAsync("semaphore.release", (_ns, key, owner, token, expiresAtMs), &ReleaseBody, cancellationToken);
     }
 
-    private static bool ReleaseBody(SqliteConnection c, (KeyNamespace _ns, string key, string owner, long token, long expiresAtMs) s)
-    {
-        const string op = "semaphore.release";
-        using var statement = c.Statement(SqliteSemaphoreSql.Release, op);
-        statement.BindKey(1, s._ns, s.key);
-        statement.BindText(2, s.owner);
-        statement.BindInt64(3, s.expiresAtMs);
-        statement.BindInt64(4, s.token);
-        statement.Step();
-        return statement.Changes() == 1;
-    }
+    private static bool ReleaseBody(SqliteConnection c, (KeyNamespace _ns, string key, string owner, long token, long expiresAtMs) s) =>
+        SqliteLeaseRows.Release(c, SqliteSemaphoreSql.Release, "semaphore.release", s._ns, s.key, s.owner, s.token, s.expiresAtMs);
 
     public unsafe ValueTask<long> HeldUntilAsync(string key, string owner, long token, CancellationToken cancellationToken)
     {
