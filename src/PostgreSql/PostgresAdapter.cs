@@ -47,7 +47,7 @@ public sealed class PostgresAdapter : IPersistenceAdapter, IAdapterLifecycle
         _borrowed = dataSource;
         Options = AdapterOptions.Validate(options ?? new PersistenceAdapterOptions());
         DataSource = Describe(dataSource.ConnectionString);
-        _context = new PgContext(Options, DataSource, () => Locks);
+        _context = new PgContext(Options, DataSource, () => Locks, () => _core!.DatabaseLeases);
         _core = CreateCore(_context);
     }
 
@@ -56,7 +56,7 @@ public sealed class PostgresAdapter : IPersistenceAdapter, IAdapterLifecycle
         _connectionString = connectionString;
         Options = options;
         DataSource = Describe(connectionString);
-        _context = new PgContext(Options, DataSource, () => Locks);
+        _context = new PgContext(Options, DataSource, () => Locks, () => _core!.DatabaseLeases);
         _core = CreateCore(_context);
     }
 

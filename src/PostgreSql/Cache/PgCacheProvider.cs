@@ -3,7 +3,7 @@ using NativeAotPersistence.PostgreSql;
 namespace NativeAotPersistence;
 
 /// <summary>The PostgreSQL cache: one row per key in <c>go_goscope_cache</c>, expiry in Unix milliseconds.</summary>
-internal sealed partial class PgCacheProvider : PgProvider, ICacheProvider
+internal sealed partial class PgCacheProvider : PgProvider, ICacheEntryStore
 {
     private readonly KeyNamespace _ns;
     private readonly SweepSchedule _sweeps = new();
@@ -56,6 +56,45 @@ internal sealed partial class PgCacheProvider : PgProvider, ICacheProvider
         return lookup;
     }
 
+    public string GateScope => "postgresql\0" + Context.DataSource + "\0" + Prefix;
+
+    public LockScope DefaultLockScope => Context.Options.LockScope;
+
+    public TimeSpan FactoryLeaseTtl => Context.Options.DefaultLockTtl;
+
+    public ILeaseStore DatabaseLeases => Context.AnyScopeLeases;
+
+    public async ValueTask<CacheEntryRead<T>> ReadEntryAsync<T>(string key, PayloadTypeInfo<T> typeInfo, CancellationToken cancellationToken)
+    {
+        var db = Db;
+        var now = NowMs;
+        var (read, slides) = await db.RunAsync("cache.get", PgWork.Read, (_ns, key, typeInfo, now, db.DataSource), static async (c, s, ct) =>
+        {
+            await using var command = c.Command(PgCacheSql.ReadEntry).Key(s._ns, s.key).Int64(s.now);
+            var reader = await command.ExecuteReaderAsync(ct).ConfigureAwait(false);
+            await using (reader.ConfigureAwait(false))
+            {
+                if (!await reader.ReadAsync(ct).ConfigureAwait(false))
+                {
+                    return (default(CacheEntryRead<T>), false);
+                }
+
+                var value = reader.ReadPayload(0, s.typeInfo, s.key, "cache.get", s.DataSource);
+                long? expiresAt = reader.IsDBNull(3) ? null : reader.GetInt64(3);
+                var stale = expiresAt <= s.now;
+                return (new CacheEntryRead<T>(true, value, stale, reader.IsDBNull(2) ? 0 : reader.GetInt64(2), expiresAt), !stale && !reader.IsDBNull(1));
+            }
+        }, cancellationToken).ConfigureAwait(false);
+
+        BackendTelemetry.CacheLookup("postgresql", !read.Found ? CacheOutcome.Miss : read.IsStale ? CacheOutcome.Expired : CacheOutcome.Hit);
+        if (slides)
+        {
+            await RefreshAsync(key, cancellationToken).ConfigureAwait(false);
+        }
+
+        return read;
+    }
+
     public ValueTask SetAsync<T>(string key, T value, CacheEntryOptions options, CancellationToken cancellationToken = default) =>
         SetAsync(key, value, options, Resolve<T>(), cancellationToken);
 
@@ -72,7 +111,7 @@ internal sealed partial class PgCacheProvider : PgProvider, ICacheProvider
         {
             int changed;
             await using (var command = c.Command(PgCacheSql.SetEntry).Key(s.self._ns, s.key).Json(s.json)
-                .Int64(s.expiry.ExpiresAtMs).Int64(s.now).Int64(s.expiry.SlidingMs).Int64(s.expiry.AbsoluteMs).NullableText(s.tags))
+                .Int64(s.expiry.ExpiresAtMs).Int64(s.now).Int64(s.expiry.SlidingMs).Int64(s.expiry.AbsoluteMs).NullableText(s.tags).Int64(s.expiry.FreshUntilMs))
             {
                 changed = await command.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
             }

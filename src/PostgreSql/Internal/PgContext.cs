@@ -8,13 +8,16 @@ namespace NativeAotPersistence.PostgreSql;
 internal sealed class PgContext
 {
     private readonly Func<ILockProvider> _locks;
+    private readonly Func<ILeaseStore> _databaseLeases;
     private volatile PgDatabase? _database;
 
     /// <param name="options">The adapter's validated options.</param>
     /// <param name="dataSource">The server and database, as <c>host:port/database</c>.</param>
     /// <param name="locks">The adapter's lock provider (database or process scope), read when it is needed.</param>
-    public PgContext(PersistenceAdapterOptions options, string dataSource, Func<ILockProvider> locks)
+    /// <param name="databaseLeases">The database's lease store whatever the adapter's scope (<see cref="AdapterCore.DatabaseLeases"/>).</param>
+    public PgContext(PersistenceAdapterOptions options, string dataSource, Func<ILockProvider> locks, Func<ILeaseStore> databaseLeases)
     {
+        _databaseLeases = databaseLeases;
         Options = options;
         DataSource = dataSource;
         _locks = locks;
@@ -30,6 +33,9 @@ internal sealed class PgContext
 
     /// <summary>Gets the adapter's lock provider: the database's leases with <see cref="LockScope.Database"/>, the process's otherwise.</summary>
     public ILockProvider Locks => _locks();
+
+    /// <summary>Gets the database's lease store whatever the adapter's scope (GetOrSet's factory leases).</summary>
+    public ILeaseStore AnyScopeLeases => _databaseLeases();
 
     public bool IsConnected => _database is not null;
 

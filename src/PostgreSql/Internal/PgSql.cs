@@ -40,7 +40,7 @@ internal static class PgSql
     // The last statement of the create script, once every kind's piece has run.
     // A literal (every SQL text is one); the migration tests check the version it records is SchemaRules.CurrentVersion.
     public const string SetSchemaVersion = """
-        INSERT INTO go_goscope_meta(key, value) VALUES ('schema_version', '5') ON CONFLICT (key) DO UPDATE SET value = excluded.value;
+        INSERT INTO go_goscope_meta(key, value) VALUES ('schema_version', '6') ON CONFLICT (key) DO UPDATE SET value = excluded.value;
         """;
 
     /// <summary>

@@ -17,6 +17,9 @@ public sealed class AdapterCore
     private readonly IPrunable _semaphorePrune;
     private readonly IPrunable _rateLimitPrune;
 
+    private readonly Func<ILockProvider> _createDatabaseLocks;
+    private ILeaseStore? _databaseLeases;
+
     /// <summary>Builds the core; <paramref name="create"/> builds the backend's providers.</summary>
     /// <param name="options">The adapter's options, already validated (<see cref="AdapterOptions.Validate"/>).</param>
     /// <param name="dataSource">What errors name as the store: a file path, <c>in-memory</c>, <c>host:port/database</c>.</param>
@@ -32,6 +35,7 @@ public sealed class AdapterCore
         DataSource = dataSource;
         Cache = create.Cache;
         Locks = options.LockScope == LockScope.Database ? create.DatabaseLocks() : new ProcessLockProvider(lifecycle, options, dataSource);
+        _createDatabaseLocks = create.DatabaseLocks;
         CircuitBreakers = create.CircuitBreakers;
         Checkpoints = create.Checkpoints;
         Idempotency = create.Idempotency;
@@ -76,6 +80,27 @@ public sealed class AdapterCore
 
     /// <summary>Gets the lock provider of the adapter's <see cref="PersistenceAdapterOptions.LockScope"/>.</summary>
     public ILockProvider Locks { get; }
+
+    /// <summary>
+    /// Gets the backend's <see cref="LockScope.Database"/> lease store whatever the adapter's scope: its locks under
+    /// <see cref="LockScope.Database"/>, otherwise a database lock provider built on first use, for a helper asked for a
+    /// database-wide lease on a <see cref="LockScope.Process"/> adapter (<c>GetOrSetOptions.Scope</c>).
+    /// </summary>
+    /// <exception cref="NotSupportedException">The backend's database lock provider is not a lease store.</exception>
+    public ILeaseStore DatabaseLeases
+    {
+        get
+        {
+            if ((Locks as ILeaseStore ?? Volatile.Read(ref _databaseLeases)) is { } leases)
+            {
+                return leases;
+            }
+
+            var created = _createDatabaseLocks() as ILeaseStore
+                ?? throw new NotSupportedException("This backend's database lock provider does not implement ILeaseStore.");
+            return Interlocked.CompareExchange(ref _databaseLeases, created, null) ?? created;
+        }
+    }
 
     /// <summary>Gets the circuit-breaker state provider.</summary>
     public ICircuitBreakerStateProvider CircuitBreakers { get; }

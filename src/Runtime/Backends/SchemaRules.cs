@@ -11,7 +11,7 @@ namespace NativeAotPersistence.Backends;
 public static class SchemaRules
 {
     /// <summary>The schema version this library writes; a database with a higher one is refused.</summary>
-    public const int CurrentVersion = 5;
+    public const int CurrentVersion = 6;
 
     /// <summary>Refuses a schema this library cannot use; names what is missing when creation is off.</summary>
     /// <exception cref="PersistenceException">

@@ -26,6 +26,16 @@ public sealed record CacheEntryOptions
     /// </summary>
     public IReadOnlyList<string>? Tags { get; init; }
 
+    /// <summary>
+    /// Gets how long the entry is kept past its expiry as a fail-safe value: <c>GetOrSetAsync</c> returns it (marked
+    /// stale, see <see cref="GetOrSetResult{T}"/>) when its factory throws or times out, for at most this long. For
+    /// everything else the entry has expired: <c>GetAsync</c>/<c>HasAsync</c> miss, <c>KeysAsync</c> does not list it, the
+    /// admin counts it as expired, and prune reclaims it once this span has passed. <see langword="null"/> (the default)
+    /// keeps nothing. Needs an absolute expiry (an entry that never expires never goes stale, so it is ignored there); with
+    /// a <see cref="SlidingExpiration"/> it is an <see cref="ArgumentException"/>.
+    /// </summary>
+    public TimeSpan? FailSafeMaxDuration { get; init; }
+
     /// <summary>The most tags an entry may have.</summary>
     public const int MaxTags = 64;
 

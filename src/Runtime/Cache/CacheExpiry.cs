@@ -8,22 +8,38 @@ namespace NativeAotPersistence.Backends;
 /// read computes the renewed expiry (now + window, at most the absolute limit).
 /// </summary>
 /// <remarks>
-/// A backend stores all three and treats an entry as live while now is before <see cref="ExpiresAtMs"/> (or it is
+/// A backend stores all four and treats an entry as live while now is before <see cref="LiveUntilMs"/> (or it is
 /// <see langword="null"/>); a read or refresh of a live sliding entry sets <see cref="ExpiresAtMs"/> to
-/// min(now + <see cref="SlidingMs"/>, <see cref="AbsoluteMs"/>) before it returns.
+/// min(now + <see cref="SlidingMs"/>, <see cref="AbsoluteMs"/>) before it returns. An entry with a
+/// <see cref="CacheEntryOptions.FailSafeMaxDuration"/> has a <see cref="FreshUntilMs"/> (its expiry as every read sees
+/// it) and keeps its row until <see cref="ExpiresAtMs"/>, so sweeps and prune, which go by <see cref="ExpiresAtMs"/>
+/// alone, reclaim it once the fail-safe window has passed, and only then.
 /// </remarks>
 [EditorBrowsable(EditorBrowsableState.Never)]
 public readonly record struct CacheExpiry
 {
-    internal CacheExpiry(long? expiresAtMs, long? slidingMs, long? absoluteMs)
+    internal CacheExpiry(long? expiresAtMs, long? slidingMs, long? absoluteMs, long? freshUntilMs = null)
     {
         ExpiresAtMs = expiresAtMs;
         SlidingMs = slidingMs;
         AbsoluteMs = absoluteMs;
+        FreshUntilMs = freshUntilMs;
     }
 
-    /// <summary>Gets the expiry in Unix milliseconds, or <see langword="null"/> for an entry that never expires.</summary>
+    /// <summary>
+    /// Gets when the row may be reclaimed, in Unix milliseconds (the expiry itself unless the entry is kept as a fail-safe
+    /// value), or <see langword="null"/> for an entry that never expires.
+    /// </summary>
     public long? ExpiresAtMs { get; }
+
+    /// <summary>
+    /// Gets the expiry every read sees, in Unix milliseconds, of an entry kept past it as a fail-safe value until
+    /// <see cref="ExpiresAtMs"/>; <see langword="null"/> for any other entry (whose expiry is <see cref="ExpiresAtMs"/>).
+    /// </summary>
+    public long? FreshUntilMs { get; }
+
+    /// <summary>Gets the expiry every read sees: <see cref="FreshUntilMs"/> if set, otherwise <see cref="ExpiresAtMs"/>.</summary>
+    public long? LiveUntilMs => FreshUntilMs ?? ExpiresAtMs;
 
     /// <summary>Gets the sliding window in milliseconds, or <see langword="null"/> for an entry that does not slide.</summary>
     public long? SlidingMs { get; }
@@ -38,8 +54,38 @@ public readonly record struct CacheExpiry
     /// <param name="nowMs">Now, from <see cref="Ttl.NowMs"/>.</param>
     /// <returns>The expiry to store.</returns>
     /// <exception cref="ArgumentNullException"><paramref name="options"/> is <see langword="null"/>.</exception>
-    /// <exception cref="ArgumentOutOfRangeException">A relative expiration or sliding window that is not positive and finite, or an absolute expiration that is not in the future.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">A relative expiration, sliding window or fail-safe span that is not positive and finite, or an absolute expiration that is not in the future.</exception>
+    /// <exception cref="ArgumentException">A fail-safe span with a sliding expiration.</exception>
     public static CacheExpiry From(CacheEntryOptions options, long nowMs)
+    {
+        var expiry = Expiry(options, nowMs);
+        if (options.FailSafeMaxDuration is not { } failSafe)
+        {
+            return expiry;
+        }
+
+        if (failSafe <= TimeSpan.Zero || failSafe == Timeout.InfiniteTimeSpan)
+        {
+            throw new ArgumentOutOfRangeException(nameof(options), failSafe, "CacheEntryOptions.FailSafeMaxDuration must be positive and finite.");
+        }
+
+        if (expiry.SlidingMs is not null)
+        {
+            throw new ArgumentException(
+                "CacheEntryOptions.FailSafeMaxDuration needs an absolute expiry: a sliding entry has no fixed point to be stale after. Use AbsoluteExpirationRelativeToNow instead of SlidingExpiration.",
+                nameof(options));
+        }
+
+        if (expiry.ExpiresAtMs is not { } fresh)
+        {
+            return expiry; // never expires, so never stale
+        }
+
+        var keep = Math.Max(1, failSafe.Ticks / TimeSpan.TicksPerMillisecond);
+        return new CacheExpiry(keep > Ttl.MaxUnixMs - fresh ? Ttl.MaxUnixMs : fresh + keep, null, null, fresh);
+    }
+
+    private static CacheExpiry Expiry(CacheEntryOptions options, long nowMs)
     {
         ArgumentNullException.ThrowIfNull(options);
         long? absolute = null;

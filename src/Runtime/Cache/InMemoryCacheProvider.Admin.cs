@@ -29,7 +29,7 @@ internal sealed partial class InMemoryCacheProvider : IPrunable, IAdminSource, I
                     continue;
                 }
 
-                var live = Ttl.IsLive(row.ExpiresAtMs, now);
+                var live = Ttl.IsLive(row.LiveUntilMs, now);
                 foreach (var tag in tags)
                 {
                     var (l, e) = counts.GetValueOrDefault(tag);

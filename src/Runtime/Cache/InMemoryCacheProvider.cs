@@ -3,7 +3,7 @@ using NativeAotPersistence.InMemory;
 namespace NativeAotPersistence;
 
 /// <summary>The in-memory cache: the rows of <see cref="SqliteCacheProvider"/> in an <see cref="ExpiringTable"/>.</summary>
-internal sealed partial class InMemoryCacheProvider : InMemoryProvider, ICacheProvider
+internal sealed partial class InMemoryCacheProvider : InMemoryProvider, ICacheEntryStore
 {
     private readonly KeyNamespace _ns;
     private readonly ExpiringTable _table;
@@ -49,7 +49,7 @@ internal sealed partial class InMemoryCacheProvider : InMemoryProvider, ICachePr
                 return default;
             }
 
-            if (!Ttl.IsLive(row.ExpiresAtMs, now))
+            if (!Ttl.IsLive(row.LiveUntilMs, now))
             {
                 PersistenceTelemetry.CacheLookup("in-memory", CacheOutcome.Expired);
                 return default;
@@ -85,6 +85,47 @@ internal sealed partial class InMemoryCacheProvider : InMemoryProvider, ICachePr
         return stored.IsCompletedSuccessfully ? ValueTask.CompletedTask : ValueTask.FromCanceled(cancellationToken);
     }
 
+    public string GateScope => "memory\0" + Store.Id + "\0" + Prefix;
+
+    public LockScope DefaultLockScope => Context.Options.LockScope;
+
+    public TimeSpan FactoryLeaseTtl => Context.Options.DefaultLockTtl;
+
+    public ILeaseStore DatabaseLeases => Context.AnyScopeLeases;
+
+    public ValueTask<CacheEntryRead<T>> ReadEntryAsync<T>(string key, PayloadTypeInfo<T> typeInfo, CancellationToken cancellationToken)
+    {
+        var now = NowMs;
+        if (!Begin(cancellationToken))
+        {
+            return ValueTask.FromCanceled<CacheEntryRead<T>>(cancellationToken);
+        }
+
+        ExpiringRow row;
+        lock (_table.Sync)
+        {
+            var stored = _ns.Stored(key);
+            if (!_table.TryGet(stored, out row) || !Ttl.IsLive(row.ExpiresAtMs, now))
+            {
+                PersistenceTelemetry.CacheLookup("in-memory", CacheOutcome.Miss);
+                return default;
+            }
+
+            if (Ttl.IsLive(row.LiveUntilMs, now))
+            {
+                PersistenceTelemetry.CacheLookup("in-memory", CacheOutcome.Hit);
+                Renew(stored, row, now);
+            }
+            else
+            {
+                PersistenceTelemetry.CacheLookup("in-memory", CacheOutcome.Expired);
+            }
+        }
+
+        var value = ReadPayload(row.Value, typeInfo, key, "cache.get");
+        return new ValueTask<CacheEntryRead<T>>(new CacheEntryRead<T>(true, value, !Ttl.IsLive(row.LiveUntilMs, now), row.CreatedAtMs, row.LiveUntilMs));
+    }
+
     public ValueTask<bool> RefreshAsync(string key, CancellationToken cancellationToken = default)
     {
         Keys.Validate(key);
@@ -97,7 +138,7 @@ internal sealed partial class InMemoryCacheProvider : InMemoryProvider, ICachePr
         lock (_table.Sync)
         {
             var stored = _ns.Stored(key);
-            if (!_table.TryGet(stored, out var row) || !Ttl.IsLive(row.ExpiresAtMs, now))
+            if (!_table.TryGet(stored, out var row) || !Ttl.IsLive(row.LiveUntilMs, now))
             {
                 return new ValueTask<bool>(false);
             }
@@ -140,7 +181,7 @@ internal sealed partial class InMemoryCacheProvider : InMemoryProvider, ICachePr
 
         lock (_table.Sync)
         {
-            return new ValueTask<bool>(_table.TryGet(_ns.Stored(key), out var row) && Ttl.IsLive(row.ExpiresAtMs, now));
+            return new ValueTask<bool>(_table.TryGet(_ns.Stored(key), out var row) && Ttl.IsLive(row.LiveUntilMs, now));
         }
     }
 
@@ -191,7 +232,7 @@ internal sealed partial class InMemoryCacheProvider : InMemoryProvider, ICachePr
         {
             foreach (var (stored, row) in _table.Rows)
             {
-                if (_ns.Contains(stored) && Ttl.IsLive(row.ExpiresAtMs, now))
+                if (_ns.Contains(stored) && Ttl.IsLive(row.LiveUntilMs, now))
                 {
                     var key = _ns.Strip(stored);
                     if (Glob.IsMatch(pattern, key))
@@ -248,10 +289,10 @@ internal sealed partial class InMemoryCacheProvider : InMemoryProvider, ICachePr
         lock (_table.Sync)
         {
             // Add replaces only a missing or expired entry (SQLite: DO UPDATE ... WHERE expires_at <= now).
-            written = !add || !_table.TryGet(stored, out var existing) || !Ttl.IsLive(existing.ExpiresAtMs, now);
+            written = !add || !_table.TryGet(stored, out var existing) || !Ttl.IsLive(existing.LiveUntilMs, now);
             if (written)
             {
-                _table.Put(stored, new ExpiringRow(bytes, expiresAt, now, now, expiry.SlidingMs, expiry.AbsoluteMs, tags));
+                _table.Put(stored, new ExpiringRow(bytes, expiresAt, now, now, expiry.SlidingMs, expiry.AbsoluteMs, tags, expiry.FreshUntilMs));
             }
 
             if (sweep)

@@ -4,7 +4,7 @@ using NativeAotPersistence.Sqlite;
 namespace NativeAotPersistence;
 
 /// <summary>The SQLite cache: one row per key in <c>go_goscope_cache</c>, expiry in Unix milliseconds.</summary>
-internal sealed partial class SqliteCacheProvider : SqliteProvider, ICacheProvider
+internal sealed partial class SqliteCacheProvider : SqliteProvider, ICacheEntryStore
 {
 
     private readonly KeyNamespace _ns;
@@ -73,6 +73,7 @@ internal sealed partial class SqliteCacheProvider : SqliteProvider, ICacheProvid
             statement.BindInt64(5, s.expiry.SlidingMs);
             statement.BindInt64(6, s.expiry.AbsoluteMs);
             statement.BindNullableText(7, s.tags);
+            statement.BindInt64(8, s.expiry.FreshUntilMs);
             statement.Step();
         }
 
@@ -82,6 +83,47 @@ internal sealed partial class SqliteCacheProvider : SqliteProvider, ICacheProvid
         }
 
         return 0;
+    }
+
+    public string GateScope => "sqlite\0" + Context.StoreIdentity + "\0" + Prefix;
+
+    public LockScope DefaultLockScope => Context.Options.LockScope;
+
+    public TimeSpan FactoryLeaseTtl => Context.Options.DefaultLockTtl;
+
+    public ILeaseStore DatabaseLeases => Context.AnyScopeLeases;
+
+    public async ValueTask<CacheEntryRead<T>> ReadEntryAsync<T>(string key, PayloadTypeInfo<T> typeInfo, CancellationToken cancellationToken)
+    {
+        var (read, slides) = await ReadEntry(key, typeInfo, cancellationToken).ConfigureAwait(false);
+        if (slides)
+        {
+            await RefreshAsync(key, cancellationToken).ConfigureAwait(false);
+        }
+
+        return read;
+    }
+
+    private unsafe ValueTask<(CacheEntryRead<T>, bool)> ReadEntry<T>(string key, PayloadTypeInfo<T> typeInfo, CancellationToken cancellationToken) =>
+        Pool.ReadAsync("cache.get", (Self: this, key, typeInfo, now: NowMs), &ReadEntryBody<T>, cancellationToken);
+
+    private static (CacheEntryRead<T>, bool) ReadEntryBody<T>(SqliteConnection c, (SqliteCacheProvider Self, string key, PayloadTypeInfo<T> typeInfo, long now) s)
+    {
+        const string op = "cache.get";
+        using var statement = c.Statement(SqliteCacheSql.ReadEntry, op);
+        statement.BindKey(1, s.Self._ns, s.key);
+        statement.BindInt64(2, s.now);
+        if (!statement.StepRow())
+        {
+            PersistenceTelemetry.CacheLookup("sqlite", CacheOutcome.Miss);
+            return default;
+        }
+
+        var value = c.ReadPayload(statement.ColumnBlob(0), s.typeInfo, s.key, op);
+        long? expiresAt = statement.IsNull(3) ? null : statement.ColumnInt64(3);
+        var stale = expiresAt <= s.now;
+        PersistenceTelemetry.CacheLookup("sqlite", stale ? CacheOutcome.Expired : CacheOutcome.Hit);
+        return (new CacheEntryRead<T>(true, value, stale, statement.IsNull(2) ? 0 : statement.ColumnInt64(2), expiresAt), !stale && !statement.IsNull(1));
     }
 
     public unsafe ValueTask<bool> RefreshAsync(string key, CancellationToken cancellationToken = default)

@@ -69,6 +69,9 @@ public static class PersistenceTelemetry
     internal static readonly Counter<long> CircuitUnrecordedOutcomes =
         Meter.CreateCounter<long>("nap.circuit.unrecorded", "{outcome}", "Outcomes of protected calls the breaker could not record because the store failed (success, failure); the caller got its own result or exception.");
 
+    internal static readonly Counter<long> CacheFactoryRuns =
+        Meter.CreateCounter<long>("nap.cache.factory", "{run}", "GetOrSet factory runs and fail-safe answers, by outcome (stored, failed, timeout, stale, lock_timeout, stored_in_background, failed_in_background, refreshed, refresh_skipped, refresh_failed).");
+
     internal static readonly Counter<long> PayloadFormatErrors =
         Meter.CreateCounter<long>("nap.payload.format_errors", "{error}", "Stored values that did not parse as the requested type.");
 
@@ -168,6 +171,14 @@ public static class PersistenceTelemetry
         if (IsSupported && CircuitUnrecordedOutcomes.Enabled)
         {
             CircuitUnrecordedOutcomes.Add(1, new KeyValuePair<string, object?>("nap.outcome", outcome));
+        }
+    }
+
+    internal static void CacheFactory(string outcome)
+    {
+        if (IsSupported && CacheFactoryRuns.Enabled)
+        {
+            CacheFactoryRuns.Add(1, new KeyValuePair<string, object?>("nap.outcome", outcome));
         }
     }
 

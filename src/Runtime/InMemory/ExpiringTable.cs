@@ -5,7 +5,11 @@ namespace NativeAotPersistence.InMemory;
 /// A sliding cache entry also keeps its window and absolute limit (<see cref="CacheExpiry"/>); a tagged one its distinct
 /// tags (<see cref="CacheEntryOptions.Tags"/>).
 /// </remarks>
-internal readonly record struct ExpiringRow(byte[] Value, long? ExpiresAtMs, long CreatedAtMs, long UpdatedAtMs, long? SlidingMs = null, long? AbsoluteMs = null, string[]? Tags = null);
+internal readonly record struct ExpiringRow(byte[] Value, long? ExpiresAtMs, long CreatedAtMs, long UpdatedAtMs, long? SlidingMs = null, long? AbsoluteMs = null, string[]? Tags = null, long? FreshUntilMs = null)
+{
+    /// <summary>Gets the expiry reads see: a fail-safe cache row's <see cref="FreshUntilMs"/>, otherwise <see cref="ExpiresAtMs"/> (when the row is reclaimed).</summary>
+    public long? LiveUntilMs => FreshUntilMs ?? ExpiresAtMs;
+}
 
 /// <summary>
 /// The cache or idempotency table: rows by stored key, plus an index of expiries so reclaiming expired rows costs
@@ -39,7 +43,7 @@ internal sealed class ExpiringTable
     }
 
     /// <summary>Removes the row, expired or not (the caller holds <c>Sync</c>); true only if it was live at <paramref name="nowMs"/>.</summary>
-    public bool RemoveLive(string key, long nowMs) => Remove(key, out var row) && Ttl.IsLive(row.ExpiresAtMs, nowMs);
+    public bool RemoveLive(string key, long nowMs) => Remove(key, out var row) && Ttl.IsLive(row.LiveUntilMs, nowMs);
 
     public bool Remove(string key, out ExpiringRow row)
     {

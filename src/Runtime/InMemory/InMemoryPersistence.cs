@@ -25,6 +25,9 @@ public sealed class InMemoryPersistence : IPersistenceAdapter, IAdapterLifecycle
     internal const string DataSource = "in-memory";
 
     private readonly AdapterCore _core;
+
+    /// <summary>Gets the kinds' core (for <see cref="InMemoryContext"/>).</summary>
+    internal AdapterCore Core => _core;
     private volatile bool _connected;
 
     /// <summary>Creates an adapter; call <see cref="ConnectAsync"/> before using the providers.</summary>

@@ -24,7 +24,7 @@ internal static class SqliteSchema
 
     // A literal (every SQL text is one); a test checks that its version is CurrentVersion.
     internal const string RecordVersionScript =
-        "INSERT INTO go_goscope_meta(key, value) VALUES ('schema_version', '5') ON CONFLICT(key) DO UPDATE SET value = excluded.value;";
+        "INSERT INTO go_goscope_meta(key, value) VALUES ('schema_version', '6') ON CONFLICT(key) DO UPDATE SET value = excluded.value;";
 
     /// <summary>What a database holds of the schema: the library's tables present and the recorded version.</summary>
     public readonly record struct State(IReadOnlyList<string> MissingTables, int? Version)

@@ -23,6 +23,9 @@ public sealed partial class SqliteAdapter : IPersistenceAdapter, IDisposable
     private readonly SqliteOpenOptions _sqliteOptions;
     private readonly SemaphoreSlim _lifecycle = new(1, 1);
     private readonly AdapterCore _core;
+
+    /// <summary>Gets the kinds' core (for <see cref="SqliteContext"/>).</summary>
+    internal AdapterCore Core => _core;
     private volatile SqliteConnectionPool? _pool;
 
     /// <summary>

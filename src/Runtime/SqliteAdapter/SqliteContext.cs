@@ -24,4 +24,7 @@ internal sealed class SqliteContext(SqliteAdapter adapter)
 
     /// <summary>Gets the adapter's <see cref="LockScope.Database"/> lease store, or <see langword="null"/> in <see cref="LockScope.Process"/>.</summary>
     public ILeaseStore? DatabaseLeases => adapter.Options.LockScope == LockScope.Database ? adapter.Locks as ILeaseStore : null;
+
+    /// <summary>Gets the backend's <see cref="LockScope.Database"/> lease store whatever the adapter's scope (<see cref="AdapterCore.DatabaseLeases"/>).</summary>
+    public ILeaseStore AnyScopeLeases => adapter.Core.DatabaseLeases;
 }

@@ -40,23 +40,23 @@ public sealed class OpeningTests
         {
             // A whole schema written by a newer version (here: ours, with its version raised).
             await (await PostgresAdapter.OpenAsync(connectionString)).DisposeAsync();
-            await ScalarAsync(connectionString, "UPDATE go_goscope_meta SET value = '6' WHERE key = 'schema_version'");
+            await ScalarAsync(connectionString, "UPDATE go_goscope_meta SET value = '7' WHERE key = 'schema_version'");
         }
         else
         {
             // Only the meta table: a newer version that may lay its tables out differently must not get ours added.
-            await ScalarAsync(connectionString, "CREATE TABLE go_goscope_meta(key text PRIMARY KEY, value text NOT NULL); INSERT INTO go_goscope_meta VALUES ('schema_version', '6')");
+            await ScalarAsync(connectionString, "CREATE TABLE go_goscope_meta(key text PRIMARY KEY, value text NOT NULL); INSERT INTO go_goscope_meta VALUES ('schema_version', '7')");
         }
 
         var before = await SnapshotAsync(connectionString);
-        Assert.Contains("schema_version=6", before, StringComparison.Ordinal);
+        Assert.Contains("schema_version=7", before, StringComparison.Ordinal);
 
         foreach (var createTables in (bool[])[true, false])
         {
             var e = await Assert.ThrowsAsync<PersistenceException>(async () =>
                 await PostgresAdapter.OpenAsync(connectionString, new PersistenceAdapterOptions { CreateTables = createTables }, Ct));
             Assert.Equal(PersistenceErrorKind.SchemaTooNew, e.Kind);
-            Assert.Contains("schema version 6", e.Message, StringComparison.Ordinal);
+            Assert.Contains("schema version 7", e.Message, StringComparison.Ordinal);
         }
 
         Assert.Equal(before, await SnapshotAsync(connectionString));

@@ -303,7 +303,7 @@ public class BrokenFilesTests
         var path = await CreatePopulatedAsync(dir, "future.db", keys: 10);
         using (var raw = new RawSqlite(path))
         {
-            raw.Exec("UPDATE go_goscope_meta SET value = '6' WHERE key = 'schema_version'; PRAGMA wal_checkpoint(TRUNCATE);");
+            raw.Exec("UPDATE go_goscope_meta SET value = '7' WHERE key = 'schema_version'; PRAGMA wal_checkpoint(TRUNCATE);");
         }
 
         var before = await File.ReadAllBytesAsync(path, TestContext.Current.CancellationToken);
@@ -312,7 +312,7 @@ public class BrokenFilesTests
         Assert.True(exit == 0, stderr);
         var line = Assert.Single(lines);
         Assert.StartsWith("ERR SchemaTooNew ", line, StringComparison.Ordinal);
-        Assert.Contains("version 6", line, StringComparison.Ordinal);
+        Assert.Contains("version 7", line, StringComparison.Ordinal);
         Assert.Contains(path, line, StringComparison.Ordinal);
         Assert.Equal(before, await File.ReadAllBytesAsync(path, TestContext.Current.CancellationToken));
     }
