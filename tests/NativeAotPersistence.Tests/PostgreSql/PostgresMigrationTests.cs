@@ -102,7 +102,7 @@ public sealed class PostgresMigrationTests
             // A version 4 database: no tags column (nor its index), and an entry a version 4 process wrote.
             await using var command = source.CreateCommand("""
                 DROP INDEX go_goscope_cache_tags;
-                ALTER TABLE go_goscope_cache DROP COLUMN tags;
+                ALTER TABLE go_goscope_cache DROP COLUMN tags, DROP COLUMN fresh_until;
                 UPDATE go_goscope_meta SET value = '4' WHERE key = 'schema_version';
                 INSERT INTO go_goscope_cache(key, value, expires_at, created_at) VALUES (convert_to('cache:old', 'UTF8'), '1', NULL, 1764100000000);
                 """);
@@ -127,6 +127,44 @@ public sealed class PostgresMigrationTests
         await using (var source = NpgsqlDataSource.Create(cs))
         {
             Assert.Equal(1L, await ColumnsAsync(source, "go_goscope_cache", "tags"));
+        }
+    }
+
+    [Fact]
+    public async Task Version5Cache_GainsFailSafeRows_AndKeepsItsEntries()
+    {
+        var cs = await PostgresServer.CreateSchemaAsync();
+        var far = DateTimeOffset.UtcNow.AddHours(1).ToUnixTimeMilliseconds();
+        await (await PostgresAdapter.OpenAsync(cs)).DisposeAsync();
+        await using (var source = NpgsqlDataSource.Create(cs))
+        {
+            // A version 5 database: no fresh_until column, and entries a version 5 process wrote.
+            await using var command = source.CreateCommand($"""
+                ALTER TABLE go_goscope_cache DROP COLUMN fresh_until;
+                UPDATE go_goscope_meta SET value = '5' WHERE key = 'schema_version';
+                INSERT INTO go_goscope_cache(key, value, expires_at, created_at) VALUES (convert_to('cache:old', 'UTF8'), '1', {far}, 1764100000000);
+                INSERT INTO go_goscope_cache(key, value, expires_at, created_at) VALUES (convert_to('cache:gone', 'UTF8'), '2', 1764100000001, 1764100000000);
+                """);
+            await command.ExecuteNonQueryAsync(Ct);
+        }
+
+        var refused = await Assert.ThrowsAsync<PersistenceException>(async () =>
+            await PostgresAdapter.OpenAsync(cs, new PersistenceAdapterOptions { CreateTables = false }));
+        Assert.Contains($"schema version 5 must be migrated to {SchemaRules.CurrentVersion}", refused.Message, StringComparison.Ordinal);
+
+        await using (var p = await PostgresAdapter.OpenAsync(cs))
+        {
+            Assert.Equal(SchemaRules.CurrentVersion, (await p.Admin.GetStatsAsync(Ct)).SchemaVersion);
+            Assert.Equal(1, await p.Cache.GetAsync<int>("old", Ct));
+            Assert.False(await p.Cache.HasAsync("gone", Ct));
+            Assert.Equal(["old"], await p.Cache.KeysAsync(cancellationToken: Ct));
+            await p.Cache.SetAsync("kept", 3, new CacheEntryOptions { AbsoluteExpirationRelativeToNow = TimeSpan.FromHours(1), FailSafeMaxDuration = TimeSpan.FromHours(1) }, Ct);
+            Assert.Equal(3, await p.Cache.GetAsync<int>("kept", Ct));
+        }
+
+        await using (var source = NpgsqlDataSource.Create(cs))
+        {
+            Assert.Equal(1L, await ColumnsAsync(source, "go_goscope_cache", "fresh_until"));
         }
     }
 

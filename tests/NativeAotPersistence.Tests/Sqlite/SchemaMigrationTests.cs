@@ -282,14 +282,62 @@ public sealed class SchemaMigrationTests : IDisposable
         }
     }
 
-    // What version 5 added: the cache's tags column, their index table and its triggers.
-    private const string DropVersion5 = """
+    // What version 6 added: the cache's fresh_until column (fail-safe rows).
+    private const string DropVersion6 = """
+        ALTER TABLE go_goscope_cache DROP COLUMN fresh_until;
+
+        """;
+
+    // What versions 5 and 6 added: the cache's tags column, their index table and its triggers; fresh_until.
+    private const string DropVersion5 = DropVersion6 + """
         DROP TRIGGER go_goscope_cache_tags_insert;
         DROP TRIGGER go_goscope_cache_tags_update;
         DROP TRIGGER go_goscope_cache_tags_delete;
         DROP TABLE go_goscope_cache_tags;
         ALTER TABLE go_goscope_cache DROP COLUMN tags;
         """;
+
+    [Fact]
+    public async Task Version5File_GainsFailSafeRows_AndKeepsItsEntriesLiveAsTheyWere()
+    {
+        // A version 5 file: this release's schema without fresh_until, and entries a version 5 process wrote.
+        var path = _dir.File("v5.db");
+        var far = DateTimeOffset.UtcNow.AddHours(1).ToUnixTimeMilliseconds();
+        await (await SqliteAdapter.OpenAsync(path)).DisposeAsync();
+        using (var raw = new RawSqlite(path))
+        {
+            raw.Exec(DropVersion6);
+            raw.Exec($"""
+                UPDATE go_goscope_meta SET value = '5' WHERE key = 'schema_version';
+                INSERT INTO go_goscope_cache(key, value, expires_at, created_at, tags) VALUES ('cache:old', '1', {far}, 1764100000000, '["t"]');
+                INSERT INTO go_goscope_cache(key, value, expires_at, created_at) VALUES ('cache:gone', '2', 1764100000001, 1764100000000);
+                """);
+        }
+
+        var before = await File.ReadAllBytesAsync(path, Ct);
+        var refused = await Assert.ThrowsAsync<PersistenceException>(async () =>
+            await SqliteAdapter.OpenAsync(path, new PersistenceAdapterOptions { CreateTables = false }));
+        Assert.Contains($"schema version 5 must be migrated to {SchemaRules.CurrentVersion}", refused.Message, StringComparison.Ordinal);
+        Assert.Equal(before, await File.ReadAllBytesAsync(path, Ct));
+
+        await using (var p = await SqliteAdapter.OpenAsync(path))
+        {
+            Assert.Equal(SchemaRules.CurrentVersion, (await p.Admin.GetStatsAsync(Ct)).SchemaVersion);
+            Assert.Equal(1, await p.Cache.GetAsync<int>("old", Ct));
+            Assert.False(await p.Cache.HasAsync("gone", Ct));
+            Assert.Equal(["old"], await p.Cache.KeysAsync(cancellationToken: Ct));
+            await p.Cache.SetAsync("kept", 3, new CacheEntryOptions { AbsoluteExpirationRelativeToNow = TimeSpan.FromHours(1), FailSafeMaxDuration = TimeSpan.FromHours(1) }, Ct);
+            Assert.Equal(3, await p.Cache.GetAsync<int>("kept", Ct));
+            Assert.Equal(1, await p.Cache.RemoveByTagAsync("t", Ct));
+        }
+
+        using (var raw = new RawSqlite(path))
+        {
+            Assert.Equal(Current, raw.Scalar("SELECT value FROM go_goscope_meta WHERE key = 'schema_version'"));
+            Assert.Equal(1, raw.Count("SELECT count(*) FROM go_goscope_cache WHERE key = 'cache:kept' AND fresh_until IS NOT NULL AND expires_at > fresh_until"));
+            Assert.Equal("ok", raw.Scalar("PRAGMA integrity_check"));
+        }
+    }
 
     [Fact]
     public async Task Version4File_GainsCacheTags_AndKeepsItsEntries()
