@@ -91,7 +91,12 @@ public sealed class AdapterCore
     {
         get
         {
-            if ((Locks as ILeaseStore ?? Volatile.Read(ref _databaseLeases)) is { } leases)
+            if (Options.LockScope == LockScope.Database && Locks is ILeaseStore own)
+            {
+                return own;
+            }
+
+            if (Volatile.Read(ref _databaseLeases) is { } leases)
             {
                 return leases;
             }

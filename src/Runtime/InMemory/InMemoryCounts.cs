@@ -11,7 +11,7 @@ internal static class InMemoryCounts
         {
             if (ns.Contains(key))
             {
-                _ = Ttl.IsLive(row.ExpiresAtMs, nowMs) ? live++ : expired++;
+                _ = Ttl.IsLive(row.LiveUntilMs, nowMs) ? live++ : expired++;
             }
         }
 

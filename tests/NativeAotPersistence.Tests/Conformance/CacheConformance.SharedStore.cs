@@ -27,6 +27,42 @@ public abstract class CacheSharedStoreConformance<TBackend> : CacheConformance<T
     }
 
     [Fact]
+    public async Task GetOrSet_ScopeDatabase_OnAProcessScopeAdapter_WaitsForTheKeysLeaseOnTheStore()
+    {
+        var a = await OpenAsync(lockScope: LockScope.Process);
+        var b = await OpenSecondAsync(lockScope: LockScope.Database);
+        await using var held = await b.Locks.AcquireAsync("nap.cache-factory:k", TimeSpan.FromMinutes(5), cancellationToken: Ct);
+        Assert.NotNull(held);
+
+        // The adapter's own scope (Process) ignores the store's lease; Scope = Database waits for it.
+        Assert.Equal(1, await a.Cache.GetOrSetAsync("j", _ => ValueTask.FromResult(1), new GetOrSetOptions(), Ct));
+        await using (var heldJ = await b.Locks.AcquireAsync("nap.cache-factory:j2", TimeSpan.FromMinutes(5), cancellationToken: Ct))
+        {
+            Assert.Equal(2, await a.Cache.GetOrSetAsync("j2", _ => ValueTask.FromResult(2), new GetOrSetOptions(), Ct));
+        }
+
+        var waiter = a.Cache.GetOrSetResultAsync<int>("k", _ => throw new InvalidOperationException("must not run"), new GetOrSetOptions { Scope = LockScope.Database }, cancellationToken: Ct).AsTask();
+        await Task.Delay(50, Ct);
+        Assert.False(waiter.IsCompleted);
+        await b.Cache.SetAsync("k", 42, cancellationToken: Ct);
+        Assert.Equal(new GetOrSetResult<int>(42, GetOrSetSource.Cache), await waiter.WaitAsync(TimeSpan.FromSeconds(30), Ct));
+    }
+
+    [Fact]
+    public async Task AFailSafeRow_IsStaleForEveryAdapter_AndOnlyGetOrSetServesIt()
+    {
+        var a = await OpenAsync();
+        var b = await OpenSecondAsync();
+        var options = new GetOrSetOptions { Entry = new CacheEntryOptions { AbsoluteExpirationRelativeToNow = TimeSpan.FromSeconds(1), FailSafeMaxDuration = TimeSpan.FromMinutes(1) } };
+        Assert.Equal(1, await a.Cache.GetOrSetAsync("k", _ => ValueTask.FromResult(1), options, Ct));
+        Advance(1_000);
+        Assert.False(await b.Cache.HasAsync("k", Ct));
+        Assert.Empty(await b.Cache.KeysAsync(cancellationToken: Ct));
+        var stale = await b.Cache.GetOrSetResultAsync<int>("k", _ => throw new InvalidOperationException("down"), options, cancellationToken: Ct);
+        Assert.Equal((1, GetOrSetSource.Stale), (stale.Value, stale.Source));
+    }
+
+    [Fact]
     public async Task Clear_TouchesOnlyThisPrefix()
     {
         var a = await OpenAsync("a:");
