@@ -47,7 +47,7 @@ public static class CacheProviderExtensions
     /// <param name="typeInfo">The serializer for <typeparamref name="T"/>; <see langword="null"/> resolves it through the cache's payload context.</param>
     /// <param name="cancellationToken">Passed to <paramref name="factory"/>; also cancels waiting.</param>
     public static ValueTask<T> GetOrSetAsync<T>(this ICacheProvider cache, string key, Func<CancellationToken, ValueTask<T>> factory, TimeSpan? ttl, PayloadTypeInfo<T>? typeInfo, CancellationToken cancellationToken = default) =>
-        ValueOf(Start(cache, key, factory, GetOrSet.Defaults, ttl, typeInfo, cancellationToken));
+        GetOrSet.SimpleAsync(Check(cache, key, factory), key, factory, ttl, typeInfo ?? PayloadResolver.Resolve<T>(cache.Payloads), cancellationToken);
 
     /// <summary>
     /// Returns the live value of <paramref name="key"/>, or runs <paramref name="factory"/> as <paramref name="options"/>
@@ -65,7 +65,7 @@ public static class CacheProviderExtensions
     /// <exception cref="NotSupportedException">The provider is not one of this library's and the options need more than single flight in this process.</exception>
     [OverloadResolutionPriority(-1)] // GetOrSetAsync(key, factory, null) stays the TTL overload
     public static ValueTask<T> GetOrSetAsync<T>(this ICacheProvider cache, string key, Func<CancellationToken, ValueTask<T>> factory, GetOrSetOptions options, CancellationToken cancellationToken = default) =>
-        ValueOf(Start(cache, key, factory, options, null, null, cancellationToken));
+        ValueOf(Start(cache, key, factory, options, null, cancellationToken));
 
     /// <inheritdoc cref="GetOrSetAsync{T}(ICacheProvider, string, Func{CancellationToken, ValueTask{T}}, GetOrSetOptions, CancellationToken)"/>
     /// <param name="cache">The cache.</param>
@@ -76,7 +76,7 @@ public static class CacheProviderExtensions
     /// <param name="cancellationToken">Passed to <paramref name="factory"/>; also cancels waiting.</param>
     [OverloadResolutionPriority(-1)]
     public static ValueTask<T> GetOrSetAsync<T>(this ICacheProvider cache, string key, Func<CancellationToken, ValueTask<T>> factory, GetOrSetOptions options, PayloadTypeInfo<T>? typeInfo, CancellationToken cancellationToken = default) =>
-        ValueOf(Start(cache, key, factory, options, null, typeInfo, cancellationToken));
+        ValueOf(Start(cache, key, factory, options, typeInfo, cancellationToken));
 
     /// <summary>
     /// As <see cref="GetOrSetAsync{T}(ICacheProvider, string, Func{CancellationToken, ValueTask{T}}, GetOrSetOptions, CancellationToken)"/>,
@@ -94,15 +94,21 @@ public static class CacheProviderExtensions
     /// <exception cref="TimeoutException">The factory or the wait for another caller's factory timed out, and there was no fail-safe value.</exception>
     /// <exception cref="NotSupportedException">The provider is not one of this library's and the options need more than single flight in this process.</exception>
     public static ValueTask<GetOrSetResult<T>> GetOrSetResultAsync<T>(this ICacheProvider cache, string key, Func<CancellationToken, ValueTask<T>> factory, GetOrSetOptions options, PayloadTypeInfo<T>? typeInfo = null, CancellationToken cancellationToken = default) =>
-        Start(cache, key, factory, options, null, typeInfo, cancellationToken);
+        Start(cache, key, factory, options, typeInfo, cancellationToken);
 
-    private static ValueTask<GetOrSetResult<T>> Start<T>(ICacheProvider cache, string key, Func<CancellationToken, ValueTask<T>> factory, GetOrSetOptions options, TimeSpan? ttl, PayloadTypeInfo<T>? typeInfo, CancellationToken cancellationToken)
+    private static ValueTask<GetOrSetResult<T>> Start<T>(ICacheProvider cache, string key, Func<CancellationToken, ValueTask<T>> factory, GetOrSetOptions options, PayloadTypeInfo<T>? typeInfo, CancellationToken cancellationToken)
+    {
+        Check(cache, key, factory);
+        ArgumentNullException.ThrowIfNull(options);
+        return GetOrSet.RunAsync(cache, key, factory, options, typeInfo ?? PayloadResolver.Resolve<T>(cache.Payloads), cancellationToken);
+    }
+
+    private static ICacheProvider Check<T>(ICacheProvider cache, string key, Func<CancellationToken, ValueTask<T>> factory)
     {
         ArgumentNullException.ThrowIfNull(cache);
         Keys.Validate(key);
         ArgumentNullException.ThrowIfNull(factory);
-        ArgumentNullException.ThrowIfNull(options);
-        return GetOrSet.RunAsync(cache, key, factory, options, ttl, typeInfo ?? PayloadResolver.Resolve<T>(cache.Payloads), cancellationToken);
+        return cache;
     }
 
     private static ValueTask<T> ValueOf<T>(ValueTask<GetOrSetResult<T>> task) =>

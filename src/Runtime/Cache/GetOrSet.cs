@@ -1,5 +1,3 @@
-using System.Collections.Concurrent;
-
 namespace NativeAotPersistence;
 
 /// <summary>
@@ -12,32 +10,26 @@ internal static class GetOrSet
     /// <summary>Lock keys with this prefix are reserved for the factory runs of GetOrSet.</summary>
     internal const string LeaseKeyPrefix = "nap.cache-factory:";
 
-    internal static readonly GetOrSetOptions Defaults = new();
-
     private static readonly TimeSpan s_firstDelay = TimeSpan.FromMilliseconds(2);
     private static readonly TimeSpan s_maxDelay = TimeSpan.FromMilliseconds(100);
 
     /// <summary>One gate per (store, key) for the whole process.</summary>
     private static readonly KeyedGate s_gate = new();
 
-    /// <summary>The (store, key) pairs with an eager refresh running in this process.</summary>
-    private static readonly ConcurrentDictionary<string, byte> s_refreshing = new(StringComparer.Ordinal);
+    /// <summary>The (store, key) pairs with an eager refresh running in this process (locked on itself).</summary>
+    private static readonly HashSet<string> s_refreshing = new(StringComparer.Ordinal);
 
     /// <summary>The gates of providers that are not <see cref="ICacheEntryStore"/>s, one per provider object.</summary>
     private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<ICacheProvider, KeyedGate> s_foreignGates = [];
 
     /// <summary>Validates the options before anything runs, so bad input never costs a factory run.</summary>
-    public static void Validate(GetOrSetOptions options, TimeSpan? ttl, TimeProvider time)
+    public static void Validate(GetOrSetOptions options, TimeProvider time)
     {
         ArgumentNullException.ThrowIfNull(options);
         if (options.Entry is { } entry)
         {
             _ = CacheExpiry.From(entry, Ttl.NowMs(time));
             _ = CacheTags.Encode(entry);
-        }
-        else
-        {
-            Ttl.Validate(ttl);
         }
 
         if (options.LockTimeout <= TimeSpan.Zero && options.LockTimeout != Timeout.InfiniteTimeSpan)
@@ -66,31 +58,98 @@ internal static class GetOrSet
         }
     }
 
+    /// <summary>
+    /// GetOrSet with a TTL and nothing else (the overloads without <see cref="GetOrSetOptions"/>): a hit, or one factory run
+    /// per key in the adapter's scope. Kept apart from <see cref="RunAsync"/> so that a program that never passes options
+    /// does not carry fail-safe, timeouts and eager refresh.
+    /// </summary>
+    public static async ValueTask<T> SimpleAsync<T>(
+        ICacheProvider cache, string key, Func<CancellationToken, ValueTask<T>> factory, TimeSpan? ttl, PayloadTypeInfo<T> typeInfo, CancellationToken cancellationToken)
+    {
+        Ttl.Validate(ttl);
+        var hit = await cache.TryGetAsync(key, typeInfo, cancellationToken).ConfigureAwait(false);
+        if (hit.Found)
+        {
+            return hit.Value!;
+        }
+
+        var store = cache as ICacheEntryStore;
+        var leases = store?.DefaultLockScope == LockScope.Database ? store.DatabaseLeases : null;
+        using (await EnterGateAsync(cache, key, cancellationToken).ConfigureAwait(false))
+        {
+            Lease? lease = null;
+            try
+            {
+                var owner = leases is null ? null : LockOwners.New();
+                var backoff = new Backoff(s_firstDelay, s_maxDelay);
+                while (true)
+                {
+                    // Read before every attempt for the key's lease, and once more after getting it: the value another
+                    // process stored while this one waited.
+                    hit = await cache.TryGetAsync(key, typeInfo, cancellationToken).ConfigureAwait(false);
+                    if (hit.Found)
+                    {
+                        return hit.Value!;
+                    }
+
+                    if (leases is null || lease is not null)
+                    {
+                        break;
+                    }
+
+                    lease = await Lease.AcquireAsync(leases, LeaseKeyPrefix + key, owner!, store!.FactoryLeaseTtl, autoRenew: true, cancellationToken).ConfigureAwait(false);
+                    if (lease is null)
+                    {
+                        await Task.Delay(backoff.NextDelay(), cancellationToken).ConfigureAwait(false);
+                    }
+                }
+
+                var value = await factory(cancellationToken).ConfigureAwait(false);
+                await cache.SetAsync(key, value, ttl, typeInfo, CancellationToken.None).ConfigureAwait(false);
+                return value;
+            }
+            finally
+            {
+                if (lease is not null)
+                {
+                    await lease.DisposeAsync().ConfigureAwait(false);
+                }
+            }
+        }
+    }
+
+    /// <summary>GetOrSet with options: see <see cref="GetOrSetOptions"/>.</summary>
     public static async ValueTask<GetOrSetResult<T>> RunAsync<T>(
-        ICacheProvider cache, string key, Func<CancellationToken, ValueTask<T>> factory, GetOrSetOptions options, TimeSpan? ttl, PayloadTypeInfo<T> typeInfo, CancellationToken cancellationToken)
+        ICacheProvider cache, string key, Func<CancellationToken, ValueTask<T>> factory, GetOrSetOptions options, PayloadTypeInfo<T> typeInfo, CancellationToken cancellationToken)
     {
         if (cache is not ICacheEntryStore store)
         {
-            return await ForeignAsync(cache, key, factory, options, ttl, typeInfo, cancellationToken).ConfigureAwait(false);
+            return await ForeignAsync(cache, key, factory, options, typeInfo, cancellationToken).ConfigureAwait(false);
         }
 
-        Validate(options, ttl, store.TimeProvider);
+        Validate(options, store.TimeProvider);
         var read = await store.ReadEntryAsync(key, typeInfo, cancellationToken).ConfigureAwait(false);
         if (read.Found && !read.IsStale)
         {
             if (options.EagerRefreshThreshold is { } threshold && IsDue(read, threshold, store.TimeProvider))
             {
-                StartRefresh(store, key, factory, options, ttl, typeInfo, read.CreatedAtMs);
+                StartRefresh(store, key, factory, options, typeInfo, read.CreatedAtMs);
             }
 
             return new GetOrSetResult<T>(read.Value!, GetOrSetSource.Cache);
         }
 
-        return await MissAsync(store, key, factory, options, ttl, typeInfo, read, cancellationToken).ConfigureAwait(false);
+        return await MissAsync(store, key, factory, options, typeInfo, read, cancellationToken).ConfigureAwait(false);
     }
 
+    /// <summary>The in-process gate of (store, key): one per store identity for this library's providers, one per provider object otherwise.</summary>
+    private static ValueTask<KeyedGate.Releaser> EnterGateAsync(ICacheProvider cache, string key, CancellationToken cancellationToken) =>
+        cache is ICacheEntryStore store
+            ? s_gate.EnterAsync(string.Concat(store.GateScope, "\0", key), cancellationToken)
+            : s_foreignGates.GetValue(cache, static _ => new KeyedGate()).EnterAsync(key, cancellationToken);
+
     private static async ValueTask<GetOrSetResult<T>> MissAsync<T>(
-        ICacheEntryStore store, string key, Func<CancellationToken, ValueTask<T>> factory, GetOrSetOptions options, TimeSpan? ttl, PayloadTypeInfo<T> typeInfo,
+        ICacheEntryStore store, string key, Func<CancellationToken, ValueTask<T>> factory, GetOrSetOptions options, PayloadTypeInfo<T> typeInfo,
         CacheEntryRead<T> stale, CancellationToken cancellationToken)
     {
         var time = store.TimeProvider;
@@ -108,69 +167,50 @@ internal static class GetOrSet
         using var waitLinked = waitTimeout is null ? null : CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, waitTimeout.Token);
         var waitToken = waitLinked?.Token ?? cancellationToken;
 
-        KeyedGate.Releaser gate;
-        try
-        {
-            gate = await s_gate.EnterAsync(string.Concat(store.GateScope, "\0", key), waitToken).ConfigureAwait(false);
-        }
-        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
-        {
-            return StaleOrTimeout(key, stale, waitLimit);
-        }
-
         Lease? lease = null;
         try
         {
-            var owner = leases is null ? null : LockOwners.New();
-            var backoff = new Backoff(s_firstDelay, s_maxDelay);
-            while (true)
+            using (await EnterGateAsync(store, key, waitToken).ConfigureAwait(false))
             {
-                var read = await store.ReadEntryAsync(key, typeInfo, cancellationToken).ConfigureAwait(false);
-                if (read.Found && !read.IsStale)
+                var owner = leases is null ? null : LockOwners.New();
+                var backoff = new Backoff(s_firstDelay, s_maxDelay);
+                while (true)
                 {
-                    return new GetOrSetResult<T>(read.Value!, GetOrSetSource.Cache);
-                }
-
-                if (read.Found)
-                {
-                    stale = read;
-                }
-
-                if (leases is null)
-                {
-                    break;
-                }
-
-                lease = await Lease.AcquireAsync(leases, LeaseKeyPrefix + key, owner!, store.FactoryLeaseTtl, autoRenew: true, cancellationToken).ConfigureAwait(false);
-                if (lease is not null)
-                {
-                    // Another process may have stored the value while this one waited for the lease.
-                    read = await store.ReadEntryAsync(key, typeInfo, cancellationToken).ConfigureAwait(false);
+                    // As in SimpleAsync: a read before every attempt for the lease and once more after getting it.
+                    var read = await store.ReadEntryAsync(key, typeInfo, cancellationToken).ConfigureAwait(false);
                     if (read.Found && !read.IsStale)
                     {
                         return new GetOrSetResult<T>(read.Value!, GetOrSetSource.Cache);
                     }
 
-                    break;
+                    if (read.Found)
+                    {
+                        stale = read;
+                    }
+
+                    if (leases is null || lease is not null)
+                    {
+                        break;
+                    }
+
+                    lease = await Lease.AcquireAsync(leases, LeaseKeyPrefix + key, owner!, store.FactoryLeaseTtl, autoRenew: true, cancellationToken).ConfigureAwait(false);
+                    if (lease is null)
+                    {
+                        await Task.Delay(backoff.NextDelay(), waitToken).ConfigureAwait(false);
+                    }
                 }
 
-                try
-                {
-                    await Task.Delay(backoff.NextDelay(), waitToken).ConfigureAwait(false);
-                }
-                catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
-                {
-                    return StaleOrTimeout(key, stale, waitLimit);
-                }
+                var run = new FactoryRun<T>(store, key, options, typeInfo, lease);
+                lease = null; // the run releases it, now or, after a soft timeout, in the background
+                return await run.RunAsync(factory, stale, cancellationToken).ConfigureAwait(false);
             }
-
-            var run = new FactoryRun<T>(store, key, options, ttl, typeInfo, lease);
-            lease = null; // the run releases it, now or, after a soft timeout, in the background
-            return await run.RunAsync(factory, stale, cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested && waitToken.IsCancellationRequested)
+        {
+            return StaleOrTimeout(key, stale, waitLimit);
         }
         finally
         {
-            gate.Dispose();
             if (lease is not null)
             {
                 await lease.DisposeAsync().ConfigureAwait(false);
@@ -208,19 +248,22 @@ internal static class GetOrSet
 
     /// <summary>Refreshes a hot entry in the background once per (store, key) in this process, under the key's lease when it gets it at once.</summary>
     private static void StartRefresh<T>(
-        ICacheEntryStore store, string key, Func<CancellationToken, ValueTask<T>> factory, GetOrSetOptions options, TimeSpan? ttl, PayloadTypeInfo<T> typeInfo, long createdAtMs)
+        ICacheEntryStore store, string key, Func<CancellationToken, ValueTask<T>> factory, GetOrSetOptions options, PayloadTypeInfo<T> typeInfo, long createdAtMs)
     {
         var id = string.Concat(store.GateScope, "\0", key);
-        if (!s_refreshing.TryAdd(id, 0))
+        lock (s_refreshing)
         {
-            return;
+            if (!s_refreshing.Add(id))
+            {
+                return;
+            }
         }
 
         _ = Task.Run(async () =>
         {
             try
             {
-                PersistenceTelemetry.CacheFactory(await RefreshAsync(store, key, factory, options, ttl, typeInfo, createdAtMs).ConfigureAwait(false));
+                PersistenceTelemetry.CacheFactory(await RefreshAsync(store, key, factory, options, typeInfo, createdAtMs).ConfigureAwait(false));
             }
             catch (Exception)
             {
@@ -229,13 +272,16 @@ internal static class GetOrSet
             }
             finally
             {
-                s_refreshing.TryRemove(id, out _);
+                lock (s_refreshing)
+                {
+                    s_refreshing.Remove(id);
+                }
             }
         });
     }
 
     private static async Task<string> RefreshAsync<T>(
-        ICacheEntryStore store, string key, Func<CancellationToken, ValueTask<T>> factory, GetOrSetOptions options, TimeSpan? ttl, PayloadTypeInfo<T> typeInfo, long createdAtMs)
+        ICacheEntryStore store, string key, Func<CancellationToken, ValueTask<T>> factory, GetOrSetOptions options, PayloadTypeInfo<T> typeInfo, long createdAtMs)
     {
         Lease? lease = null;
         if ((options.Scope ?? store.DefaultLockScope) == LockScope.Database)
@@ -257,15 +303,15 @@ internal static class GetOrSet
 
             using var hard = options.FactoryHardTimeout is { } limit ? new CancellationTokenSource(limit, store.TimeProvider) : null;
             var value = await InvokeAsync(key, factory, hard?.Token ?? CancellationToken.None).ConfigureAwait(false);
-            await StoreAsync(store, key, value, options, ttl, typeInfo).ConfigureAwait(false);
+            await StoreAsync(store, key, value, options, typeInfo).ConfigureAwait(false);
             return "refreshed";
         }
     }
 
-    private static ValueTask StoreAsync<T>(ICacheProvider cache, string key, T value, GetOrSetOptions options, TimeSpan? ttl, PayloadTypeInfo<T> typeInfo) =>
+    private static ValueTask StoreAsync<T>(ICacheProvider cache, string key, T value, GetOrSetOptions options, PayloadTypeInfo<T> typeInfo) =>
         options.Entry is { } entry
             ? cache.SetAsync(key, value, entry, typeInfo, CancellationToken.None)
-            : cache.SetAsync(key, value, ttl, typeInfo, CancellationToken.None);
+            : cache.SetAsync(key, value, null, typeInfo, CancellationToken.None);
 
     private static async ValueTask<T> InvokeAsync<T>(string key, Func<CancellationToken, ValueTask<T>> factory, CancellationToken cancellationToken)
     {
@@ -276,9 +322,9 @@ internal static class GetOrSet
 
     /// <summary>A provider that is not an <see cref="ICacheEntryStore"/>: single flight in this process, nothing more.</summary>
     private static async ValueTask<GetOrSetResult<T>> ForeignAsync<T>(
-        ICacheProvider cache, string key, Func<CancellationToken, ValueTask<T>> factory, GetOrSetOptions options, TimeSpan? ttl, PayloadTypeInfo<T> typeInfo, CancellationToken cancellationToken)
+        ICacheProvider cache, string key, Func<CancellationToken, ValueTask<T>> factory, GetOrSetOptions options, PayloadTypeInfo<T> typeInfo, CancellationToken cancellationToken)
     {
-        Validate(options, ttl, TimeProvider.System);
+        Validate(options, TimeProvider.System);
         if (options.Scope == LockScope.Database || options.EagerRefreshThreshold is not null || options.FactorySoftTimeout is not null
             || options.FactoryHardTimeout is not null || options.LockTimeout != Timeout.InfiniteTimeSpan)
         {
@@ -293,7 +339,7 @@ internal static class GetOrSet
             return new GetOrSetResult<T>(hit.Value!, GetOrSetSource.Cache);
         }
 
-        using (await s_foreignGates.GetValue(cache, static _ => new KeyedGate()).EnterAsync(key, cancellationToken).ConfigureAwait(false))
+        using (await EnterGateAsync(cache, key, cancellationToken).ConfigureAwait(false))
         {
             hit = await cache.TryGetAsync(key, typeInfo, cancellationToken).ConfigureAwait(false);
             if (hit.Found)
@@ -302,13 +348,13 @@ internal static class GetOrSet
             }
 
             var value = await InvokeAsync(key, factory, cancellationToken).ConfigureAwait(false);
-            await StoreAsync(cache, key, value, options, ttl, typeInfo).ConfigureAwait(false);
+            await StoreAsync(cache, key, value, options, typeInfo).ConfigureAwait(false);
             return new GetOrSetResult<T>(value, GetOrSetSource.Factory);
         }
     }
 
     /// <summary>One run of the factory: its timeouts, its fail-safe, and its lease, which it releases when it ends.</summary>
-    private sealed class FactoryRun<T>(ICacheEntryStore store, string key, GetOrSetOptions options, TimeSpan? ttl, PayloadTypeInfo<T> typeInfo, Lease? lease)
+    private sealed class FactoryRun<T>(ICacheEntryStore store, string key, GetOrSetOptions options, PayloadTypeInfo<T> typeInfo, Lease? lease)
     {
         public async ValueTask<GetOrSetResult<T>> RunAsync(Func<CancellationToken, ValueTask<T>> factory, CacheEntryRead<T> stale, CancellationToken cancellationToken)
         {
@@ -357,7 +403,7 @@ internal static class GetOrSet
                     throw;
                 }
 
-                await StoreAsync(store, key, value, options, ttl, typeInfo).ConfigureAwait(false);
+                await StoreAsync(store, key, value, options, typeInfo).ConfigureAwait(false);
                 PersistenceTelemetry.CacheFactory("stored");
                 return new GetOrSetResult<T>(value, GetOrSetSource.Factory);
             }
@@ -380,7 +426,7 @@ internal static class GetOrSet
             try
             {
                 var value = await running.ConfigureAwait(false);
-                await StoreAsync(store, key, value, options, ttl, typeInfo).ConfigureAwait(false);
+                await StoreAsync(store, key, value, options, typeInfo).ConfigureAwait(false);
                 PersistenceTelemetry.CacheFactory("stored_in_background");
             }
             catch (Exception)

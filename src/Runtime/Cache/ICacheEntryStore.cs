@@ -44,10 +44,27 @@ public interface ICacheEntryStore : ICacheProvider
 
 /// <summary>Backend kit: a cache entry as <see cref="ICacheEntryStore.ReadEntryAsync"/> read it.</summary>
 /// <typeparam name="T">The payload type.</typeparam>
-/// <param name="Found">Whether a live or stale entry was found.</param>
-/// <param name="Value">The stored value, when found.</param>
-/// <param name="IsStale">Whether the entry has expired and is only kept as a fail-safe value.</param>
-/// <param name="CreatedAtMs">When the value was stored, in Unix milliseconds (0 when unknown).</param>
-/// <param name="ExpiresAtMs">The expiry reads see, in Unix milliseconds (for a stale entry: in the past), or <see langword="null"/> for never.</param>
+/// <param name="found">Whether a live or stale entry was found.</param>
+/// <param name="value">The stored value, when found.</param>
+/// <param name="isStale">Whether the entry has expired and is only kept as a fail-safe value.</param>
+/// <param name="createdAtMs">When the value was stored, in Unix milliseconds (0 when unknown).</param>
+/// <param name="expiresAtMs">The expiry reads see, in Unix milliseconds (for a stale entry: in the past), or <see langword="null"/> for never.</param>
 [EditorBrowsable(EditorBrowsableState.Never)]
-public readonly record struct CacheEntryRead<T>(bool Found, T? Value, bool IsStale, long CreatedAtMs, long? ExpiresAtMs);
+[System.Diagnostics.CodeAnalysis.SuppressMessage("Performance", "CA1815", Justification = "Read once and taken apart; never compared (an equality per payload type would cost NativeAOT size).")]
+public readonly struct CacheEntryRead<T>(bool found, T? value, bool isStale, long createdAtMs, long? expiresAtMs)
+{
+    /// <summary>Gets whether a live or stale entry was found.</summary>
+    public bool Found { get; } = found;
+
+    /// <summary>Gets the stored value, when found.</summary>
+    public T? Value { get; } = value;
+
+    /// <summary>Gets whether the entry has expired and is only kept as a fail-safe value.</summary>
+    public bool IsStale { get; } = isStale;
+
+    /// <summary>Gets when the value was stored, in Unix milliseconds (0 when unknown).</summary>
+    public long CreatedAtMs { get; } = createdAtMs;
+
+    /// <summary>Gets the expiry reads see, in Unix milliseconds, or <see langword="null"/> for never.</summary>
+    public long? ExpiresAtMs { get; } = expiresAtMs;
+}

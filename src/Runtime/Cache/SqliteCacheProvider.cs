@@ -95,19 +95,19 @@ internal sealed partial class SqliteCacheProvider : SqliteProvider, ICacheEntryS
 
     public async ValueTask<CacheEntryRead<T>> ReadEntryAsync<T>(string key, PayloadTypeInfo<T> typeInfo, CancellationToken cancellationToken)
     {
-        var (read, slides) = await ReadEntry(key, typeInfo, cancellationToken).ConfigureAwait(false);
-        if (slides)
+        var read = await ReadEntry(key, typeInfo, cancellationToken).ConfigureAwait(false);
+        if (read.Slides)
         {
             await RefreshAsync(key, cancellationToken).ConfigureAwait(false);
         }
 
-        return read;
+        return read.Entry;
     }
 
-    private unsafe ValueTask<(CacheEntryRead<T>, bool)> ReadEntry<T>(string key, PayloadTypeInfo<T> typeInfo, CancellationToken cancellationToken) =>
+    private unsafe ValueTask<EntryRead<T>> ReadEntry<T>(string key, PayloadTypeInfo<T> typeInfo, CancellationToken cancellationToken) =>
         Pool.ReadAsync("cache.get", (Self: this, key, typeInfo, now: NowMs), &ReadEntryBody<T>, cancellationToken);
 
-    private static (CacheEntryRead<T>, bool) ReadEntryBody<T>(SqliteConnection c, (SqliteCacheProvider Self, string key, PayloadTypeInfo<T> typeInfo, long now) s)
+    private static EntryRead<T> ReadEntryBody<T>(SqliteConnection c, (SqliteCacheProvider Self, string key, PayloadTypeInfo<T> typeInfo, long now) s)
     {
         const string op = "cache.get";
         using var statement = c.Statement(SqliteCacheSql.ReadEntry, op);
@@ -123,7 +123,7 @@ internal sealed partial class SqliteCacheProvider : SqliteProvider, ICacheEntryS
         long? expiresAt = statement.IsNull(3) ? null : statement.ColumnInt64(3);
         var stale = expiresAt <= s.now;
         PersistenceTelemetry.CacheLookup("sqlite", stale ? CacheOutcome.Expired : CacheOutcome.Hit);
-        return (new CacheEntryRead<T>(true, value, stale, statement.IsNull(2) ? 0 : statement.ColumnInt64(2), expiresAt), !stale && !statement.IsNull(1));
+        return new EntryRead<T>(new CacheEntryRead<T>(true, value, stale, statement.IsNull(2) ? 0 : statement.ColumnInt64(2), expiresAt), !stale && !statement.IsNull(1));
     }
 
     public unsafe ValueTask<bool> RefreshAsync(string key, CancellationToken cancellationToken = default)
@@ -352,6 +352,14 @@ internal sealed partial class SqliteCacheProvider : SqliteProvider, ICacheEntryS
         }
 
         return result.Lookup;
+    }
+
+    /// <summary>What <see cref="ReadEntryAsync"/> read, and whether the hit must renew a sliding entry.</summary>
+    private readonly struct EntryRead<T>(CacheEntryRead<T> entry, bool slides)
+    {
+        public CacheEntryRead<T> Entry { get; } = entry;
+
+        public bool Slides { get; } = slides;
     }
 
     private readonly record struct CacheRead<T>(CacheLookup<T> Lookup, bool Slides, bool IsExpired = false)
