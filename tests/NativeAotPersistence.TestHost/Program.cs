@@ -6,9 +6,10 @@ using NativeAotPersistence;
 // (SqliteOpenOptions.ReadOnly); and
 // the edge cases of locks and group commit: hold-lock, lease-storm, block-writer, execute-once-stall (Leases.cs) and
 // starved-pool (StarvedPool.cs); the rate limiters' rate-storm (RateLimits.cs); the fleet breaker's breaker-storm
-// (Breakers.cs).
+// (Breakers.cs); GetOrSet's cache-storm and cache-runner-hang (Caches.cs).
 // <database> is a SQLite file path, or "pg:<Npgsql connection string>" for a PostgresAdapter (execute-once,
-// record-failures, lock-counter, execute-once-threads and breaker take either: the multi-node tests run them as "machines").
+// record-failures, lock-counter, execute-once-threads, breaker and the storms take either: the multi-node tests run
+// them as "machines").
 // Exit code 0 unless the arguments are wrong (2).
 if (args.Length < 2)
 {
@@ -240,6 +241,18 @@ try
         case "breaker-storm":
             Report(await Breakers.StormAsync(
                 path, args[2], args[3], Int(args[4]), Int(args[5]), Int(args[6]), Int(args[7]), args[8], OpenAsync, () => BarrierAsync(args, 8)));
+            break;
+
+        case "cache-storm":
+            foreach (var line in await Caches.StormAsync(path, args[2], Int(args[3]), Int(args[4]), Int(args[5]), OpenAsync, () => BarrierAsync(args, 6)))
+            {
+                Report(line);
+            }
+
+            break;
+
+        case "cache-runner-hang":
+            Report(await Caches.HangAsync(path, args[2], Int(args[3]), OpenAsync));
             break;
 
         case "hold-permit":
