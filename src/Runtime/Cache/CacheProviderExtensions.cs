@@ -11,7 +11,8 @@ namespace NativeAotPersistence;
 /// <c>nap.cache-factory:</c> + the key (renewed while the factory runs). A runner that dies leaves its lease to expire
 /// (<see cref="PersistenceAdapterOptions.DefaultLockTtl"/>), or to be taken over at once on the same host, and one waiter
 /// runs the factory. A runner that stalls past its lease (a stopped process) may find another process ran the factory
-/// too; both store, the later value wins.
+/// too: it returns its own value to its caller but does not store it (the other process's value may be newer). Each
+/// attempt for a held lease is a small write to the store; waiters retry with a backoff of 2 to 100 ms.
 /// </para>
 /// <para>
 /// A factory that throws stores nothing: its exception reaches its caller (or, with a fail-safe value, see

@@ -105,7 +105,13 @@ internal static class GetOrSet
                 }
 
                 var value = await factory(cancellationToken).ConfigureAwait(false);
-                await cache.SetAsync(key, value, ttl, typeInfo, CancellationToken.None).ConfigureAwait(false);
+                if (lease is null || await lease.IsValidAsync(CancellationToken.None).ConfigureAwait(false))
+                {
+                    // Not once the lease is no longer this caller's (it stalled past it, so another process may have run the
+                    // factory and stored a newer value): checked on the store, not by the renewal's timer, which may be late.
+                    await cache.SetAsync(key, value, ttl, typeInfo, CancellationToken.None).ConfigureAwait(false);
+                }
+
                 return value;
             }
             finally
@@ -403,8 +409,7 @@ internal static class GetOrSet
                     throw;
                 }
 
-                await StoreAsync(store, key, value, options, typeInfo).ConfigureAwait(false);
-                PersistenceTelemetry.CacheFactory("stored");
+                PersistenceTelemetry.CacheFactory(await StoreUnlessLostAsync(value).ConfigureAwait(false) ? "stored" : "lease_lost");
                 return new GetOrSetResult<T>(value, GetOrSetSource.Factory);
             }
             finally
@@ -421,13 +426,24 @@ internal static class GetOrSet
             }
         }
 
+        /// <summary>Stores the factory's value unless the lease was lost meanwhile (another process may have stored a newer one).</summary>
+        private async ValueTask<bool> StoreUnlessLostAsync(T value)
+        {
+            if (lease is not null && !await lease.IsValidAsync(CancellationToken.None).ConfigureAwait(false))
+            {
+                return false;
+            }
+
+            await StoreAsync(store, key, value, options, typeInfo).ConfigureAwait(false);
+            return true;
+        }
+
         private async Task FinishInBackgroundAsync(Task<T> running, CancellationTokenSource? hard, CancellationTokenSource? linked)
         {
             try
             {
                 var value = await running.ConfigureAwait(false);
-                await StoreAsync(store, key, value, options, typeInfo).ConfigureAwait(false);
-                PersistenceTelemetry.CacheFactory("stored_in_background");
+                PersistenceTelemetry.CacheFactory(await StoreUnlessLostAsync(value).ConfigureAwait(false) ? "stored_in_background" : "lease_lost");
             }
             catch (Exception)
             {

@@ -70,7 +70,7 @@ public static class PersistenceTelemetry
         Meter.CreateCounter<long>("nap.circuit.unrecorded", "{outcome}", "Outcomes of protected calls the breaker could not record because the store failed (success, failure); the caller got its own result or exception.");
 
     internal static readonly Counter<long> CacheFactoryRuns =
-        Meter.CreateCounter<long>("nap.cache.factory", "{run}", "GetOrSet factory runs and fail-safe answers, by outcome (stored, failed, timeout, stale, lock_timeout, stored_in_background, failed_in_background, refreshed, refresh_skipped, refresh_failed).");
+        Meter.CreateCounter<long>("nap.cache.factory", "{run}", "GetOrSet factory runs and fail-safe answers, by outcome (stored, failed, timeout, stale, lock_timeout, lease_lost, stored_in_background, failed_in_background, refreshed, refresh_skipped, refresh_failed).");
 
     internal static readonly Counter<long> PayloadFormatErrors =
         Meter.CreateCounter<long>("nap.payload.format_errors", "{error}", "Stored values that did not parse as the requested type.");

@@ -260,6 +260,38 @@ public abstract partial class CacheConformance<TBackend>
         Assert.Equal("nap.cache-factory:k", Assert.Single(await p.Admin.ListLocksAsync(Ct)).Key);
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task GetOrSet_ARunnerThatLostItsLease_ReturnsItsValue_ButDoesNotOverwriteTheNewerOne(bool withOptions)
+    {
+        // The runner stalls past its lease (the clock jumps past the TTL before any renewal), another owner takes the key
+        // and stores a newer value; the late runner's value goes to its caller only.
+        var p = await OpenAsync();
+        var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var release = new TaskCompletionSource<int>(TaskCreationOptions.RunContinuationsAsynchronously);
+        async ValueTask<int> Factory(CancellationToken ct)
+        {
+            started.TrySetResult();
+            return await release.Task.WaitAsync(ct);
+        }
+
+        var call = withOptions
+            ? p.Cache.GetOrSetAsync("k", Factory, new GetOrSetOptions(), Ct).AsTask()
+            : p.Cache.GetOrSetAsync("k", Factory, cancellationToken: Ct).AsTask();
+        await started.Task.WaitAsync(TimeSpan.FromSeconds(30), Ct);
+        Advance(TimeSpan.FromMinutes(10).TotalMilliseconds);
+        await using (var other = await p.Locks.AcquireAsync("nap.cache-factory:k", TimeSpan.FromMinutes(1), "other", Ct))
+        {
+            Assert.NotNull(other);
+            await p.Cache.SetAsync("k", 99, cancellationToken: Ct);
+            release.SetResult(1);
+            Assert.Equal(1, await call.WaitAsync(TimeSpan.FromSeconds(30), Ct));
+        }
+
+        Assert.Equal(99, await p.Cache.GetAsync<int>("k", Ct));
+    }
+
     [Fact]
     public async Task GetOrSet_EagerRefresh_RefreshesAHotKeyOnceInTheBackground_AndHitsNeverWait()
     {
