@@ -21,8 +21,8 @@ public sealed record CacheEntryOptions
     /// Gets the entry's tags: <see cref="ICacheProvider.RemoveByTagAsync"/> deletes every entry that has the tag, at
     /// once, for every process on the store. Storing the key again replaces them (without options: no tags); a refresh or
     /// a sliding renewal keeps them. At most <see cref="MaxTags"/> distinct tags, each 1 to <see cref="MaxTagLength"/>
-    /// characters of valid UTF-16 without control characters; a tag given twice counts once. <c>GetOrSetAsync</c> and
-    /// <c>AddAsync</c> store entries without tags.
+    /// characters of valid UTF-16 without control characters; a tag given twice counts once. <c>AddAsync</c>, and
+    /// <c>GetOrSetAsync</c> without <see cref="GetOrSetOptions.Entry"/>, store entries without tags.
     /// </summary>
     public IReadOnlyList<string>? Tags { get; init; }
 

@@ -114,6 +114,30 @@ public sealed class DocExamplesTests
         // end snippet
         Assert.Equal("profile-7", profile);
 
+        var rates = new Rates();
+
+        // snippet: GetOrSetResilience
+        var options = new GetOrSetOptions
+        {
+            Entry = new CacheEntryOptions
+            {
+                AbsoluteExpirationRelativeToNow = TimeSpan.FromMinutes(5),
+                FailSafeMaxDuration = TimeSpan.FromHours(2),      // kept 2 h past its expiry, for GetOrSet alone
+                Tags = ["rates"],
+            },
+            FactorySoftTimeout = TimeSpan.FromMilliseconds(200),  // with a stale value in hand, wait at most 200 ms for a fresh one
+            FactoryHardTimeout = TimeSpan.FromSeconds(10),        // then give up on the source (the token is cancelled)
+            EagerRefreshThreshold = 0.8,                          // a hit after 4 of the 5 minutes refreshes it in the background
+        };
+        GetOrSetResult<decimal> rate = await p.Cache.GetOrSetResultAsync("rate:EUR", async ct => await rates.GetAsync("EUR", ct), options, cancellationToken: ct);
+        if (rate.IsStale)
+        {
+            Console.WriteLine($"EUR rate from {rate.ExpiredAt:t} (the source failed: {rate.Error!.Message})");
+        }
+        // end snippet
+        Assert.Equal((1.08m, GetOrSetSource.Factory), (rate.Value, rate.Source));
+        Assert.Equal(1, await p.Cache.RemoveByTagAsync("rates", ct));
+
         // snippet: CacheTags
         await p.Cache.SetAsync("product:1", "lamp", new CacheEntryOptions { Tags = ["tenant:7", "catalog"], SlidingExpiration = TimeSpan.FromMinutes(5) }, ct);
         await p.Cache.SetAsync("product:2", "desk", new CacheEntryOptions { Tags = ["tenant:7", "catalog"] }, ct);
@@ -532,6 +556,19 @@ public sealed class DocExamplesTests
     }
 
     /// <summary>A payments API as the examples call it: a charge per order, optionally with an idempotency key.</summary>
+    private sealed class Rates
+    {
+        private int _calls;
+
+        public async ValueTask<decimal> GetAsync(string currency, CancellationToken ct)
+        {
+            Interlocked.Increment(ref _calls);
+            await Task.Yield();
+            ct.ThrowIfCancellationRequested();
+            return currency == "EUR" ? 1.08m : throw new ArgumentException("unknown currency", nameof(currency));
+        }
+    }
+
     private sealed class Payments
     {
         private readonly Dictionary<string, int> _calls = [];
