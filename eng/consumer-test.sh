@@ -58,7 +58,19 @@ await using (var p = await SqliteAdapter.OpenAsync(path, new PersistenceAdapterO
     var limited = limiter.AttemptAcquire().IsAcquired && (await limiter.AcquireAsync()).IsAcquired && !limiter.AttemptAcquire().IsAcquired
         && perUser.AttemptAcquire("a").IsAcquired && !perUser.AttemptAcquire("a").IsAcquired && (await perUser.AcquireAsync("b")).IsAcquired;
 
-    var ok = order == new Order("1", 42.5m, ["a", "b"]) && open && latest?.Data.Total == 42.5m && semaphore && limited;
+    // The cache that survives its sources: tags, a fail-safe row, GetOrSet's options across processes.
+    var options = new GetOrSetOptions
+    {
+        Entry = new CacheEntryOptions { AbsoluteExpirationRelativeToNow = TimeSpan.FromMilliseconds(50), FailSafeMaxDuration = TimeSpan.FromMinutes(1), Tags = ["orders"] },
+        FactoryHardTimeout = TimeSpan.FromSeconds(5), EagerRefreshThreshold = 0.9,
+    };
+    var fresh = await p.Cache.GetOrSetResultAsync("order:2", _ => ValueTask.FromResult(new Order("2", 7m, [])), options);
+    await Task.Delay(100);
+    var stale = await p.Cache.GetOrSetResultAsync<Order>("order:2", _ => throw new TimeoutException("source down"), options);
+    var cached = fresh.Source == GetOrSetSource.Factory && stale.IsStale && stale.Value.Total == 7m && !await p.Cache.HasAsync("order:2")
+        && await p.Cache.RemoveByTagAsync("orders") == 1;
+
+    var ok = order == new Order("1", 42.5m, ["a", "b"]) && open && latest?.Data.Total == 42.5m && semaphore && limited && cached;
     Console.WriteLine(ok ? "consumer: ok" : "consumer: MISMATCH");
     Environment.ExitCode = ok ? 0 : 1;
 }

@@ -30,6 +30,7 @@ public sealed class HostileInputTests : IAsyncLifetime
         ("cache.has", (a, k) => a.Cache.HasAsync(k).AsTask()),
         ("cache.delete", (a, k) => a.Cache.DeleteAsync(k).AsTask()),
         ("cache.getorset", (a, k) => a.Cache.GetOrSetAsync(k, _ => ValueTask.FromResult("v")).AsTask()),
+        ("cache.getorset-options", (a, k) => a.Cache.GetOrSetResultAsync(k, _ => ValueTask.FromResult("v"), new GetOrSetOptions { Entry = new CacheEntryOptions { AbsoluteExpirationRelativeToNow = TimeSpan.FromMinutes(1), FailSafeMaxDuration = TimeSpan.FromMinutes(1) } }).AsTask()),
         ("lock.acquire", async (a, k) => { if (await a.Locks.AcquireAsync(k, TimeSpan.FromSeconds(5)) is { } h) { await h.ReleaseAsync(); } }),
         ("lock.acquire-wait", async (a, k) => { if (await a.Locks.AcquireAsync(k, TimeSpan.FromSeconds(5), TimeSpan.Zero) is { } h) { await h.ReleaseAsync(); } }),
         ("lock.acquire-owner", async (a, k) => { if (await a.Locks.AcquireAsync("owned", TimeSpan.FromSeconds(5), owner: k) is { } h) { await h.ReleaseAsync(); } }),
