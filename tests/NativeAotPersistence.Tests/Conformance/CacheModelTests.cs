@@ -4,7 +4,7 @@ namespace NativeAotPersistence.Tests.Conformance;
 
 /// <summary>
 /// Randomized model test: the same 10,000 cache operations (keys from a small space so they collide, values, TTLs
-/// down to sub-millisecond, tags from a small space, removals by tag, clock moves) against SQLite and <see cref="InMemoryPersistence"/> on one
+/// down to sub-millisecond, tags from a small space, removals by tag, fail-safe rows and GetOrSet over them, clock moves) against SQLite and <see cref="InMemoryPersistence"/> on one
 /// <see cref="FakeTimeProvider"/>; every step must give the same result, errors included.
 /// </summary>
 public sealed class CacheModelTests
@@ -75,6 +75,8 @@ public sealed class CacheModelTests
             < 82 => Kind.GetInt,
             < 86 => Kind.SetTagged,
             < 89 => Kind.RemoveByTag,
+            < 92 => Kind.GetOrSetFailing,
+            < 94 => Kind.GetOrSetStoring,
             _ => Kind.Advance,
         };
         var ttl = random.Next(10) switch
@@ -87,7 +89,8 @@ public sealed class CacheModelTests
         };
         var delay = random.Next(4) == 0 ? TimeSpan.Zero : TimeSpan.FromTicks(random.NextInt64(0, 15 * TimeSpan.TicksPerMillisecond));
         var tags = Enumerable.Range(0, random.Next(4)).Select(_ => TagSpace[random.Next(TagSpace.Length)]).ToArray();
-        return new Operation(kind, key, Values[random.Next(Values.Length)], ttl, Patterns[random.Next(Patterns.Length)], delay, tags, random.Next(3) == 0);
+        var failSafe = random.Next(3) == 0 ? TimeSpan.FromTicks(random.NextInt64(1, 30 * TimeSpan.TicksPerMillisecond)) : (TimeSpan?)null;
+        return new Operation(kind, key, Values[random.Next(Values.Length)], ttl, Patterns[random.Next(Patterns.Length)], delay, tags, random.Next(3) == 0, failSafe);
     }
 
     private static async Task<string> RunAsync(IPersistenceAdapter p, Operation op)
@@ -102,14 +105,24 @@ public sealed class CacheModelTests
                 case Kind.Add:
                     return (await p.Cache.AddAsync(op.Key, op.Value, op.Ttl, Ct)).ToString();
                 case Kind.SetTagged:
-                    var live = op.Ttl is { } ttl && ttl > TimeSpan.Zero && ttl != Timeout.InfiniteTimeSpan ? ttl : (TimeSpan?)null;
-                    await p.Cache.SetAsync(op.Key, op.Value, new CacheEntryOptions
-                    {
-                        Tags = op.Tags,
-                        AbsoluteExpirationRelativeToNow = op.Sliding ? null : live,
-                        SlidingExpiration = op.Sliding ? live : null,
-                    }, Ct);
+                    await p.Cache.SetAsync(op.Key, op.Value, Entry(op), Ct);
                     return "ok";
+                case Kind.GetOrSetFailing:
+                case Kind.GetOrSetStoring:
+                    try
+                    {
+                        var result = await p.Cache.GetOrSetResultAsync(
+                            op.Key,
+                            _ => op.Kind == Kind.GetOrSetStoring ? ValueTask.FromResult(op.Value) : throw new InvalidOperationException("down"),
+                            new GetOrSetOptions { Entry = Entry(op) },
+                            cancellationToken: Ct);
+                        return $"{result.Source}:{Show(result.Value)}";
+                    }
+                    catch (InvalidOperationException)
+                    {
+                        return "failed";
+                    }
+
                 case Kind.RemoveByTag:
                     // The count includes expired rows the amortized sweep has not taken yet, which differ by backend (see
                     // Prune): the effect is compared, by every later step.
@@ -146,6 +159,19 @@ public sealed class CacheModelTests
         }
     }
 
+    /// <summary>Tags, an absolute or sliding expiry from the TTL, and a fail-safe span (an error with a sliding expiry).</summary>
+    private static CacheEntryOptions Entry(Operation op)
+    {
+        var live = op.Ttl is { } ttl && ttl > TimeSpan.Zero && ttl != Timeout.InfiniteTimeSpan ? ttl : (TimeSpan?)null;
+        return new CacheEntryOptions
+        {
+            Tags = op.Tags,
+            AbsoluteExpirationRelativeToNow = op.Sliding ? null : live,
+            SlidingExpiration = op.Sliding ? live : null,
+            FailSafeMaxDuration = op.FailSafe,
+        };
+    }
+
     private static string Show(string? value) => value is null ? "<null>" : "'" + value + "'";
 
     private enum Kind
@@ -162,12 +188,14 @@ public sealed class CacheModelTests
         Prune,
         SetTagged,
         RemoveByTag,
+        GetOrSetFailing,
+        GetOrSetStoring,
         Advance,
     }
 
-    private sealed record Operation(Kind Kind, string Key, string? Value, TimeSpan? Ttl, string? Pattern, TimeSpan Delay, string[] Tags, bool Sliding)
+    private sealed record Operation(Kind Kind, string Key, string? Value, TimeSpan? Ttl, string? Pattern, TimeSpan Delay, string[] Tags, bool Sliding, TimeSpan? FailSafe)
     {
         public override string ToString() =>
-            $"{Kind} {Key} {Show(Value)} ttl={Ttl} pattern={Pattern} tags=[{string.Join("|", Tags)}] sliding={Sliding} delay={Delay}";
+            $"{Kind} {Key} {Show(Value)} ttl={Ttl} pattern={Pattern} tags=[{string.Join("|", Tags)}] sliding={Sliding} failsafe={FailSafe} delay={Delay}";
     }
 }
