@@ -47,7 +47,7 @@ public sealed class PostgresAdapter : IPersistenceAdapter, IAdapterLifecycle
         _borrowed = dataSource;
         Options = AdapterOptions.Validate(options ?? new PersistenceAdapterOptions());
         DataSource = Describe(dataSource.ConnectionString);
-        _context = new PgContext(Options, DataSource, () => Locks, () => _core!.DatabaseLeases);
+        _context = new PgContext(Options, DataSource, StoreIdentityOf(dataSource.ConnectionString), () => Locks, () => _core!.DatabaseLeases);
         _core = CreateCore(_context);
     }
 
@@ -56,7 +56,7 @@ public sealed class PostgresAdapter : IPersistenceAdapter, IAdapterLifecycle
         _connectionString = connectionString;
         Options = options;
         DataSource = Describe(connectionString);
-        _context = new PgContext(Options, DataSource, () => Locks, () => _core!.DatabaseLeases);
+        _context = new PgContext(Options, DataSource, StoreIdentityOf(connectionString), () => Locks, () => _core!.DatabaseLeases);
         _core = CreateCore(_context);
     }
 
@@ -230,6 +230,13 @@ public sealed class PostgresAdapter : IPersistenceAdapter, IAdapterLifecycle
 
         settings.ApplicationName ??= "NativeAotPersistence";
         return builder.Build();
+    }
+
+    /// <summary>What tells this store from every other of the process: the server, the database and the schema search path.</summary>
+    private static string StoreIdentityOf(string connectionString)
+    {
+        var settings = new NpgsqlConnectionStringBuilder(connectionString);
+        return $"{settings.Host}:{settings.Port}/{settings.Database}/{settings.Username}/{settings.SearchPath}";
     }
 
     private static string Describe(string connectionString)

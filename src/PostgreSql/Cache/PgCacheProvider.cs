@@ -56,7 +56,7 @@ internal sealed partial class PgCacheProvider : PgProvider, ICacheEntryStore
         return lookup;
     }
 
-    public string GateScope => "postgresql\0" + Context.DataSource + "\0" + Prefix;
+    public string GateScope => "postgresql\0" + Context.StoreIdentity + "\0" + Prefix;
 
     public LockScope DefaultLockScope => Context.Options.LockScope;
 
@@ -79,9 +79,19 @@ internal sealed partial class PgCacheProvider : PgProvider, ICacheEntryStore
                     return (default(CacheEntryRead<T>), false);
                 }
 
-                var value = reader.ReadPayload(0, s.typeInfo, s.key, "cache.get", s.DataSource);
                 long? expiresAt = reader.IsDBNull(3) ? null : reader.GetInt64(3);
                 var stale = expiresAt <= s.now;
+                T? value;
+                try
+                {
+                    value = reader.ReadPayload(0, s.typeInfo, s.key, "cache.get", s.DataSource);
+                }
+                catch (PayloadFormatException) when (stale)
+                {
+                    // A stale value of another shape (the type changed since it was stored) is no fail-safe value: a miss.
+                    return (default(CacheEntryRead<T>), false);
+                }
+
                 return (new CacheEntryRead<T>(true, value, stale, reader.IsDBNull(2) ? 0 : reader.GetInt64(2), expiresAt), !stale && !reader.IsDBNull(1));
             }
         }, cancellationToken).ConfigureAwait(false);

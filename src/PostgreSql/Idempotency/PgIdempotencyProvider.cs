@@ -66,7 +66,7 @@ internal sealed partial class PgIdempotencyProvider : PgProvider, IIdempotencySt
         }, cancellationToken).ConfigureAwait(false);
     }
 
-    public string GateScope => "postgresql\0" + Db.DataSource + "\0" + Prefix;
+    public string GateScope => "postgresql\0" + Context.StoreIdentity + "\0" + Prefix;
 
     public ValueTask<T> StoreFirstAsync<T>(string key, T value, TimeSpan? ttl, PayloadTypeInfo<T> typeInfo, CancellationToken cancellationToken)
     {

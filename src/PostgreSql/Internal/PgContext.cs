@@ -15,8 +15,10 @@ internal sealed class PgContext
     /// <param name="dataSource">The server and database, as <c>host:port/database</c>.</param>
     /// <param name="locks">The adapter's lock provider (database or process scope), read when it is needed.</param>
     /// <param name="databaseLeases">The database's lease store whatever the adapter's scope (<see cref="AdapterCore.DatabaseLeases"/>).</param>
-    public PgContext(PersistenceAdapterOptions options, string dataSource, Func<ILockProvider> locks, Func<ILeaseStore> databaseLeases)
+    /// <param name="storeIdentity">What tells this store from every other of the process (server, database, user, search path): the in-process gates' scope.</param>
+    public PgContext(PersistenceAdapterOptions options, string dataSource, string storeIdentity, Func<ILockProvider> locks, Func<ILeaseStore> databaseLeases)
     {
+        StoreIdentity = storeIdentity;
         _databaseLeases = databaseLeases;
         Options = options;
         DataSource = dataSource;
@@ -26,6 +28,9 @@ internal sealed class PgContext
     public PersistenceAdapterOptions Options { get; }
 
     public string DataSource { get; }
+
+    /// <summary>Gets what tells this store from every other of the process (two schemas of one database are two stores).</summary>
+    public string StoreIdentity { get; }
 
     public string Prefix => Options.KeyPrefix;
 

@@ -31,14 +31,24 @@ public sealed record GetOrSetOptions
 
     /// <summary>
     /// Gets how long a caller that has a stale (fail-safe) value waits for a fresh one, from its own factory or another
-    /// caller's, before it returns the stale value. Its own factory goes on in the background and stores its result when
-    /// it finishes. <see langword="null"/> (the default): no soft timeout. Without a stale value it does not apply.
+    /// caller's, before it returns the stale value. Its own factory goes on in the background (no longer cancelled by the
+    /// caller's token), holding the key, and stores its result when it finishes. <see langword="null"/> (the default): no
+    /// soft timeout. Without a stale value it does not apply.
     /// </summary>
     public TimeSpan? FactorySoftTimeout { get; init; }
 
     /// <summary>
+    /// Gets how long, after the factory failed or timed out and a stale value was served, callers in this process get the
+    /// stale value at once instead of running the factory again (so a source that is down is not hammered by every
+    /// waiting caller in turn). 30 seconds by default; <see cref="TimeSpan.Zero"/> runs the factory on every call.
+    /// </summary>
+    public TimeSpan FailSafeThrottleDuration { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>
     /// Gets how long the factory may run: after this its token is cancelled and the caller gets the stale value if there
-    /// is one, otherwise a <see cref="TimeoutException"/>; nothing is stored. <see langword="null"/> (the default): no limit.
+    /// is one, otherwise a <see cref="TimeoutException"/>, at once (a factory that ignores its token is left to finish
+    /// on its own); nothing it returns later is stored. <see langword="null"/> (the default): no limit. Longer than
+    /// <see cref="FactorySoftTimeout"/>; at most 49 days (as every timeout here).
     /// </summary>
     public TimeSpan? FactoryHardTimeout { get; init; }
 
@@ -46,8 +56,12 @@ public sealed record GetOrSetOptions
     /// Gets the fraction of an entry's lifetime (from when it was stored to its expiry) after which a hit returns the
     /// current value and refreshes it in the background: once per key across the process (and, with
     /// <see cref="LockScope.Database"/>, across every process on the store: a refresh runs only if it gets the key's lease
-    /// at once), so a hot key never misses. Between 0 and 1 exclusive; <see langword="null"/> (the default) never refreshes
-    /// early. A refresh that fails leaves the current value in place (see <see cref="PersistenceTelemetry"/>'s
+    /// at once), so a hot key never misses. Each stored version is refreshed at most once per process; a refresh gives up
+    /// at <see cref="FactoryHardTimeout"/> or, without one, when the entry expires. Between 0 and 1 exclusive; not with a
+    /// sliding expiry (an <see cref="ArgumentException"/>: its lifetime moves with every read); meant for
+    /// <see cref="CacheEntryOptions.AbsoluteExpirationRelativeToNow"/>, where each refresh starts a new lifetime (with a
+    /// fixed <see cref="CacheEntryOptions.AbsoluteExpiration"/> every refresh ends at the same instant).
+    /// <see langword="null"/> (the default) never refreshes early. A refresh that fails leaves the current value in place (see <see cref="PersistenceTelemetry"/>'s
     /// <c>nap.cache.factory</c> counter).
     /// </summary>
     public double? EagerRefreshThreshold { get; init; }

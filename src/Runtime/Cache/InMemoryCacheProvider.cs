@@ -122,8 +122,19 @@ internal sealed partial class InMemoryCacheProvider : InMemoryProvider, ICacheEn
             }
         }
 
-        var value = ReadPayload(row.Value, typeInfo, key, "cache.get");
-        return new ValueTask<CacheEntryRead<T>>(new CacheEntryRead<T>(true, value, !Ttl.IsLive(row.LiveUntilMs, now), row.CreatedAtMs, row.LiveUntilMs));
+        var stale = !Ttl.IsLive(row.LiveUntilMs, now);
+        T? value;
+        try
+        {
+            value = ReadPayload(row.Value, typeInfo, key, "cache.get");
+        }
+        catch (PayloadFormatException) when (stale)
+        {
+            // A stale value of another shape (the type changed since it was stored) is no fail-safe value: a miss.
+            return default;
+        }
+
+        return new ValueTask<CacheEntryRead<T>>(new CacheEntryRead<T>(true, value, stale, row.CreatedAtMs, row.LiveUntilMs));
     }
 
     public ValueTask<bool> RefreshAsync(string key, CancellationToken cancellationToken = default)

@@ -119,9 +119,19 @@ internal sealed partial class SqliteCacheProvider : SqliteProvider, ICacheEntryS
             return default;
         }
 
-        var value = c.ReadPayload(statement.ColumnBlob(0), s.typeInfo, s.key, op);
         long? expiresAt = statement.IsNull(3) ? null : statement.ColumnInt64(3);
         var stale = expiresAt <= s.now;
+        T? value;
+        try
+        {
+            value = c.ReadPayload(statement.ColumnBlob(0), s.typeInfo, s.key, op);
+        }
+        catch (PayloadFormatException) when (stale)
+        {
+            // A stale value of another shape (the type changed since it was stored) is no fail-safe value: a miss.
+            return default;
+        }
+
         PersistenceTelemetry.CacheLookup("sqlite", stale ? CacheOutcome.Expired : CacheOutcome.Hit);
         return new EntryRead<T>(new CacheEntryRead<T>(true, value, stale, statement.IsNull(2) ? 0 : statement.ColumnInt64(2), expiresAt), !stale && !statement.IsNull(1));
     }

@@ -74,15 +74,18 @@ internal static class SqliteCacheSql
         ["go_goscope_cache_tags_insert", "go_goscope_cache_tags_update", "go_goscope_cache_tags_delete"]);
 
 
-    // Every read tests liveness on coalesce(fresh_until, expires_at): a fail-safe row (fresh_until set) is expired for
-    // all of them once fresh_until passed, though kept until expires_at for GetOrSet's fail-safe (ReadEntry). Sweeps and
-    // prune go by expires_at alone.
+    // Every read tests liveness as expires_at IS NULL OR iif(fresh_until > created_at, fresh_until, expires_at) > now: a
+    // fail-safe row (fresh_until set) is expired for all of them once fresh_until passed, though kept until expires_at for GetOrSet's fail-safe
+    // (ReadEntry). Sweeps and prune go by expires_at alone. The created_at test: a process of schema version 5 still
+    // running after the migration overwrites a row without knowing fresh_until, but sets created_at to its now, past a
+    // stale fresh_until, so its write counts by its own expires_at (over a fresh fail-safe row, it ends at the old
+    // fresh_until at the latest).
 
     // ?1 key, ?2 now (ms)
     // No row: a miss. A NULL value (never stored: the column is NOT NULL): the entry expired. Column 1 is NULL unless
     // the entry slides; a hit on a sliding entry then renews it (CacheRefresh). The expiry test costs the same here
     // as in a WHERE clause, and tells an expired entry from a missing one without a second statement.
-    public static readonly SqlStatement Get = new("SELECT CASE WHEN coalesce(fresh_until, expires_at) IS NULL OR coalesce(fresh_until, expires_at) > ?2 THEN value END, sliding_ms FROM go_goscope_cache WHERE key = ?1"u8);
+    public static readonly SqlStatement Get = new("SELECT CASE WHEN expires_at IS NULL OR iif(fresh_until > created_at, fresh_until, expires_at) > ?2 THEN value END, sliding_ms FROM go_goscope_cache WHERE key = ?1"u8);
 
     // ?1 key, ?2 value, ?3 expires_at, ?4 now
     public static readonly SqlStatement Set = new("""
@@ -101,7 +104,8 @@ internal static class SqliteCacheSql
     // ?1 key, ?2 now: a live entry, or a fail-safe one kept past its expiry (column 2 then at or before now), with what
     // GetOrSet needs to know about it: when it was stored and when it expires (NULL: never).
     public static readonly SqlStatement ReadEntry = new("""
-        SELECT value, sliding_ms, created_at, coalesce(fresh_until, expires_at) FROM go_goscope_cache
+        SELECT value, sliding_ms, created_at, CASE WHEN expires_at IS NULL THEN NULL WHEN fresh_until > created_at THEN fresh_until ELSE expires_at END
+        FROM go_goscope_cache
         WHERE key = ?1 AND (expires_at IS NULL OR expires_at > ?2)
         """u8);
 
@@ -109,24 +113,25 @@ internal static class SqliteCacheSql
     public static readonly SqlStatement Refresh = new("""
         UPDATE go_goscope_cache SET expires_at = CASE WHEN sliding_ms IS NULL THEN expires_at
           ELSE min(?2 + sliding_ms, coalesce(absolute_expires_at, ?2 + sliding_ms)) END
-        WHERE key = ?1 AND (coalesce(fresh_until, expires_at) IS NULL OR coalesce(fresh_until, expires_at) > ?2) RETURNING 1
+        WHERE key = ?1 AND (expires_at IS NULL OR iif(fresh_until > created_at, fresh_until, expires_at) > ?2) RETURNING 1
         """u8);
 
     public static readonly SqlStatement Add = new("""
         INSERT INTO go_goscope_cache(key, value, expires_at, created_at) VALUES (?1, ?2, ?3, ?4)
         ON CONFLICT(key) DO UPDATE SET value = excluded.value, expires_at = excluded.expires_at, created_at = excluded.created_at,
           sliding_ms = NULL, absolute_expires_at = NULL, tags = NULL, fresh_until = NULL
-        WHERE coalesce(go_goscope_cache.fresh_until, go_goscope_cache.expires_at) <= excluded.created_at
+        WHERE go_goscope_cache.expires_at IS NOT NULL
+          AND iif(go_goscope_cache.fresh_until > go_goscope_cache.created_at, go_goscope_cache.fresh_until, go_goscope_cache.expires_at) <= excluded.created_at
         """u8);
 
-    public static readonly SqlStatement Delete = new("DELETE FROM go_goscope_cache WHERE key = ?1 RETURNING coalesce(fresh_until, expires_at) IS NULL OR coalesce(fresh_until, expires_at) > ?2"u8);
+    public static readonly SqlStatement Delete = new("DELETE FROM go_goscope_cache WHERE key = ?1 RETURNING expires_at IS NULL OR iif(fresh_until > created_at, fresh_until, expires_at) > ?2"u8);
 
-    public static readonly SqlStatement Has = new("SELECT 1 FROM go_goscope_cache WHERE key = ?1 AND (coalesce(fresh_until, expires_at) IS NULL OR coalesce(fresh_until, expires_at) > ?2)"u8);
+    public static readonly SqlStatement Has = new("SELECT 1 FROM go_goscope_cache WHERE key = ?1 AND (expires_at IS NULL OR iif(fresh_until > created_at, fresh_until, expires_at) > ?2)"u8);
 
     // ?1 lo, ?2 hi, ?3 now, ?4 limit
     public static readonly SqlStatement Clear = new("DELETE FROM go_goscope_cache WHERE key >= ?1 AND key < ?2"u8);
 
-    public static readonly SqlStatement Keys = new("SELECT key FROM go_goscope_cache WHERE key >= ?1 AND key < ?2 AND (coalesce(fresh_until, expires_at) IS NULL OR coalesce(fresh_until, expires_at) > ?3)"u8);
+    public static readonly SqlStatement Keys = new("SELECT key FROM go_goscope_cache WHERE key >= ?1 AND key < ?2 AND (expires_at IS NULL OR iif(fresh_until > created_at, fresh_until, expires_at) > ?3)"u8);
 
     // INDEXED BY: the sweep must walk the expired rows, never the whole namespace (a planner choice without ANALYZE).
     public static readonly SqlStatement Sweep = new("""
@@ -143,14 +148,14 @@ internal static class SqliteCacheSql
 
     // ?1 lo, ?2 hi, ?3 now: per tag of one namespace, its entries live and expired (BINARY order of the tag).
     public static readonly SqlStatement AdminTags = new("""
-        SELECT t.tag, coalesce(sum(coalesce(c.fresh_until, c.expires_at) IS NULL OR coalesce(c.fresh_until, c.expires_at) > ?3), 0),
-          coalesce(sum(coalesce(c.fresh_until, c.expires_at) <= ?3), 0)
+        SELECT t.tag, coalesce(sum(c.expires_at IS NULL OR iif(c.fresh_until > c.created_at, c.fresh_until, c.expires_at) > ?3), 0),
+          coalesce(sum(c.expires_at IS NOT NULL AND iif(c.fresh_until > c.created_at, c.fresh_until, c.expires_at) <= ?3), 0)
         FROM go_goscope_cache_tags t JOIN go_goscope_cache c ON c.key = t.key
         WHERE t.key >= ?1 AND t.key < ?2 GROUP BY t.tag ORDER BY t.tag
         """u8);
 
     // Inspection, all by namespace range: ?1 lo, ?2 hi, ?3 now
     public static readonly SqlStatement AdminCounts = new("""
-        SELECT count(*), coalesce(sum(coalesce(fresh_until, expires_at) <= ?3), 0) FROM go_goscope_cache WHERE key >= ?1 AND key < ?2
+        SELECT count(*), coalesce(sum(expires_at IS NOT NULL AND iif(fresh_until > created_at, fresh_until, expires_at) <= ?3), 0) FROM go_goscope_cache WHERE key >= ?1 AND key < ?2
         """u8);
 }

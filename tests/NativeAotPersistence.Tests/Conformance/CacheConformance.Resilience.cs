@@ -91,6 +91,11 @@ public abstract partial class CacheConformance<TBackend>
             new() { FactoryHardTimeout = Timeout.InfiniteTimeSpan },
             new() { Scope = (LockScope)7 },
             new() { Entry = new CacheEntryOptions { Tags = [""] } },
+            new() { LockTimeout = TimeSpan.FromDays(50) },
+            new() { FactoryHardTimeout = TimeSpan.FromDays(365) },
+            new() { FactorySoftTimeout = TimeSpan.FromSeconds(2), FactoryHardTimeout = TimeSpan.FromSeconds(2) },
+            new() { FailSafeThrottleDuration = TimeSpan.FromTicks(-1) },
+            new() { Entry = new CacheEntryOptions { SlidingExpiration = TimeSpan.FromMinutes(1) }, EagerRefreshThreshold = 0.5 },
         ];
         foreach (var options in bad)
         {
@@ -174,20 +179,23 @@ public abstract partial class CacheConformance<TBackend>
         Assert.True(await cancelled);
     }
 
-    [Fact]
-    public async Task GetOrSet_SoftTimeout_ServesTheStaleValue_AndTheFactoryStoresItsResultInTheBackground()
+    [Theory]
+    [InlineData(LockScope.Database)]
+    [InlineData(LockScope.Process)]
+    public async Task GetOrSet_SoftTimeout_ServesTheStaleValue_AndTheFactoryStoresItsResultInTheBackground(LockScope scope)
     {
         var p = await OpenAsync();
         await p.Cache.SetAsync("k", 5, s_failSafe, Ct);
         Advance(10_000);
         var release = new TaskCompletionSource<int>(TaskCreationOptions.RunContinuationsAsynchronously);
         var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var options = new GetOrSetOptions { Entry = s_failSafe, FactorySoftTimeout = TimeSpan.FromSeconds(1) };
+        var options = new GetOrSetOptions { Entry = s_failSafe, FactorySoftTimeout = TimeSpan.FromSeconds(1), Scope = scope };
+        using var caller = CancellationTokenSource.CreateLinkedTokenSource(Ct);
         var call = p.Cache.GetOrSetResultAsync("k", async ct =>
         {
             started.TrySetResult();
             return await release.Task.WaitAsync(ct);
-        }, options, cancellationToken: Ct).AsTask();
+        }, options, cancellationToken: caller.Token).AsTask();
         await started.Task.WaitAsync(Ct);
         Advance(1_000);
         var result = await call.WaitAsync(TimeSpan.FromSeconds(30), Ct);
@@ -195,14 +203,141 @@ public abstract partial class CacheConformance<TBackend>
         Assert.Contains("FactorySoftTimeout", Assert.IsType<TimeoutException>(result.Error).Message, StringComparison.Ordinal);
         Assert.False(await p.Cache.HasAsync("k", Ct));
 
-        // The factory finishes later and its value is stored; a second caller meanwhile got the stale value too, without
-        // running a factory of its own (the first still holds the key).
+        // The caller is gone, but the factory it left in the background is not cancelled with it.
+        await caller.CancelAsync();
+
+        // A second caller meanwhile gets the stale value too, without running a factory of its own: the first still
+        // holds the key (in every scope), until it finishes and its value is stored.
         var second = p.Cache.GetOrSetResultAsync("k", Throws("must not run"), options, cancellationToken: Ct).AsTask();
         await WaitUntilAsync(() => second.IsCompleted, () => Advance(1_000));
         Assert.Equal((5, GetOrSetSource.Stale), ((await second).Value, (await second).Source));
         release.SetResult(6);
         await WaitUntilAsync(async () => await p.Cache.GetAsync<int>("k", Ct) == 6);
         Assert.Equal(new GetOrSetResult<int>(6, GetOrSetSource.Cache), await p.Cache.GetOrSetResultAsync("k", Throws("unused"), options, cancellationToken: Ct));
+    }
+
+    [Fact]
+    public async Task GetOrSet_AfterAFailureServedStale_TheFactoryIsNotRunAgainUntilTheThrottleEnds()
+    {
+        var p = await OpenAsync();
+        var runs = 0;
+        ValueTask<int> Failing(CancellationToken ct)
+        {
+            Interlocked.Increment(ref runs);
+            throw new InvalidOperationException("down");
+        }
+
+        var options = new GetOrSetOptions { Entry = s_failSafe, FailSafeThrottleDuration = TimeSpan.FromSeconds(5) };
+        await p.Cache.SetAsync("k", 5, s_failSafe, Ct);
+        Advance(10_000);
+        for (var i = 0; i < 5; i++)
+        {
+            var stale = await p.Cache.GetOrSetResultAsync("k", Failing, options, cancellationToken: Ct);
+            Assert.Equal((5, GetOrSetSource.Stale, "down"), (stale.Value, stale.Source, stale.Error!.Message));
+        }
+
+        Assert.Equal(1, runs);
+        Advance(5_000);
+        Assert.Equal(new GetOrSetResult<int>(6, GetOrSetSource.Factory), await p.Cache.GetOrSetResultAsync("k", _ => ValueTask.FromResult(6), options, cancellationToken: Ct));
+
+        // Zero: every call runs the factory.
+        var unthrottled = options with { FailSafeThrottleDuration = TimeSpan.Zero };
+        Advance(10_000);
+        await p.Cache.GetOrSetResultAsync("k", Failing, unthrottled, cancellationToken: Ct);
+        await p.Cache.GetOrSetResultAsync("k", Failing, unthrottled, cancellationToken: Ct);
+        Assert.Equal(3, runs);
+    }
+
+    [Fact]
+    public async Task GetOrSet_HardTimeout_ReturnsAtOnce_EvenWhenTheFactoryIgnoresItsToken_AndItsLateValueIsNotStored()
+    {
+        var p = await OpenAsync();
+        var release = new TaskCompletionSource<int>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var call = p.Cache.GetOrSetAsync("k", async _ =>
+        {
+            started.TrySetResult();
+            return await release.Task; // deaf to its token
+        }, new GetOrSetOptions { FactoryHardTimeout = TimeSpan.FromSeconds(2) }, Ct).AsTask();
+        await started.Task.WaitAsync(TimeSpan.FromSeconds(30), Ct);
+        Advance(2_000);
+        await Assert.ThrowsAsync<TimeoutException>(() => call.WaitAsync(TimeSpan.FromSeconds(30), Ct));
+
+        // The key is free again: the next caller runs its own factory; the abandoned one's value is never stored.
+        Assert.Equal(7, await p.Cache.GetOrSetAsync("k", _ => ValueTask.FromResult(7), new GetOrSetOptions(), Ct));
+        release.SetResult(1);
+        await Task.Delay(50, Ct);
+        Assert.Equal(7, await p.Cache.GetAsync<int>("k", Ct));
+    }
+
+    [Fact]
+    public async Task GetOrSet_CancelledWhileTheFactoryIgnoresItsToken_ReturnsAtOnce()
+    {
+        var p = await OpenAsync();
+        var release = new TaskCompletionSource<int>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        using var cts = CancellationTokenSource.CreateLinkedTokenSource(Ct);
+        var call = p.Cache.GetOrSetAsync("k", async _ =>
+        {
+            started.TrySetResult();
+            return await release.Task;
+        }, new GetOrSetOptions(), cts.Token).AsTask();
+        await started.Task.WaitAsync(TimeSpan.FromSeconds(30), Ct);
+        await cts.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => call.WaitAsync(TimeSpan.FromSeconds(30), Ct));
+        release.SetResult(1);
+        Assert.Equal(2, await p.Cache.GetOrSetAsync("k", _ => ValueTask.FromResult(2), new GetOrSetOptions(), Ct));
+    }
+
+    [Fact]
+    public async Task GetOrSet_AFactoryThatOutlivesItsAbsoluteExpiration_ReturnsItsValue_AndStoresNothing()
+    {
+        var p = await OpenAsync();
+        var release = new TaskCompletionSource<int>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var entry = new CacheEntryOptions { AbsoluteExpiration = NativeAotPersistence.Tests.Conformance.Backend.Start.AddSeconds(1) };
+        var call = p.Cache.GetOrSetResultAsync("k", async _ =>
+        {
+            started.TrySetResult();
+            return await release.Task;
+        }, new GetOrSetOptions { Entry = entry }, cancellationToken: Ct).AsTask();
+        await started.Task.WaitAsync(TimeSpan.FromSeconds(30), Ct);
+        Advance(2_000);
+        release.SetResult(3);
+        Assert.Equal(new GetOrSetResult<int>(3, GetOrSetSource.Factory), await call.WaitAsync(TimeSpan.FromSeconds(30), Ct));
+        Assert.False(await p.Cache.HasAsync("k", Ct));
+    }
+
+    [Fact]
+    public async Task GetOrSet_AFactorysOwnCancellation_IsNotReportedAsALockTimeout()
+    {
+        var p = await OpenAsync();
+        var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var fail = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var call = p.Cache.GetOrSetAsync<int>("k", async _ =>
+        {
+            started.TrySetResult();
+            await fail.Task;
+            throw new TaskCanceledException("the HTTP client timed out");
+        }, new GetOrSetOptions { LockTimeout = TimeSpan.FromSeconds(2) }, Ct).AsTask();
+        await started.Task.WaitAsync(TimeSpan.FromSeconds(30), Ct);
+        Advance(3_000);
+        fail.SetResult();
+        var e = await Assert.ThrowsAsync<TaskCanceledException>(() => call.WaitAsync(TimeSpan.FromSeconds(30), Ct));
+        Assert.Equal("the HTTP client timed out", e.Message);
+    }
+
+    [Fact]
+    public async Task GetOrSet_AStaleValueOfAnotherType_IsAMiss_NotAPayloadError()
+    {
+        var p = await OpenAsync();
+        await p.Cache.SetAsync("k", "text", s_failSafe, Ct);
+        Advance(10_000);
+        await Assert.ThrowsAsync<InvalidOperationException>(async () => await p.Cache.GetOrSetAsync("k", Throws("down"), FailSafeOptions, Ct));
+        Assert.Equal(4, await p.Cache.GetOrSetAsync("k", _ => ValueTask.FromResult(4), FailSafeOptions with { FailSafeThrottleDuration = TimeSpan.Zero }, Ct));
+
+        // A live value of another type is still a payload error, as for GetAsync.
+        await Assert.ThrowsAsync<PayloadFormatException>(async () => await p.Cache.GetOrSetResultAsync<string>("k", _ => ValueTask.FromResult("x"), FailSafeOptions, cancellationToken: Ct));
     }
 
     [Fact]
