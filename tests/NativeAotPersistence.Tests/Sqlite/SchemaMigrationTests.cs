@@ -298,6 +298,40 @@ public sealed class SchemaMigrationTests : IDisposable
         """;
 
     [Fact]
+    public async Task AVersion5ProcessStillRunningAfterTheMigration_WritesRowsVersion6Reads_ByTheirOwnExpiry()
+    {
+        // A rolling upgrade: a version 5 process keeps writing with its own statements (which know nothing of
+        // fresh_until) over fail-safe rows a version 6 process wrote.
+        var path = _dir.File("mixed.db");
+        var now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+        await using var p = await SqliteAdapter.OpenAsync(path);
+        var failSafe = new CacheEntryOptions { AbsoluteExpirationRelativeToNow = TimeSpan.FromHours(1), FailSafeMaxDuration = TimeSpan.FromHours(1) };
+        await p.Cache.SetAsync("stale", 1, failSafe, Ct);
+        await p.Cache.SetAsync("fresh", 1, failSafe, Ct);
+        const string version5Set = """
+            INSERT INTO go_goscope_cache(key, value, expires_at, created_at) VALUES ('cache:{0}', '2', {1}, {2})
+            ON CONFLICT(key) DO UPDATE SET value = excluded.value, expires_at = excluded.expires_at, created_at = excluded.created_at,
+              sliding_ms = NULL, absolute_expires_at = NULL, tags = NULL
+            """;
+        using (var raw = new RawSqlite(path))
+        {
+            // "stale" has gone stale (fresh_until passed) before the version 5 process stores it again for an hour;
+            // "fresh" is still fresh when the version 5 process stores it again for ever.
+            raw.Exec($"UPDATE go_goscope_cache SET fresh_until = {now - 1_000}, created_at = {now - 2_000} WHERE key = 'cache:stale'");
+            raw.Exec(string.Format(System.Globalization.CultureInfo.InvariantCulture, version5Set, "stale", now + 3_600_000, now));
+            raw.Exec(string.Format(System.Globalization.CultureInfo.InvariantCulture, version5Set, "fresh", "NULL", now).Replace("'2'", "'3'", StringComparison.Ordinal));
+        }
+
+        Assert.Equal(2, await p.Cache.GetAsync<int>("stale", Ct));
+        Assert.True(await p.Cache.HasAsync("stale", Ct));
+        Assert.Equal(3, await p.Cache.GetAsync<int>("fresh", Ct));
+        Assert.Equal(["fresh", "stale"], await p.Cache.KeysAsync(cancellationToken: Ct));
+        Assert.Equal(new RowCounts(2, 0), (await p.Admin.GetStatsAsync(Ct)).Cache);
+        Assert.Equal(new GetOrSetResult<int>(3, GetOrSetSource.Cache),
+            await p.Cache.GetOrSetResultAsync<int>("fresh", _ => throw new InvalidOperationException("unused"), new GetOrSetOptions { Entry = failSafe }, cancellationToken: Ct));
+    }
+
+    [Fact]
     public async Task Version5File_GainsFailSafeRows_AndKeepsItsEntriesLiveAsTheyWere()
     {
         // A version 5 file: this release's schema without fresh_until, and entries a version 5 process wrote.
