@@ -55,6 +55,12 @@ if (args is ["--tags", ..])
     return;
 }
 
+if (args is ["--getorset", ..])
+{
+    await GetOrSetCosts.RunAsync(args);
+    return;
+}
+
 if (args is ["--scaling", ..])
 {
     Scaling.Run(args);

@@ -86,7 +86,7 @@ internal static class TagCosts
     }
 
     /// <summary>One row of per-operation figures: each round times <paramref name="run"/> (which returns its operation count).</summary>
-    private static async Task RowAsync(string name, int rounds, List<(string Name, IPersistenceAdapter Store)> stores, Func<IPersistenceAdapter, Task<int>> run)
+    internal static async Task RowAsync(string name, int rounds, List<(string Name, IPersistenceAdapter Store)> stores, Func<IPersistenceAdapter, Task<int>> run)
     {
         var cells = new List<string>();
         foreach (var (_, store) in stores)
