@@ -1,0 +1,312 @@
+using System.Net;
+using System.Text;
+using System.Threading.RateLimiting;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+using NativeAotPersistence.AspNetCore;
+
+namespace NativeAotPersistence.Extensions.Tests.AspNetCore;
+
+/// <summary>
+/// The Idempotency-Key handling and the persistent rate-limiting policies over real HTTP: Kestrel on loopback, one or two
+/// "instances" (web applications) on one SQLite file, an HttpClient.
+/// </summary>
+public sealed class IdempotencyTests : IAsyncDisposable
+{
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    private readonly TempDirectory _dir = new();
+    private readonly List<WebApplication> _apps = [];
+    private readonly HttpClient _http = new();
+
+    /// <summary>Counts the handler's runs per key (the effect a retry must not repeat).</summary>
+    private readonly Dictionary<string, int> _runs = [];
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var app in _apps)
+        {
+            await app.DisposeAsync();
+        }
+
+        _http.Dispose();
+        _dir.Dispose();
+    }
+
+    private int Runs(string key)
+    {
+        lock (_runs)
+        {
+            return _runs.GetValueOrDefault(key);
+        }
+    }
+
+    /// <summary>An instance: POST /orders (idempotent; 201 with a Location and a JSON body naming the run), POST /fail (500), POST /throw.</summary>
+    private async Task<Uri> StartAsync(Action<IdempotencyOptions>? configure = null, Func<Task>? gate = null, Action<WebApplication>? map = null)
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.WebHost.UseUrls("http://127.0.0.1:0");
+        var path = _dir.File("api.db");
+        builder.Services.AddSingleton<IPersistenceAdapter>(_ => SqliteAdapter.OpenAsync(path).AsTask().GetAwaiter().GetResult());
+        builder.Services.AddIdempotency(configure);
+        builder.Services.AddRateLimiter(options => options.AddPersistentFixedWindow(
+            "per-api-key", http => http.Request.Headers["X-Api-Key"], _ => new FixedWindowRateLimiterOptions { PermitLimit = 2, Window = TimeSpan.FromMinutes(10) }));
+        var app = builder.Build();
+        app.UseRateLimiter();
+        var run = 0;
+        app.MapPost("/orders", async (HttpContext http) =>
+        {
+            var key = http.Request.Headers["Idempotency-Key"].ToString();
+            lock (_runs)
+            {
+                _runs[key] = _runs.GetValueOrDefault(key) + 1;
+            }
+
+            if (gate is not null)
+            {
+                await gate();
+            }
+
+            var n = Interlocked.Increment(ref run);
+            http.Response.Headers.Location = $"/orders/{n}";
+            http.Response.Headers["X-Not-Replayed"] = "volatile";
+            return Results.Text($$"""{"order":{{n}},"at":"{{Guid.NewGuid()}}"}""", "application/json", Encoding.UTF8, StatusCodes.Status201Created);
+        }).WithIdempotency();
+        app.MapPost("/fail", (HttpContext http) =>
+        {
+            var key = http.Request.Headers["Idempotency-Key"].ToString();
+            lock (_runs)
+            {
+                _runs[key] = _runs.GetValueOrDefault(key) + 1;
+            }
+
+            return Results.StatusCode(503);
+        }).WithIdempotency();
+        app.MapPost("/throw", (HttpContext http) =>
+        {
+            var key = http.Request.Headers["Idempotency-Key"].ToString();
+            lock (_runs)
+            {
+                _runs[key] = _runs.GetValueOrDefault(key) + 1;
+            }
+
+            throw new InvalidOperationException("handler failed");
+        }).WithIdempotency();
+        app.MapGroup("/group").WithIdempotency().MapPost("/a", () => Results.Ok(Guid.NewGuid().ToString()));
+        app.MapPost("/limited", () => "ok").RequireRateLimiting("per-api-key");
+        map?.Invoke(app);
+        await app.StartAsync(Ct);
+        _apps.Add(app);
+        return new Uri(app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First());
+    }
+
+    private Task<HttpResponseMessage> PostAsync(Uri server, string path, string? key, string body = """{"sku":"lamp"}""", string? apiKey = null)
+    {
+        var request = new HttpRequestMessage(HttpMethod.Post, new Uri(server, path)) { Content = new StringContent(body, Encoding.UTF8, "application/json") };
+        if (key is not null)
+        {
+            request.Headers.TryAddWithoutValidation("Idempotency-Key", key);
+        }
+
+        if (apiKey is not null)
+        {
+            request.Headers.TryAddWithoutValidation("X-Api-Key", apiKey);
+        }
+
+        return _http.SendAsync(request, Ct);
+    }
+
+    [Fact]
+    public async Task ARetry_GetsTheFirstResponse_ByteForByte_AndTheHandlerRunsOnce()
+    {
+        var server = await StartAsync();
+        using var first = await PostAsync(server, "/orders", "\"k-1\"");
+        var body = await first.Content.ReadAsByteArrayAsync(Ct);
+        Assert.Equal(HttpStatusCode.Created, first.StatusCode);
+        Assert.False(first.Headers.Contains(IdempotencyOptions.ReplayedHeaderName));
+
+        for (var i = 0; i < 3; i++)
+        {
+            using var retry = await PostAsync(server, "/orders", "\"k-1\"");
+            Assert.Equal(HttpStatusCode.Created, retry.StatusCode);
+            Assert.Equal(body, await retry.Content.ReadAsByteArrayAsync(Ct));
+            Assert.Equal(first.Headers.Location, retry.Headers.Location);
+            Assert.Equal(first.Content.Headers.ContentType, retry.Content.Headers.ContentType);
+            Assert.Equal("true", Assert.Single(retry.Headers.GetValues(IdempotencyOptions.ReplayedHeaderName)));
+            Assert.False(retry.Headers.Contains("X-Not-Replayed"));
+        }
+
+        Assert.Equal(1, Runs("\"k-1\""));
+
+        // A bare token is accepted too, and is the same key as its quoted form.
+        using var bare = await PostAsync(server, "/orders", "k-1");
+        Assert.Equal(body, await bare.Content.ReadAsByteArrayAsync(Ct));
+    }
+
+    [Fact]
+    public async Task TheSameKey_WithAnotherRequest_Gets422_AndRunsNothing()
+    {
+        var server = await StartAsync();
+        using var first = await PostAsync(server, "/orders", "k-2");
+        using var changed = await PostAsync(server, "/orders", "k-2", """{"sku":"desk"}""");
+        Assert.Equal(HttpStatusCode.UnprocessableEntity, changed.StatusCode);
+        Assert.Equal("application/problem+json", changed.Content.Headers.ContentType!.MediaType);
+        Assert.Contains("different request", await changed.Content.ReadAsStringAsync(Ct), StringComparison.Ordinal);
+        using var otherPath = await PostAsync(server, "/orders?x=1", "k-2");
+        Assert.Equal(HttpStatusCode.UnprocessableEntity, otherPath.StatusCode);
+        Assert.Equal(1, Runs("k-2"));
+    }
+
+    [Fact]
+    public async Task ARetryWhileTheFirstRuns_Gets409WithRetryAfter_OnAnotherInstanceToo()
+    {
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var entered = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var a = await StartAsync(gate: async () =>
+        {
+            entered.TrySetResult();
+            await release.Task;
+        });
+        var b = await StartAsync();
+        var first = PostAsync(a, "/orders", "k-3");
+        await entered.Task.WaitAsync(TimeSpan.FromSeconds(30), Ct);
+
+        using (var busy = await PostAsync(b, "/orders", "k-3"))
+        {
+            Assert.Equal(HttpStatusCode.Conflict, busy.StatusCode);
+            Assert.Equal(TimeSpan.FromSeconds(1), busy.Headers.RetryAfter!.Delta);
+        }
+
+        release.SetResult();
+        using var done = await first;
+        var body = await done.Content.ReadAsByteArrayAsync(Ct);
+        using var replay = await PostAsync(b, "/orders", "k-3");
+        Assert.Equal(HttpStatusCode.Created, replay.StatusCode);
+        Assert.Equal(body, await replay.Content.ReadAsByteArrayAsync(Ct));
+        Assert.Equal(1, Runs("k-3"));
+    }
+
+    [Fact]
+    public async Task AFailedHandler_IsNotStored_SoARetryRunsAgain()
+    {
+        var server = await StartAsync();
+        using (var failed = await PostAsync(server, "/fail", "k-4"))
+        {
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, failed.StatusCode);
+        }
+
+        using (var again = await PostAsync(server, "/fail", "k-4"))
+        {
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, again.StatusCode);
+        }
+
+        Assert.Equal(2, Runs("k-4"));
+        using (var thrown = await PostAsync(server, "/throw", "k-5"))
+        {
+            Assert.Equal(HttpStatusCode.InternalServerError, thrown.StatusCode);
+        }
+
+        using (var thrownAgain = await PostAsync(server, "/throw", "k-5"))
+        {
+            Assert.Equal(HttpStatusCode.InternalServerError, thrownAgain.StatusCode);
+        }
+
+        Assert.Equal(2, Runs("k-5"));
+    }
+
+    [Theory]
+    [InlineData(null)]
+    [InlineData("")]
+    [InlineData("\"unterminated")]
+    [InlineData("\"bad\\x\"")]
+    [InlineData("two words")]
+    [InlineData("\"a\"b\"")]
+    public async Task AMissingOrInvalidKey_Gets400_AndRunsNothing(string? key)
+    {
+        var server = await StartAsync();
+        using var response = await PostAsync(server, "/orders", key);
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType!.MediaType);
+        lock (_runs)
+        {
+            Assert.Empty(_runs);
+        }
+    }
+
+    [Fact]
+    public async Task AKeyTooLong_OrTwoKeys_OrABodyTooLarge_AreRefused()
+    {
+        var server = await StartAsync(o => o.MaxRequestBodyBytes = 100);
+        using (var tooLong = await PostAsync(server, "/orders", new string('k', 256)))
+        {
+            Assert.Equal(HttpStatusCode.BadRequest, tooLong.StatusCode);
+        }
+
+        using (var request = new HttpRequestMessage(HttpMethod.Post, new Uri(server, "/orders")) { Content = new StringContent("{}") })
+        {
+            request.Headers.TryAddWithoutValidation("Idempotency-Key", ["a", "b"]);
+            using var two = await _http.SendAsync(request, Ct);
+            Assert.Equal(HttpStatusCode.BadRequest, two.StatusCode);
+        }
+
+        using (var large = await PostAsync(server, "/orders", "k-6", new string('x', 101)))
+        {
+            Assert.Equal(HttpStatusCode.RequestEntityTooLarge, large.StatusCode);
+        }
+
+        Assert.Equal(0, Runs("k-6"));
+    }
+
+    [Fact]
+    public async Task KeysAreScoped_ByTheSelector_AndOptional_WhenNotRequired()
+    {
+        var server = await StartAsync(o =>
+        {
+            o.Scope = http => http.Request.Headers["X-Api-Key"];
+            o.RequireKey = false;
+        });
+        using var alice = await PostAsync(server, "/orders", "k-7", apiKey: "alice");
+        using var bob = await PostAsync(server, "/orders", "k-7", apiKey: "bob");
+        Assert.NotEqual(await alice.Content.ReadAsStringAsync(Ct), await bob.Content.ReadAsStringAsync(Ct));
+        Assert.Equal(2, Runs("k-7"));
+        using var none = await PostAsync(server, "/orders", null);
+        Assert.Equal(HttpStatusCode.Created, none.StatusCode);
+    }
+
+    [Fact]
+    public async Task AGroup_MakesItsEndpointsIdempotent()
+    {
+        var server = await StartAsync();
+        using var first = await PostAsync(server, "/group/a", "k-8");
+        using var retry = await PostAsync(server, "/group/a", "k-8");
+        Assert.Equal(await first.Content.ReadAsStringAsync(Ct), await retry.Content.ReadAsStringAsync(Ct));
+        using var missing = await PostAsync(server, "/group/a", null);
+        Assert.Equal(HttpStatusCode.BadRequest, missing.StatusCode);
+    }
+
+    [Fact]
+    public async Task InvalidOptions_StopTheApplicationFromStarting()
+    {
+        await Assert.ThrowsAsync<OptionsValidationException>(() => StartAsync(o => o.Expiration = TimeSpan.Zero));
+        Assert.Throws<ArgumentException>(() => new IdempotencyOptions { MaxKeyLength = 0 }.Validate());
+    }
+
+    [Fact]
+    public async Task ThePersistentRateLimit_IsSharedByEveryInstance()
+    {
+        var a = await StartAsync();
+        var b = await StartAsync();
+        using var one = await PostAsync(a, "/limited", null, apiKey: "carol");
+        using var two = await PostAsync(b, "/limited", null, apiKey: "carol");
+        using var three = await PostAsync(a, "/limited", null, apiKey: "carol");
+        using var other = await PostAsync(b, "/limited", null, apiKey: "dave");
+        Assert.Equal(
+            [HttpStatusCode.OK, HttpStatusCode.OK, HttpStatusCode.ServiceUnavailable, HttpStatusCode.OK],
+            [one.StatusCode, two.StatusCode, three.StatusCode, other.StatusCode]);
+    }
+}
