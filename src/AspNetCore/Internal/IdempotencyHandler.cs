@@ -5,6 +5,7 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Primitives;
 
@@ -117,17 +118,20 @@ internal static class IdempotencyHandler
     private static async Task RunAndStoreAsync(HttpContext http, RequestDelegate next, IPersistenceAdapter store, string recordKey, byte[] fingerprint, IdempotencyOptions options)
     {
         var httpResponse = http.Response;
-        var original = httpResponse.Body;
-        var capture = new CaptureStream(original, options.MaxResponseBodyBytes);
+        var originalFeature = http.Features.Get<IHttpResponseBodyFeature>();
+        var capture = new CaptureStream(httpResponse.Body, options.MaxResponseBodyBytes);
         httpResponse.Body = capture;
         try
         {
             await next(http).ConfigureAwait(false);
+
+            // What the handler wrote to the pipe (Response.BodyWriter) without flushing is still in it: into the stream first.
+            await httpResponse.BodyWriter.FlushAsync(http.RequestAborted).ConfigureAwait(false);
             await capture.FlushAsync(http.RequestAborted).ConfigureAwait(false);
         }
         finally
         {
-            httpResponse.Body = original;
+            http.Features.Set(originalFeature);
         }
 
         // A failure is not stored, so a retry runs the handler again; neither is a rate-limit refusal or a conflict.

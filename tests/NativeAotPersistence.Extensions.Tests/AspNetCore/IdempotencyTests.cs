@@ -98,6 +98,14 @@ public sealed class IdempotencyTests : IAsyncDisposable
             throw new InvalidOperationException("handler failed");
         }).WithIdempotency();
         app.MapGroup("/group").WithIdempotency().MapPost("/a", () => Results.Ok(Guid.NewGuid().ToString()));
+        app.MapPost("/pipe", async (HttpContext http) =>
+        {
+            // Written to the response pipe and left unflushed: the handler returns, the framework completes the response.
+            http.Response.StatusCode = StatusCodes.Status202Accepted;
+            http.Response.ContentType = "text/plain";
+            var text = Encoding.UTF8.GetBytes("piped " + Guid.NewGuid());
+            await http.Response.BodyWriter.WriteAsync(text);
+        }).WithIdempotency();
         app.MapPost("/limited", () => "ok").RequireRateLimiting("per-api-key");
         map?.Invoke(app);
         await app.StartAsync(Ct);
@@ -276,6 +284,20 @@ public sealed class IdempotencyTests : IAsyncDisposable
         Assert.Equal(2, Runs("k-7"));
         using var none = await PostAsync(server, "/orders", null);
         Assert.Equal(HttpStatusCode.Created, none.StatusCode);
+    }
+
+    [Fact]
+    public async Task AResponseWrittenToThePipe_IsStoredAndReplayed()
+    {
+        var server = await StartAsync();
+        using var first = await PostAsync(server, "/pipe", "k-9");
+        var body = await first.Content.ReadAsStringAsync(Ct);
+        Assert.Equal(HttpStatusCode.Accepted, first.StatusCode);
+        Assert.StartsWith("piped ", body, StringComparison.Ordinal);
+        using var retry = await PostAsync(server, "/pipe", "k-9");
+        Assert.Equal(HttpStatusCode.Accepted, retry.StatusCode);
+        Assert.Equal(body, await retry.Content.ReadAsStringAsync(Ct));
+        Assert.Equal("true", Assert.Single(retry.Headers.GetValues(IdempotencyOptions.ReplayedHeaderName)));
     }
 
     [Fact]
