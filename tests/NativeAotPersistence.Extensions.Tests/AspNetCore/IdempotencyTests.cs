@@ -47,12 +47,20 @@ public sealed class IdempotencyTests : IAsyncDisposable
     }
 
     /// <summary>An instance: POST /orders (idempotent; 201 with a Location and a JSON body naming the run), POST /fail (500), POST /throw.</summary>
+    /// <summary>The PostgreSQL schema every instance of a test shares, when the test runs on PostgreSQL (else a SQLite file).</summary>
+    private string? _postgres;
+
+    private async Task UsePostgresAsync() => _postgres = await global::NativeAotPersistence.Tests.PostgreSql.PostgresServer.CreateSchemaAsync();
+
     private async Task<Uri> StartAsync(Action<IdempotencyOptions>? configure = null, Func<Task>? gate = null, Action<WebApplication>? map = null)
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.WebHost.UseUrls("http://127.0.0.1:0");
         var path = _dir.File("api.db");
-        builder.Services.AddSingleton<IPersistenceAdapter>(_ => SqliteAdapter.OpenAsync(path).AsTask().GetAwaiter().GetResult());
+        var postgres = _postgres;
+        builder.Services.AddSingleton<IPersistenceAdapter>(_ => postgres is null
+            ? SqliteAdapter.OpenAsync(path).AsTask().GetAwaiter().GetResult()
+            : PostgresAdapter.OpenAsync(postgres).AsTask().GetAwaiter().GetResult());
         builder.Services.AddIdempotency(configure);
         builder.Services.AddRateLimiter(options => options.AddPersistentFixedWindow(
             "per-api-key", http => http.Request.Headers["X-Api-Key"], _ => new FixedWindowRateLimiterOptions { PermitLimit = 2, Window = TimeSpan.FromMinutes(10) }));
@@ -129,9 +137,16 @@ public sealed class IdempotencyTests : IAsyncDisposable
         return _http.SendAsync(request, Ct);
     }
 
-    [Fact]
-    public async Task ARetry_GetsTheFirstResponse_ByteForByte_AndTheHandlerRunsOnce()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task ARetry_GetsTheFirstResponse_ByteForByte_AndTheHandlerRunsOnce(bool postgres)
     {
+        if (postgres)
+        {
+            await UsePostgresAsync();
+        }
+
         var server = await StartAsync();
         using var first = await PostAsync(server, "/orders", "\"k-1\"");
         var body = await first.Content.ReadAsByteArrayAsync(Ct);
@@ -170,9 +185,16 @@ public sealed class IdempotencyTests : IAsyncDisposable
         Assert.Equal(1, Runs("k-2"));
     }
 
-    [Fact]
-    public async Task ARetryWhileTheFirstRuns_Gets409WithRetryAfter_OnAnotherInstanceToo()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task ARetryWhileTheFirstRuns_Gets409WithRetryAfter_OnAnotherInstanceToo(bool postgres)
     {
+        if (postgres)
+        {
+            await UsePostgresAsync();
+        }
+
         var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var entered = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var a = await StartAsync(gate: async () =>
@@ -318,9 +340,16 @@ public sealed class IdempotencyTests : IAsyncDisposable
         Assert.Throws<ArgumentException>(() => new IdempotencyOptions { MaxKeyLength = 0 }.Validate());
     }
 
-    [Fact]
-    public async Task ThePersistentRateLimit_IsSharedByEveryInstance()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task ThePersistentRateLimit_IsSharedByEveryInstance(bool postgres)
     {
+        if (postgres)
+        {
+            await UsePostgresAsync();
+        }
+
         var a = await StartAsync();
         var b = await StartAsync();
         using var one = await PostAsync(a, "/limited", null, apiKey: "carol");
