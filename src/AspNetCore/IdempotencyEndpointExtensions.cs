@@ -21,7 +21,8 @@ namespace NativeAotPersistence.AspNetCore;
 /// <see cref="IdempotencyOptions.Expiration"/>.
 /// </para>
 /// <para>
-/// A retry with the same key and fingerprint gets that response byte for byte (with <c>Idempotent-Replayed: true</c>);
+/// GET, HEAD, OPTIONS and TRACE requests pass through (they are idempotent already). A retry with the same key and
+/// fingerprint gets that response byte for byte (with <c>Idempotent-Replayed: true</c>);
 /// the same key with another fingerprint gets 422; a retry while the first still runs gets 409 with <c>Retry-After</c>; a
 /// request without the key gets 400 (unless <see cref="IdempotencyOptions.RequireKey"/> is off). A response with status
 /// 5xx, 409 or 429, one the handler failed with (an exception), or one larger than
@@ -67,6 +68,7 @@ public static class IdempotencyEndpointExtensions
         ArgumentNullException.ThrowIfNull(builder);
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
+        options = options.Snapshot();
         builder.Add(endpoint =>
         {
             var inner = endpoint.RequestDelegate ?? throw new InvalidOperationException($"The endpoint '{endpoint.DisplayName}' has no request delegate to make idempotent.");

@@ -35,7 +35,7 @@ public sealed class IdempotencyOptions
     /// <summary>Gets or sets the <c>Retry-After</c> a 409 (the first request still running) carries. 1 second by default.</summary>
     public TimeSpan RetryAfter { get; set; } = TimeSpan.FromSeconds(1);
 
-    /// <summary>Gets or sets the longest key, in characters (the key is printable ASCII). 255 by default.</summary>
+    /// <summary>Gets or sets the longest key, in characters (the key is printable ASCII). 255 by default, at most 1024.</summary>
     public int MaxKeyLength { get; set; } = 255;
 
     /// <summary>
@@ -58,15 +58,52 @@ public sealed class IdempotencyOptions
 
     /// <summary>
     /// Gets the response headers stored and replayed with the status and body. <c>Content-Type</c>, <c>Location</c> and
-    /// <c>ETag</c> by default; add what your handlers set that a retry must see.
+    /// <c>ETag</c> by default; add what your handlers set that a retry must see. <c>Set-Cookie</c>, the hop-by-hop headers,
+    /// <c>Content-Length</c> and <c>Date</c> are refused.
     /// </summary>
     public IList<string> ReplayedHeaders { get; } = ["Content-Type", "Location", "ETag"];
 
     /// <summary>
-    /// Gets or sets the scope of keys: requests in different scopes (API keys, tenants) never share a key. <see langword="null"/>
-    /// (the default) is one scope for all; a selector that returns <see langword="null"/> or <c>""</c> puts the request in that one scope.
+    /// Gets or sets the scope of keys: requests in different scopes (API keys, tenants, authenticated users) never share a
+    /// key. Set it to the caller's identity: with <see langword="null"/> (the default) every client shares one key space,
+    /// so a client that reuses another's key and body gets the other's response. A selector that returns
+    /// <see langword="null"/> or <c>""</c> puts the request in that one shared scope. The scope is stored only as its
+    /// SHA-256 (an API key never appears in the store or its listings).
     /// </summary>
     public Func<HttpContext, string?>? Scope { get; set; }
+
+    private static readonly HashSet<string> s_neverReplayed = new(
+        ["Set-Cookie", "Connection", "Keep-Alive", "Transfer-Encoding", "Upgrade", "Trailer", "Content-Length", "Date", IdempotencyOptions.ReplayedHeaderName],
+        StringComparer.OrdinalIgnoreCase);
+
+    /// <summary>A copy, so that endpoints keep the options they were given (and validated) whatever the caller does with them later.</summary>
+    internal IdempotencyOptions Snapshot()
+    {
+        var copy = new IdempotencyOptions
+        {
+            HeaderName = HeaderName,
+            RequireKey = RequireKey,
+            Expiration = Expiration,
+            LeaseTtl = LeaseTtl,
+            RetryAfter = RetryAfter,
+            MaxKeyLength = MaxKeyLength,
+            MaxRequestBodyBytes = MaxRequestBodyBytes,
+            MaxResponseBodyBytes = MaxResponseBodyBytes,
+            Scope = Scope,
+        };
+        copy.ReplayedHeaders.Clear();
+        foreach (var name in ReplayedHeaders)
+        {
+            copy.ReplayedHeaders.Add(name);
+        }
+
+        foreach (var name in FingerprintHeaders)
+        {
+            copy.FingerprintHeaders.Add(name);
+        }
+
+        return copy;
+    }
 
     /// <summary>Throws when an option is out of range (the registration validates at start, <c>WithIdempotency(options)</c> when called).</summary>
     /// <exception cref="ArgumentException">An option is out of range.</exception>
@@ -77,16 +114,51 @@ public sealed class IdempotencyOptions
             throw new ArgumentException("IdempotencyOptions.HeaderName must name a header.", nameof(HeaderName));
         }
 
+        foreach (var c in HeaderName)
+        {
+            if (c <= 0x20 || c >= 0x7F || "\"(),/:;<=>?@[\\]{}".Contains(c, StringComparison.Ordinal))
+            {
+                throw new ArgumentException($"IdempotencyOptions.HeaderName '{HeaderName}' is not a header name (an RFC 9110 token).", nameof(HeaderName));
+            }
+        }
+
         Positive(Expiration, nameof(Expiration));
         Positive(LeaseTtl, nameof(LeaseTtl));
+        if (LeaseTtl < TimeSpan.FromMilliseconds(100))
+        {
+            throw new ArgumentException("IdempotencyOptions.LeaseTtl must be at least 100 ms (it is renewed a third of the way through).", nameof(LeaseTtl));
+        }
+
+        foreach (var name in FingerprintHeaders)
+        {
+            if (string.IsNullOrWhiteSpace(name))
+            {
+                throw new ArgumentException("IdempotencyOptions.FingerprintHeaders holds an empty name.", nameof(FingerprintHeaders));
+            }
+        }
+
+        foreach (var name in ReplayedHeaders)
+        {
+            if (string.IsNullOrWhiteSpace(name))
+            {
+                throw new ArgumentException("IdempotencyOptions.ReplayedHeaders holds an empty name.", nameof(ReplayedHeaders));
+            }
+
+            if (s_neverReplayed.Contains(name))
+            {
+                throw new ArgumentException(
+                    $"IdempotencyOptions.ReplayedHeaders must not hold '{name}': it belongs to one connection or one client (Set-Cookie would hand one client's cookies to whoever replays), or is computed for each response.",
+                    nameof(ReplayedHeaders));
+            }
+        }
         if (RetryAfter < TimeSpan.Zero)
         {
             throw new ArgumentException("IdempotencyOptions.RetryAfter must not be negative.", nameof(RetryAfter));
         }
 
-        if (MaxKeyLength is < 1 or > 4096)
+        if (MaxKeyLength is < 1 or > 1024)
         {
-            throw new ArgumentException("IdempotencyOptions.MaxKeyLength must be between 1 and 4096.", nameof(MaxKeyLength));
+            throw new ArgumentException("IdempotencyOptions.MaxKeyLength must be between 1 and 1024.", nameof(MaxKeyLength));
         }
 
         if (MaxRequestBodyBytes < 0 || MaxResponseBodyBytes < 0)

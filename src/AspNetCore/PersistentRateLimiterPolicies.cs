@@ -12,8 +12,11 @@ namespace NativeAotPersistence.AspNetCore;
 /// <c>.RequireRateLimiting(policyName)</c>.
 /// </summary>
 /// <remarks>
-/// The store is the <see cref="IPersistenceAdapter"/> of the application's services. A request whose partition key is
-/// <see langword="null"/> or empty is not limited. Each acquisition is one write transaction on the store; the limiters
+/// The store is the <see cref="IPersistenceAdapter"/> of the application's services; a partition's row is keyed by the
+/// policy's name and the partition key, so two policies on one key keep two budgets. A request whose partition key is
+/// <see langword="null"/> or empty is not limited: partition on something every request has (the authenticated caller,
+/// the client address), or refuse requests without it before the limiter, or a client escapes the limit by omitting it;
+/// and a key a client can choose freely (a header) costs the store one row per distinct value. Each acquisition is one write transaction on the store; the limiters
 /// never queue (their <c>QueueLimit</c> must be 0).
 /// </remarks>
 public static class PersistentRateLimiterPolicies
@@ -28,7 +31,7 @@ public static class PersistentRateLimiterPolicies
     {
         Check(options, policyName, partitionKey, configure);
         return options.AddPolicy(policyName, http => partitionKey(http) is { Length: > 0 } key
-            ? PersistentRateLimitPartition.GetTokenBucketLimiter(Store(http), key, configure)
+            ? PersistentRateLimitPartition.GetTokenBucketLimiter(Store(http), StoreKey(policyName, key), configure)
             : RateLimitPartition.GetNoLimiter(""));
     }
 
@@ -42,7 +45,7 @@ public static class PersistentRateLimiterPolicies
     {
         Check(options, policyName, partitionKey, configure);
         return options.AddPolicy(policyName, http => partitionKey(http) is { Length: > 0 } key
-            ? PersistentRateLimitPartition.GetFixedWindowLimiter(Store(http), key, configure)
+            ? PersistentRateLimitPartition.GetFixedWindowLimiter(Store(http), StoreKey(policyName, key), configure)
             : RateLimitPartition.GetNoLimiter(""));
     }
 
@@ -56,9 +59,13 @@ public static class PersistentRateLimiterPolicies
     {
         Check(options, policyName, partitionKey, configure);
         return options.AddPolicy(policyName, http => partitionKey(http) is { Length: > 0 } key
-            ? PersistentRateLimitPartition.GetSlidingWindowLimiter(Store(http), key, configure)
+            ? PersistentRateLimitPartition.GetSlidingWindowLimiter(Store(http), StoreKey(policyName, key), configure)
             : RateLimitPartition.GetNoLimiter(""));
     }
+
+    /// <summary>The partition's key in the store: the policy's name and the partition key, so two policies never share a budget.</summary>
+    private static string StoreKey(string policyName, string key) =>
+        string.Concat("aspnetcore:", policyName.Length.ToString(System.Globalization.CultureInfo.InvariantCulture), ":", policyName, ":", key);
 
     private static IPersistenceAdapter Store(HttpContext http) => http.RequestServices.GetRequiredService<IPersistenceAdapter>();
 

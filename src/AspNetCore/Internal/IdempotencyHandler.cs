@@ -7,7 +7,6 @@ using System.Text.Json;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Primitives;
 
 namespace NativeAotPersistence.AspNetCore.Internal;
 
@@ -26,8 +25,15 @@ internal static class IdempotencyHandler
     public static async Task InvokeAsync(HttpContext http, RequestDelegate next, IdempotencyOptions options)
     {
         var request = http.Request;
+        if (HttpMethods.IsGet(request.Method) || HttpMethods.IsHead(request.Method) || HttpMethods.IsOptions(request.Method) || HttpMethods.IsTrace(request.Method))
+        {
+            // Safe methods are idempotent already (a group's GET routes need no key).
+            await next(http).ConfigureAwait(false);
+            return;
+        }
+
         var values = request.Headers[options.HeaderName];
-        if (StringValues.IsNullOrEmpty(values))
+        if (values.Count == 0)
         {
             if (options.RequireKey)
             {
@@ -55,8 +61,9 @@ internal static class IdempotencyHandler
             return;
         }
 
-        var scope = options.Scope?.Invoke(http) ?? "";
-        var recordKey = string.Create(CultureInfo.InvariantCulture, $"{RecordPrefix}{scope.Length}:{scope}:{key}");
+        // The scope (an API key, a tenant) is hashed into the record's key: never stored or listed in clear, of bounded
+        // length, and any text a selector returns (even a lone surrogate) is a valid key.
+        var recordKey = string.Concat(RecordPrefix, ScopeHash(options.Scope?.Invoke(http)), ":", key);
         var store = http.RequestServices.GetRequiredService<IPersistenceAdapter>();
         var aborted = http.RequestAborted;
 
@@ -82,17 +89,35 @@ internal static class IdempotencyHandler
                 return;
             }
 
-            await RunAndStoreAsync(http, next, store, recordKey, fingerprint, options).ConfigureAwait(false);
+            await RunAndStoreAsync(http, next, store, lease, recordKey, fingerprint, options).ConfigureAwait(false);
         }
     }
 
     /// <summary>Replays the stored response (or answers 422 for a different request under the key); false when none is stored.</summary>
     private static async ValueTask<bool> ReplayAsync(HttpContext http, IPersistenceAdapter store, string recordKey, byte[] fingerprint, IdempotencyOptions options, CancellationToken cancellationToken)
     {
-        var stored = await store.Idempotency.GetAsync<byte[]>(recordKey, cancellationToken).ConfigureAwait(false);
-        if (stored?.Value is not { } blob || !StoredResponse.TryRead(blob, out var response))
+        IdempotencyRecord<byte[]>? stored;
+        try
+        {
+            stored = await store.Idempotency.GetAsync<byte[]>(recordKey, cancellationToken).ConfigureAwait(false);
+        }
+        catch (PayloadFormatException)
+        {
+            await UnreadableAsync(http).ConfigureAwait(false);
+            return true;
+        }
+
+        if (stored?.Value is not { } blob)
         {
             return false;
+        }
+
+        if (!StoredResponse.TryRead(blob, out var response))
+        {
+            // A record is there, but this version cannot read it (damaged, or written by a later version): never run the
+            // operation a second time because of that.
+            await UnreadableAsync(http).ConfigureAwait(false);
+            return true;
         }
 
         if (!response.Fingerprint.SequenceEqual(fingerprint))
@@ -110,12 +135,16 @@ internal static class IdempotencyHandler
         }
 
         httpResponse.Headers[IdempotencyOptions.ReplayedHeaderName] = "true";
-        httpResponse.ContentLength = response.Body.Length;
-        await httpResponse.Body.WriteAsync(response.Body, cancellationToken).ConfigureAwait(false);
+        if (response.Body.Length > 0 && response.Status is not (StatusCodes.Status204NoContent or StatusCodes.Status304NotModified) && response.Status >= 200)
+        {
+            httpResponse.ContentLength = response.Body.Length;
+            await httpResponse.Body.WriteAsync(response.Body, cancellationToken).ConfigureAwait(false);
+        }
+
         return true;
     }
 
-    private static async Task RunAndStoreAsync(HttpContext http, RequestDelegate next, IPersistenceAdapter store, string recordKey, byte[] fingerprint, IdempotencyOptions options)
+    private static async Task RunAndStoreAsync(HttpContext http, RequestDelegate next, IPersistenceAdapter store, ILockHandle lease, string recordKey, byte[] fingerprint, IdempotencyOptions options)
     {
         var httpResponse = http.Response;
         var originalFeature = http.Features.Get<IHttpResponseBodyFeature>();
@@ -125,9 +154,17 @@ internal static class IdempotencyHandler
         {
             await next(http).ConfigureAwait(false);
 
-            // What the handler wrote to the pipe (Response.BodyWriter) without flushing is still in it: into the stream first.
-            await httpResponse.BodyWriter.FlushAsync(http.RequestAborted).ConfigureAwait(false);
-            await capture.FlushAsync(http.RequestAborted).ConfigureAwait(false);
+            // What the handler wrote to the pipe (Response.BodyWriter) without flushing is still in it: into the stream
+            // first. A client gone meanwhile does not stop the store: the copy holds every byte the handler wrote, and
+            // the client's retry must get them rather than run the handler again.
+            try
+            {
+                await httpResponse.BodyWriter.FlushAsync(CancellationToken.None).ConfigureAwait(false);
+                await capture.FlushAsync(CancellationToken.None).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is IOException or OperationCanceledException or ObjectDisposedException)
+            {
+            }
         }
         finally
         {
@@ -153,17 +190,52 @@ internal static class IdempotencyHandler
             }
         }
 
+        if (headers.Count > StoredResponse.MaxHeaders)
+        {
+            return;
+        }
+
         var blob = StoredResponse.Write(fingerprint, status, headers, capture.Captured);
 
         // The response is sent already: a store that fails now must not turn it into an error (the retry runs again).
         try
         {
-            await store.Idempotency.SetAsync(recordKey, blob, options.Expiration, CancellationToken.None).ConfigureAwait(false);
+            // Not when the lease is no longer this request's (it stalled past it; another instance may be running the
+            // key): checked on the store. And first writer wins, where the store can tell (this library's providers).
+            if (!await lease.IsValidAsync(CancellationToken.None).ConfigureAwait(false))
+            {
+                return;
+            }
+
+            if (store.Idempotency is Backends.IIdempotencyStore first)
+            {
+                await first.StoreFirstAsync(recordKey, blob, options.Expiration, NativeAotPersistence.Backends.PayloadResolver.Resolve<byte[]>(null), CancellationToken.None).ConfigureAwait(false);
+            }
+            else
+            {
+                await store.Idempotency.SetAsync(recordKey, blob, options.Expiration, CancellationToken.None).ConfigureAwait(false);
+            }
         }
         catch (PersistenceException)
         {
         }
     }
+
+    /// <summary>The scope's SHA-256 in base64url (43 characters), or <c>-</c> for the one shared scope.</summary>
+    internal static string ScopeHash(string? scope)
+    {
+        if (string.IsNullOrEmpty(scope))
+        {
+            return "-";
+        }
+
+        Span<byte> hash = stackalloc byte[32];
+        SHA256.HashData(Encoding.UTF8.GetBytes(scope), hash);
+        return Convert.ToBase64String(hash).TrimEnd('=').Replace('+', '-').Replace('/', '_');
+    }
+
+    private static Task UnreadableAsync(HttpContext http) => ProblemAsync(http, StatusCodes.Status500InternalServerError, "Stored response unreadable",
+        "A response is stored under this Idempotency-Key, but this version cannot read it; the operation is not run again.", null);
 
     /// <summary>SHA-256 over the method, path, query, the chosen headers and the body; null when the body is too large.</summary>
     private static async ValueTask<byte[]?> FingerprintAsync(HttpRequest request, IdempotencyOptions options)
@@ -200,8 +272,9 @@ internal static class IdempotencyHandler
                 hash.AppendData(buffer, 0, read);
             }
         }
-        catch (IOException) when (request.Body.CanSeek && request.Body.Position > options.MaxRequestBodyBytes)
+        catch (IOException)
         {
+            // The buffering stream's own limit ("Buffer limit exceeded"): a body without Content-Length over the limit.
             return null;
         }
         finally
@@ -373,6 +446,9 @@ internal readonly struct StoredResponse
 
     private const byte Version = 1;
 
+    /// <summary>The most header values a stored response keeps (a response with more is not stored).</summary>
+    public const int MaxHeaders = 1000;
+
     public byte[] Fingerprint { get; }
 
     public int Status { get; }
@@ -428,7 +504,7 @@ internal readonly struct StoredResponse
 
         var status = BinaryPrimitives.ReadInt32LittleEndian(span[33..]);
         var count = BinaryPrimitives.ReadInt32LittleEndian(span[37..]);
-        if (status is < 100 or > 999 || count < 0 || count > 1000)
+        if (status is < 100 or > 999 || count < 0 || count > MaxHeaders)
         {
             return false;
         }
@@ -457,7 +533,7 @@ internal readonly struct StoredResponse
             }
 
             var length = BinaryPrimitives.ReadInt32LittleEndian(span[at..]);
-            if (length < 0 || at + 4 + length > span.Length)
+            if (length < 0 || length > span.Length - at - 4)
             {
                 return false;
             }

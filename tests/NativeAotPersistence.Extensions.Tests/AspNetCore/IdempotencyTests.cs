@@ -62,8 +62,9 @@ public sealed class IdempotencyTests : IAsyncDisposable
             ? SqliteAdapter.OpenAsync(path).AsTask().GetAwaiter().GetResult()
             : PostgresAdapter.OpenAsync(postgres).AsTask().GetAwaiter().GetResult());
         builder.Services.AddIdempotency(configure);
-        builder.Services.AddRateLimiter(options => options.AddPersistentFixedWindow(
-            "per-api-key", http => http.Request.Headers["X-Api-Key"], _ => new FixedWindowRateLimiterOptions { PermitLimit = 2, Window = TimeSpan.FromMinutes(10) }));
+        builder.Services.AddRateLimiter(options => options
+            .AddPersistentFixedWindow("per-api-key", http => http.Request.Headers["X-Api-Key"], _ => new FixedWindowRateLimiterOptions { PermitLimit = 2, Window = TimeSpan.FromMinutes(10) })
+            .AddPersistentFixedWindow("per-api-key-other", http => http.Request.Headers["X-Api-Key"], _ => new FixedWindowRateLimiterOptions { PermitLimit = 1, Window = TimeSpan.FromMinutes(10) }));
         var app = builder.Build();
         app.UseRateLimiter();
         var run = 0;
@@ -106,6 +107,28 @@ public sealed class IdempotencyTests : IAsyncDisposable
             throw new InvalidOperationException("handler failed");
         }).WithIdempotency();
         app.MapGroup("/group").WithIdempotency().MapPost("/a", () => Results.Ok(Guid.NewGuid().ToString()));
+        app.MapPost("/empty", (HttpContext http) =>
+        {
+            var key = http.Request.Headers["Idempotency-Key"].ToString();
+            lock (_runs)
+            {
+                _runs[key] = _runs.GetValueOrDefault(key) + 1;
+            }
+
+            return Results.NoContent();
+        }).WithIdempotency();
+        app.MapPost("/big", (HttpContext http) =>
+        {
+            var key = http.Request.Headers["Idempotency-Key"].ToString();
+            lock (_runs)
+            {
+                _runs[key] = _runs.GetValueOrDefault(key) + 1;
+            }
+
+            return Results.Text(new string('x', 2_000));
+        }).WithIdempotency();
+        app.MapGet("/group/read", () => "read").WithIdempotency();
+        app.MapPost("/limited-other", () => "ok").RequireRateLimiting("per-api-key-other");
         app.MapPost("/pipe", async (HttpContext http) =>
         {
             // Written to the response pipe and left unflushed: the handler returns, the framework completes the response.
@@ -320,6 +343,138 @@ public sealed class IdempotencyTests : IAsyncDisposable
         Assert.Equal(HttpStatusCode.Accepted, retry.StatusCode);
         Assert.Equal(body, await retry.Content.ReadAsStringAsync(Ct));
         Assert.Equal("true", Assert.Single(retry.Headers.GetValues(IdempotencyOptions.ReplayedHeaderName)));
+    }
+
+    [Fact]
+    public async Task A204_IsReplayedWithoutABody_AndSafeMethodsPassThrough()
+    {
+        var server = await StartAsync();
+        using var first = await PostAsync(server, "/empty", "k-10");
+        using var retry = await PostAsync(server, "/empty", "k-10");
+        Assert.Equal((HttpStatusCode.NoContent, HttpStatusCode.NoContent), (first.StatusCode, retry.StatusCode));
+        Assert.Empty(await retry.Content.ReadAsByteArrayAsync(Ct));
+        Assert.Equal("true", Assert.Single(retry.Headers.GetValues(IdempotencyOptions.ReplayedHeaderName)));
+        Assert.Equal(1, Runs("k-10"));
+
+        // A GET needs no key (it is idempotent already).
+        Assert.Equal("read", await _http.GetStringAsync(new Uri(server, "/group/read"), Ct));
+    }
+
+    [Fact]
+    public async Task AResponseTooLargeToStore_IsSent_ButARetryRunsAgain()
+    {
+        var server = await StartAsync(o => o.MaxResponseBodyBytes = 1_000);
+        using var first = await PostAsync(server, "/big", "k-11");
+        Assert.Equal(2_000, (await first.Content.ReadAsStringAsync(Ct)).Length);
+        using var retry = await PostAsync(server, "/big", "k-11");
+        Assert.False(retry.Headers.Contains(IdempotencyOptions.ReplayedHeaderName));
+        Assert.Equal(2, Runs("k-11"));
+    }
+
+    [Fact]
+    public async Task AChunkedBodyOverTheLimit_Gets413()
+    {
+        var server = await StartAsync(o => o.MaxRequestBodyBytes = 100);
+        using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(server, "/orders"))
+        {
+            Content = new StreamContent(new NonSeekableStream(new byte[1_000])),
+        };
+        request.Headers.TransferEncodingChunked = true;
+        request.Headers.TryAddWithoutValidation("Idempotency-Key", "k-12");
+        using var response = await _http.SendAsync(request, Ct);
+        Assert.Equal(HttpStatusCode.RequestEntityTooLarge, response.StatusCode);
+        Assert.Equal(0, Runs("k-12"));
+    }
+
+    [Fact]
+    public async Task FingerprintHeaders_AreHashed_AndAnEmptyKeyIs400EvenWhenKeysAreOptional()
+    {
+        var server = await StartAsync(o =>
+        {
+            o.FingerprintHeaders.Add("X-Currency");
+            o.RequireKey = false;
+        });
+        using (var eur = new HttpRequestMessage(HttpMethod.Post, new Uri(server, "/orders")) { Content = new StringContent("{}") })
+        {
+            eur.Headers.TryAddWithoutValidation("Idempotency-Key", "k-13");
+            eur.Headers.TryAddWithoutValidation("X-Currency", "EUR");
+            using var response = await _http.SendAsync(eur, Ct);
+            Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+        }
+
+        using (var usd = new HttpRequestMessage(HttpMethod.Post, new Uri(server, "/orders")) { Content = new StringContent("{}") })
+        {
+            usd.Headers.TryAddWithoutValidation("Idempotency-Key", "k-13");
+            usd.Headers.TryAddWithoutValidation("X-Currency", "USD");
+            using var response = await _http.SendAsync(usd, Ct);
+            Assert.Equal(HttpStatusCode.UnprocessableEntity, response.StatusCode);
+        }
+
+        using var empty = await PostAsync(server, "/orders", "");
+        Assert.Equal(HttpStatusCode.BadRequest, empty.StatusCode);
+    }
+
+    [Fact]
+    public async Task AStoredResponseThisVersionCannotRead_Is500_AndTheHandlerDoesNotRunAgain()
+    {
+        var server = await StartAsync();
+        var store = _apps[^1].Services.GetRequiredService<IPersistenceAdapter>();
+        await store.Idempotency.SetAsync("http:" + NativeAotPersistence.AspNetCore.Internal.IdempotencyHandler.ScopeHash(null) + ":k-14", new byte[] { 2, 0, 0 }, TimeSpan.FromHours(1), Ct);
+        using var response = await PostAsync(server, "/orders", "k-14");
+        Assert.Equal(HttpStatusCode.InternalServerError, response.StatusCode);
+        Assert.Contains("cannot read", await response.Content.ReadAsStringAsync(Ct), StringComparison.Ordinal);
+        Assert.Equal(0, Runs("k-14"));
+    }
+
+    [Theory]
+    [InlineData("\"abc\"", "abc")]
+    [InlineData("abc", "abc")]
+    [InlineData("  \"a\\\"b\"  ", "a\"b")]
+    [InlineData("\"a\\\\b\"", "a\\b")]
+    [InlineData("8e03978e-40d5-43e8-bc93-6894a57f9324", "8e03978e-40d5-43e8-bc93-6894a57f9324")]
+    public void KeysParse_AsStructuredFieldStrings_OrBareTokens(string header, string key)
+    {
+        Assert.True(NativeAotPersistence.AspNetCore.Internal.IdempotencyHandler.TryParseKey(header, 255, out var parsed));
+        Assert.Equal(key, parsed);
+    }
+
+    [Theory]
+    [InlineData("\"\"")]
+    [InlineData("\"a\\x\"")]
+    [InlineData("\"a")]
+    [InlineData("a b")]
+    [InlineData("a,b")]
+    [InlineData("\"a\tb\"")]
+    [InlineData("\"é\"")]
+    public void InvalidKeys_DoNotParse(string header) =>
+        Assert.False(NativeAotPersistence.AspNetCore.Internal.IdempotencyHandler.TryParseKey(header, 255, out _));
+
+    [Fact]
+    public async Task TwoPoliciesOnOneKey_KeepTwoBudgets()
+    {
+        var server = await StartAsync();
+        using var one = await PostAsync(server, "/limited", null, apiKey: "erin");
+        using var other = await PostAsync(server, "/limited-other", null, apiKey: "erin");
+        using var otherAgain = await PostAsync(server, "/limited-other", null, apiKey: "erin");
+        using var two = await PostAsync(server, "/limited", null, apiKey: "erin");
+        Assert.Equal(
+            [HttpStatusCode.OK, HttpStatusCode.OK, HttpStatusCode.ServiceUnavailable, HttpStatusCode.OK],
+            [one.StatusCode, other.StatusCode, otherAgain.StatusCode, two.StatusCode]);
+    }
+
+    [Fact]
+    public void OptionsThatCannotWork_AreRefused()
+    {
+        Assert.Throws<ArgumentException>(() => { var o = new IdempotencyOptions(); o.ReplayedHeaders.Add("Set-Cookie"); o.Validate(); });
+        Assert.Throws<ArgumentException>(() => new IdempotencyOptions { LeaseTtl = TimeSpan.FromMilliseconds(2) }.Validate());
+        Assert.Throws<ArgumentException>(() => new IdempotencyOptions { HeaderName = "Idempotency Key" }.Validate());
+        Assert.Throws<ArgumentException>(() => { var o = new IdempotencyOptions(); o.FingerprintHeaders.Add(""); o.Validate(); });
+    }
+
+    /// <summary>A request body of unknown length (sent chunked).</summary>
+    private sealed class NonSeekableStream(byte[] bytes) : MemoryStream(bytes)
+    {
+        public override bool CanSeek => false;
     }
 
     [Fact]
