@@ -45,8 +45,9 @@ public sealed class IdempotencyOptions
     public int MaxRequestBodyBytes { get; set; } = 1024 * 1024;
 
     /// <summary>
-    /// Gets or sets the largest response body that is stored for replay; a larger response is sent but not stored (a retry
-    /// runs the handler again). 1 MiB by default.
+    /// Gets or sets the largest response body that is stored for replay. A response up to this size is held back and sent
+    /// once it is stored (a client that has it can count on its retries being replays); a larger one streams out past the
+    /// limit and is not stored (a retry runs the handler again). 1 MiB by default.
     /// </summary>
     public int MaxResponseBodyBytes { get; set; } = 1024 * 1024;
 

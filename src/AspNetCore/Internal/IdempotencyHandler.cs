@@ -146,6 +146,8 @@ internal static class IdempotencyHandler
 
     private static async Task RunAndStoreAsync(HttpContext http, RequestDelegate next, IPersistenceAdapter store, ILockHandle lease, string recordKey, byte[] fingerprint, IdempotencyOptions options)
     {
+        // The response is held back (up to MaxResponseBodyBytes) and sent once it is stored: a client that has the
+        // response can count on its retries being replays. A larger one streams out past the limit and is not stored.
         var httpResponse = http.Response;
         var originalFeature = http.Features.Get<IHttpResponseBodyFeature>();
         var capture = new CaptureStream(httpResponse.Body, options.MaxResponseBodyBytes);
@@ -154,26 +156,51 @@ internal static class IdempotencyHandler
         {
             await next(http).ConfigureAwait(false);
 
-            // What the handler wrote to the pipe (Response.BodyWriter) without flushing is still in it: into the stream
-            // first. A client gone meanwhile does not stop the store: the copy holds every byte the handler wrote, and
-            // the client's retry must get them rather than run the handler again.
-            try
-            {
-                await httpResponse.BodyWriter.FlushAsync(CancellationToken.None).ConfigureAwait(false);
-                await capture.FlushAsync(CancellationToken.None).ConfigureAwait(false);
-            }
-            catch (Exception e) when (e is IOException or OperationCanceledException or ObjectDisposedException)
-            {
-            }
+            // What the handler wrote to the pipe (Response.BodyWriter) without flushing is still in it: into the capture.
+            await httpResponse.BodyWriter.FlushAsync(CancellationToken.None).ConfigureAwait(false);
         }
         finally
         {
             http.Features.Set(originalFeature);
         }
 
-        // A failure is not stored, so a retry runs the handler again; neither is a rate-limit refusal or a conflict.
+        if (capture.Overflowed)
+        {
+            await capture.FlushAsync(CancellationToken.None).ConfigureAwait(false);
+            return;
+        }
+
+        await TryStoreAsync(http, store, lease, recordKey, fingerprint, capture.Captured, options).ConfigureAwait(false);
+
+        // Then to the client; one gone meanwhile finds the stored response when it retries.
         var status = httpResponse.StatusCode;
-        if (status >= 500 || status is StatusCodes.Status429TooManyRequests or StatusCodes.Status409Conflict || capture.Overflowed)
+        var body = capture.Captured;
+        if (body.Length == 0 || status is StatusCodes.Status204NoContent or StatusCodes.Status304NotModified)
+        {
+            return;
+        }
+
+        try
+        {
+            if (httpResponse.ContentLength is null && !httpResponse.HasStarted)
+            {
+                httpResponse.ContentLength = body.Length;
+            }
+
+            await httpResponse.Body.WriteAsync(body, CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is IOException or OperationCanceledException or ObjectDisposedException)
+        {
+        }
+    }
+
+    /// <summary>Stores the response unless it must not be (a failure, a refusal, too many headers, a lost lease).</summary>
+    private static async Task TryStoreAsync(HttpContext http, IPersistenceAdapter store, ILockHandle lease, string recordKey, byte[] fingerprint, ReadOnlyMemory<byte> body, IdempotencyOptions options)
+    {
+        // A failure is not stored, so a retry runs the handler again; neither is a rate-limit refusal or a conflict.
+        var httpResponse = http.Response;
+        var status = httpResponse.StatusCode;
+        if (status >= 500 || status is StatusCodes.Status429TooManyRequests or StatusCodes.Status409Conflict)
         {
             return;
         }
@@ -195,9 +222,9 @@ internal static class IdempotencyHandler
             return;
         }
 
-        var blob = StoredResponse.Write(fingerprint, status, headers, capture.Captured);
+        var blob = StoredResponse.Write(fingerprint, status, headers, body);
 
-        // The response is sent already: a store that fails now must not turn it into an error (the retry runs again).
+        // A store that fails must not turn the handler's response into an error (the retry runs again).
         try
         {
             // Not when the lease is no longer this request's (it stalled past it; another instance may be running the
@@ -366,7 +393,10 @@ internal static class IdempotencyHandler
         await response.Body.WriteAsync(buffer.WrittenMemory, http.RequestAborted).ConfigureAwait(false);
     }
 
-    /// <summary>Writes through to the response and keeps a copy of what it wrote, up to a limit.</summary>
+    /// <summary>
+    /// Holds what the handler writes, up to a limit; past it, writes what it held to the response and streams the rest
+    /// through (<see cref="Overflowed"/>: not stored).
+    /// </summary>
     private sealed class CaptureStream(Stream inner, int limit) : Stream
     {
         private readonly MemoryStream _copy = new();
@@ -389,9 +419,15 @@ internal static class IdempotencyHandler
             set => throw new NotSupportedException();
         }
 
-        public override void Flush() => inner.Flush();
+        public override void Flush()
+        {
+            if (Overflowed)
+            {
+                inner.Flush();
+            }
+        }
 
-        public override Task FlushAsync(CancellationToken cancellationToken) => inner.FlushAsync(cancellationToken);
+        public override Task FlushAsync(CancellationToken cancellationToken) => Overflowed ? inner.FlushAsync(cancellationToken) : Task.CompletedTask;
 
         public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 
@@ -401,35 +437,40 @@ internal static class IdempotencyHandler
 
         public override void Write(byte[] buffer, int offset, int count)
         {
-            Keep(buffer.AsSpan(offset, count));
+            if (!Overflowed && _copy.Length + count <= limit)
+            {
+                _copy.Write(buffer, offset, count);
+                return;
+            }
+
+            if (!Overflowed)
+            {
+                Overflowed = true;
+                inner.Write(_copy.GetBuffer(), 0, (int)_copy.Length);
+            }
+
             inner.Write(buffer, offset, count);
         }
 
         public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
         {
-            Keep(buffer.Span);
+            if (!Overflowed && _copy.Length + buffer.Length <= limit)
+            {
+                _copy.Write(buffer.Span);
+                return;
+            }
+
+            if (!Overflowed)
+            {
+                Overflowed = true;
+                await inner.WriteAsync(Captured, cancellationToken).ConfigureAwait(false);
+            }
+
             await inner.WriteAsync(buffer, cancellationToken).ConfigureAwait(false);
         }
 
         public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
             WriteAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
-
-        private void Keep(ReadOnlySpan<byte> bytes)
-        {
-            if (Overflowed)
-            {
-                return;
-            }
-
-            if (_copy.Length + bytes.Length > limit)
-            {
-                Overflowed = true;
-                _copy.SetLength(0);
-                return;
-            }
-
-            _copy.Write(bytes);
-        }
     }
 }
 

@@ -56,6 +56,7 @@ public sealed class IdempotencyTests : IAsyncDisposable
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.WebHost.UseUrls("http://127.0.0.1:0");
+        builder.Logging.SetMinimumLevel(Microsoft.Extensions.Logging.LogLevel.Warning);
         var path = _dir.File("api.db");
         var postgres = _postgres;
         builder.Services.AddSingleton<IPersistenceAdapter>(_ => postgres is null

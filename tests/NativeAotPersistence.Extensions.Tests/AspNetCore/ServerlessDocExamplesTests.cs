@@ -25,6 +25,7 @@ public sealed class ServerlessDocExamplesTests
         using var dir = new TempDirectory();
         var builder = WebApplication.CreateSlimBuilder();
         builder.WebHost.UseUrls("http://127.0.0.1:0");
+        builder.Logging.SetMinimumLevel(Microsoft.Extensions.Logging.LogLevel.Warning);
         var store = await SqliteAdapter.OpenAsync(dir.File("api.db"), cancellationToken: Ct);
         builder.Services.AddSingleton<IPersistenceAdapter>(store);
         var charges = 0;
