@@ -7,6 +7,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using NativeAotPersistence.AspNetCore;
 
@@ -56,7 +57,7 @@ public sealed class IdempotencyTests : IAsyncDisposable
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.WebHost.UseUrls("http://127.0.0.1:0");
-        builder.Logging.SetMinimumLevel(Microsoft.Extensions.Logging.LogLevel.Warning);
+        builder.Logging.SetMinimumLevel(LogLevel.Warning);
         var path = _dir.File("api.db");
         var postgres = _postgres;
         builder.Services.AddSingleton<IPersistenceAdapter>(_ => postgres is null

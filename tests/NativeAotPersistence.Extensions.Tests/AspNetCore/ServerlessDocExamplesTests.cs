@@ -7,6 +7,7 @@ using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using NativeAotPersistence.AspNetCore;
 
 namespace NativeAotPersistence.Extensions.Tests.AspNetCore;
@@ -25,7 +26,7 @@ public sealed class ServerlessDocExamplesTests
         using var dir = new TempDirectory();
         var builder = WebApplication.CreateSlimBuilder();
         builder.WebHost.UseUrls("http://127.0.0.1:0");
-        builder.Logging.SetMinimumLevel(Microsoft.Extensions.Logging.LogLevel.Warning);
+        builder.Logging.SetMinimumLevel(LogLevel.Warning);
         var store = await SqliteAdapter.OpenAsync(dir.File("api.db"), cancellationToken: Ct);
         builder.Services.AddSingleton<IPersistenceAdapter>(store);
         var charges = 0;
