@@ -154,12 +154,19 @@ internal static class Scaling
     {
         // Children start up (JIT, open) before the agreed start time, then run for the same window.
         var start = DateTime.UtcNow.AddMilliseconds(1500).Ticks;
+        // The children are this program again: `dotnet bench.dll` starts them as `dotnet bench.dll --scaling-child ...`, the
+        // apphost or a published (NativeAOT) binary as itself.
         var host = Environment.ProcessPath!;
-        var dll = typeof(Scaling).Assembly.Location;
+        var viaDotnet = Path.GetFileNameWithoutExtension(host).Equals("dotnet", StringComparison.OrdinalIgnoreCase);
         var processes = Enumerable.Range(0, count).Select(_ =>
         {
             var info = new ProcessStartInfo(host) { RedirectStandardOutput = true, UseShellExecute = false };
-            foreach (var a in new[] { dll, "--scaling-child", path, start.ToString(System.Globalization.CultureInfo.InvariantCulture), RoundTime.TotalMilliseconds.ToString(System.Globalization.CultureInfo.InvariantCulture) })
+            if (viaDotnet)
+            {
+                info.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, typeof(Scaling).Assembly.GetName().Name + ".dll"));
+            }
+
+            foreach (var a in new[] { "--scaling-child", path, start.ToString(System.Globalization.CultureInfo.InvariantCulture), RoundTime.TotalMilliseconds.ToString(System.Globalization.CultureInfo.InvariantCulture) })
             {
                 info.ArgumentList.Add(a);
             }
