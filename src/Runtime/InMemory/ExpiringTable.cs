@@ -72,17 +72,7 @@ internal sealed class ExpiringTable
             }
         }
 
-        if (doomed is null)
-        {
-            return 0;
-        }
-
-        foreach (var key in doomed)
-        {
-            Remove(key, out _);
-        }
-
-        return doomed.Count;
+        return RemoveAll(doomed);
     }
 
     /// <summary>Removes every row of <paramref name="ns"/> tagged <paramref name="tag"/>; returns how many.</summary>
@@ -97,6 +87,12 @@ internal sealed class ExpiringTable
             }
         }
 
+        return RemoveAll(doomed);
+    }
+
+    /// <summary>Removes the rows a scan chose (collected first: a dictionary cannot lose entries while it is enumerated).</summary>
+    private int RemoveAll(List<string>? doomed)
+    {
         if (doomed is null)
         {
             return 0;
@@ -127,17 +123,7 @@ internal sealed class ExpiringTable
             }
         }
 
-        if (doomed is null)
-        {
-            return 0;
-        }
-
-        foreach (var key in doomed)
-        {
-            Remove(key, out _);
-        }
-
-        return doomed.Count;
+        return RemoveAll(doomed);
     }
 
     private sealed class ExpiryOrder : IComparer<(long ExpiresAtMs, string Key)>
