@@ -2,7 +2,7 @@ using NativeAotPersistence;
 
 // Usage: TestHost <command> <database> [args...]. Prints one line per result: "OK <value>" or "ERR <Kind> <message>".
 // Commands: get-then-set, execute-once (the original two) and the reliability suite's crash-writer, record-failures,
-// lock-counter, execute-once-threads, breaker, hold-write, write-all; sqlite-calls (direct e_sqlite3 calls or not); read-only
+// lock-counter, execute-once-threads, breaker, hold-write, write-all, set-many (batches killed mid-way); sqlite-calls (direct e_sqlite3 calls or not); read-only
 // (SqliteOpenOptions.ReadOnly); and
 // the edge cases of locks and group commit: hold-lock, lease-storm, block-writer, execute-once-stall (Leases.cs) and
 // starved-pool (StarvedPool.cs); the rate limiters' rate-storm (RateLimits.cs); the fleet breaker's breaker-storm
@@ -104,6 +104,33 @@ try
                             Ack($"A idempotency i-{key} {i}");
                             break;
                     }
+                }
+            })).ToArray();
+            await Task.WhenAll(workers);
+            break;
+        }
+
+        case "set-many":
+        {
+            // Waits for "go" on stdin, then stores batches of <size> cache entries with SetManyAsync from two workers
+            // ("m<batch>-<n>" = batch number), printing "A <batch>" only after the batch's call returned, until killed.
+            var size = int.Parse(args[3], System.Globalization.CultureInfo.InvariantCulture);
+            var first = int.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture);
+            if (Console.ReadLine() != "go")
+            {
+                return 2;
+            }
+
+            await using var adapter = await OpenAsync(path, new PersistenceAdapterOptions { BusyTimeout = TimeSpan.FromMinutes(1) });
+            Ack("READY");
+            var deadline = DateTime.UtcNow.AddMinutes(1); // a bound in case nobody kills it
+            var workers = Enumerable.Range(0, 2).Select(w => Task.Run(async () =>
+            {
+                for (var i = 0; DateTime.UtcNow < deadline; i++)
+                {
+                    var batch = first + (i * 2) + w;
+                    await adapter.Cache.SetManyAsync(Enumerable.Range(0, size).Select(n => KeyValuePair.Create($"m{batch}-{n}", batch)));
+                    Ack($"A {batch}");
                 }
             })).ToArray();
             await Task.WhenAll(workers);

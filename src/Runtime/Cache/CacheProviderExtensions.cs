@@ -2,7 +2,7 @@ using System.Runtime.CompilerServices;
 
 namespace NativeAotPersistence;
 
-/// <summary>Read-through caching for any <see cref="ICacheProvider"/>.</summary>
+/// <summary>Read-through caching and batched writes for any <see cref="ICacheProvider"/>.</summary>
 /// <remarks>
 /// <para>
 /// On a miss, one caller per key runs the factory and every other caller waits for its value: in this process, and with
@@ -21,7 +21,7 @@ namespace NativeAotPersistence;
 /// goes on as a thread-pool task), never on the store's writer thread.
 /// </para>
 /// </remarks>
-public static class CacheProviderExtensions
+public static partial class CacheProviderExtensions
 {
     /// <summary>
     /// Returns the live value of <paramref name="key"/>, or runs <paramref name="factory"/> (one caller per key: see the
