@@ -61,6 +61,12 @@ if (args is ["--getorset", ..])
     return;
 }
 
+if (args is ["--rows", ..])
+{
+    await Rows.RunAsync(args);
+    return;
+}
+
 if (args is ["--scaling", ..])
 {
     Scaling.Run(args);

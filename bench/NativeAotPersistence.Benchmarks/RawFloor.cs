@@ -13,6 +13,8 @@ internal sealed class RawFloor<T> : IDisposable
     private readonly sqlite3 _db;
     private readonly sqlite3_stmt _get;
     private readonly sqlite3_stmt _set;
+    private readonly sqlite3_stmt _begin;
+    private readonly sqlite3_stmt _commit;
     private readonly PayloadTypeInfo<T> _info;
     private readonly ArrayBufferWriterLite _buffer = new();
     private readonly System.Text.Json.Utf8JsonWriter _writer;
@@ -33,11 +35,22 @@ internal sealed class RawFloor<T> : IDisposable
             Exec("PRAGMA synchronous=NORMAL");
         }
 
-        // The same table and index as the library's go_goscope_cache, so both do the same work per row.
-        Exec("CREATE TABLE IF NOT EXISTS floor_cache(key TEXT PRIMARY KEY, value TEXT NOT NULL, expires_at INTEGER, created_at INTEGER)");
+        // The same table, index and statements as the library's go_goscope_cache (src/Runtime/Cache/SqliteCacheSql.cs),
+        // so both do the same work per row: the get tests the fail-safe column and returns the sliding window, the set
+        // clears the columns a set with a TTL does not use.
+        Exec("""
+            CREATE TABLE IF NOT EXISTS floor_cache(key TEXT PRIMARY KEY, value TEXT NOT NULL, expires_at INTEGER, created_at INTEGER,
+              sliding_ms INTEGER, absolute_expires_at INTEGER, tags TEXT, fresh_until INTEGER)
+            """);
         Exec("CREATE INDEX IF NOT EXISTS idx_floor_expires ON floor_cache(expires_at)");
-        Check(sqlite3_prepare_v3(_db, "SELECT value FROM floor_cache WHERE key = ?1 AND (expires_at IS NULL OR expires_at > ?2)"u8, SQLITE_PREPARE_PERSISTENT, out _get));
-        Check(sqlite3_prepare_v3(_db, "INSERT INTO floor_cache(key, value, expires_at, created_at) VALUES (?1, ?2, ?3, ?4) ON CONFLICT(key) DO UPDATE SET value = excluded.value, expires_at = excluded.expires_at, created_at = excluded.created_at"u8, SQLITE_PREPARE_PERSISTENT, out _set));
+        Check(sqlite3_prepare_v3(_db, "SELECT CASE WHEN expires_at IS NULL OR iif(fresh_until > created_at, fresh_until, expires_at) > ?2 THEN value END, sliding_ms FROM floor_cache WHERE key = ?1"u8, SQLITE_PREPARE_PERSISTENT, out _get));
+        Check(sqlite3_prepare_v3(_db, """
+            INSERT INTO floor_cache(key, value, expires_at, created_at) VALUES (?1, ?2, ?3, ?4)
+            ON CONFLICT(key) DO UPDATE SET value = excluded.value, expires_at = excluded.expires_at, created_at = excluded.created_at,
+              sliding_ms = NULL, absolute_expires_at = NULL, tags = NULL, fresh_until = NULL
+            """u8, SQLITE_PREPARE_PERSISTENT, out _set));
+        Check(sqlite3_prepare_v3(_db, "BEGIN IMMEDIATE"u8, SQLITE_PREPARE_PERSISTENT, out _begin));
+        Check(sqlite3_prepare_v3(_db, "COMMIT"u8, SQLITE_PREPARE_PERSISTENT, out _commit));
         _writer = new System.Text.Json.Utf8JsonWriter(_buffer);
     }
 
@@ -47,12 +60,24 @@ internal sealed class RawFloor<T> : IDisposable
         sqlite3_bind_int64(_get, 2, now);
         try
         {
-            return sqlite3_step(_get) == SQLITE_ROW ? _info.Deserialize(sqlite3_column_blob(_get, 0)) : default;
+            return sqlite3_step(_get) == SQLITE_ROW && sqlite3_column_type(_get, 0) != SQLITE_NULL ? _info.Deserialize(sqlite3_column_blob(_get, 0)) : default;
         }
         finally
         {
             sqlite3_reset(_get);
         }
+    }
+
+    /// <summary>Stores every entry in one transaction (BEGIN IMMEDIATE ... COMMIT): the floor of a batched load.</summary>
+    public void SetBatch(ReadOnlySpan<byte[]> keys, T value, long now)
+    {
+        Step(_begin);
+        foreach (var key in keys)
+        {
+            Set(key, value, now);
+        }
+
+        Step(_commit);
     }
 
     public void Set(ReadOnlySpan<byte> key, T value, long now)
@@ -75,16 +100,27 @@ internal sealed class RawFloor<T> : IDisposable
         }
     }
 
+    public void Clear() => Exec("DELETE FROM floor_cache");
+
     public void Dispose()
     {
         _get.Dispose();
         _set.Dispose();
+        _begin.Dispose();
+        _commit.Dispose();
         sqlite3_close_v2(_db);
         _db.Dispose();
         _writer.Dispose();
     }
 
     private void Exec(string sql) => Check(sqlite3_exec(_db, sql));
+
+    private static void Step(sqlite3_stmt statement)
+    {
+        var rc = sqlite3_step(statement);
+        sqlite3_reset(statement);
+        Check(rc == SQLITE_DONE ? SQLITE_OK : rc);
+    }
 
     private static void Check(int rc)
     {
