@@ -131,6 +131,42 @@ else
 fi
 rm Unregistered.cs
 
+# The footprint of the smallest useful program: open a file, set and get one cache entry, published the way a size-minded
+# user publishes (OptimizationPreference=Size, InvariantGlobalization, no stack-trace data, the single-file property);
+# one static file at or under 3.5 MiB (3,670,016 bytes).
+cd .. || exit 1
+label=minimal
+new_consumer "$feed" Minimal "NativeAotPersistence@$version" -- "  <OptimizationPreference>Size</OptimizationPreference>\n    <StackTraceSupport>false</StackTraceSupport>\n    <PublishSingleFile>true</PublishSingleFile>\n" || exit 1
+cat > Program.cs <<'CS'
+using NativeAotPersistence;
+
+var path = Path.Combine(Path.GetTempPath(), $"minimal-{Environment.ProcessId}.db");
+await using (var store = await SqliteAdapter.OpenAsync(path, new PersistenceAdapterOptions { Payloads = MinimalPayloads.Default }))
+{
+    await store.Cache.SetAsync("reading:1", new Reading("kitchen", 21.5), TimeSpan.FromMinutes(5));
+    var reading = await store.Cache.GetAsync<Reading>("reading:1");
+    Console.WriteLine(reading == new Reading("kitchen", 21.5) ? "minimal: ok" : "minimal: MISMATCH");
+    Environment.ExitCode = reading == new Reading("kitchen", 21.5) ? 0 : 1;
+}
+
+File.Delete(path);
+
+internal sealed record Reading(string Room, double Celsius);
+
+[Payload(typeof(Reading))]
+internal sealed partial class MinimalPayloads : PayloadContext;
+CS
+if publish_consumer Minimal; then
+  size=$(stat -c %s out/Minimal)
+  ./out/Minimal || { echo "minimal: the published binary failed"; rc=1; }
+  if ls out/*.so >/dev/null 2>&1 || ldd out/Minimal | grep -q e_sqlite3; then ls out; echo "minimal: not one static file"; rc=1; fi
+  echo "minimal: $size bytes ($((size / 1024)) KiB), gate 3,670,016 bytes (3.5 MiB)"
+  [ "$size" -le 3670016 ] || { echo "minimal: over 3.5 MiB"; rc=1; }
+else
+  rc=1
+fi
+cd ../Consumer || exit 1
+
 # Parity under NativeAOT, where users run it: the shapes that reach past the plain object (non-public members through
 # UnsafeAccessor, init members of a generic type, System.Text.Json's own converters, enum names and keys, immutable
 # collections, free-form JSON) are written byte for byte as System.Text.Json's source generator writes them, and each
