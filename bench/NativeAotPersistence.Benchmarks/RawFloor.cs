@@ -18,6 +18,7 @@ internal sealed class RawFloor<T> : IDisposable
     private readonly PayloadTypeInfo<T> _info;
     private readonly ArrayBufferWriterLite _buffer = new();
     private readonly System.Text.Json.Utf8JsonWriter _writer;
+    private byte[] _key = new byte[64];
 
     public RawFloor(string path, PayloadTypeInfo<T> info, bool exclusive = false)
     {
@@ -52,6 +53,28 @@ internal sealed class RawFloor<T> : IDisposable
         Check(sqlite3_prepare_v3(_db, "BEGIN IMMEDIATE"u8, SQLITE_PREPARE_PERSISTENT, out _begin));
         Check(sqlite3_prepare_v3(_db, "COMMIT"u8, SQLITE_PREPARE_PERSISTENT, out _commit));
         _writer = new System.Text.Json.Utf8JsonWriter(_buffer);
+    }
+
+    /// <summary>
+    /// Gets the entry of a caller's string key, as the library's GetAsync takes it: the key is encoded each call (the
+    /// namespace prefix and the key's UTF-8 bytes into a buffer the floor owns, nothing allocated).
+    /// </summary>
+    public T? Get(string key, long now) => Get(Encode(key), now);
+
+    /// <summary>Stores under a caller's string key, encoded each call as in <see cref="Get(string, long)"/>.</summary>
+    public void Set(string key, T value, long now) => Set(Encode(key), value, now);
+
+    private ReadOnlySpan<byte> Encode(string key)
+    {
+        var prefix = "cache:"u8;
+        var needed = prefix.Length + Encoding.UTF8.GetMaxByteCount(key.Length);
+        if (_key.Length < needed)
+        {
+            _key = new byte[Math.Max(needed, _key.Length * 2)];
+        }
+
+        prefix.CopyTo(_key);
+        return _key.AsSpan(0, prefix.Length + Encoding.UTF8.GetBytes(key, _key.AsSpan(prefix.Length)));
     }
 
     public T? Get(ReadOnlySpan<byte> key, long now)

@@ -55,9 +55,12 @@ public sealed class NativeAotPersistenceOptions
     /// <seealso cref="SqliteOpenOptions.Exclusive"/>
     public bool Exclusive { get; set; }
 
-    /// <summary>Gets or sets how many read-only SQLite connections serve reads: zero or more. The default is 2. Ignored with <see cref="UseAdapter"/>.</summary>
+    /// <summary>
+    /// Gets or sets how many read-only SQLite connections serve reads: zero or more. The default is
+    /// <see cref="SqliteOpenOptions.DefaultReaderConnections"/> (the processor count, 2 to 16). Ignored with <see cref="UseAdapter"/>.
+    /// </summary>
     /// <seealso cref="SqliteOpenOptions.ReaderConnections"/>
-    public int ReaderConnections { get; set; } = 2;
+    public int ReaderConnections { get; set; } = SqliteOpenOptions.DefaultReaderConnections;
 
     /// <summary>
     /// Gets or sets how long an operation must wait for a busy database (or retry a transient PostgreSQL failure)

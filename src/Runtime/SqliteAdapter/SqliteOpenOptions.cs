@@ -15,9 +15,20 @@ public sealed class SqliteOpenOptions
 
     /// <summary>
     /// Gets how many read-only connections serve reads beside the one writer connection, so reads never wait for
-    /// writes. The default is 2; 0 reads through the writer connection. Ignored for <c>:memory:</c>.
+    /// writes. The default is <see cref="DefaultReaderConnections"/>: the processor count, at least 2 and at most 16;
+    /// 0 reads through the writer connection. Ignored for <c>:memory:</c>.
     /// </summary>
-    public int ReaderConnections { get; init; } = 2;
+    /// <remarks>
+    /// Concurrent reads scale with the connections that serve them: on one WAL file, 16 threads reading on a 16-core
+    /// machine went 4.8 times as fast as one with a reader per thread, where 2 readers cap them near 2 (the performance
+    /// page of the documentation has the figures and the command that prints them). Each reader is an open file and
+    /// SQLite's per-connection memory (its lookaside and, as it is used, its page cache of up to 2 MB), opened with the
+    /// adapter.
+    /// </remarks>
+    public int ReaderConnections { get; init; } = DefaultReaderConnections;
+
+    /// <summary>Gets the default of <see cref="ReaderConnections"/> on this machine: <see cref="Environment.ProcessorCount"/>, at least 2 and at most 16.</summary>
+    public static int DefaultReaderConnections { get; } = Math.Clamp(Environment.ProcessorCount, 2, 16);
 
     /// <summary>
     /// Gets whether the file is opened read-only (<c>SQLITE_OPEN_READONLY</c>), for tools that inspect a store they must

@@ -148,6 +148,13 @@ public sealed partial class DocExamplesTests
         Assert.Equal(99.5m, await p.Cache.GetAsync<decimal>("invoice:9", ct));
         Assert.Equal(1, await p.Cache.RemoveByTagAsync("tenant:7", ct));
 
+        // snippet: CacheSetMany
+        var prices = Enumerable.Range(1, 500).Select(i => KeyValuePair.Create($"price:{i}", i * 0.25m));
+        await p.Cache.SetManyAsync(prices, TimeSpan.FromHours(1), ct);   // one transaction: all 500 or none
+        // end snippet
+        Assert.Equal(125m, await p.Cache.GetAsync<decimal>("price:500", ct));
+        Assert.Equal(500, (await p.Cache.KeysAsync("price:*", ct)).Count);
+
         {
             // snippet: LockHelpers
             await using var report = await p.Locks.AcquireAsync("report", TimeSpan.FromSeconds(30), wait: TimeSpan.FromSeconds(10), ct);
