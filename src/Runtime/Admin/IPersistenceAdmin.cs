@@ -56,8 +56,9 @@ public interface IPersistenceAdmin
     /// <see cref="PersistenceAdapterOptions.BusyTimeout"/>); readers in WAL mode go on reading their snapshot. It waits
     /// for a busy database (another process writing) with backoff within this adapter's
     /// <see cref="PersistenceAdapterOptions.BusyTimeout"/>, then fails with <see cref="PersistenceErrorKind.Busy"/>
-    /// having changed nothing. The checkpoint then waits, within the same timeout, for readers of older snapshots to
-    /// finish; if one does not, the result says so (<see cref="CompactResult.IsComplete"/>). A read-only adapter
+    /// having changed nothing. The checkpoint then waits, within what is left of the same timeout (counted from the
+    /// call, the <c>VACUUM</c>'s own time included), for readers of older snapshots to finish; if one does not, the
+    /// result says so (<see cref="CompactResult.IsComplete"/>). A read-only adapter
     /// fails with <see cref="PersistenceErrorKind.ReadOnly"/>; a borrowed handle with a transaction open fails
     /// (<c>VACUUM</c> cannot run inside one). <c>:memory:</c> is compacted too; its sizes read 0.
     /// </para>
