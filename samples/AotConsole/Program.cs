@@ -116,13 +116,22 @@ internal static class Commands
     /// <param name="db">The database file (must exist; default ./aotconsole.db).</param>
     /// <param name="postgres">A PostgreSQL connection string instead of the file (the database must hold the tables).</param>
     /// <param name="prefix">The key prefix whose rows are pruned.</param>
+    /// <param name="compact">Then compact the whole store (VACUUM) and print its size before and after.</param>
     /// <param name="cancellationToken">Cancelled by Ctrl+C or SIGTERM.</param>
-    public static Task<int> PruneAsync(string? db = null, string? postgres = null, string prefix = Cli.KeyPrefix, CancellationToken cancellationToken = default) =>
+    public static Task<int> PruneAsync(string? db = null, string? postgres = null, string prefix = Cli.KeyPrefix, bool compact = false, CancellationToken cancellationToken = default) =>
         WithExistingStoreAsync(db, postgres, prefix, readOnly: false, async store =>
         {
             var pruned = await store.Adapter.PruneAsync(cancellationToken);
             Console.Out.WriteLine(
                 $"pruned {pruned.Total:N0} expired rows from {store.DataSource}: {pruned.Cache:N0} cache, {pruned.Idempotency:N0} idempotency, {pruned.Locks:N0} locks");
+            if (compact)
+            {
+                var c = await store.Admin.CompactAsync(cancellationToken);
+                Console.Out.WriteLine(
+                    c.SizeBefore.ToString("N0") + " bytes compacted to " + c.SizeAfter.ToString("N0")
+                    + (c.IsComplete ? "" : " (a reader held an old snapshot: compact again later)"));
+            }
+
             return ExitCodes.Ok;
         }, cancellationToken);
 

@@ -34,10 +34,14 @@ internal sealed class PgSchema
         string[] script = [PgSql.CreateMeta, PgSql.CreateFencingSequence, .. kinds.Select(static k => k.CreateScript), PgSql.SetSchemaVersion];
         _createScript = string.Join('\n', script);
         AdminSizeSql = PgSql.AdminSize(tables);
+        VacuumSql = PgSql.Vacuum(tables);
     }
 
     /// <summary>Gets the size on disk of every table of the schema.</summary>
     public string AdminSizeSql { get; }
+
+    /// <summary>Gets a plain <c>VACUUM</c> of every table of the schema.</summary>
+    public string VacuumSql { get; }
 
     /// <summary>Checks the server, refuses a newer schema and creates what is missing (unless creation is off).</summary>
     public async ValueTask<SchemaChange> EnsureAsync(NpgsqlConnection connection, bool createTables, string dataSource, CancellationToken cancellationToken)

@@ -55,5 +55,11 @@ internal static class PgSql
     public static string AdminSize(IEnumerable<string> tables) =>
         $"SELECT coalesce(sum(pg_total_relation_size(to_regclass(t))), 0)::bigint FROM unnest(ARRAY[{Literals(tables)}]) AS t";
 
+    /// <summary>
+    /// A plain <c>VACUUM</c> of <paramref name="tables"/> (the kinds' constants, as in <see cref="AdminSize"/>), one
+    /// statement: <c>VACUUM</c> cannot run inside a transaction, nor in a batch of several statements.
+    /// </summary>
+    public static string Vacuum(IEnumerable<string> tables) => "VACUUM " + string.Join(", ", tables);
+
     private static string Literals(IEnumerable<string> names) => string.Join(", ", names.Select(static n => "'" + n + "'"));
 }

@@ -38,4 +38,45 @@ public interface IPersistenceAdmin
     /// </summary>
     /// <param name="cancellationToken">Cancels the wait for a busy database.</param>
     ValueTask<IReadOnlyList<CacheTagSummary>> ListCacheTagsAsync(CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Gives the space of deleted rows (pruned, removed, expired and swept) back: the whole store, every prefix, not only
+    /// this adapter's. Deleting rows never shrinks a store by itself; run this after a large <see cref="IPersistenceAdapter.PruneAsync"/>
+    /// or clean-up, in a quiet period, not on a schedule that runs it often.
+    /// </summary>
+    /// <remarks>
+    /// <para>
+    /// <b>SQLite</b>: <c>VACUUM</c> on the writer connection, then <c>PRAGMA wal_checkpoint(TRUNCATE)</c>, so the file
+    /// and its <c>-wal</c> shrink on disk. <c>VACUUM</c> rewrites the whole database into a temporary copy (in
+    /// SQLite's temporary directory: <c>SQLITE_TMPDIR</c>, else <c>/var/tmp</c>, <c>/usr/tmp</c>, <c>/tmp</c>) and
+    /// copies it back through the <c>-wal</c>: it needs up to twice the database's size free on disk, and takes time
+    /// in proportion to what the database holds (docs/operations.md, "Compaction", has a measured figure). For its
+    /// duration it holds the database's write lock: this adapter's writes queue behind it and other processes' writes
+    /// wait (and fail with <see cref="PersistenceErrorKind.Busy"/> if it outlasts their
+    /// <see cref="PersistenceAdapterOptions.BusyTimeout"/>); readers in WAL mode go on reading their snapshot. It waits
+    /// for a busy database (another process writing) with backoff within this adapter's
+    /// <see cref="PersistenceAdapterOptions.BusyTimeout"/>, then fails with <see cref="PersistenceErrorKind.Busy"/>
+    /// having changed nothing. The checkpoint then waits, within what is left of the same timeout (counted from the
+    /// call, the <c>VACUUM</c>'s own time included), for readers of older snapshots to finish; if one does not, the
+    /// result says so (<see cref="CompactResult.IsComplete"/>). A read-only adapter
+    /// fails with <see cref="PersistenceErrorKind.ReadOnly"/>; a borrowed handle with a transaction open fails
+    /// (<c>VACUUM</c> cannot run inside one). <c>:memory:</c> is compacted too; its sizes read 0.
+    /// </para>
+    /// <para>
+    /// <b>PostgreSQL</b>: a plain <c>VACUUM</c> of the library's tables (not <c>VACUUM FULL</c>, which takes an
+    /// <c>ACCESS EXCLUSIVE</c> lock and rewrites every table): it runs beside reads and writes, and makes the space
+    /// of dead rows reusable for new ones, but gives it back to the operating system only where whole pages at a
+    /// table's end are empty. Shrinking the files is the operator's choice (<c>VACUUM FULL</c>, <c>pg_repack</c>).
+    /// It runs without Npgsql's command timeout (cancel it with <paramref name="cancellationToken"/>); a role that
+    /// does not own the tables gets the server's warnings, and nothing is vacuumed.
+    /// </para>
+    /// <para><b>In memory</b>: nothing to compact (deleted rows are gone at once); the sizes read 0.</para>
+    /// </remarks>
+    /// <param name="cancellationToken">
+    /// Cancels the wait for a busy database (and on PostgreSQL the <c>VACUUM</c> itself); a SQLite <c>VACUUM</c> that
+    /// started runs to its end.
+    /// </param>
+    /// <returns>The store's size before and after, and how long it took.</returns>
+    /// <exception cref="PersistenceException">The store stayed busy, is read-only, or the disk is full (nothing changed).</exception>
+    ValueTask<CompactResult> CompactAsync(CancellationToken cancellationToken = default);
 }

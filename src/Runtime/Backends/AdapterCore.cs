@@ -60,6 +60,7 @@ public sealed class AdapterCore
         _semaphorePrune = Need<IPrunable>(Semaphores);
         _rateLimitPrune = Need<IPrunable>(RateLimits);
         Admin = new PersistenceAdmin(
+            Need<ICompactable>(create.Store),
             [create.Store, Need<IAdminSource>(Cache), Need<IAdminSource>(Locks), Need<IAdminSource>(CircuitBreakers), Need<IAdminSource>(Checkpoints), Need<IAdminSource>(Idempotency), Need<IAdminSource>(Semaphores), Need<IAdminSource>(RateLimits)],
             Need<IAdminListing<CircuitSummary>>(CircuitBreakers),
             Need<IAdminListing<TaskSummary>>(Checkpoints),
@@ -154,8 +155,9 @@ public sealed class AdapterCore
             $"{provider.GetType().Name} does not implement {typeof(T).Name}, which every provider of its kind must (see BackendProviders).",
             nameof(provider));
 
-    /// <summary>The admin API: store statistics from every source, listings from the kinds that list.</summary>
+    /// <summary>The admin API: store statistics from every source, listings from the kinds that list, the store's compaction.</summary>
     private sealed class PersistenceAdmin(
+        ICompactable store,
         IAdminSource[] sources,
         IAdminListing<CircuitSummary> circuits,
         IAdminListing<TaskSummary> tasks,
@@ -189,6 +191,9 @@ public sealed class AdapterCore
 
         public ValueTask<IReadOnlyList<CacheTagSummary>> ListCacheTagsAsync(CancellationToken cancellationToken = default) =>
             cacheTags.AdminListAsync(null, cancellationToken);
+
+        public ValueTask<CompactResult> CompactAsync(CancellationToken cancellationToken = default) =>
+            store.CompactAsync(cancellationToken);
 
         public ValueTask<IReadOnlyList<IdempotencyKeySummary>> ListIdempotencyKeysAsync(string? pattern = null, CancellationToken cancellationToken = default)
         {

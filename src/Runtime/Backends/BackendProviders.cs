@@ -8,9 +8,9 @@ namespace NativeAotPersistence.Backends;
 /// until the backend provides it.
 /// </summary>
 /// <remarks>
-/// Each provider must implement <see cref="IAdminSource"/>; the cache, lock and idempotency providers also
-/// <see cref="IPrunable"/>; the circuit-breaker, checkpoint, lock and idempotency providers also their
-/// <see cref="IAdminListing{TSummary}"/>. <see cref="AdapterCore"/> checks all of it when it is built.
+/// Each provider must implement <see cref="IAdminSource"/> (and <see cref="Store"/> <see cref="ICompactable"/> too);
+/// the cache, lock and idempotency providers also <see cref="IPrunable"/>; the circuit-breaker, checkpoint, lock and
+/// idempotency providers also their <see cref="IAdminListing{TSummary}"/>. <see cref="AdapterCore"/> checks all of it when it is built.
 /// </remarks>
 [EditorBrowsable(EditorBrowsableState.Never)]
 public sealed class BackendProviders
@@ -40,6 +40,9 @@ public sealed class BackendProviders
     /// <summary>Gets the rate-limit provider (it must also implement <see cref="IRateLimitStore"/>).</summary>
     public required IRateLimitProvider RateLimits { get; init; }
 
-    /// <summary>Gets the source of the store-level statistics (schema version, data source, size, pages).</summary>
+    /// <summary>
+    /// Gets the store-level part of the admin API: the source of the store-level statistics (schema version, data
+    /// source, size, pages), which must also compact the store (<see cref="ICompactable"/>).
+    /// </summary>
     public required IAdminSource Store { get; init; }
 }

@@ -29,6 +29,9 @@ internal sealed class SqliteConnectionPool : IDisposable
 
     public IReadOnlyList<SqliteConnection> Readers => _readers;
 
+    /// <summary>Gets how long an operation waits out a busy database (<see cref="TimeSpan.MaxValue"/> for no limit).</summary>
+    public TimeSpan BusyTimeout => _busyTimeout;
+
     /// <summary>
     /// Runs a write on the writer connection: inline when the writer is free (the caller's task completes
     /// synchronously), otherwise queued for the next group commit. Either way the task completes only after the
@@ -46,6 +49,20 @@ internal sealed class SqliteConnectionPool : IDisposable
         PersistenceTelemetry.TimesOperations
             ? PersistenceTelemetry.Timed("sqlite", operation, Stopwatch.GetTimestamp(), Read(operation, state, body, cancellationToken))
             : Read(operation, state, body, cancellationToken);
+
+    /// <summary>
+    /// Runs a statement that cannot run inside a transaction (<c>VACUUM</c>, a WAL checkpoint) on the writer
+    /// connection, alone: it waits its turn at the writer's gate (behind the write or group holding it), and the writes
+    /// that arrive while it runs queue behind it. The writer holds no transaction while its gate is free (every write
+    /// commits or rolls back before releasing it), so the body starts outside one, unless a borrowed handle's owner
+    /// opened one. A busy database is waited for with backoff within the busy timeout, the gate released between tries.
+    /// For rare maintenance only: it always takes the slow path, and is not timed by the operation metrics (each timed
+    /// result type is one more set of instantiations in a NativeAOT binary). A free gate admits a call whose token is
+    /// already cancelled, so a body that must not start then checks the token itself.
+    /// </summary>
+    public unsafe ValueTask<TResult> WriteAloneAsync<TState, TResult>(
+        string operation, TState state, delegate*<SqliteConnection, TState, TResult> body, CancellationToken cancellationToken) =>
+        RunSlowAsync(Writer, operation, Bind(state, body), cancellationToken);
 
     private unsafe ValueTask<TResult> Write<TState, TResult>(
         string operation, TState state, delegate*<SqliteConnection, TState, TResult> body, CancellationToken cancellationToken)

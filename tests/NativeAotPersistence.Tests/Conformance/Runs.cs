@@ -119,3 +119,13 @@ public sealed class CircuitStoreConformance_SqliteBorrowed : CircuitStoreSharedS
 public sealed class CircuitStoreConformance_InMemory : CircuitStoreSharedStoreConformance<InMemoryBackend>;
 
 public sealed class CircuitStoreConformance_Postgres : CircuitStoreSharedStoreConformance<PostgresBackend>;
+
+public sealed class CompactionConformance_SqliteMemory : CompactionConformance<SqliteMemoryBackend>;
+
+public sealed class CompactionConformance_SqliteFile : CompactionConformance<SqliteFileBackend>;
+
+public sealed class CompactionConformance_SqliteBorrowed : CompactionConformance<SqliteBorrowedBackend>;
+
+public sealed class CompactionConformance_InMemory : CompactionConformance<InMemoryBackend>;
+
+public sealed class CompactionConformance_Postgres : CompactionConformance<PostgresBackend>;

@@ -431,6 +431,31 @@ public sealed partial class DocExamplesTests
     }
 
     [Fact]
+    public async Task Compaction()
+    {
+        using var dir = new TempDirectory();
+        var time = new FakeTimeProvider();
+        await using var persistence = await SqliteAdapter.OpenAsync(dir.File("app.db"), new PersistenceAdapterOptions { TimeProvider = time });
+        for (var i = 0; i < 2_000; i++)
+        {
+            await persistence.Cache.SetAsync("k" + i, new string('v', 500), i < 100 ? null : TimeSpan.FromMinutes(1), Ct);
+        }
+
+        time.Advance(TimeSpan.FromMinutes(2));
+
+        // snippet: Compaction
+        PruneResult pruned = await persistence.PruneAsync();                // deletes expired rows: the file keeps its size
+        CompactResult compacted = await persistence.Admin.CompactAsync();   // gives their space back (VACUUM on SQLite)
+        // compacted.SizeBefore and .SizeAfter in bytes, .Elapsed; .IsComplete is false if a reader kept an old snapshot
+        // end snippet
+
+        Assert.Equal(1_900, pruned.Cache);
+        Assert.True(compacted.IsComplete);
+        Assert.True(compacted.SizeAfter < compacted.SizeBefore / 4, $"{compacted.SizeBefore:N0} -> {compacted.SizeAfter:N0}");
+        Assert.Equal(100, (await persistence.Cache.KeysAsync(cancellationToken: Ct)).Count);
+    }
+
+    [Fact]
     public async Task InMemory()
     {
         var fakeTime = new FakeTimeProvider();

@@ -123,6 +123,39 @@ public sealed class SampleInspectTests : IDisposable
     }
 
     [Fact]
+    public async Task PruneCompact_ShrinksTheFile_AndPrintsItsSizeBeforeAndAfter()
+    {
+        var db = _dir.File("compact.db");
+        var time = new Microsoft.Extensions.Time.Testing.FakeTimeProvider(DateTimeOffset.UtcNow.AddHours(-1));
+        await using (var store = await SqliteAdapter.OpenAsync(db, new PersistenceAdapterOptions { KeyPrefix = "aotconsole:", TimeProvider = time }, TestContext.Current.CancellationToken))
+        {
+            for (var i = 0; i < 3_000; i++)
+            {
+                await store.Cache.SetAsync("reading:" + i, new string('r', 500), i % 10 == 0 ? null : TimeSpan.FromMinutes(1));
+            }
+        }
+
+        var before = new FileInfo(db).Length;
+        using var prune = await AotConsoleProcess.RunAsync("prune", "--db", db, "--compact");
+
+        Assert.True(prune.ExitCode == 0, SampleRunTests.Describe(prune));
+        Assert.Equal(2, prune.Output.Count);
+        Assert.EndsWith(": 2,700 cache, 0 idempotency, 0 locks", prune.Output[0], StringComparison.Ordinal);
+        var sizes = System.Text.RegularExpressions.Regex.Match(prune.Output[1], "^([0-9,]+) bytes compacted to ([0-9,]+)$");
+        Assert.True(sizes.Success, prune.Output[1]);
+        var (reported, after) = (Bytes(sizes.Groups[1].Value), Bytes(sizes.Groups[2].Value));
+        Assert.True(reported >= before, $"{reported} reported before, {before} in the file before the run");
+        Assert.True(after < before / 4, $"{before:N0} bytes before, {after:N0} after");
+        Assert.Equal(new FileInfo(db).Length + (File.Exists(db + "-wal") ? new FileInfo(db + "-wal").Length : 0), after);
+
+        await using var reopened = await SqliteAdapter.OpenAsync(db, new PersistenceAdapterOptions { KeyPrefix = "aotconsole:" }, TestContext.Current.CancellationToken);
+        Assert.Equal(new string('r', 500), await reopened.Cache.GetAsync<string>("reading:2990"));
+        Assert.Equal(300, (await reopened.Cache.KeysAsync()).Count);
+
+        static long Bytes(string text) => long.Parse(text, System.Globalization.NumberStyles.AllowThousands, System.Globalization.CultureInfo.InvariantCulture);
+    }
+
+    [Fact]
     public async Task Inspect_OpensTheFileReadOnly_AndChangesNothing()
     {
         var db = _dir.File("untouched.db");

@@ -62,9 +62,17 @@ public sealed class SamplePostgresTests : IDisposable
             Assert.Contains("idempotency records (41)", text.Output);
         }
 
-        using var prune = await AotConsoleProcess.RunAsync("prune", "--postgres", server);
-        Assert.True(prune.ExitCode == 0, SampleRunTests.Describe(prune));
-        Assert.StartsWith("pruned ", Assert.Single(prune.Output), StringComparison.Ordinal);
+        using (var prune = await AotConsoleProcess.RunAsync("prune", "--postgres", server))
+        {
+            Assert.True(prune.ExitCode == 0, SampleRunTests.Describe(prune));
+            Assert.StartsWith("pruned ", Assert.Single(prune.Output), StringComparison.Ordinal);
+        }
+
+        // --compact: a plain VACUUM of the tables, with their size before and after.
+        using var compact = await AotConsoleProcess.RunAsync("prune", "--postgres", server, "--compact");
+        Assert.True(compact.ExitCode == 0, SampleRunTests.Describe(compact));
+        Assert.Equal(2, compact.Output.Count);
+        Assert.Matches("^[0-9,]+ bytes compacted to [0-9,]+$", compact.Output[1]);
     }
 
     [Fact]
