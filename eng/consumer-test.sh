@@ -132,7 +132,7 @@ fi
 rm Unregistered.cs
 
 # The footprint of the smallest useful program: open a file, set and get one cache entry, published the way a size-minded
-# user publishes (OptimizationPreference=Size, InvariantGlobalization, no stack-trace data, the single-file property);
+# user publishes (OptimizationPreference=Size, InvariantGlobalization, no stack-trace data, PublishSingleFile, which a NativeAOT binary already is);
 # one static file at or under 3.5 MiB (3,670,016 bytes).
 cd .. || exit 1
 label=minimal

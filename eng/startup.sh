@@ -10,12 +10,15 @@ mkdir -p "$dir" && db="$dir/startup-empty.db" && rm -f "$db" "$db-wal" "$db-shm"
 [ -x /usr/bin/time ] || { echo "startup: GNU time (/usr/bin/time) is missing"; exit 1; }
 : > "$db" # a 0-byte file: the first inspect makes the schema in it
 "$bin" inspect --db "$db" >/dev/null || { echo "startup: the first inspect failed"; exit 1; }
+us() { local t=${EPOCHREALTIME/./}; echo "${t#0}"; } # microseconds, without forking
 times=() peak=0
 for _ in 1 2 3 4 5; do
-  start=$(date +%s%N)
+  start=$(us)
   "$bin" inspect --db "$db" >/dev/null || { echo "startup: inspect failed"; exit 1; }
-  times+=($(( ($(date +%s%N) - start) / 1000 )))
-  kb=$(/usr/bin/time -f %M "$bin" inspect --db "$db" 2>&1 >/dev/null | tail -n 1)
+  times+=($(( $(us) - start )))
+  out=$(/usr/bin/time -f 'peak-kb %M' "$bin" inspect --db "$db" 2>&1 >/dev/null) || { echo "startup: inspect under time failed: $out"; exit 1; }
+  kb=$(printf '%s\n' "$out" | awk '$1 == "peak-kb" {print $2}' | tail -n 1)
+  [[ "$kb" =~ ^[0-9]+$ ]] || { echo "startup: no peak RSS in GNU time's output: $out"; exit 1; }
   [ "$kb" -gt "$peak" ] && peak=$kb
 done
 median=$(printf '%s\n' "${times[@]}" | sort -n | sed -n 3p)

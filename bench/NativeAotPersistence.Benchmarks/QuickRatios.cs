@@ -57,18 +57,16 @@ internal static class QuickRatios
         var cache = ours.Cache;
         var direct = (SqliteCacheProvider)cache;
         var info = BenchPayloads.Default.SmallPayload;
-        var hit = RawFloor<SmallPayload>.Key("cache:user:42");
-        var miss = RawFloor<SmallPayload>.Key("cache:user:missing");
-        floor.Set(hit, Samples.Small, Now());
+        floor.Set("user:42", Samples.Small, Now());
         await cache.SetAsync("user:42", Samples.Small);
         (Action Floor, Action Ours) op = args[1] switch
         {
-            "get-hit" => (() => floor.Get(hit, Now()), () => _ = cache.GetAsync<SmallPayload>("user:42").Result),
-            "get-miss" => (() => floor.Get(miss, Now()), () => _ = cache.GetAsync<SmallPayload>("user:missing").Result),
+            "get-hit" => (() => floor.Get("user:42", Now()), () => _ = cache.GetAsync<SmallPayload>("user:42").Result),
+            "get-miss" => (() => floor.Get("user:missing", Now()), () => _ = cache.GetAsync<SmallPayload>("user:missing").Result),
             // The same call without the interface's generic virtual dispatch, and also without resolving the type info.
-            "get-miss-direct" => (() => floor.Get(miss, Now()), () => _ = direct.GetAsync<SmallPayload>("user:missing").Result),
-            "get-miss-typeinfo" => (() => floor.Get(miss, Now()), () => _ = direct.GetAsync("user:missing", info).Result),
-            _ => (() => floor.Set(hit, Samples.Small, Now()), () => cache.SetAsync("user:42", Samples.Small).GetAwaiter().GetResult()),
+            "get-miss-direct" => (() => floor.Get("user:missing", Now()), () => _ = direct.GetAsync<SmallPayload>("user:missing").Result),
+            "get-miss-typeinfo" => (() => floor.Get("user:missing", Now()), () => _ = direct.GetAsync("user:missing", info).Result),
+            _ => (() => floor.Set("user:42", Samples.Small, Now()), () => cache.SetAsync("user:42", Samples.Small).GetAwaiter().GetResult()),
         };
         Time(op.Floor, 500);
         Time(op.Ours, 500);

@@ -111,6 +111,18 @@ internal sealed class RawFloor<T> : IDisposable
         }
     }
 
+    /// <summary>Stores every entry in one transaction, each string key encoded as <see cref="Set(string, T, long)"/> does.</summary>
+    public void SetBatch(ReadOnlySpan<string> keys, T value, long now)
+    {
+        Step(_begin);
+        foreach (var key in keys)
+        {
+            Set(Encode(key), value, now);
+        }
+
+        Step(_commit);
+    }
+
     /// <summary>Stores every entry in one transaction (BEGIN IMMEDIATE ... COMMIT): the floor of a batched load.</summary>
     public void SetBatch(ReadOnlySpan<byte[]> keys, T value, long now)
     {

@@ -12,16 +12,25 @@ internal sealed partial class PgCacheProvider : ICacheBatchStore
         var expiry = CacheExpiry.From(options, now);
         var tags = CacheTags.Encode(options);
 
-        // Serialized before the transaction (a payload that does not serialize stores nothing), and kept for a retry.
+        // Serialized before the transaction (a payload that does not serialize stores nothing), and kept for a retry. A key
+        // given twice keeps its last value, and the rows go in key order, so two batches that share keys lock them in the
+        // same order and never deadlock each other.
         var span = entries.Span;
-        var rows = new (string Key, byte[] Json)[span.Length];
+        var last = new Dictionary<string, int>(span.Length, StringComparer.Ordinal);
         for (var i = 0; i < span.Length; i++)
         {
-            rows[i] = (span[i].Key, StoredPayloads.Serialize(typeInfo, span[i].Key, span[i].Value));
+            last[span[i].Key] = i;
         }
 
-        var sweep = _sweeps.OnWrite(expiry.ExpiresAtMs, now);
-        await Db.RunAsync("cache.set_many", PgWork.Transaction, (self: this, rows, expiry, now, sweep, tags), static async (c, s, ct) =>
+        var rows = new (string Key, byte[] Json)[last.Count];
+        var n = 0;
+        foreach (var (key, index) in last)
+        {
+            rows[n++] = (key, StoredPayloads.Serialize(typeInfo, key, span[index].Value));
+        }
+
+        Array.Sort(rows, static (a, b) => string.CompareOrdinal(a.Key, b.Key));
+        await Db.RunAsync("cache.set_many", PgWork.Transaction, (self: this, rows, expiry, now, tags), static async (c, s, ct) =>
         {
             foreach (var (key, json) in s.rows)
             {
@@ -30,12 +39,25 @@ internal sealed partial class PgCacheProvider : ICacheBatchStore
                 await command.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
             }
 
-            if (s.sweep)
-            {
-                await PgSweep.TrySweepAsync(c, PgCacheSql.Sweep, s.self._ns, s.now, s.self._sweeps).ConfigureAwait(false);
-            }
-
             return 0;
         }, cancellationToken).ConfigureAwait(false);
+
+        // After the commit, on its own (inside the transaction a failed statement would abort it): as many rows as the
+        // batch's writes would have swept one by one; best effort.
+        var sweep = _sweeps.OnWrites(expiry.ExpiresAtMs, now, rows.Length);
+        if (sweep > 0)
+        {
+            int removed;
+            try
+            {
+                removed = await Db.RunAsync("cache.sweep", PgWork.Idempotent, (_ns, now, sweep), static (c, s, ct) => PgSweep.SweepAsync(c, PgCacheSql.Sweep, s._ns, s.now, s.sweep, ct), CancellationToken.None).ConfigureAwait(false);
+            }
+            catch (PersistenceException)
+            {
+                removed = -1;
+            }
+
+            _sweeps.Swept(removed, sweep);
+        }
     }
 }

@@ -12,8 +12,11 @@ public static partial class CacheProviderExtensions
     /// One commit for the whole batch instead of one per entry: loading many entries this way costs a small part of as many
     /// <see cref="ICacheProvider.SetAsync{T}(string, T, TimeSpan?, CancellationToken)"/> calls (see the performance page of
     /// the documentation). When the returned task completes, every entry is stored; when it throws (a payload that does
-    /// not serialize, a full disk, a busy database past the adapter's busy timeout, cancellation before the transaction
-    /// began), none is, and whatever the keys held before is unchanged. A key that appears twice ends with its last value.
+    /// not serialize, a full disk, a busy database past the adapter's busy timeout, cancellation before the batch
+    /// committed), none is, and whatever the keys held before is unchanged. The one exception is a PostgreSQL connection
+    /// lost while the server committed: the <see cref="PersistenceException"/> then says the outcome is unknown, and since
+    /// the batch only sets values, calling again is safe. A key that appears twice ends with its last value. Expiries
+    /// count from the call.
     /// </para>
     /// <para>
     /// <paramref name="entries"/> is copied before anything is stored (on the caller's thread), so it may be a lazy
@@ -26,7 +29,7 @@ public static partial class CacheProviderExtensions
     /// <param name="cache">The cache.</param>
     /// <param name="entries">The keys and values.</param>
     /// <param name="ttl">How long every entry lives; <see langword="null"/> for ever.</param>
-    /// <param name="cancellationToken">Cancels the wait for a busy database; once the transaction has begun it runs to its end.</param>
+    /// <param name="cancellationToken">Cancels the call before the batch commits (on SQLite, while it waits for the writer or a busy database; on PostgreSQL, until its commit); a cancelled batch stores nothing.</param>
     /// <returns>A task that completes when the batch has committed.</returns>
     /// <exception cref="ArgumentNullException"><paramref name="cache"/> or <paramref name="entries"/> is <see langword="null"/>.</exception>
     /// <exception cref="ArgumentException">A key is <see langword="null"/> or empty, or holds a lone surrogate.</exception>
@@ -48,7 +51,7 @@ public static partial class CacheProviderExtensions
     /// <param name="entries">The keys and values.</param>
     /// <param name="ttl">How long every entry lives; <see langword="null"/> for ever.</param>
     /// <param name="typeInfo">The serializer for <typeparamref name="T"/>.</param>
-    /// <param name="cancellationToken">Cancels the wait for a busy database; once the transaction has begun it runs to its end.</param>
+    /// <param name="cancellationToken">Cancels the call before the batch commits (on SQLite, while it waits for the writer or a busy database; on PostgreSQL, until its commit); a cancelled batch stores nothing.</param>
     /// <returns>A task that completes when the batch has committed.</returns>
     /// <exception cref="ArgumentNullException"><paramref name="cache"/>, <paramref name="entries"/> or <paramref name="typeInfo"/> is <see langword="null"/>.</exception>
     /// <exception cref="ArgumentException">A key is <see langword="null"/> or empty, or holds a lone surrogate.</exception>
@@ -57,8 +60,13 @@ public static partial class CacheProviderExtensions
     [OverloadResolutionPriority(1)]
     public static ValueTask SetManyAsync<T>(this ICacheProvider cache, IEnumerable<KeyValuePair<string, T>> entries, TimeSpan? ttl, PayloadTypeInfo<T> typeInfo, CancellationToken cancellationToken = default)
     {
+        ArgumentNullException.ThrowIfNull(cache);
         Ttl.Validate(ttl);
-        var options = ttl is { } value && value != Timeout.InfiniteTimeSpan ? new CacheEntryOptions { AbsoluteExpirationRelativeToNow = value } : NoExpiry.Options;
+
+        // A TTL past the last representable expiry never expires, as SetAsync stores it.
+        var options = ttl is { } value && Ttl.ExpiresAt(value, Ttl.NowMs(TimeProvider.System)) is not null
+            ? new CacheEntryOptions { AbsoluteExpirationRelativeToNow = value }
+            : NoExpiry.Options;
         return SetMany(cache, entries, options, typeInfo, cancellationToken);
     }
 
@@ -70,8 +78,8 @@ public static partial class CacheProviderExtensions
     /// <typeparam name="T">The payload type, resolved through <see cref="PersistenceAdapterOptions.Payloads"/>.</typeparam>
     /// <param name="cache">The cache.</param>
     /// <param name="entries">The keys and values.</param>
-    /// <param name="options">The expiry, tags and fail-safe span of every entry (a sliding window or a relative expiration counts from the commit's start).</param>
-    /// <param name="cancellationToken">Cancels the wait for a busy database; once the transaction has begun it runs to its end.</param>
+    /// <param name="options">The expiry, tags and fail-safe span of every entry (a relative expiration or a sliding window counts from the call).</param>
+    /// <param name="cancellationToken">Cancels the call before the batch commits (on SQLite, while it waits for the writer or a busy database; on PostgreSQL, until its commit); a cancelled batch stores nothing.</param>
     /// <returns>A task that completes when the batch has committed.</returns>
     /// <exception cref="ArgumentNullException"><paramref name="cache"/>, <paramref name="entries"/> or <paramref name="options"/> is <see langword="null"/>.</exception>
     /// <exception cref="ArgumentException">A key is <see langword="null"/> or empty, or holds a lone surrogate, or <paramref name="options"/> are invalid as for <see cref="ICacheProvider.SetAsync{T}(string, T, CacheEntryOptions, CancellationToken)"/>.</exception>
@@ -92,7 +100,7 @@ public static partial class CacheProviderExtensions
     /// <param name="entries">The keys and values.</param>
     /// <param name="options">The expiry, tags and fail-safe span of every entry.</param>
     /// <param name="typeInfo">The serializer for <typeparamref name="T"/>.</param>
-    /// <param name="cancellationToken">Cancels the wait for a busy database; once the transaction has begun it runs to its end.</param>
+    /// <param name="cancellationToken">Cancels the call before the batch commits (on SQLite, while it waits for the writer or a busy database; on PostgreSQL, until its commit); a cancelled batch stores nothing.</param>
     /// <returns>A task that completes when the batch has committed.</returns>
     /// <exception cref="ArgumentNullException"><paramref name="cache"/>, <paramref name="entries"/>, <paramref name="options"/> or <paramref name="typeInfo"/> is <see langword="null"/>.</exception>
     /// <exception cref="ArgumentException">A key is <see langword="null"/> or empty, or holds a lone surrogate, or <paramref name="options"/> are invalid.</exception>
@@ -121,9 +129,8 @@ public static partial class CacheProviderExtensions
             Keys.Validate(entry.Key, nameof(entries));
         }
 
-        return copy.Length == 0 && !cancellationToken.IsCancellationRequested
-            ? ValueTask.CompletedTask
-            : store.SetManyAsync<T>(copy, options, typeInfo, cancellationToken);
+        // An empty batch goes to the store too: the options are validated and a disconnected adapter answers as for any call.
+        return store.SetManyAsync<T>(copy, options, typeInfo, cancellationToken);
     }
 
     /// <summary>The options of a batch without a TTL, made once (a nested class keeps it out of the extensions' static constructor).</summary>

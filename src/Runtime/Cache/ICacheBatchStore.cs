@@ -20,7 +20,7 @@ public interface ICacheBatchStore : ICacheProvider
     /// <param name="entries">The entries, keys already validated; the caller's own copy, which the provider may keep until it completes.</param>
     /// <param name="options">The expiry, tags and fail-safe span of every entry; validated here.</param>
     /// <param name="typeInfo">The serializer.</param>
-    /// <param name="cancellationToken">Cancels the wait for a busy store; once the transaction has begun it runs to its end.</param>
+    /// <param name="cancellationToken">Cancels the call before the batch commits; a cancelled batch stores nothing.</param>
     /// <returns>A task that completes when the transaction has committed.</returns>
     ValueTask SetManyAsync<T>(ReadOnlyMemory<KeyValuePair<string, T>> entries, CacheEntryOptions options, PayloadTypeInfo<T> typeInfo, CancellationToken cancellationToken);
 }

@@ -24,7 +24,7 @@ internal sealed partial class InMemoryCacheProvider : ICacheBatchStore
             rows[i] = (_ns.Stored(span[i].Key), typeInfo.SerializeFor(span[i].Key, span[i].Value));
         }
 
-        var sweep = _sweeps.OnWrite(expiry.ExpiresAtMs, now);
+        var sweep = _sweeps.OnWrites(expiry.ExpiresAtMs, now, rows.Length);
         lock (_table.Sync)
         {
             foreach (var (stored, bytes) in rows)
@@ -32,9 +32,9 @@ internal sealed partial class InMemoryCacheProvider : ICacheBatchStore
                 _table.Put(stored, new ExpiringRow(bytes, expiry.ExpiresAtMs, now, now, expiry.SlidingMs, expiry.AbsoluteMs, tags, expiry.FreshUntilMs));
             }
 
-            if (sweep)
+            if (sweep > 0)
             {
-                _sweeps.Swept(_table.Sweep(_ns, now, SweepSchedule.Batch));
+                _sweeps.Swept(_table.Sweep(_ns, now, sweep), sweep);
             }
         }
 

@@ -11,17 +11,38 @@ internal sealed partial class SqliteCacheProvider : ICacheBatchStore
         var now = NowMs;
         var expiry = CacheExpiry.From(options, now);
         var tags = CacheTags.Encode(options);
-        var sweep = _sweeps.OnWrite(expiry.ExpiresAtMs, now);
+        var sweep = _sweeps.OnWrites(expiry.ExpiresAtMs, now, entries.Length);
 
         // One transaction of its own (BEGIN IMMEDIATE ... COMMIT), or a savepoint inside a group commit: an entry that
         // fails (a payload that does not serialize) rolls back the entries before it.
         return Ignore(Pool.WriteAsync("cache.set_many", (Self: this, entries, expiry, now, typeInfo, sweep, tags), &SetManyBody<T>, cancellationToken));
     }
 
-    private static unsafe int SetManyBody<T>(SqliteConnection c, (SqliteCacheProvider Self, ReadOnlyMemory<KeyValuePair<string, T>> entries, CacheExpiry expiry, long now, PayloadTypeInfo<T> typeInfo, bool sweep, string? tags) s) =>
+    private static unsafe int SetManyBody<T>(SqliteConnection c, (SqliteCacheProvider Self, ReadOnlyMemory<KeyValuePair<string, T>> entries, CacheExpiry expiry, long now, PayloadTypeInfo<T> typeInfo, int sweep, string? tags) s)
+    {
         c.InTransaction(s, &SetManyInTransaction<T>, "cache.set_many");
 
-    private static int SetManyInTransaction<T>(SqliteConnection c, (SqliteCacheProvider Self, ReadOnlyMemory<KeyValuePair<string, T>> entries, CacheExpiry expiry, long now, PayloadTypeInfo<T> typeInfo, bool sweep, string? tags) s)
+        // After the batch's own transaction, as many rows as the batch's writes would have swept one by one. Best effort:
+        // the batch has committed (or is part of a group that will), so a sweep that fails must not fail the call.
+        if (s.sweep > 0)
+        {
+            int removed;
+            try
+            {
+                removed = SqliteSweep.TryExpired(c, SqliteCacheSql.Sweep, "cache.sweep", s.Self._ns, s.now, s.sweep);
+            }
+            catch (PersistenceException)
+            {
+                removed = -1;
+            }
+
+            s.Self._sweeps.Swept(removed, s.sweep);
+        }
+
+        return 0;
+    }
+
+    private static int SetManyInTransaction<T>(SqliteConnection c, (SqliteCacheProvider Self, ReadOnlyMemory<KeyValuePair<string, T>> entries, CacheExpiry expiry, long now, PayloadTypeInfo<T> typeInfo, int sweep, string? tags) s)
     {
         const string op = "cache.set_many";
         var ns = s.Self._ns;
@@ -44,11 +65,6 @@ internal sealed partial class SqliteCacheProvider : ICacheBatchStore
             }
 
             statement.Step();
-        }
-
-        if (s.sweep)
-        {
-            s.Self._sweeps.Swept(SqliteSweep.TryExpired(c, SqliteCacheSql.Sweep, "cache.sweep", ns, s.now, SweepSchedule.Batch));
         }
 
         return 0;

@@ -81,6 +81,38 @@ public abstract partial class CacheConformance<TBackend>
     }
 
     [Fact]
+    public async Task SetMany_SweepsAsManyExpiredRowsAsItsWritesWouldHave_SoBatchesKeepExpiredRowsBounded()
+    {
+        var p = await OpenAsync();
+        await p.Cache.SetManyAsync(Entries("old", 100, 0), TimeSpan.FromMilliseconds(10), Ct);
+        Advance(20);
+
+        // 100 more writes pass three 32-write marks: up to 192 expired rows go, so all 100 (one sweep of 64 would leave 36;
+        // a batch counted as one write would leave all of them until the 32nd batch).
+        await p.Cache.SetManyAsync(Entries("new", 100, 0), TimeSpan.FromMinutes(10), Ct);
+        Assert.Equal(new RowCounts(100, 0), (await p.Admin.GetStatsAsync(Ct)).Cache);
+    }
+
+    [Fact]
+    public async Task SetMany_FailingAmongConcurrentWriters_StoresNothingOfItself_AndEveryOtherWriteLands()
+    {
+        var p = await OpenAsync();
+        for (var round = 0; round < 5; round++)
+        {
+            // Writers queued together (a group commit on SQLite), one batch among them failing at its last entry.
+            var writers = Enumerable.Range(0, 24).Select(i => Task.Run(async () => await p.Cache.SetAsync($"w{round}-{i}", (double)i, cancellationToken: Ct))).ToList();
+            var failing = Task.Run(async () => await p.Cache.SetManyAsync(
+                Enumerable.Range(0, 50).Select(i => KeyValuePair.Create($"b{round}-{i}", i == 49 ? double.NaN : i)), cancellationToken: Ct));
+            var good = Task.Run(async () => await p.Cache.SetManyAsync(Enumerable.Range(0, 50).Select(i => KeyValuePair.Create($"g{round}-{i}", (double)i)), cancellationToken: Ct));
+            await Assert.ThrowsAnyAsync<ArgumentException>(() => failing);
+            await Task.WhenAll(writers.Append(good));
+            Assert.Empty(await p.Cache.KeysAsync($"b{round}-*", Ct));
+            Assert.Equal(50, (await p.Cache.KeysAsync($"g{round}-*", Ct)).Count);
+            Assert.Equal(24, (await p.Cache.KeysAsync($"w{round}-*", Ct)).Count);
+        }
+    }
+
+    [Fact]
     public async Task SetMany_BadArguments_AreTypedErrors_AndStoreNothing()
     {
         var p = await OpenAsync();
