@@ -61,6 +61,12 @@ if (args is ["--getorset", ..])
     return;
 }
 
+if (args is ["--postgres", ..])
+{
+    await PostgresRatios.RunAsync(args);
+    return;
+}
+
 if (args is ["--scaling", ..])
 {
     Scaling.Run(args);
