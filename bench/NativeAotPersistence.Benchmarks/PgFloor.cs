@@ -88,7 +88,9 @@ internal sealed class PgFloor
     }
 
     /// <summary>What <c>PostgresAdapter.OpenAsync</c> builds (its <c>BuildDataSource</c>; keep the two alike).</summary>
-    public static NpgsqlDataSource BuildDataSource(string connectionString)
+    /// <param name="connectionString">The server.</param>
+    /// <param name="resetOnClose">Whether a connection is reset when it goes back to the pool (Npgsql's default; the library's is not).</param>
+    public static NpgsqlDataSource BuildDataSource(string connectionString, bool resetOnClose = false)
     {
         var builder = new NpgsqlSlimDataSourceBuilder(connectionString);
         var settings = builder.ConnectionStringBuilder;
@@ -97,6 +99,7 @@ internal sealed class PgFloor
             settings.MaxAutoPrepare = 64;
         }
 
+        settings.NoResetOnClose = !resetOnClose;
         settings.ApplicationName ??= "NativeAotPersistence";
         return builder.Build();
     }

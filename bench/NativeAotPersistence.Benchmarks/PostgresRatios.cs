@@ -53,6 +53,8 @@ internal static class PostgresRatios
         });
         await using var floorSource = PgFloor.BuildDataSource(connectionString);
         var floor = new PgFloor(floorSource, info, owner);
+        await using var resetSource = PgFloor.BuildDataSource(connectionString, resetOnClose: true);
+        var floorReset = new PgFloor(resetSource, info, owner);
         var floorAsyncCommit = new PgFloor(floorSource, info, owner, synchronousCommitOff: true);
         await using var peerSource = NpgsqlDataSource.Create(connectionString);
         var peer = new PgDistributedCache(peerSource);
@@ -82,7 +84,8 @@ internal static class PostgresRatios
         await RowAsync("cache get hit", rounds, "IDistributedCache-style (STJ)",
             Repeat(async () => Expect(await floor.GetAsync(hit) is not null, "floor hit")),
             Repeat(async () => Expect(await cache.GetAsync<SmallPayload>("user:42") is not null, "hit")),
-            Repeat(async () => Expect(await peer.GetAsync(run + "user:42") is { } b && JsonSerializer.Deserialize(b, stj) is not null, "peer hit")));
+            Repeat(async () => Expect(await peer.GetAsync(run + "user:42") is { } b && JsonSerializer.Deserialize(b, stj) is not null, "peer hit")),
+            ("floor with Npgsql's pool reset", Repeat(async () => Expect(await floorReset.GetAsync(hit) is not null, "floor hit"))));
         await RowAsync("cache get miss", rounds, "IDistributedCache-style (STJ)",
             Repeat(async () => Expect(await floor.GetAsync(miss) is null, "floor miss")),
             Repeat(async () => Expect(await cache.GetAsync<SmallPayload>("user:missing") is null, "miss")),
@@ -90,7 +93,8 @@ internal static class PostgresRatios
         await RowAsync("cache set", rounds, "IDistributedCache-style (STJ)",
             Repeat(() => floor.SetAsync(written, Samples.Small)),
             Repeat(() => cache.SetAsync("user:7", Samples.Small)),
-            Repeat(() => new ValueTask(peer.SetAsync(run + "user:7", JsonSerializer.SerializeToUtf8Bytes(Samples.Small, stj), NoExpiry))));
+            Repeat(() => new ValueTask(peer.SetAsync(run + "user:7", JsonSerializer.SerializeToUtf8Bytes(Samples.Small, stj), NoExpiry))),
+            ("floor with Npgsql's pool reset", Repeat(() => floorReset.SetAsync(written, Samples.Small))));
         await RowAsync("lock acquire+release", rounds, "DistributedLock.Postgres (data source)",
             Repeat(async () => await floor.ReleaseAsync(lockKey, ownerBytes, await floor.AcquireAsync(lockKey, ownerBytes, ttlMs))),
             Repeat(async () =>
