@@ -234,7 +234,8 @@ public sealed class PostgresAdapter : IPersistenceAdapter, IAdapterLifecycle
         // No operation leaves state in its session (no SET but SET LOCAL, no session advisory lock, LISTEN, cursor or
         // temporary table; an open transaction is still rolled back when its connection returns), and nothing else gets
         // this pool's connections, so there is nothing to reset. Npgsql would otherwise run RESET ALL, DISCARD TEMP and
-        // four more before the next operation's first statement: a third of a cache get on a local server (`--postgres`).
+        // five more statements before the next operation's first: a cache get on a local server took twice as long
+        // (benchmark `--postgres`).
         settings.NoResetOnClose = true;
         settings.ApplicationName ??= "NativeAotPersistence";
         return builder.Build();
