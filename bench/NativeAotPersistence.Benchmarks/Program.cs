@@ -67,6 +67,12 @@ if (args is ["--rows", ..])
     return;
 }
 
+if (args is ["--postgres", ..])
+{
+    await PostgresRatios.RunAsync(args);
+    return;
+}
+
 if (args is ["--scaling", ..])
 {
     Scaling.Run(args);
