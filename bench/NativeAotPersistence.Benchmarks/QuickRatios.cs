@@ -21,6 +21,7 @@ internal static class QuickRatios
     {
         await using var ours = await SqliteAdapter.OpenAsync(":memory:", new PersistenceAdapterOptions { Payloads = BenchPayloads.Default });
         var cache = ours.Cache;
+        var direct = (SqliteCacheProvider)cache;
         await cache.SetAsync("user:42", Samples.Small);
         using var floor = new RawFloor<SmallPayload>(":memory:", BenchPayloads.Default.SmallPayload);
         floor.Set("user:42", Samples.Small, Now());
@@ -31,6 +32,9 @@ internal static class QuickRatios
             "floor-set" => () => floor.Set("user:42", Samples.Small, Now()),
             "get-hit" => () => _ = cache.GetAsync<SmallPayload>("user:42").Result,
             "get-miss" => () => _ = cache.GetAsync<SmallPayload>("user:missing").Result,
+            // The same call without the interface's generic virtual dispatch, and also without resolving the type info.
+            "get-miss-direct" => () => _ = direct.GetAsync<SmallPayload>("user:missing").Result,
+            "get-miss-typeinfo" => () => _ = direct.GetAsync("user:missing", BenchPayloads.Default.SmallPayload).Result,
             _ => () => cache.SetAsync("user:42", Samples.Small).GetAwaiter().GetResult(),
         };
         var seconds = args.Length > 2 ? double.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture) : 5;

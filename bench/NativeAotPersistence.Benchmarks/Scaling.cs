@@ -8,7 +8,7 @@ namespace NativeAotPersistence.Benchmarks;
 /// per-round 2-thread/1-thread ratios. The controls tell the causes apart: pure computation (does the VM give two
 /// cores?), the floor on private `:memory:` databases (SQLite without file locks), the floor on one WAL file with a
 /// connection per thread (the physical floor), on two WAL files (no shared inode or shm locks), in two processes
-/// (no process-wide VFS mutex), and the library itself.
+/// (no process-wide VFS mutex), and the library itself. `--scaling [rounds] [threads]` compares 1 thread with many.
 /// </summary>
 internal static class Scaling
 {
@@ -18,6 +18,12 @@ internal static class Scaling
     public static void Run(string[] args)
     {
         var rounds = args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : Rounds;
+        if (args.Length > 2)
+        {
+            Many(rounds, int.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture));
+            return;
+        }
+
         var dir = BenchFiles.NewDirectory();
         try
         {
@@ -219,6 +225,73 @@ internal static class Scaling
         workers.ForEach(w => w.Join());
         var elapsed = Stopwatch.GetElapsedTime(begun).TotalSeconds;
         return counts.Sum() / elapsed;
+    }
+
+    /// <summary>
+    /// `--scaling [rounds] [threads]`: reads on many cores, 1 thread against <paramref name="threads"/> on one WAL file: the
+    /// floor with a connection per thread, the library with as many reader connections as threads, and with 2 (the default
+    /// before it followed the processor count).
+    /// </summary>
+    private static void Many(int rounds, int threads)
+    {
+        var dir = BenchFiles.NewDirectory();
+        try
+        {
+            var path = Path.Combine(dir, "shared.db");
+            using (var setup = new RawFloor<SmallPayload>(path, BenchPayloads.Default.SmallPayload))
+            {
+                setup.Set("user:42", Samples.Small, Now());
+            }
+
+            var floors = Enumerable.Range(0, threads).Select(_ => Reader(path)).ToArray();
+            SqliteAdapter Open(string name, int readers)
+            {
+                var adapter = SqliteAdapter.OpenAsync(Path.Combine(dir, name), new PersistenceAdapterOptions { Payloads = BenchPayloads.Default }, new SqliteOpenOptions { ReaderConnections = readers })
+                    .AsTask().GetAwaiter().GetResult();
+                adapter.Cache.SetAsync("user:42", Samples.Small).AsTask().GetAwaiter().GetResult();
+                return adapter;
+            }
+
+            using var perThread = Open("ours.db", threads);
+            using var two = Open("ours-2.db", 2);
+            var configs = new (string Name, Func<int, Action> Op)[]
+            {
+                ("spin (CPU only)", _ => Spin),
+                ("floor WAL, one file, conn each", t => () => _ = floors[t].Get("user:42", Now())),
+                ($"ours WAL, {threads} readers", u => () => _ = (object?)perThread.Cache.GetAsync<SmallPayload>("user:42").Result),
+                ("ours WAL, 2 readers", u => () => _ = (object?)two.Cache.GetAsync<SmallPayload>("user:42").Result),
+            };
+            var results = configs.Select(_ => (One: new List<double>(), Many: new List<double>(), Ratio: new List<double>())).ToArray();
+            for (var round = 0; round < rounds; round++)
+            {
+                for (var c = 0; c < configs.Length; c++)
+                {
+                    var first = round % 2 == 0;
+                    var a = Measure(first ? 1 : threads, configs[c].Op);
+                    var b = Measure(first ? threads : 1, configs[c].Op);
+                    var (one, many) = first ? (a, b) : (b, a);
+                    results[c].One.Add(one);
+                    results[c].Many.Add(many);
+                    results[c].Ratio.Add(many / one);
+                }
+            }
+
+            Console.WriteLine($"read scaling on one WAL file, get-hit ops/s, 1 thread against {threads}, median of {rounds} interleaved rounds of {RoundTime.TotalMilliseconds} ms (min-max of the ratio); {Environment.ProcessorCount} cores");
+            for (var c = 0; c < configs.Length; c++)
+            {
+                var r = results[c];
+                Console.WriteLine($"{configs[c].Name,-32} 1 thread {Median(r.One),10:N0}   {threads} threads {Median(r.Many),11:N0}   {threads}/1 {Median(r.Ratio):0.00} ({r.Ratio.Min():0.00}-{r.Ratio.Max():0.00})");
+            }
+
+            foreach (var f in floors)
+            {
+                f.Dispose();
+            }
+        }
+        finally
+        {
+            BenchFiles.Delete(dir);
+        }
     }
 
     private static void Print(string name, List<double> one, List<double> two, List<double> ratio) =>
