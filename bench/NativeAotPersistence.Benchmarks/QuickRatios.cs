@@ -25,8 +25,22 @@ internal static class QuickRatios
         await cache.SetAsync("user:42", Samples.Small);
         using var floor = new RawFloor<SmallPayload>(":memory:", BenchPayloads.Default.SmallPayload);
         floor.Set("user:42", Samples.Small, Now());
+
+        // An experiment: the floor in a database that also holds every table, index and trigger of the library's schema.
+        using var full = new RawFloor<SmallPayload>(":memory:", BenchPayloads.Default.SmallPayload);
+        var schemaDir = BenchFiles.NewDirectory();
+        await (await SqliteAdapter.OpenAsync(Path.Combine(schemaDir, "schema.db"))).DisposeAsync();
+        foreach (var sql in RawFloor<SmallPayload>.SchemaOf(Path.Combine(schemaDir, "schema.db")))
+        {
+            full.Script(sql);
+        }
+
+        BenchFiles.Delete(schemaDir);
+        full.Set("user:42", Samples.Small, Now());
         Action op = args[1] switch
         {
+            "floor-full-get-miss" => () => _ = full.Get("user:missing", Now()),
+            "floor-full-get-hit" => () => _ = full.Get("user:42", Now()),
             "floor-get-hit" => () => _ = floor.Get("user:42", Now()),
             "floor-get-miss" => () => _ = floor.Get("user:missing", Now()),
             "floor-set" => () => floor.Set("user:42", Samples.Small, Now()),

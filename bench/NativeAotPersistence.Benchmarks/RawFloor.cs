@@ -157,6 +157,25 @@ internal sealed class RawFloor<T> : IDisposable
 
     public void Clear() => Exec("DELETE FROM floor_cache");
 
+    /// <summary>Runs a script on the floor's connection (an experiment's extra schema).</summary>
+    public void Script(string sql) => Exec(sql);
+
+    /// <summary>Every CREATE statement of a database file (tables, indexes, triggers), in creation order.</summary>
+    public static List<string> SchemaOf(string path)
+    {
+        Check(sqlite3_open_v2(path, out var db, SQLITE_OPEN_READONLY, null));
+        var result = new List<string>();
+        Check(sqlite3_prepare_v2(db, "SELECT sql FROM sqlite_master WHERE sql IS NOT NULL ORDER BY rowid", out var statement));
+        while (sqlite3_step(statement) == SQLITE_ROW)
+        {
+            result.Add(sqlite3_column_text(statement, 0).utf8_to_string());
+        }
+
+        statement.Dispose();
+        sqlite3_close_v2(db);
+        return result;
+    }
+
     public void Dispose()
     {
         _get.Dispose();
