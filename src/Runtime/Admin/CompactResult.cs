@@ -19,9 +19,11 @@ public sealed class CompactResult
     public TimeSpan Elapsed { get; init; }
 
     /// <summary>
-    /// Gets whether the store reached its compacted size. <see langword="false"/> only on SQLite in WAL mode, when
-    /// another connection kept reading an older snapshot for all of <see cref="PersistenceAdapterOptions.BusyTimeout"/>
-    /// after the <c>VACUUM</c> committed: the data is compacted, but the compacted pages still wait in the <c>-wal</c>
+    /// Gets whether the store reached its compacted size. <see langword="false"/> only on SQLite in WAL mode, when a
+    /// connection (another process's, or one of this adapter's readers serving a read) kept reading an older snapshot
+    /// until the call's <see cref="PersistenceAdapterOptions.BusyTimeout"/>, counted from the call, <c>VACUUM</c>
+    /// included, was nearly spent, or when the call was cancelled after the <c>VACUUM</c> committed: the data is
+    /// compacted, but the compacted pages still wait in the <c>-wal</c>
     /// file (so <see cref="SizeAfter"/> may exceed <see cref="SizeBefore"/>) until a checkpoint after that reader
     /// finished, such as the next <see cref="IPersistenceAdmin.CompactAsync"/> or the last connection's close.
     /// </summary>

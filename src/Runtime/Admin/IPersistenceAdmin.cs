@@ -53,7 +53,10 @@ public interface IPersistenceAdmin
     /// in proportion to what the database holds (docs/operations.md, "Compaction", has a measured figure). For its
     /// duration it holds the database's write lock: this adapter's writes queue behind it and other processes' writes
     /// wait (and fail with <see cref="PersistenceErrorKind.Busy"/> if it outlasts their
-    /// <see cref="PersistenceAdapterOptions.BusyTimeout"/>); readers in WAL mode go on reading their snapshot. It waits
+    /// <see cref="PersistenceAdapterOptions.BusyTimeout"/>); other processes' readers, and this adapter's reads on its
+    /// reader connections, go on reading their snapshot (an adapter whose reads go through its writer, with
+    /// <see cref="SqliteOpenOptions.Exclusive"/>, no <see cref="SqliteOpenOptions.ReaderConnections"/> or a borrowed
+    /// handle, reads after it). It waits
     /// for a busy database (another process writing) with backoff within this adapter's
     /// <see cref="PersistenceAdapterOptions.BusyTimeout"/>, then fails with <see cref="PersistenceErrorKind.Busy"/>
     /// having changed nothing. The checkpoint then waits, within what is left of the same timeout (counted from the
@@ -74,7 +77,8 @@ public interface IPersistenceAdmin
     /// </remarks>
     /// <param name="cancellationToken">
     /// Cancels the wait for a busy database (and on PostgreSQL the <c>VACUUM</c> itself); a SQLite <c>VACUUM</c> that
-    /// started runs to its end.
+    /// started runs to its end, and a cancellation after it committed ends the checkpoint's wait: the result then says
+    /// what was done, with <see cref="CompactResult.IsComplete"/> <see langword="false"/>.
     /// </param>
     /// <returns>The store's size before and after, and how long it took.</returns>
     /// <exception cref="PersistenceException">The store stayed busy, is read-only, or the disk is full (nothing changed).</exception>

@@ -20,7 +20,25 @@ internal sealed class SqliteStoreStats(SqliteContext context) : IAdminSource, IC
         // One call of the pool, which retries the body while it reports busy. Not an async method of its own: its state
         // machine and a second instantiation of the pool's slow path cost the size-gated sample more than 3 KB.
         var pool = context.Pool;
-        return pool.WriteAloneAsync(CompactOp, new Compaction(pool.BusyTimeout, cancellationToken), &CompactBody, cancellationToken);
+        var state = new Compaction(pool.BusyTimeout, cancellationToken);
+        var task = pool.WriteAloneAsync(CompactOp, state, &CompactBody, cancellationToken);
+        return task.IsCompleted ? task : CompactedAfterAsync(task, state);
+    }
+
+    /// <summary>
+    /// A cancellation that arrives once the VACUUM committed (while the checkpoint waits for a reader) cannot undo it: the
+    /// call then returns what was done, incomplete, rather than an exception that would say nothing changed.
+    /// </summary>
+    private static async ValueTask<CompactResult> CompactedAfterAsync(ValueTask<CompactResult> task, Compaction s)
+    {
+        try
+        {
+            return await task.ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (s.Before >= 0)
+        {
+            return new CompactResult { SizeBefore = s.Before, SizeAfter = SizeOnDisk(s.DataSource), Elapsed = Stopwatch.GetElapsedTime(s.Started), IsComplete = false };
+        }
     }
 
     /// <summary>
@@ -37,6 +55,7 @@ internal sealed class SqliteStoreStats(SqliteContext context) : IAdminSource, IC
             // A read-only connection refuses with SQLITE_READONLY before it writes anything: PersistenceErrorKind.ReadOnly.
             var before = SizeOnDisk(c.DataSource);
             c.ExecuteScript("VACUUM", CompactOp);
+            s.DataSource = c.DataSource;
             s.Before = before;
         }
 
@@ -48,8 +67,9 @@ internal sealed class SqliteStoreStats(SqliteContext context) : IAdminSource, IC
 
         // Retried (the pool backs off, the gate released) until shortly before the pool's own busy timeout, which runs
         // from the same start: past it the pool would fail the call, and the VACUUM is committed.
+        // A cancelled call stops waiting, and returns what was done (the VACUUM cannot be undone).
         var elapsed = Stopwatch.GetElapsedTime(s.Started);
-        if (!done && elapsed.Ticks < s.RetryForTicks)
+        if (!done && elapsed.Ticks < s.RetryForTicks && !s.Token.IsCancellationRequested)
         {
             throw new SqliteBusyException(SQLITE_BUSY, "another connection reads an older snapshot");
         }
@@ -100,5 +120,8 @@ internal sealed class SqliteStoreStats(SqliteContext context) : IAdminSource, IC
 
         /// <summary>The size before the VACUUM; negative until it committed.</summary>
         public long Before = -1;
+
+        /// <summary>The file compacted, once the VACUUM committed.</summary>
+        public string DataSource = ":memory:";
     }
 }

@@ -94,6 +94,34 @@ public sealed class SqliteCompactionTests : IDisposable
     }
 
     [Fact]
+    public async Task CancelledAfterTheVacuumCommitted_WhileWaitingForAReader_ItReturnsWhatWasDone_NotAnException()
+    {
+        await using var adapter = await OpenAsync(TimeSpan.FromSeconds(30));
+        await FillAsync(adapter, 5_000, keepEvery: 10);
+        using var reader = new RawSqlite(Path, SQLITE_OPEN_READONLY);
+        reader.Exec("BEGIN");
+        Assert.Equal(5_000, reader.Count("SELECT count(*) FROM go_goscope_cache"));
+        _time.Advance(TimeSpan.FromMinutes(2));
+        await adapter.PruneAsync(Ct);
+        var freeBefore = (await adapter.Admin.GetStatsAsync(Ct)).FreePages;
+        Assert.True(freeBefore > 0);
+
+        // The checkpoint waits for the reader (up to 30 s); the caller gives up after 300 ms, once the VACUUM committed.
+        using var cancel = CancellationTokenSource.CreateLinkedTokenSource(Ct);
+        cancel.CancelAfter(TimeSpan.FromMilliseconds(300));
+        var stopwatch = Stopwatch.StartNew();
+        var result = await adapter.Admin.CompactAsync(cancel.Token).AsTask().WaitAsync(TimeSpan.FromSeconds(20), Ct);
+
+        // Not an OperationCanceledException saying nothing changed: the store was rewritten, and the result says so.
+        Assert.False(result.IsComplete);
+        Assert.InRange(stopwatch.Elapsed, TimeSpan.Zero, TimeSpan.FromSeconds(15));
+        Assert.True(result.SizeBefore > 0);
+        Assert.Equal(0, (await adapter.Admin.GetStatsAsync(Ct)).FreePages);
+        await AssertKeptRowsAsync(adapter, 5_000, keepEvery: 10);
+        reader.Exec("COMMIT");
+    }
+
+    [Fact]
     public async Task AReaderThatFinishesWithinTheBusyTimeout_IsWaitedFor_AndTheCompactionCompletes()
     {
         await using var adapter = await OpenAsync(TimeSpan.FromSeconds(20));
