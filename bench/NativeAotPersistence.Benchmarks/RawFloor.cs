@@ -36,40 +36,15 @@ internal sealed class RawFloor<T> : IDisposable
             Exec("PRAGMA synchronous=NORMAL");
         }
 
-        // The same table, indexes, triggers and statements as the library's go_goscope_cache (src/Runtime/Cache/SqliteCacheSql.cs),
-        // so both do the same work per row: the get tests the fail-safe column and returns the sliding window, the set
-        // clears the columns a set with a TTL does not use.
-        Exec("""
-            CREATE TABLE IF NOT EXISTS floor_cache(key TEXT PRIMARY KEY, value TEXT NOT NULL, expires_at INTEGER, created_at INTEGER,
-              sliding_ms INTEGER, absolute_expires_at INTEGER, tags TEXT, fresh_until INTEGER)
-            """);
-        Exec("CREATE INDEX IF NOT EXISTS idx_floor_expires ON floor_cache(expires_at)");
-
-        // The tags' index and the triggers that keep it (SqliteCacheSql.TagsTable): part of the schema, so every write of
-        // the floor runs their WHEN tests as the library's do (SQLite runs a trigger's WHEN inside its sub-program).
-        Exec("""
-            CREATE TABLE IF NOT EXISTS floor_cache_tags (tag TEXT NOT NULL, key TEXT NOT NULL, PRIMARY KEY (tag, key)) WITHOUT ROWID;
-            CREATE INDEX IF NOT EXISTS idx_floor_cache_tags_key ON floor_cache_tags(key);
-            CREATE TRIGGER IF NOT EXISTS floor_cache_tags_insert AFTER INSERT ON floor_cache WHEN new.tags IS NOT NULL
-            BEGIN
-              INSERT OR IGNORE INTO floor_cache_tags(tag, key) SELECT value, new.key FROM json_each(new.tags);
-            END;
-            CREATE TRIGGER IF NOT EXISTS floor_cache_tags_update AFTER UPDATE OF tags ON floor_cache WHEN old.tags IS NOT new.tags
-            BEGIN
-              DELETE FROM floor_cache_tags WHERE key = old.key;
-              INSERT OR IGNORE INTO floor_cache_tags(tag, key) SELECT value, new.key FROM json_each(new.tags);
-            END;
-            CREATE TRIGGER IF NOT EXISTS floor_cache_tags_delete AFTER DELETE ON floor_cache WHEN old.tags IS NOT NULL
-            BEGIN
-              DELETE FROM floor_cache_tags WHERE key = old.key;
-            END;
-            """);
-        Check(sqlite3_prepare_v3(_db, "SELECT CASE WHEN expires_at IS NULL OR iif(fresh_until > created_at, fresh_until, expires_at) > ?2 THEN value END, sliding_ms FROM floor_cache WHERE key = ?1"u8, SQLITE_PREPARE_PERSISTENT, out _get));
-        Check(sqlite3_prepare_v3(_db, """
-            INSERT INTO floor_cache(key, value, expires_at, created_at) VALUES (?1, ?2, ?3, ?4)
-            ON CONFLICT(key) DO UPDATE SET value = excluded.value, expires_at = excluded.expires_at, created_at = excluded.created_at,
-              sliding_ms = NULL, absolute_expires_at = NULL, tags = NULL, fresh_until = NULL
-            """u8, SQLITE_PREPARE_PERSISTENT, out _set));
+        // The library's own table, indexes, triggers and statements (src/Runtime/Cache/SqliteCacheSql.cs), their names
+        // swapped for the floor's: both do the same SQLite work per row, and a change to the library's SQL changes the
+        // floor's with it. The get tests the fail-safe column and returns the sliding window; the set clears the columns
+        // a set with a TTL does not use; every upsert runs the tags' triggers' WHEN tests (SQLite runs a trigger's WHEN
+        // inside its sub-program).
+        Exec(Floor(SqliteCacheSql.Table.Create));
+        Exec(Floor(SqliteCacheSql.TagsTable.Create));
+        Check(sqlite3_prepare_v3(_db, Floor(Encoding.UTF8.GetString(SqliteCacheSql.Get.Utf8)), SQLITE_PREPARE_PERSISTENT, out _get));
+        Check(sqlite3_prepare_v3(_db, Floor(Encoding.UTF8.GetString(SqliteCacheSql.Set.Utf8)), SQLITE_PREPARE_PERSISTENT, out _set));
         Check(sqlite3_prepare_v3(_db, "BEGIN IMMEDIATE"u8, SQLITE_PREPARE_PERSISTENT, out _begin));
         Check(sqlite3_prepare_v3(_db, "COMMIT"u8, SQLITE_PREPARE_PERSISTENT, out _commit));
         _writer = new System.Text.Json.Utf8JsonWriter(_buffer);
@@ -188,6 +163,10 @@ internal sealed class RawFloor<T> : IDisposable
     }
 
     private void Exec(string sql) => Check(sqlite3_exec(_db, sql));
+
+    /// <summary>The library's SQL on the floor's tables: go_goscope_cache becomes floor_cache (its index, tags table and triggers too).</summary>
+    private static string Floor(string librarySql) =>
+        librarySql.Replace("go_goscope_cache", "floor_cache", StringComparison.Ordinal).Replace("idx_cache_", "idx_floor_cache_", StringComparison.Ordinal);
 
     private static void Step(sqlite3_stmt statement)
     {
