@@ -1,7 +1,7 @@
 using System.Buffers;
-using System.Reflection;
 using System.Text;
 using System.Text.Json;
+using NativeAotPersistence.PostgreSql;
 using Npgsql;
 using NpgsqlTypes;
 
@@ -9,55 +9,31 @@ namespace NativeAotPersistence.Benchmarks;
 
 /// <summary>
 /// The PostgreSQL floor of `--postgres`: the least Npgsql code that runs the library's own statements for a cache get,
-/// a cache set and a Database-scope lock acquire + release — the same SQL text (copied here; <see cref="CheckSameSql"/>
-/// fails the run if it drifts), the same parameter types, the same transactions (BEGIN, the statements, COMMIT where the
+/// a cache set and a Database-scope lock acquire + release — the same SQL text (the library's own constants), the same parameter types, the same transactions (BEGIN, the statements, COMMIT where the
 /// library has one), on a data source with the library's settings (<see cref="BuildDataSource"/>: statements
 /// auto-prepared), a pooled connection per operation as the library takes one, the payload written by the same
 /// generated serializer. What it leaves out is the library: key validation and encoding, options, retries, telemetry.
 /// </summary>
 internal sealed class PgFloor
 {
+    // The library's own statements (internals visible to the benchmark), so the floor's SQL cannot drift from them.
     // PgCacheSql.Get: $1 key, $2 now.
-    public const string CacheGet = "SELECT CASE WHEN expires_at IS NULL OR CASE WHEN fresh_until > created_at THEN fresh_until ELSE expires_at END > $2 THEN value END, sliding_ms FROM go_goscope_cache WHERE key = $1";
+    public const string CacheGet = PgCacheSql.Get;
 
     // PgCacheSql.Set: $1 key, $2 value, $3 expires_at, $4 now.
-    public const string CacheSet = """
-        INSERT INTO go_goscope_cache(key, value, expires_at, created_at) VALUES ($1, $2, $3, $4)
-        ON CONFLICT (key) DO UPDATE SET value = excluded.value, expires_at = excluded.expires_at, created_at = excluded.created_at,
-          sliding_ms = NULL, absolute_expires_at = NULL, tags = NULL, fresh_until = NULL
-        """;
+    public const string CacheSet = PgCacheSql.Set;
 
     // PgLockSql.Acquire: $1 key, $2 owner, $3 expires_at, $4 now, $5 holder_host, $6 holder_pid, $7 holder_start.
-    public const string LockAcquire = """
-        INSERT INTO go_goscope_locks AS l(key, owner, expires_at, fencing_token, holder_host, holder_pid, holder_start)
-        VALUES ($1, $2, $3, 0, $5, $6, $7)
-        ON CONFLICT (key) DO UPDATE SET owner = excluded.owner, expires_at = excluded.expires_at,
-          fencing_token = CASE WHEN l.owner = excluded.owner AND l.expires_at > $4 THEN l.fencing_token
-                               ELSE nextval('go_goscope_lock_fencing') END,
-          holder_host = CASE WHEN l.owner = excluded.owner AND l.expires_at > $4
-                               AND (l.holder_host, l.holder_pid, l.holder_start) IS DISTINCT FROM (excluded.holder_host, excluded.holder_pid, excluded.holder_start)
-                             THEN NULL ELSE excluded.holder_host END,
-          holder_pid = CASE WHEN l.owner = excluded.owner AND l.expires_at > $4
-                              AND (l.holder_host, l.holder_pid, l.holder_start) IS DISTINCT FROM (excluded.holder_host, excluded.holder_pid, excluded.holder_start)
-                            THEN NULL ELSE excluded.holder_pid END,
-          holder_start = CASE WHEN l.owner = excluded.owner AND l.expires_at > $4
-                                AND (l.holder_host, l.holder_pid, l.holder_start) IS DISTINCT FROM (excluded.holder_host, excluded.holder_pid, excluded.holder_start)
-                              THEN NULL ELSE excluded.holder_start END
-        WHERE l.expires_at <= $4 OR l.owner = excluded.owner
-        RETURNING fencing_token,
-          EXISTS (SELECT 1 FROM go_goscope_locks b WHERE b.key = $1 AND b.owner = $2 AND b.expires_at > $4)
-        """;
+    public const string LockAcquire = PgLockSql.Acquire;
 
     // PgLockSql.DrawToken: $1 key, $2 expires_at.
-    public const string LockDrawToken = """
-        UPDATE go_goscope_locks SET fencing_token = nextval('go_goscope_lock_fencing'), expires_at = $2 WHERE key = $1 RETURNING fencing_token
-        """;
+    public const string LockDrawToken = PgLockSql.DrawToken;
 
     // PgLockSql.SetExpiry: $1 key, $2 expires_at.
-    public const string LockSetExpiry = "UPDATE go_goscope_locks SET expires_at = $2 WHERE key = $1";
+    public const string LockSetExpiry = PgLockSql.SetExpiry;
 
     // PgLockSql.Release: $1 key, $2 owner, $3 expires_at (0: any), $4 token (0: any).
-    public const string LockRelease = "DELETE FROM go_goscope_locks WHERE key = $1 AND owner = $2 AND ($3 = 0 OR expires_at = $3) AND ($4 = 0 OR fencing_token = $4)";
+    public const string LockRelease = PgLockSql.Release;
 
     /// <summary>The experiment of `--postgres`: the first statement of a lock transaction, sent in one batch with it.</summary>
     public const string SynchronousCommitOff = "SET LOCAL synchronous_commit = off";
@@ -102,26 +78,6 @@ internal sealed class PgFloor
         settings.NoResetOnClose = !resetOnClose;
         settings.ApplicationName ??= "NativeAotPersistence";
         return builder.Build();
-    }
-
-    /// <summary>Fails unless every statement above is the library's, character for character.</summary>
-    public static void CheckSameSql()
-    {
-        var library = typeof(PostgresAdapter).Assembly;
-        (string Type, string Field, string Copy)[] statements =
-        [
-            ("PgCacheSql", "Get", CacheGet), ("PgCacheSql", "Set", CacheSet), ("PgLockSql", "Acquire", LockAcquire),
-            ("PgLockSql", "DrawToken", LockDrawToken), ("PgLockSql", "SetExpiry", LockSetExpiry), ("PgLockSql", "Release", LockRelease),
-        ];
-        foreach (var (type, field, copy) in statements)
-        {
-            var constant = library.GetType("NativeAotPersistence.PostgreSql." + type, throwOnError: true)!
-                .GetField(field, BindingFlags.Public | BindingFlags.NonPublic | BindingFlags.Static)?.GetRawConstantValue();
-            if (!string.Equals(constant as string, copy, StringComparison.Ordinal))
-            {
-                throw new InvalidOperationException($"The floor's copy of {type}.{field} is not the library's statement any more: copy it again into {nameof(PgFloor)}.");
-            }
-        }
     }
 
     public static byte[] Utf8(string text) => Encoding.UTF8.GetBytes(text);

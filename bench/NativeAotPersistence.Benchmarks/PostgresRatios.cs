@@ -49,7 +49,6 @@ internal static class PostgresRatios
                 $"--postgres needs a server: set {PostgresBenchmarks.ConnectionStringVariable} to its connection string, e.g. Host=127.0.0.1;Port=54329;Username=app;Database=postgres (docs/scaling-out.md starts a local one)");
         }
 
-        PgFloor.CheckSameSql();
         var run = "bench-" + Guid.NewGuid().ToString("N")[..8] + ":";
         const string owner = "bench";
         var ttl = TimeSpan.FromSeconds(30);
