@@ -1,8 +1,9 @@
 using NativeAotPersistence.PostgreSql;
+using Npgsql;
 
 namespace NativeAotPersistence;
 
-/// <summary>A batch of sets: one transaction (BEGIN, an upsert per entry, COMMIT), so one commit flush.</summary>
+/// <summary>A batch of sets: one transaction (BEGIN and a batch of upserts in one round trip, then COMMIT), so one commit flush.</summary>
 internal sealed partial class PgCacheProvider : ICacheBatchStore
 {
     public async ValueTask SetManyAsync<T>(ReadOnlyMemory<KeyValuePair<string, T>> entries, CacheEntryOptions options, PayloadTypeInfo<T> typeInfo, CancellationToken cancellationToken)
@@ -30,13 +31,21 @@ internal sealed partial class PgCacheProvider : ICacheBatchStore
         }
 
         Array.Sort(rows, static (a, b) => string.CompareOrdinal(a.Key, b.Key));
+        // One batch of upserts (one round trip with the BEGIN) inside the transaction, then the COMMIT.
         await Db.RunAsync("cache.set_many", PgWork.Transaction, (self: this, rows, expiry, now, tags), static async (c, s, ct) =>
         {
+            await using var batch = new NpgsqlBatch(c);
             foreach (var (key, json) in s.rows)
             {
-                await using var command = c.Command(PgCacheSql.SetEntry).Key(s.self._ns, key).Json(json)
+                var command = new NpgsqlBatchCommand(PgCacheSql.SetEntry);
+                command.Parameters.Key(s.self._ns, key).Json(json)
                     .Int64(s.expiry.ExpiresAtMs).Int64(s.now).Int64(s.expiry.SlidingMs).Int64(s.expiry.AbsoluteMs).NullableText(s.tags).Int64(s.expiry.FreshUntilMs);
-                await command.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
+                batch.BatchCommands.Add(command);
+            }
+
+            if (batch.BatchCommands.Count > 0)
+            {
+                await batch.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
             }
 
             return 0;

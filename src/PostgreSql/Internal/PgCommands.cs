@@ -11,7 +11,11 @@ internal static class PgCommands
     public static NpgsqlCommand Command(this NpgsqlConnection connection, string sql) => new(sql, connection);
 
     /// <summary>Adds a stored key: the UTF-8 bytes of <c>{prefix}{kind}:{key}</c>.</summary>
-    public static NpgsqlCommand Key(this NpgsqlCommand command, KeyNamespace ns, string key) => command.Bytes(Encode(ns.Utf8, key));
+    public static NpgsqlCommand Key(this NpgsqlCommand command, KeyNamespace ns, string key)
+    {
+        command.Parameters.Key(ns, key);
+        return command;
+    }
 
     public static NpgsqlCommand Bytes(this NpgsqlCommand command, byte[] value)
     {
@@ -25,7 +29,7 @@ internal static class PgCommands
     /// <summary>Adds text, or NULL.</summary>
     public static NpgsqlCommand NullableText(this NpgsqlCommand command, string? value)
     {
-        command.Parameters.Add(new NpgsqlParameter { Value = (object?)value ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
+        command.Parameters.NullableText(value);
         return command;
     }
 
@@ -38,7 +42,7 @@ internal static class PgCommands
     /// <summary>Adds UTF-8 JSON bytes as <c>text</c>: Npgsql sends them as they are, with no string in between.</summary>
     public static NpgsqlCommand Json(this NpgsqlCommand command, ReadOnlyMemory<byte> utf8)
     {
-        command.Parameters.Add(new NpgsqlParameter<ReadOnlyMemory<byte>> { TypedValue = utf8, NpgsqlDbType = NpgsqlDbType.Text });
+        command.Parameters.Json(utf8);
         return command;
     }
 
@@ -50,10 +54,35 @@ internal static class PgCommands
 
     public static NpgsqlCommand Int64(this NpgsqlCommand command, long? value)
     {
-        command.Parameters.Add(value is { } v
+        command.Parameters.Int64(value);
+        return command;
+    }
+
+    // The same parameters on a batch command's collection (SetManyAsync's upserts).
+    public static NpgsqlParameterCollection Key(this NpgsqlParameterCollection parameters, KeyNamespace ns, string key)
+    {
+        parameters.Add(new NpgsqlParameter<byte[]> { TypedValue = Encode(ns.Utf8, key), NpgsqlDbType = NpgsqlDbType.Bytea });
+        return parameters;
+    }
+
+    public static NpgsqlParameterCollection Json(this NpgsqlParameterCollection parameters, ReadOnlyMemory<byte> utf8)
+    {
+        parameters.Add(new NpgsqlParameter<ReadOnlyMemory<byte>> { TypedValue = utf8, NpgsqlDbType = NpgsqlDbType.Text });
+        return parameters;
+    }
+
+    public static NpgsqlParameterCollection Int64(this NpgsqlParameterCollection parameters, long? value)
+    {
+        parameters.Add(value is { } v
             ? new NpgsqlParameter<long> { TypedValue = v, NpgsqlDbType = NpgsqlDbType.Bigint }
             : new NpgsqlParameter { Value = DBNull.Value, NpgsqlDbType = NpgsqlDbType.Bigint });
-        return command;
+        return parameters;
+    }
+
+    public static NpgsqlParameterCollection NullableText(this NpgsqlParameterCollection parameters, string? value)
+    {
+        parameters.Add(new NpgsqlParameter { Value = (object?)value ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
+        return parameters;
     }
 
     /// <summary>Adds the byte range of every stored key that starts with the namespace and <paramref name="literal"/>.</summary>
