@@ -262,10 +262,25 @@ internal sealed partial class SqliteCacheProvider : SqliteProvider, ICacheEntryS
     private static int PruneBody(SqliteConnection c, (KeyNamespace _ns, long now) s) =>
         SqliteSweep.Expired(c, SqliteCacheSql.Sweep, "cache.sweep", s._ns, s.now, int.MaxValue);
 
-    // The hottest path: one generic method between the interface call and the pool, and a body that returns the value
-    // itself (not a CacheLookup mapped afterwards through a second delegate).
-    private ValueTask<T?> Get<T>(string key, PayloadTypeInfo<T> typeInfo, CancellationToken cancellationToken)
+    // The hottest path: one generic method between the interface call and the connection. When a reader is free (and
+    // the call is neither cancelled nor timed) the body runs right here, through the pool's own TryRun (the same gate
+    // release, closed check and error capture as every read), without the pool's ReadAsync layers or a task of the
+    // read's result in between; otherwise (every reader busy, the database busy, telemetry timing) the pool's path.
+    private unsafe ValueTask<T?> Get<T>(string key, PayloadTypeInfo<T> typeInfo, CancellationToken cancellationToken)
     {
+        var now = NowMs;
+        if (Pool.TryEnterReaderInline(cancellationToken, out var connection)
+            && SqliteConnectionPool.TryRun(connection, "cache.get", (Self: this, key, typeInfo, now), &GetBody<T>, out var found, out var error))
+        {
+            if (error is not null)
+            {
+                return ValueTask.FromException<T?>(error);
+            }
+
+            PersistenceTelemetry.CacheLookup("sqlite", found.Outcome);
+            return found.Slides ? RenewValueAsync(found.Lookup.Value, key, cancellationToken) : new ValueTask<T?>(found.Lookup.Value);
+        }
+
         var read = Read(key, typeInfo, cancellationToken);
         if (read.IsCompletedSuccessfully)
         {

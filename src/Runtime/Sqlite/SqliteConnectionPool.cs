@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Diagnostics.CodeAnalysis;
 using System.Runtime.CompilerServices;
 
 namespace NativeAotPersistence.Sqlite;
@@ -104,6 +105,30 @@ internal sealed class SqliteConnectionPool : IDisposable
     }
 
     /// <summary>
+    /// Enters a free reader for a read its caller runs inline with <see cref="TryRun"/> (the cache's get): false, with
+    /// nothing entered, when the call is cancelled, operations are being timed, or every reader is busy; the caller
+    /// then goes through <see cref="ReadAsync"/>.
+    /// </summary>
+    public bool TryEnterReaderInline(CancellationToken cancellationToken, out SqliteConnection connection)
+    {
+        if (cancellationToken.IsCancellationRequested || PersistenceTelemetry.TimesOperations)
+        {
+            connection = null!;
+            return false;
+        }
+
+        var readers = _readers;
+        if (readers.Length == 1)
+        {
+            connection = readers[0];
+            return connection.Gate.TryEnter();
+        }
+
+        connection = EnterReader(out var entered);
+        return entered;
+    }
+
+    /// <summary>
     /// Picks the reader for a read: a free one, whose gate it entered (<paramref name="entered"/>), or else the one to
     /// wait for. Not generic, so NativeAOT carries it once rather than once per read operation.
     /// </summary>
@@ -202,7 +227,7 @@ internal sealed class SqliteConnectionPool : IDisposable
     /// Runs <paramref name="body"/> on a connection whose gate the caller holds, and releases the gate. Returns
     /// <see langword="false"/> when the database was busy (nothing was done); other failures propagate.
     /// </summary>
-    private static unsafe bool TryRun<TState, TResult>(
+    internal static unsafe bool TryRun<TState, TResult>(
         SqliteConnection connection, string operation, TState state, delegate*<SqliteConnection, TState, TResult> body, out TResult result, out Exception? error)
     {
         error = null;
@@ -293,10 +318,15 @@ internal sealed class SqliteConnectionPool : IDisposable
     {
         if (connection.IsClosed)
         {
-            throw new InvalidOperationException(
-                $"The adapter was disconnected while '{operation}' was waiting; call ConnectAsync before using its providers.");
+            ThrowClosed(operation);
         }
     }
+
+    [DoesNotReturn]
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void ThrowClosed(string operation) =>
+        throw new InvalidOperationException(
+            $"The adapter was disconnected while '{operation}' was waiting; call ConnectAsync before using its providers.");
 
     /// <summary>A read's body bound to its state, for the slow path: generic over the result alone, as its caller is.</summary>
     private abstract class SlowBody<TResult>
