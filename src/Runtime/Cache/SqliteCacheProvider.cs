@@ -266,19 +266,37 @@ internal sealed partial class SqliteCacheProvider : SqliteProvider, ICacheEntryS
     // the call is neither cancelled nor timed) the body runs right here, through the pool's own TryRun (the same gate
     // release, closed check and error capture as every read), without the pool's ReadAsync layers or a task of the
     // read's result in between; otherwise (every reader busy, the database busy, telemetry timing) the pool's path.
-    private unsafe ValueTask<T?> Get<T>(string key, PayloadTypeInfo<T> typeInfo, CancellationToken cancellationToken)
+    private ValueTask<T?> Get<T>(string key, PayloadTypeInfo<T> typeInfo, CancellationToken cancellationToken)
     {
         var now = NowMs;
-        if (Pool.TryEnterReaderInline(cancellationToken, out var connection)
-            && SqliteConnectionPool.TryRun(connection, "cache.get", (Self: this, key, typeInfo, now), &GetBody<T>, out var found, out var error))
+        if (Pool.TryEnterReaderInline(cancellationToken, out var connection))
         {
-            if (error is not null)
+            // SqliteConnectionPool.TryRun's contract, written out: a direct call costs less than its function pointer.
+            CacheRead<T> found;
+            try
             {
-                return ValueTask.FromException<T?>(error);
+                SqliteConnectionPool.ThrowIfClosed(connection, "cache.get");
+                found = GetBody(connection, (Self: this, key, typeInfo, now));
+            }
+            catch (SqliteBusyException)
+            {
+                found = CacheRead<T>.Busy;
+            }
+            catch (Exception e)
+            {
+                // A failure belongs in the returned task, as it does when the call waits (see TryRun).
+                return ValueTask.FromException<T?>(e);
+            }
+            finally
+            {
+                connection.Gate.Release();
             }
 
-            PersistenceTelemetry.CacheLookup("sqlite", found.Outcome);
-            return found.Slides ? RenewValueAsync(found.Lookup.Value, key, cancellationToken) : new ValueTask<T?>(found.Lookup.Value);
+            if (!found.IsBusy)
+            {
+                PersistenceTelemetry.CacheLookup("sqlite", found.Outcome);
+                return found.Slides ? RenewValueAsync(found.Lookup.Value, key, cancellationToken) : new ValueTask<T?>(found.Lookup.Value);
+            }
         }
 
         var read = Read(key, typeInfo, cancellationToken);
@@ -387,9 +405,12 @@ internal sealed partial class SqliteCacheProvider : SqliteProvider, ICacheEntryS
         public bool Slides { get; } = slides;
     }
 
-    private readonly record struct CacheRead<T>(CacheLookup<T> Lookup, bool Slides, bool IsExpired = false)
+    private readonly record struct CacheRead<T>(CacheLookup<T> Lookup, bool Slides, bool IsExpired = false, bool IsBusy = false)
     {
         public static CacheRead<T> Expired => new(default, Slides: false, IsExpired: true);
+
+        /// <summary>Nothing was read: the database was busy (only the inline get's own marker, never returned).</summary>
+        public static CacheRead<T> Busy => new(default, Slides: false, IsBusy: true);
 
         public CacheOutcome Outcome => Lookup.Found ? CacheOutcome.Hit : IsExpired ? CacheOutcome.Expired : CacheOutcome.Miss;
     }

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Diagnostics.CodeAnalysis;
 using System.Diagnostics.Metrics;
+using System.Runtime.CompilerServices;
 
 namespace NativeAotPersistence;
 
@@ -87,19 +88,26 @@ public static class PersistenceTelemetry
     [FeatureSwitchDefinition(SupportSwitch)]
     internal static bool IsSupported { get; } = !AppContext.TryGetSwitch(SupportSwitch, out var enabled) || enabled;
 
-    /// <summary>Counts a cache get; one field read when nobody listens.</summary>
+    /// <summary>Counts a cache get; the test is inlined into every get, so nothing is called when nobody listens.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal static void CacheLookup(string backend, CacheOutcome outcome)
     {
         if (IsSupported && CacheLookups.Enabled)
         {
-            var name = outcome switch
-            {
-                CacheOutcome.Hit => "hit",
-                CacheOutcome.Expired => "expired",
-                _ => "miss",
-            };
-            CacheLookups.Add(1, new KeyValuePair<string, object?>("nap.backend", backend), new KeyValuePair<string, object?>("nap.outcome", name));
+            CountCacheLookup(backend, outcome);
         }
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void CountCacheLookup(string backend, CacheOutcome outcome)
+    {
+        var name = outcome switch
+        {
+            CacheOutcome.Hit => "hit",
+            CacheOutcome.Expired => "expired",
+            _ => "miss",
+        };
+        CacheLookups.Add(1, new KeyValuePair<string, object?>("nap.backend", backend), new KeyValuePair<string, object?>("nap.outcome", name));
     }
 
     internal static void BusyWait(string backend, string operation)
@@ -237,7 +245,11 @@ public static class PersistenceTelemetry
     }
 
     /// <summary>Whether storage operations are timed: only while telemetry is compiled in and a listener listens.</summary>
-    internal static bool TimesOperations => IsSupported && Source.HasListeners();
+    internal static bool TimesOperations
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        get => IsSupported && Source.HasListeners();
+    }
 
     /// <summary>
     /// Completes with <paramref name="operation"/>'s outcome and, when it was slow or traced on demand, records it as an

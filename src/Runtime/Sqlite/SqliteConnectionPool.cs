@@ -314,7 +314,7 @@ internal sealed class SqliteConnectionPool : IDisposable
         }
     }
 
-    private static void ThrowIfClosed(SqliteConnection connection, string operation)
+    internal static void ThrowIfClosed(SqliteConnection connection, string operation)
     {
         if (connection.IsClosed)
         {

@@ -80,6 +80,31 @@ public class BusyAndConcurrencyTests
         other.Exec("ROLLBACK");
     }
 
+    [Fact]
+    public async Task ACacheGetThatFindsTheFileLocked_WaitsForIt_ThenReadsTheValue()
+    {
+        // A borrowed handle on a rollback-journal file: a reader there meets SQLITE_BUSY while another connection holds
+        // the file's exclusive lock. The get's inline path must hand the read to the waiting path (not answer a miss,
+        // not fail), with the connection's gate free again for it.
+        using var dir = new TempDirectory();
+        var path = dir.File("journal.db");
+        using var owner = new RawSqlite(path);
+        owner.Exec("PRAGMA journal_mode=DELETE;");
+        await using var adapter = new SqliteAdapter(owner.Handle, new PersistenceAdapterOptions { BusyTimeout = TimeSpan.FromMinutes(1) });
+        await adapter.ConnectAsync(TestContext.Current.CancellationToken);
+        await adapter.Cache.SetAsync("k", "v");
+        using var other = new RawSqlite(path);
+        other.Exec("BEGIN EXCLUSIVE;");
+
+        var read = adapter.Cache.GetAsync<string>("k").AsTask();
+        await Task.Delay(300, TestContext.Current.CancellationToken);
+        Assert.False(read.IsCompleted, "The get should wait while another connection holds the file's exclusive lock.");
+        other.Exec("COMMIT;");
+
+        Assert.Equal("v", await read.WaitAsync(TimeSpan.FromSeconds(30), TestContext.Current.CancellationToken));
+        Assert.Equal("v", await adapter.Cache.GetAsync<string>("k"));
+    }
+
     [Theory]
     [InlineData(":memory:")]
     [InlineData("file")]
