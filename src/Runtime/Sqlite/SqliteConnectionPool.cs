@@ -227,7 +227,7 @@ internal sealed class SqliteConnectionPool : IDisposable
     /// Runs <paramref name="body"/> on a connection whose gate the caller holds, and releases the gate. Returns
     /// <see langword="false"/> when the database was busy (nothing was done); other failures propagate.
     /// </summary>
-    internal static unsafe bool TryRun<TState, TResult>(
+    private static unsafe bool TryRun<TState, TResult>(
         SqliteConnection connection, string operation, TState state, delegate*<SqliteConnection, TState, TResult> body, out TResult result, out Exception? error)
     {
         error = null;
