@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using System.Text;
 using System.Text.Json;
 
@@ -66,12 +68,42 @@ internal sealed partial class SqliteConnection
             }
         }
 
-        prefix.CopyTo(buffer);
+        CopyPrefix(prefix, buffer);
 
-        // Utf8.FromUtf16 is what Encoding.UTF8.GetBytes runs, without its virtual calls; the same replacement of lone
-        // surrogates (keys never have one: they are validated).
-        System.Text.Unicode.Utf8.FromUtf16(text, buffer.AsSpan(prefix.Length), out _, out var written);
+        // Lone surrogates become U+FFFD (keys never have one: they are validated). Encoding.UTF8's span overload runs
+        // fewer instructions here than Utf8.FromUtf16 under NativeAOT (eng/icount.sh: 41 against 56 around the same
+        // transcoding).
+        var written = Encoding.UTF8.GetBytes(text, buffer.AsSpan(prefix.Length));
         return buffer.AsSpan(0, prefix.Length + written);
+    }
+
+    /// <summary>
+    /// Copies a key's prefix to the start of <paramref name="buffer"/>, which is at least as long. Prefixes of 4 to 16
+    /// bytes (<c>cache:</c>, <c>app:cache:</c>) are two overlapping loads and stores, not a call to memmove, which costs
+    /// more than the copy on the hottest path (a <c>:memory:</c> get miss).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void CopyPrefix(ReadOnlySpan<byte> prefix, byte[] buffer)
+    {
+        var length = prefix.Length;
+        if ((uint)(length - 4) > 12 || buffer.Length < length)
+        {
+            prefix.CopyTo(buffer);
+            return;
+        }
+
+        ref var source = ref MemoryMarshal.GetReference(prefix);
+        ref var target = ref MemoryMarshal.GetArrayDataReference(buffer);
+        if (length >= 8)
+        {
+            Unsafe.WriteUnaligned(ref target, Unsafe.ReadUnaligned<ulong>(ref source));
+            Unsafe.WriteUnaligned(ref Unsafe.Add(ref target, length - 8), Unsafe.ReadUnaligned<ulong>(ref Unsafe.Add(ref source, length - 8)));
+        }
+        else
+        {
+            Unsafe.WriteUnaligned(ref target, Unsafe.ReadUnaligned<uint>(ref source));
+            Unsafe.WriteUnaligned(ref Unsafe.Add(ref target, length - 4), Unsafe.ReadUnaligned<uint>(ref Unsafe.Add(ref source, length - 4)));
+        }
     }
 
     /// <summary>
