@@ -263,9 +263,11 @@ internal sealed partial class SqliteCacheProvider : SqliteProvider, ICacheEntryS
         SqliteSweep.Expired(c, SqliteCacheSql.Sweep, "cache.sweep", s._ns, s.now, int.MaxValue);
 
     // The hottest path: one generic method between the interface call and the connection. When a reader is free (and
-    // the call is neither cancelled nor timed) the body runs right here, through the pool's own TryRun (the same gate
-    // release, closed check and error capture as every read), without the pool's ReadAsync layers or a task of the
-    // read's result in between; otherwise (every reader busy, the database busy, telemetry timing) the pool's path.
+    // the call is neither cancelled nor timed) the body runs right here, with the same gate release, closed check and
+    // error capture as the pool's reads (its TryRun, written out), without the pool's ReadAsync layers or a task of the
+    // read's result in between; otherwise (every reader busy, telemetry timing) the pool's path. A database found busy
+    // goes to the pool's path too, which tries once more at once before it waits with backoff (as any read that found
+    // it busy does; the busy-wait metrics count the waits, not that first try).
     private ValueTask<T?> Get<T>(string key, PayloadTypeInfo<T> typeInfo, CancellationToken cancellationToken)
     {
         var now = NowMs;

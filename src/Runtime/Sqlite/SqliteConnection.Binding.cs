@@ -80,7 +80,8 @@ internal sealed partial class SqliteConnection
     /// <summary>
     /// Copies a key's prefix to the start of <paramref name="buffer"/>, which is at least as long. Prefixes of 4 to 16
     /// bytes (<c>cache:</c>, <c>app:cache:</c>) are two overlapping loads and stores, not a call to memmove, which costs
-    /// more than the copy on the hottest path (a <c>:memory:</c> get miss).
+    /// more than the copy on the hottest path (a <c>:memory:</c> get miss). Both words are loaded before either is
+    /// stored, so a prefix that lies in the buffer itself is copied as memmove would.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void CopyPrefix(ReadOnlySpan<byte> prefix, byte[] buffer)
@@ -96,13 +97,17 @@ internal sealed partial class SqliteConnection
         ref var target = ref MemoryMarshal.GetArrayDataReference(buffer);
         if (length >= 8)
         {
-            Unsafe.WriteUnaligned(ref target, Unsafe.ReadUnaligned<ulong>(ref source));
-            Unsafe.WriteUnaligned(ref Unsafe.Add(ref target, length - 8), Unsafe.ReadUnaligned<ulong>(ref Unsafe.Add(ref source, length - 8)));
+            var head = Unsafe.ReadUnaligned<ulong>(ref source);
+            var tail = Unsafe.ReadUnaligned<ulong>(ref Unsafe.Add(ref source, length - 8));
+            Unsafe.WriteUnaligned(ref target, head);
+            Unsafe.WriteUnaligned(ref Unsafe.Add(ref target, length - 8), tail);
         }
         else
         {
-            Unsafe.WriteUnaligned(ref target, Unsafe.ReadUnaligned<uint>(ref source));
-            Unsafe.WriteUnaligned(ref Unsafe.Add(ref target, length - 4), Unsafe.ReadUnaligned<uint>(ref Unsafe.Add(ref source, length - 4)));
+            var head = Unsafe.ReadUnaligned<uint>(ref source);
+            var tail = Unsafe.ReadUnaligned<uint>(ref Unsafe.Add(ref source, length - 4));
+            Unsafe.WriteUnaligned(ref target, head);
+            Unsafe.WriteUnaligned(ref Unsafe.Add(ref target, length - 4), tail);
         }
     }
 

@@ -105,7 +105,7 @@ internal sealed class SqliteConnectionPool : IDisposable
     }
 
     /// <summary>
-    /// Enters a free reader for a read its caller runs inline with <see cref="TryRun"/> (the cache's get): false, with
+    /// Enters a free reader for a read its caller runs inline, as <see cref="TryRun"/> does (the cache's get): false, with
     /// nothing entered, when the call is cancelled, operations are being timed, or every reader is busy; the caller
     /// then goes through <see cref="ReadAsync"/>.
     /// </summary>

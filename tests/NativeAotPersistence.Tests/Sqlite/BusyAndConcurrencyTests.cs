@@ -80,6 +80,26 @@ public class BusyAndConcurrencyTests
         other.Exec("ROLLBACK");
     }
 
+    [Theory]
+    [InlineData(":memory:")]
+    [InlineData("file")]
+    public async Task AGetThatFails_ReturnsAFaultedTask_NotAThrow_AndFreesItsConnection(string kind)
+    {
+        // The inline get captures a failure into the task, as every read does (callers that start several operations
+        // and await later rely on it), and leaves the connection free: the next get completes at once.
+        using var dir = new TempDirectory();
+        await using var adapter = await SqliteAdapter.OpenAsync(kind == "file" ? dir.File("fail.db") : ":memory:");
+        await adapter.Cache.SetAsync("s", "hello");
+
+        var failed = adapter.Cache.GetAsync<int>("s");
+
+        Assert.True(failed.IsFaulted, "A value that does not parse must fault the returned task, not throw from the call.");
+        await Assert.ThrowsAsync<PayloadFormatException>(async () => await failed);
+        var next = adapter.Cache.GetAsync<string>("s");
+        Assert.True(next.IsCompletedSuccessfully, "The failed get must have released its connection.");
+        Assert.Equal("hello", await next);
+    }
+
     [Fact]
     public async Task ACacheGetThatFindsTheFileLocked_WaitsForIt_ThenReadsTheValue()
     {

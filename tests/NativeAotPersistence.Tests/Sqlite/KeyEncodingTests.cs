@@ -45,13 +45,35 @@ public sealed class KeyEncodingTests
     }
 
     [Fact]
+    public void APrefixThatLiesInTheKeyBufferItself_IsCopiedAsMemmoveWould()
+    {
+        // Encode's contract does not forbid a prefix that is a slice of the buffer it writes (as UpperBound's input is).
+        using var connection = Open();
+        for (var length = 0; length <= 40; length++)
+        {
+            for (var offset = 1; offset <= 9; offset++)
+            {
+                var source = string.Concat(Enumerable.Range(0, offset + length).Select(i => (char)('A' + (i % 26))));
+                var expected = Encoding.UTF8.GetBytes(string.Concat(source.AsSpan(offset, length), "k"));
+
+                var inBuffer = connection.Encode([], source, 0);
+                var encoded = connection.Encode(inBuffer.Slice(offset, length), "k", 0).ToArray();
+
+                Assert.Equal(expected, encoded);
+            }
+        }
+    }
+
+    [Fact]
     public void ALoneSurrogate_IsReplaced_NotDropped()
     {
         // Keys are validated before they are encoded; other text (a pattern's literal part) may still hold one.
         using var connection = Open();
 
         var encoded = connection.Encode("cache:"u8, "a\uD800b", 0).ToArray();
+        var atTheEnd = connection.Encode("cache:"u8, "a\uDC00", 1).ToArray();
 
         Assert.Equal([.. "cache:a"u8, 0xEF, 0xBF, 0xBD, .. "b"u8], encoded);
+        Assert.Equal([.. "cache:a"u8, 0xEF, 0xBF, 0xBD], atTheEnd);
     }
 }
